@@ -1,0 +1,162 @@
+//! The data-plane handle: one assistant's files, operations, retrieval and chat.
+//!
+//! The operations themselves live in the submodules, one family each; this module
+//! owns host resolution, which every data-plane call shares.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::url::push_segment;
+use crate::http::{Body, RawResponse, Reply, Request, read_reply};
+
+/// A handle bound to one assistant, for its data-plane calls (files, operations,
+/// context, chat). Cheap to clone, `Send + Sync`; made by [`Client::assistant`].
+///
+/// The assistant's data-plane host is looked up with one describe on first use and
+/// cached for the whole client (all clones and threads share it, and concurrent
+/// first calls still describe once). The entry is dropped when the assistant is
+/// deleted through this client, and when the data plane answers 404 — then the host
+/// is looked up again, and a request refused by a stale host is replayed once on
+/// the new one, so an assistant deleted and re-created elsewhere keeps working.
+///
+/// ```no_run
+/// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+/// let docs = client.assistant("docs");
+/// assert_eq!(docs.name(), "docs");
+/// # Ok::<(), pinecone_assistant::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Assistant {
+    pub(crate) client: Client,
+    pub(crate) name: String,
+}
+
+/// Data-plane base URLs by assistant name, shared by every clone of a client.
+#[derive(Default, Debug)]
+pub(crate) struct HostCache {
+    slots: Mutex<HashMap<String, Arc<Mutex<Option<String>>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded values are plain strings: a panic elsewhere cannot corrupt them.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl HostCache {
+    fn slot(&self, name: &str) -> Arc<Mutex<Option<String>>> {
+        lock(&self.slots)
+            .entry(name.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// Forgets the base of `name`; with `only`, only if it is still that value (so a
+    /// fresher entry written by another thread survives).
+    pub(crate) fn evict(&self, name: &str, only: Option<&str>) {
+        let slot = lock(&self.slots).get(name).cloned();
+        if let Some(slot) = slot {
+            let mut value = lock(&slot);
+            if only.is_none() || value.as_deref() == only {
+                *value = None;
+            }
+        }
+    }
+}
+
+impl Assistant {
+    pub(crate) fn new(client: Client, name: String) -> Self {
+        Self { client, name }
+    }
+
+    /// The assistant's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The client this handle uses.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The data-plane base URL, `{host}/assistant`, described once and cached.
+    pub(crate) fn data_base(&self) -> Result<String> {
+        let slot = self.client.hosts.slot(&self.name);
+        // Held across the describe, so concurrent first users wait for one lookup.
+        let mut cached = lock(&slot);
+        if let Some(base) = cached.as_ref() {
+            return Ok(base.clone());
+        }
+        let described = self.client.describe_assistant(&self.name)?;
+        let host = described.host.filter(|h| !h.is_empty()).ok_or_else(|| {
+            Error::invalid(
+                "assistant",
+                format!(
+                    "\"{}\" has no data-plane host yet (status {}); wait until it is Ready",
+                    self.name, described.status
+                ),
+            )
+        })?;
+        let base = format!("{host}/assistant");
+        *cached = Some(base.clone());
+        Ok(base)
+    }
+
+    /// `/{prefix}/{assistant name}` followed by each extra segment, percent-encoded.
+    pub(crate) fn path(&self, prefix: &str, extra: &[(&'static str, &str)]) -> Result<String> {
+        let mut path = String::with_capacity(64);
+        path.push('/');
+        path.push_str(prefix);
+        push_segment(&mut path, "assistant_name", &self.name)?;
+        for (arg, value) in extra {
+            push_segment(&mut path, arg, value)?;
+        }
+        Ok(path)
+    }
+
+    /// Sends a data-plane request whose `url` holds the path below the base.
+    ///
+    /// On a 404 the cached host is dropped and looked up again; when it changed, the
+    /// request is replayed once on the new host (the old one refused it, so nothing
+    /// happened there). A 404 from the lookup itself (the assistant is gone) is
+    /// returned instead of the first one.
+    pub(crate) fn send_data(&self, req: &mut Request<'_>) -> Result<RawResponse> {
+        let path = std::mem::take(&mut req.url);
+        let base = self.data_base()?;
+        req.url = format!("{base}{path}");
+        let transport = &self.client.transport;
+        match transport.send(req, &self.client.cancel) {
+            Err(first) if first.is_not_found() => {
+                self.client.hosts.evict(&self.name, Some(&base));
+                let fresh = self.data_base()?;
+                let replayable = match &req.body {
+                    Body::Source(src) => src.can_replay(),
+                    _ => true,
+                };
+                if fresh == base || !replayable {
+                    return Err(first);
+                }
+                log::debug!(
+                    "assistant \"{}\" moved to {fresh}; replaying once",
+                    self.name
+                );
+                req.url = format!("{fresh}{path}");
+                transport.send(req, &self.client.cancel)
+            }
+            other => other,
+        }
+    }
+
+    /// [`send_data`](Self::send_data) and read the whole body.
+    pub(crate) fn call_data(&self, mut req: Request<'_>) -> Result<Reply> {
+        read_reply(self.send_data(&mut req)?)
+    }
+
+    /// [`send_data`](Self::send_data) and decode the body as `T`.
+    pub(crate) fn json_data<T: DeserializeOwned>(&self, req: Request<'_>, what: &str) -> Result<T> {
+        self.call_data(req)?.decode(what)
+    }
+}

@@ -1,0 +1,184 @@
+//! Cancellation of waits, retries and streams from another thread.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// A handle that stops a call running on another thread.
+///
+/// Cancelling wakes any sleep (polling interval, retry backoff) at once and makes a
+/// blocked stream read return; the interrupted call returns [`Error::Cancelled`].
+/// A handle stays cancelled: use a new one for new work. Cloning shares the state.
+///
+/// ```
+/// use pinecone_assistant::CancelHandle;
+///
+/// let handle = CancelHandle::new();
+/// let remote = handle.clone();
+/// std::thread::spawn(move || remote.cancel()).join().unwrap();
+/// assert!(handle.is_cancelled());
+/// ```
+#[derive(Clone, Default)]
+pub struct CancelHandle {
+    inner: Arc<Inner>,
+}
+
+type Hook = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct Inner {
+    cancelled: AtomicBool,
+    /// Guards the hooks and serves the condition variable that sleeps wait on.
+    hooks: Mutex<Vec<(u64, Hook)>>,
+    next_hook: std::sync::atomic::AtomicU64,
+    wake: Condvar,
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelHandle")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+impl CancelHandle {
+    /// A handle that is not cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels every call that uses this handle, now and later.
+    pub fn cancel(&self) {
+        self.inner.cancelled.store(true, Ordering::SeqCst);
+        let hooks = {
+            let mut guard = lock(&self.inner.hooks);
+            std::mem::take(&mut *guard)
+        };
+        for (_, hook) in hooks {
+            hook();
+        }
+        self.inner.wake.notify_all();
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// `Err(Cancelled)` once cancelled.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sleeps for `duration` unless cancelled first.
+    pub(crate) fn sleep(&self, duration: Duration) -> Result<()> {
+        let deadline = Instant::now() + duration;
+        let mut guard = lock(&self.inner.hooks);
+        loop {
+            if self.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            guard = match self.inner.wake.wait_timeout(guard, deadline - now) {
+                Ok((g, _)) => g,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Runs `hook` when the handle is cancelled (at once if it already is). The
+    /// returned guard removes the hook when dropped, so finished work leaves nothing
+    /// behind.
+    pub(crate) fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) -> HookGuard {
+        let id = self.inner.next_hook.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut hooks = lock(&self.inner.hooks);
+            if !self.is_cancelled() {
+                hooks.push((id, Box::new(hook)));
+                return HookGuard {
+                    handle: self.clone(),
+                    id,
+                };
+            }
+        }
+        hook();
+        HookGuard {
+            handle: self.clone(),
+            id,
+        }
+    }
+}
+
+/// Removes a cancel hook when dropped.
+pub(crate) struct HookGuard {
+    handle: CancelHandle,
+    id: u64,
+}
+
+impl Drop for HookGuard {
+    fn drop(&mut self) {
+        lock(&self.handle.inner.hooks).retain(|(id, _)| *id != self.id);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding this lock cannot leave the hook list inconsistent.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn cancel_wakes_a_sleeper() {
+        let h = CancelHandle::new();
+        let remote = h.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            remote.cancel();
+        });
+        let start = Instant::now();
+        assert!(matches!(
+            h.sleep(Duration::from_secs(30)),
+            Err(Error::Cancelled)
+        ));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn hooks_run_once_and_are_removed_by_their_guard() {
+        let h = CancelHandle::new();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        let kept = h.on_cancel(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        let c = count.clone();
+        drop(h.on_cancel(move || {
+            c.fetch_add(10, Ordering::SeqCst);
+        }));
+        h.cancel();
+        h.cancel();
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        drop(kept);
+        let c = count.clone();
+        let _late = h.on_cancel(move || {
+            c.fetch_add(100, Ordering::SeqCst);
+        });
+        assert_eq!(count.load(Ordering::SeqCst), 101);
+    }
+}

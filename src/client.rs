@@ -1,0 +1,345 @@
+//! The client and the control plane: create, describe, list, update, delete.
+
+use std::sync::Arc;
+
+use crate::assistant::{Assistant, HostCache};
+use crate::cancel::CancelHandle;
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use crate::http::retry::RequestClass;
+use crate::http::url::{Query, push_segment};
+use crate::http::{Body, Method, Request, Transport};
+use crate::models::{
+    AssistantModel, AssistantStatus, CreateAssistantRequest, ListAssistantsResponse, ListOptions,
+    UpdateAssistantRequest,
+};
+use crate::pagination::{Page, Paginator};
+use crate::polling::{Poll, Wait, poll_until};
+
+/// A blocking client for the Pinecone Assistant API.
+///
+/// Cheap to clone; clones share one connection pool and one cache of data-plane
+/// hosts, and may be used from many threads at once.
+///
+/// ```no_run
+/// use pinecone_assistant::{Client, ClientConfig, Wait};
+/// use pinecone_assistant::models::CreateAssistantRequest;
+///
+/// let client = Client::new(ClientConfig::builder("pcsk_…").build())?;
+/// let created = client.create_assistant(CreateAssistantRequest::new("docs"), Wait::Forever)?;
+/// println!("{} is {}", created.name, created.status);
+/// # Ok::<(), pinecone_assistant::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub(crate) transport: Arc<Transport>,
+    pub(crate) hosts: Arc<HostCache>,
+    pub(crate) cancel: CancelHandle,
+}
+
+impl Client {
+    /// A client for `config`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] naming the setting when the API key is not a valid
+    /// header value, the timeout is zero, the proxy URL or CA bundle is unusable, or
+    /// an additional header is malformed.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        Ok(Self {
+            transport: Transport::new(config)?,
+            hosts: Arc::new(HostCache::default()),
+            cancel: CancelHandle::new(),
+        })
+    }
+
+    /// A client configured from the environment (see
+    /// [`ClientConfig::builder_from_env`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `PINECONE_API_KEY` is missing or invalid.
+    pub fn from_env() -> Result<Self> {
+        Self::new(ClientConfig::builder_from_env()?.build())
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        self.transport.config()
+    }
+
+    /// A clone of this client whose calls stop with [`Error::Cancelled`] once
+    /// `handle` is cancelled: waits and retry sleeps wake at once, streams close.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::{CancelHandle, Wait};
+    /// let stop = CancelHandle::new();
+    /// let worker = client.with_cancel_handle(stop.clone());
+    /// let t = std::thread::spawn(move || worker.delete_assistant("docs", Wait::Forever));
+    /// stop.cancel();
+    /// let _ = t.join();
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn with_cancel_handle(&self, handle: CancelHandle) -> Self {
+        Self {
+            cancel: handle,
+            ..self.clone()
+        }
+    }
+
+    /// The cancel handle this client's calls obey.
+    pub fn cancel_handle(&self) -> &CancelHandle {
+        &self.cancel
+    }
+
+    /// A data-plane handle for the assistant called `name`. Nothing is sent until
+    /// the first call; its host is then looked up once and cached for every clone.
+    pub fn assistant(&self, name: impl Into<String>) -> Assistant {
+        Assistant::new(self.clone(), name.into())
+    }
+
+    fn assistant_url(&self, name: &str) -> Result<String> {
+        let mut url = self.transport.control_base();
+        url.push_str("/assistants");
+        push_segment(&mut url, "name", name)?;
+        Ok(url)
+    }
+
+    /// Creates an assistant and, unless `wait` is [`Wait::No`], polls every
+    /// `create_poll_interval` until it is `Ready`.
+    ///
+    /// Returns the server's answer to the create request with [`Wait::No`],
+    /// otherwise the description that showed it `Ready`.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use std::time::Duration;
+    /// use pinecone_assistant::{Wait, models::{CreateAssistantRequest, Region}};
+    /// let a = client.create_assistant(
+    ///     CreateAssistantRequest::new("docs").instructions("Be brief.").region(Region::Eu),
+    ///     Wait::For(Duration::from_secs(60)),
+    /// )?;
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for an empty name; [`Error::Api`] when the server
+    /// refuses (409 or 429 for a name in use or a quota reached — a 429 here is never
+    /// retried); [`Error::AssistantFailed`] when it reaches `Failed`,
+    /// `InitializationFailed`, `Terminating` or `Terminated`; [`Error::WaitTimeout`]
+    /// when the deadline passes first.
+    pub fn create_assistant(
+        &self,
+        request: CreateAssistantRequest,
+        wait: Wait,
+    ) -> Result<AssistantModel> {
+        if request.name.is_empty() {
+            return Err(Error::invalid("name", "must not be empty"));
+        }
+        let url = format!("{}/assistants", self.transport.control_base());
+        let req = Request::new(Method::Post, url, RequestClass::CreateAssistant)
+            .body(Body::json(&request)?);
+        let created: AssistantModel =
+            self.transport
+                .json(req, &self.cancel, "created assistant")?;
+        if wait == Wait::No {
+            return Ok(created);
+        }
+        let name = request.name;
+        poll_until(
+            &self.transport,
+            &self.cancel,
+            wait,
+            self.config().create_poll_interval,
+            || format!("assistant \"{name}\" to become Ready"),
+            || {
+                let a = self.describe_assistant(&name)?;
+                match a.status {
+                    AssistantStatus::Ready => Ok(Poll::Done(a)),
+                    AssistantStatus::Failed
+                    | AssistantStatus::InitializationFailed
+                    | AssistantStatus::Terminating
+                    | AssistantStatus::Terminated => Err(Error::AssistantFailed {
+                        name: name.clone(),
+                        status: a.status.to_string(),
+                        awaited: "Ready".into(),
+                    }),
+                    other => Ok(Poll::pending(other.to_string())),
+                }
+            },
+        )
+    }
+
+    /// Describes the assistant called `name`.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// let a = client.describe_assistant("docs")?;
+    /// println!("{} in {:?}: {}", a.name, a.region, a.status);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when there is no such assistant; [`Error::InvalidArgument`]
+    /// for an empty name.
+    pub fn describe_assistant(&self, name: &str) -> Result<AssistantModel> {
+        let url = self.assistant_url(name)?;
+        self.transport
+            .json(Request::get(url), &self.cancel, "assistant description")
+    }
+
+    /// One page of assistants.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::ListOptions;
+    /// let page = client.list_assistants_page(ListOptions::new().page_size(10))?;
+    /// let next = page.next_token();
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a page size of 0; API and transport errors.
+    pub fn list_assistants_page(&self, options: ListOptions) -> Result<ListAssistantsResponse> {
+        fetch_assistants(self, options.pagination_token.as_deref(), options.page_size)
+    }
+
+    /// Every assistant, fetched page by page as the iterator advances. Nothing is
+    /// sent before the first `next()`. See [`Paginator`] for limits, page size and
+    /// resuming.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// let names: Vec<String> = client
+    ///     .list_assistants()
+    ///     .map(|a| a.map(|a| a.name))
+    ///     .collect::<Result<_, _>>()?;
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn list_assistants(&self) -> Paginator<AssistantModel> {
+        let client = self.clone();
+        Paginator::new(move |token, page_size| {
+            let page = fetch_assistants(&client, token, page_size)?;
+            let next = page.next_token();
+            Ok(Page::new(page.assistants, next))
+        })
+    }
+
+    /// Replaces the instructions and/or the metadata of an assistant (metadata is
+    /// replaced whole, not merged) and returns the updated description.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::UpdateAssistantRequest;
+    /// let a = client.update_assistant("docs", UpdateAssistantRequest::new().instructions("Cite pages."))?;
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when neither field is set or the name is empty;
+    /// [`Error::NotFound`] when there is no such assistant.
+    pub fn update_assistant(
+        &self,
+        name: &str,
+        request: UpdateAssistantRequest,
+    ) -> Result<AssistantModel> {
+        if request.instructions.is_none() && request.metadata.is_none() {
+            return Err(Error::invalid(
+                "request",
+                "sets nothing; set instructions and/or metadata",
+            ));
+        }
+        let url = self.assistant_url(name)?;
+        let req =
+            Request::new(Method::Patch, url, RequestClass::ReplaySafe).body(Body::json(&request)?);
+        let reply = self.transport.call(req, &self.cancel)?;
+        // The spec answers with a partial record, the service with a full one: use a
+        // full one when it came, else describe.
+        let full = serde_json::from_slice::<serde_json::Value>(&reply.body)
+            .ok()
+            .is_some_and(|v| v.get("name").is_some() && v.get("status").is_some());
+        if full {
+            reply.decode("updated assistant")
+        } else {
+            self.describe_assistant(name)
+        }
+    }
+
+    /// Deletes an assistant and, unless `wait` is [`Wait::No`], polls every
+    /// `operation_poll_interval` until it is gone.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::Wait;
+    /// client.delete_assistant("docs", Wait::Forever)?;
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when there was no such assistant; [`Error::AssistantFailed`]
+    /// when it is stuck in `Failed` or `InitializationFailed` (it would never go);
+    /// [`Error::WaitTimeout`] when the deadline passes first.
+    pub fn delete_assistant(&self, name: &str, wait: Wait) -> Result<()> {
+        let url = self.assistant_url(name)?;
+        let mut req = Request::new(Method::Delete, url, RequestClass::ReplaySafe);
+        req.replayed_not_found_is_success = true;
+        self.transport.call(req, &self.cancel)?;
+        self.hosts.evict(name, None);
+        if wait == Wait::No {
+            return Ok(());
+        }
+        poll_until(
+            &self.transport,
+            &self.cancel,
+            wait,
+            self.config().operation_poll_interval,
+            || format!("assistant \"{name}\" to be deleted"),
+            || match self.describe_assistant(name) {
+                Err(e) if e.is_not_found() => Ok(Poll::Done(())),
+                Err(e) => Err(e),
+                Ok(a) => match a.status {
+                    AssistantStatus::Terminated => Ok(Poll::Done(())),
+                    AssistantStatus::Failed | AssistantStatus::InitializationFailed => {
+                        Err(Error::AssistantFailed {
+                            name: name.to_owned(),
+                            status: a.status.to_string(),
+                            awaited: "deleted".into(),
+                        })
+                    }
+                    other => Ok(Poll::pending(other.to_string())),
+                },
+            },
+        )
+    }
+}
+
+fn fetch_assistants(
+    client: &Client,
+    token: Option<&str>,
+    page_size: Option<u32>,
+) -> Result<ListAssistantsResponse> {
+    if page_size == Some(0) {
+        return Err(Error::invalid(
+            "page_size",
+            "must be at least 1; leave it unset for the server's default",
+        ));
+    }
+    let mut query = Query::new();
+    query
+        .push_opt("limit", page_size)
+        .push_opt("pagination_token", token);
+    let url = format!(
+        "{}/assistants{}",
+        client.transport.control_base(),
+        query.as_str()
+    );
+    client
+        .transport
+        .json(Request::get(url), &client.cancel, "assistant list")
+}

@@ -1,0 +1,266 @@
+//! When to retry, and how long to wait first.
+//!
+//! The policy is idempotency-aware: a request that may already have done its work
+//! at the server (a billed generation, a create, an upload without an id) is only
+//! repeated when the server certainly did not act on it.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How many times and how patiently to retry failed requests.
+///
+/// ```
+/// use std::time::Duration;
+/// use pinecone_assistant::RetryPolicy;
+/// let policy = RetryPolicy::new().max_retries(5).max_delay(Duration::from_secs(10));
+/// # let _ = policy;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 disables retrying.
+    pub max_retries: u32,
+    /// The backoff before retry *k* is uniform in 0..min(max_delay, base × 2^k).
+    pub base_delay: Duration,
+    /// The longest single wait. A `Retry-After` above it ends retrying and the
+    /// error carries the server's value, so the caller decides.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The default policy: 3 retries, 0.5 s base, 30 s cap.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A policy that never retries.
+    pub fn none() -> Self {
+        Self::default().max_retries(0)
+    }
+
+    /// Retries after the first attempt. Defaults to 3.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// The backoff base. Defaults to 0.5 s.
+    pub fn base_delay(mut self, d: Duration) -> Self {
+        self.base_delay = d;
+        self
+    }
+
+    /// The cap on one wait, and on an acceptable `Retry-After`. Defaults to 30 s.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+
+    /// Full-jitter backoff before retry number `retry` (0-based).
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
+        let ceiling = self.base_delay.saturating_mul(factor).min(self.max_delay);
+        ceiling.mul_f64(random_unit())
+    }
+}
+
+/// What repeating a request can do, which decides what may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestClass {
+    /// GETs: no side effect.
+    Safe,
+    /// PATCH, DELETE, PUT upsert: a repeat converges to the same end state.
+    ReplaySafe,
+    /// context, chat, completions, evaluation: billed on every accepted attempt.
+    Generation,
+    /// POST upload without an id: a repeat may store a duplicate.
+    Creating,
+    /// POST create assistant: also never retried on 429 (a name conflict or quota).
+    CreateAssistant,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// No byte of the request reached the server (DNS, refused, TLS handshake,
+    /// connect timeout).
+    Connect,
+    /// The request was (maybe) sent but no response headers came back.
+    AfterStart,
+    /// The server answered with this status.
+    Status(u16),
+}
+
+impl RequestClass {
+    /// Whether this failure may be retried, given whether the body can be sent
+    /// again and whether the response carried a `Retry-After`.
+    pub(crate) fn may_retry(
+        self,
+        failure: Failure,
+        body_replayable: bool,
+        has_retry_after: bool,
+    ) -> bool {
+        use RequestClass::*;
+        let writes_again = matches!(self, Safe | ReplaySafe);
+        match failure {
+            Failure::Connect => body_replayable,
+            Failure::AfterStart => writes_again && body_replayable,
+            Failure::Status(408) => body_replayable,
+            Failure::Status(429) => self != CreateAssistant && body_replayable,
+            Failure::Status(503) => body_replayable && (writes_again || has_retry_after),
+            Failure::Status(500 | 502 | 504) => writes_again && body_replayable,
+            Failure::Status(_) => false,
+        }
+    }
+}
+
+/// Parses `Retry-After`: delta-seconds (integer or decimal) or an HTTP-date. A
+/// value that is negative, non-finite, unparseable or in the past gives `None`.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
+    }
+    let at = parse_http_date(value)?;
+    at.duration_since(now).ok().filter(|d| !d.is_zero())
+}
+
+/// Parses the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`), the one HTTP
+/// servers must send; the obsolete forms are accepted by the same field reading
+/// when they use the same order.
+fn parse_http_date(s: &str) -> Option<SystemTime> {
+    let rest = s.split_once(", ").map_or(s, |(_, r)| r);
+    let mut parts = rest.split([' ', '-']).filter(|p| !p.is_empty());
+    let day: u32 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let mut year: i64 = parts.next()?.parse().ok()?;
+    if year < 100 {
+        year += if year < 70 { 2000 } else { 1900 };
+    }
+    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT" || day == 0 || day > 31 || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + sec;
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A number in [0, 1) that differs between calls and processes. Jitter only needs
+/// spread, not unpredictability, so std's randomly keyed hasher is enough.
+fn random_unit() -> f64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RequestClass::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_000);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("nan", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+        // 784111777 = Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_secs(777))
+        );
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now),
+            Some(Duration::from_secs(777))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            None,
+            "past"
+        );
+    }
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(2026, 7, 4), 20_638);
+    }
+
+    #[test]
+    fn class_table() {
+        let s = |c: RequestClass, f| c.may_retry(f, true, false);
+        for c in [Safe, ReplaySafe, Generation, Creating, CreateAssistant] {
+            assert!(s(c, Failure::Connect));
+            assert!(s(c, Failure::Status(408)));
+            assert!(!s(c, Failure::Status(400)));
+            assert!(!s(c, Failure::Status(404)));
+        }
+        assert!(s(Safe, Failure::AfterStart) && s(ReplaySafe, Failure::AfterStart));
+        assert!(!s(Generation, Failure::AfterStart) && !s(Creating, Failure::AfterStart));
+        assert!(s(Generation, Failure::Status(429)) && s(Creating, Failure::Status(429)));
+        assert!(!s(CreateAssistant, Failure::Status(429)));
+        assert!(s(Safe, Failure::Status(500)) && !s(Generation, Failure::Status(500)));
+        assert!(!s(Generation, Failure::Status(503)));
+        assert!(Generation.may_retry(Failure::Status(503), true, true));
+        assert!(
+            !ReplaySafe.may_retry(Failure::Status(500), false, false),
+            "body spent"
+        );
+    }
+
+    #[test]
+    fn backoff_stays_under_its_ceiling() {
+        let p = RetryPolicy::new();
+        for k in 0..40 {
+            let d = p.backoff(k);
+            assert!(d <= p.max_delay);
+            assert!(d <= p.base_delay.saturating_mul(1 << k.min(20)));
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! A blocking client and C ABI for the [Pinecone Assistant API] (version 2026-07).
+//!
+//! No async runtime: every call runs on the caller's thread over a pooled `ureq`
+//! agent, waits poll with interruptible sleeps, streams are iterators that yield
+//! each event as it arrives, and uploads stream from disk in constant memory. The
+//! same operations are exported to C through `include/pinecone_assistant.h`.
+//!
+//! ```no_run
+//! use pinecone_assistant::{Client, Wait};
+//! use pinecone_assistant::models::CreateAssistantRequest;
+//!
+//! let client = Client::from_env()?; // PINECONE_API_KEY
+//! client.create_assistant(CreateAssistantRequest::new("docs"), Wait::Forever)?;
+//! for assistant in client.list_assistants() {
+//!     println!("{}", assistant?.name);
+//! }
+//! client.delete_assistant("docs", Wait::Forever)?;
+//! # Ok::<(), pinecone_assistant::Error>(())
+//! ```
+//!
+//! [Pinecone Assistant API]: https://docs.pinecone.io/guides/assistant/overview
+
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+mod assistant;
+mod cancel;
+mod client;
+mod config;
+mod error;
+mod http;
+pub mod models;
+mod pagination;
+mod polling;
+
+pub use assistant::Assistant;
+pub use cancel::CancelHandle;
+pub use client::Client;
+pub use config::{
+    ApiKey, ClientConfig, ClientConfigBuilder, DEFAULT_API_VERSION, DEFAULT_HOST,
+    EVALUATION_HOST_EU, EVALUATION_HOST_US, EvaluationRegion, Sleeper,
+};
+pub use error::{ApiError, ApiErrorKind, Error, Result};
+pub use http::retry::RetryPolicy;
+pub use pagination::{Page, Pages, Paginator, ResumePoint};
+pub use polling::Wait;

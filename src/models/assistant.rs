@@ -1,0 +1,282 @@
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use super::PaginationResponse;
+use crate::http::url::normalize_host;
+
+/// An assistant, as described by the control plane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AssistantModel {
+    /// The assistant's name, unique in the project.
+    pub name: String,
+    /// Its lifecycle state.
+    pub status: AssistantStatus,
+    /// Instructions applied to every chat.
+    #[serde(default)]
+    pub instructions: Option<String>,
+    /// The caller's metadata.
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    /// The data-plane host, normalised to carry a scheme.
+    #[serde(default, deserialize_with = "normalized_host")]
+    pub host: Option<String>,
+    /// `us` or `eu`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// When it was created (RFC 3339 text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When it was last updated (RFC 3339 text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+fn normalized_host<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let raw: Option<String> = Option::deserialize(d)?;
+    Ok(raw.map(|h| normalize_host(&h)).filter(|h| !h.is_empty()))
+}
+
+/// The lifecycle state of an assistant. Unknown values are kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum AssistantStatus {
+    /// Being set up; not usable yet.
+    Initializing,
+    /// Usable.
+    Ready,
+    /// Broken.
+    Failed,
+    /// Setup failed.
+    InitializationFailed,
+    /// Being deleted.
+    Terminating,
+    /// Deleted.
+    Terminated,
+    /// A status this version does not know.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl AssistantStatus {
+    /// The wire spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Initializing => "Initializing",
+            Self::Ready => "Ready",
+            Self::Failed => "Failed",
+            Self::InitializationFailed => "InitializationFailed",
+            Self::Terminating => "Terminating",
+            Self::Terminated => "Terminated",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for AssistantStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One page of assistants.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListAssistantsResponse {
+    /// The assistants on this page.
+    #[serde(default)]
+    pub assistants: Vec<AssistantModel>,
+    /// The continuation token, absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<PaginationResponse>,
+}
+
+impl ListAssistantsResponse {
+    /// The token of the next page, `None` on the last page.
+    pub fn next_token(&self) -> Option<String> {
+        super::next_token(&self.pagination)
+    }
+}
+
+/// The region an assistant lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Region {
+    /// United States (the default).
+    #[default]
+    Us,
+    /// European Union.
+    Eu,
+}
+
+impl Region {
+    /// The wire spelling, `us` or `eu`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Us => "us",
+            Region::Eu => "eu",
+        }
+    }
+}
+
+/// The body of `create_assistant`.
+///
+/// ```
+/// use pinecone_assistant::models::{CreateAssistantRequest, Region};
+/// let req = CreateAssistantRequest::new("support-bot")
+///     .instructions("Answer from the billing documents only.")
+///     .metadata(serde_json::json!({"team": "billing"}))
+///     .region(Region::Eu);
+/// # let _ = req;
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[must_use]
+#[non_exhaustive]
+pub struct CreateAssistantRequest {
+    /// 1–63 characters: lowercase letters, digits and `-`, starting and ending with a
+    /// letter or digit (checked by the server).
+    pub name: String,
+    /// Sent as `null` when not set.
+    #[serde(default)]
+    pub instructions: Option<String>,
+    /// `us` unless set.
+    #[serde(default)]
+    pub region: Region,
+    /// Omitted when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+}
+
+impl CreateAssistantRequest {
+    /// A request for an assistant called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            instructions: None,
+            region: Region::Us,
+            metadata: None,
+        }
+    }
+
+    /// Instructions applied to every chat (at most 16 KB). Defaults to none.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// A JSON object of metadata (at most 16 KB). Defaults to none.
+    pub fn metadata(mut self, metadata: Value) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// Where the assistant lives. Defaults to [`Region::Us`].
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+}
+
+/// The body of `update_assistant`: what is set replaces the stored value whole.
+///
+/// ```
+/// use pinecone_assistant::models::UpdateAssistantRequest;
+/// let req = UpdateAssistantRequest::new().metadata(serde_json::json!({"team": "ops"}));
+/// # let _ = req;
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[must_use]
+#[non_exhaustive]
+pub struct UpdateAssistantRequest {
+    /// New instructions; `""` clears them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// New metadata, replacing (not merging with) the old; `{}` clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+}
+
+impl UpdateAssistantRequest {
+    /// An empty update; set at least one field.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the instructions. Defaults to leaving them as they are.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Replaces the metadata object whole. Defaults to leaving it as it is.
+    pub fn metadata(mut self, metadata: Value) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_a_list_page_with_nulls() {
+        let page: ListAssistantsResponse = serde_json::from_str(r#"{"assistants":[{"name":"support-bot","instructions":"Answer from the billing documents only.","metadata":{"team":"billing"},"status":"Ready","host":"https://prod-1-data.ke.pinecone.io","region":"us","created_at":"2026-07-01T09:00:00Z","updated_at":"2026-07-01T09:00:41Z"},{"name":"eu-docs","instructions":null,"metadata":null,"status":"Initializing","host":"https://prod-eu-data.ke.pinecone.io","region":"eu","created_at":"2026-07-05T12:00:00Z","updated_at":"2026-07-05T12:00:00Z"}],"pagination":{"next":"YXNzdDoy"}}"#).unwrap();
+        assert_eq!(page.assistants[0].status, AssistantStatus::Ready);
+        assert_eq!(page.assistants[1].instructions, None);
+        assert_eq!(page.next_token().as_deref(), Some("YXNzdDoy"));
+    }
+
+    #[test]
+    fn unknown_fields_and_statuses_are_kept_or_ignored() {
+        let a: AssistantModel = serde_json::from_value(json!({
+            "name": "x", "status": "Hibernating", "host": "prod-1-data.ke.pinecone.io", "shiny": 1
+        }))
+        .unwrap();
+        assert_eq!(a.status, AssistantStatus::Other("Hibernating".into()));
+        assert_eq!(
+            a.host.as_deref(),
+            Some("https://prod-1-data.ke.pinecone.io")
+        );
+        assert_eq!(
+            serde_json::to_value(&a.status).unwrap(),
+            json!("Hibernating")
+        );
+    }
+
+    #[test]
+    fn empty_pagination_means_last_page() {
+        for body in [
+            r#"{}"#,
+            r#"{"pagination":null}"#,
+            r#"{"pagination":{}}"#,
+            r#"{"pagination":{"next":null}}"#,
+            r#"{"pagination":{"next":""}}"#,
+        ] {
+            let page: ListAssistantsResponse = serde_json::from_str(body).unwrap();
+            assert_eq!(page.next_token(), None, "{body}");
+        }
+    }
+
+    #[test]
+    fn create_body_matches_the_wire() {
+        let body = serde_json::to_string(&CreateAssistantRequest::new("support-bot")).unwrap();
+        assert_eq!(
+            body,
+            r#"{"name":"support-bot","instructions":null,"region":"us"}"#
+        );
+        let body = serde_json::to_string(
+            &CreateAssistantRequest::new("a")
+                .instructions("i")
+                .region(Region::Eu)
+                .metadata(json!({"k": 1})),
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            r#"{"name":"a","instructions":"i","region":"eu","metadata":{"k":1}}"#
+        );
+    }
+}

@@ -1,0 +1,75 @@
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::PaginationResponse;
+
+/// A file held by an assistant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FileModel {
+    /// The file name given at upload.
+    pub name: String,
+    /// The server's id, or the caller's id for an upsert.
+    pub id: String,
+    /// The caller's metadata.
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    /// When it was created (RFC 3339 text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_on: Option<String>,
+    /// When it was last updated (RFC 3339 text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_on: Option<String>,
+    /// Processing state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<FileStatus>,
+    /// Size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Whether images in the file were processed too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multimodal: Option<bool>,
+    /// A short-lived download link, only when asked for with `include_url`. Treat it
+    /// as a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_url: Option<String>,
+    /// The CRC32C of the content, base64 (not in the 2026-07 spec; sent by the service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32c_hash: Option<String>,
+}
+
+/// The processing state of a file. Unknown values are kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum FileStatus {
+    /// Being ingested.
+    Processing,
+    /// Ready for retrieval.
+    Available,
+    /// Being deleted.
+    Deleting,
+    /// Ingestion failed; the operation holds the reason.
+    ProcessingFailed,
+    /// A status this version does not know.
+    #[serde(untagged)]
+    Other(String),
+}
+
+/// One page of files.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListFilesResponse {
+    /// The files on this page.
+    #[serde(default)]
+    pub files: Vec<FileModel>,
+    /// The continuation token, absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<PaginationResponse>,
+}
+
+impl ListFilesResponse {
+    /// The token of the next page, `None` on the last page.
+    pub fn next_token(&self) -> Option<String> {
+        super::next_token(&self.pagination)
+    }
+}

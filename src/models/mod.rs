@@ -1,0 +1,72 @@
+//! Request and response types, equal to the 2026-07 wire shapes.
+//!
+//! Every response type ignores unknown keys, keeps what the server may omit as
+//! `Option`, and keeps unknown values of status-like strings in an `Other` variant,
+//! so a newer server never breaks decoding. Serialising a model gives the wire JSON
+//! back (the C API relies on that).
+
+mod assistant;
+mod file;
+mod operation;
+
+pub use assistant::*;
+pub use file::*;
+pub use operation::*;
+
+use serde::{Deserialize, Serialize};
+
+/// The continuation part of a list response.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PaginationResponse {
+    /// The token for the next page; absent, `null` or empty on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// The next-page token of a list response: `None` on the last page, however the
+/// server spells "last" (`pagination` missing, `null` or `{}`, `next` missing, `null`
+/// or empty).
+pub(crate) fn next_token(pagination: &Option<PaginationResponse>) -> Option<String> {
+    pagination
+        .as_ref()
+        .and_then(|p| p.next.clone())
+        .filter(|t| !t.is_empty())
+}
+
+/// Options of a one-page list call: page size and continuation token.
+///
+/// ```
+/// use pinecone_assistant::models::ListOptions;
+/// let opts = ListOptions::new().page_size(10).pagination_token("YXNzdDoy");
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub struct ListOptions {
+    /// Items per page (`limit` on the wire).
+    pub page_size: Option<u32>,
+    /// Where to continue.
+    pub pagination_token: Option<String>,
+}
+
+impl ListOptions {
+    /// No page size, first page.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Items per page, sent as `limit`; must be at least 1. Defaults to the server's
+    /// (50 for assistants).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// The token of the page to fetch. Defaults to the first page.
+    pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
+        self.pagination_token = Some(token.into());
+        self
+    }
+}

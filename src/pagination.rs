@@ -1,0 +1,360 @@
+//! Lazy, token-driven iteration over list endpoints.
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// The token of the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub(crate) fn new(items: Vec<T>, next: Option<String>) -> Self {
+        Self { items, next }
+    }
+}
+
+/// Where a walk stopped: start a new paginator at `token` and skip `skip` items to
+/// continue exactly after the last item yielded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ResumePoint {
+    /// The token of the page holding the next item (`None` = the first page).
+    pub token: Option<String>,
+    /// Items of that page already yielded.
+    pub skip: usize,
+}
+
+type Fetch<T> = Box<dyn FnMut(Option<&str>, Option<u32>) -> Result<Page<T>> + Send>;
+
+/// A lazy iterator over every item of a list, fetching pages as it goes.
+///
+/// Nothing is requested until the first `next()`; the next page is fetched only
+/// when the current one is used up; iteration ends after the page without a token,
+/// or after [`limit`](Paginator::limit) items (without fetching more). An error is
+/// yielded once and ends the walk. A server that repeats a token ends the walk
+/// with an error instead of looping forever.
+///
+/// ```no_run
+/// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+/// for assistant in client.list_assistants().limit(20) {
+///     println!("{}", assistant?.name);
+/// }
+/// # Ok::<(), pinecone_assistant::Error>(())
+/// ```
+#[must_use = "a paginator does nothing until iterated"]
+pub struct Paginator<T> {
+    fetch: Fetch<T>,
+    page_size: Option<u32>,
+    limit: Option<usize>,
+    /// Token for the next fetch; `None` with `started` means the last page came.
+    next_token: Option<String>,
+    /// Token of the page now being consumed.
+    current_token: Option<String>,
+    consumed_in_page: usize,
+    buffer: VecDeque<T>,
+    yielded: usize,
+    started: bool,
+    done: bool,
+    seen: HashSet<String>,
+    pending_error: Option<Error>,
+}
+
+impl<T> fmt::Debug for Paginator<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Paginator")
+            .field("page_size", &self.page_size)
+            .field("limit", &self.limit)
+            .field("yielded", &self.yielded)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Paginator<T> {
+    /// A paginator over `fetch(token, page_size)`.
+    pub(crate) fn new(
+        fetch: impl FnMut(Option<&str>, Option<u32>) -> Result<Page<T>> + Send + 'static,
+    ) -> Self {
+        Self {
+            fetch: Box::new(fetch),
+            page_size: None,
+            limit: None,
+            next_token: None,
+            current_token: None,
+            consumed_in_page: 0,
+            buffer: VecDeque::new(),
+            yielded: 0,
+            started: false,
+            done: false,
+            seen: HashSet::new(),
+            pending_error: None,
+        }
+    }
+
+    /// A paginator that yields `error` once, sending nothing (bad arguments).
+    pub(crate) fn failed(error: Error) -> Self {
+        let mut p = Self::new(|_, _| unreachable_fetch());
+        p.pending_error = Some(error);
+        p
+    }
+
+    /// Stops after `n` items, without fetching further pages. Defaults to no limit.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Asks for `size` items per page (sent as `limit` on every page; at least 1).
+    /// Defaults to the server's page size.
+    pub fn page_size(mut self, size: u32) -> Self {
+        if size == 0 && self.pending_error.is_none() {
+            self.pending_error = Some(Error::invalid(
+                "page_size",
+                "must be at least 1; leave it unset for the server's default",
+            ));
+        }
+        self.page_size = Some(size);
+        self
+    }
+
+    /// Starts at the page of this token instead of the first one. Defaults to the
+    /// first page.
+    pub fn starting_from(mut self, token: impl Into<String>) -> Self {
+        if !self.started {
+            self.next_token = Some(token.into());
+        }
+        self
+    }
+
+    /// Where to resume to continue after the last item yielded (exact to the item).
+    pub fn resume_point(&self) -> ResumePoint {
+        if self.buffer.is_empty() && self.started {
+            ResumePoint {
+                token: self.next_token.clone(),
+                skip: 0,
+            }
+        } else {
+            ResumePoint {
+                token: if self.started {
+                    self.current_token.clone()
+                } else {
+                    self.next_token.clone()
+                },
+                skip: self.consumed_in_page,
+            }
+        }
+    }
+
+    /// Iterates over whole pages instead of items. With a [`limit`](Self::limit),
+    /// the page that reaches it is cut and the walk ends there.
+    pub fn pages(self) -> Pages<T> {
+        Pages { inner: self }
+    }
+
+    fn fetch_page(&mut self) -> Option<Result<Page<T>>> {
+        if let Some(e) = self.pending_error.take() {
+            self.done = true;
+            return Some(Err(e));
+        }
+        if self.done || (self.started && self.next_token.is_none()) {
+            self.done = true;
+            return None;
+        }
+        if self.limit.is_some_and(|l| self.yielded >= l) {
+            self.done = true;
+            return None;
+        }
+        let token = self.next_token.take();
+        if let Some(t) = &token {
+            if !self.seen.insert(t.clone()) {
+                self.done = true;
+                return Some(Err(Error::Decode {
+                    what: "list page".into(),
+                    message: format!(
+                        "the server returned pagination token \"{t}\" twice; stopping instead of looping"
+                    ),
+                    body: String::new(),
+                }));
+            }
+        }
+        self.started = true;
+        match (self.fetch)(token.as_deref(), self.page_size) {
+            Ok(page) => {
+                self.current_token = token;
+                self.consumed_in_page = 0;
+                self.next_token = page.next.clone().filter(|t| !t.is_empty());
+                Some(Ok(page))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+fn unreachable_fetch<T>() -> Result<Page<T>> {
+    Ok(Page::new(Vec::new(), None))
+}
+
+impl<T> Iterator for Paginator<T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        loop {
+            if self.limit.is_some_and(|l| self.yielded >= l) {
+                self.done = true;
+                return None;
+            }
+            if let Some(item) = self.buffer.pop_front() {
+                self.yielded += 1;
+                self.consumed_in_page += 1;
+                return Some(Ok(item));
+            }
+            match self.fetch_page()? {
+                // An empty page with a token does not end the walk.
+                Ok(page) => self.buffer.extend(page.items),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// Whole pages of a [`Paginator`], from [`Paginator::pages`].
+#[must_use = "pages do nothing until iterated"]
+pub struct Pages<T> {
+    inner: Paginator<T>,
+}
+
+impl<T> fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages").field("inner", &self.inner).finish()
+    }
+}
+
+impl<T> Iterator for Pages<T> {
+    type Item = Result<Page<T>>;
+
+    fn next(&mut self) -> Option<Result<Page<T>>> {
+        let p = &mut self.inner;
+        match p.fetch_page()? {
+            Ok(mut page) => {
+                if let Some(limit) = p.limit {
+                    let room = limit - p.yielded;
+                    if page.items.len() >= room {
+                        page.items.truncate(room);
+                        page.next = None;
+                        p.done = true;
+                    }
+                }
+                p.yielded += page.items.len();
+                p.consumed_in_page = page.items.len();
+                Some(Ok(page))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Pages of `sizes` items numbered from 0, with tokens "t1", "t2", …
+    fn paged(sizes: &'static [usize]) -> (Paginator<usize>, Arc<Mutex<Vec<Option<String>>>>) {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let log = calls.clone();
+        let p = Paginator::new(move |token, _| {
+            log.lock().unwrap().push(token.map(str::to_owned));
+            let idx: usize = token.map_or(0, |t| t[1..].parse().unwrap());
+            let start: usize = sizes[..idx].iter().sum();
+            let items = (start..start + sizes[idx]).collect();
+            let next = (idx + 1 < sizes.len()).then(|| format!("t{}", idx + 1));
+            Ok(Page::new(items, next))
+        });
+        (p, calls)
+    }
+
+    #[test]
+    fn lazy_until_iterated() {
+        let (p, calls) = paged(&[2, 2]);
+        drop(p);
+        assert!(calls.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn walks_all_pages_including_empty_ones() {
+        let (p, calls) = paged(&[2, 0, 3]);
+        let items: Vec<usize> = p.map(Result::unwrap).collect();
+        assert_eq!(items, vec![0, 1, 2, 3, 4]);
+        assert_eq!(calls.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn limit_at_a_page_end_fetches_no_more() {
+        let (p, calls) = paged(&[2, 2]);
+        let items: Vec<usize> = p.limit(2).map(Result::unwrap).collect();
+        assert_eq!(items, vec![0, 1]);
+        assert_eq!(calls.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn resume_point_is_exact() {
+        let (mut p, _) = paged(&[3, 3]);
+        p.next();
+        p.next();
+        assert_eq!(
+            p.resume_point(),
+            ResumePoint {
+                token: None,
+                skip: 2
+            }
+        );
+        p.next();
+        p.next();
+        assert_eq!(
+            p.resume_point(),
+            ResumePoint {
+                token: Some("t1".into()),
+                skip: 1
+            }
+        );
+        let (p2, _) = paged(&[3, 3]);
+        let rest: Vec<usize> = p2.starting_from("t1").skip(1).map(Result::unwrap).collect();
+        assert_eq!(rest, vec![4, 5]);
+    }
+
+    #[test]
+    fn pages_view_cuts_at_the_limit() {
+        let (p, _) = paged(&[2, 2, 2]);
+        let pages: Vec<Page<usize>> = p.limit(3).pages().map(Result::unwrap).collect();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[1].items, vec![2]);
+        assert_eq!(pages[1].next, None);
+    }
+
+    #[test]
+    fn repeated_token_is_an_error() {
+        let p: Paginator<u8> = Paginator::new(|_, _| Ok(Page::new(vec![1], Some("same".into()))));
+        let out: Vec<_> = p.collect();
+        assert_eq!(out.len(), 3);
+        assert!(matches!(out[2], Err(Error::Decode { .. })));
+    }
+
+    #[test]
+    fn zero_page_size_fails_without_fetching() {
+        let (p, calls) = paged(&[2]);
+        let out: Vec<_> = p.page_size(0).collect();
+        assert!(matches!(&out[..], [Err(Error::InvalidArgument { .. })]));
+        assert!(calls.lock().unwrap().is_empty());
+    }
+}

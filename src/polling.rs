@@ -1,0 +1,104 @@
+//! Waiting for server-side work: the wait modes and the polling loop.
+
+use std::time::{Duration, Instant};
+
+use crate::cancel::CancelHandle;
+use crate::error::{Error, Result};
+use crate::http::Transport;
+
+/// How long a call waits for the server to finish what it started.
+///
+/// Replaces the reference SDKs' `timeout` argument (`-1` = [`Wait::No`],
+/// `None` = [`Wait::Forever`], a number = [`Wait::For`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use pinecone_assistant::Wait;
+/// let patient = Wait::For(Duration::from_secs(120));
+/// # let _ = (patient, Wait::No, Wait::Forever);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wait {
+    /// Return as soon as the server accepted the request.
+    No,
+    /// Poll until the work finishes or fails, however long that takes.
+    #[default]
+    Forever,
+    /// Poll until the work finishes or fails, or this much time has passed; then
+    /// fail with [`Error::WaitTimeout`] (the work goes on at the server).
+    /// `For(Duration::ZERO)` polls exactly once.
+    For(Duration),
+}
+
+/// What one poll found.
+pub(crate) enum Poll<T> {
+    /// The awaited state was reached.
+    Done(T),
+    /// Not yet; the status line and, for operations, its id and progress.
+    Pending {
+        status: String,
+        operation_id: Option<String>,
+        percent_complete: Option<i64>,
+    },
+}
+
+impl<T> Poll<T> {
+    pub(crate) fn pending(status: impl Into<String>) -> Self {
+        Poll::Pending {
+            status: status.into(),
+            operation_id: None,
+            percent_complete: None,
+        }
+    }
+}
+
+/// Polls with `step` until it reports `Done`, an error, or the deadline of `wait`.
+///
+/// The first poll runs at once. Each sleep is the interval, shortened to the time
+/// left before the deadline so the last poll happens at the deadline; every sleep
+/// can be interrupted through `cancel`. `awaited` describes the goal for the
+/// timeout error. `wait` must not be [`Wait::No`] (callers return before polling).
+pub(crate) fn poll_until<T>(
+    transport: &Transport,
+    cancel: &CancelHandle,
+    wait: Wait,
+    interval: Duration,
+    awaited: impl FnOnce() -> String,
+    mut step: impl FnMut() -> Result<Poll<T>>,
+) -> Result<T> {
+    let deadline = match wait {
+        Wait::For(d) => Some(d),
+        _ => None,
+    };
+    let start = Instant::now();
+    // With an injected sleeper no real time passes, so the slept total counts too.
+    let mut slept = Duration::ZERO;
+    loop {
+        cancel.check()?;
+        let (status, operation_id, percent_complete) = match step()? {
+            Poll::Done(v) => return Ok(v),
+            Poll::Pending {
+                status,
+                operation_id,
+                percent_complete,
+            } => (status, operation_id, percent_complete),
+        };
+        let elapsed = start.elapsed().max(slept);
+        let delay = match deadline {
+            Some(limit) if elapsed >= limit => {
+                return Err(Error::WaitTimeout {
+                    awaited: awaited(),
+                    waited: elapsed,
+                    last_status: status,
+                    operation_id,
+                    percent_complete,
+                });
+            }
+            Some(limit) => interval.min(limit - elapsed),
+            None => interval,
+        };
+        log::debug!("still {status}; polling again in {delay:?}");
+        transport.pause(delay, cancel)?;
+        slept += delay;
+    }
+}
