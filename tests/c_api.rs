@@ -1,0 +1,342 @@
+//! The C API from C: each program in `tests/c/` is compiled with the system `cc`
+//! against the static library that `cargo test` builds, then run against mock
+//! servers (and, when valgrind is installed, run again under valgrind, which must
+//! report no error and no leak).
+//!
+//! Set `PINECONE_SKIP_VALGRIND=1` to skip the valgrind runs.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use mockito::{Matcher, Mock, Server, ServerGuard};
+use serde_json::json;
+
+/// Compiles `tests/c/{name}.c` once per test process.
+fn program(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(exe) = built.get(name) {
+        return exe.clone();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let deps = std::env::current_exe()
+        .expect("test binary path")
+        .parent()
+        .expect("deps directory")
+        .to_path_buf();
+    let lib = deps.join("libpinecone_assistant.a");
+    assert!(lib.exists(), "{} is missing", lib.display());
+    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("c_api_{name}"));
+    let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .current_dir(root)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .arg("-Iinclude")
+        .arg(format!("tests/c/{name}.c"))
+        .arg(&lib)
+        .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s"])
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(
+        out.status.success(),
+        "cc failed for {name}.c:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    built.insert(name.to_owned(), exe.clone());
+    exe
+}
+
+/// How to start a program: directly, and under valgrind when it is available.
+fn runners() -> Vec<Vec<String>> {
+    let mut runners = vec![Vec::new()];
+    let have_valgrind = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if have_valgrind && std::env::var_os("PINECONE_SKIP_VALGRIND").is_none() {
+        runners.push(
+            [
+                "valgrind",
+                "--quiet",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite,indirect",
+                "--error-exitcode=1",
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+    }
+    runners
+}
+
+/// Runs `exe` under `runner` with `env`; returns stdout, failing on a non-zero exit.
+fn run(exe: &Path, runner: &[String], env: &[(&str, String)]) -> String {
+    let mut cmd = match runner.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run the C program");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{} {:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        exe.display(),
+        runner,
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Runs `name` once per runner, each time against fresh mocks from `mocks`.
+fn run_scenario(
+    name: &str,
+    expected_line: &str,
+    mocks: impl Fn(&mut ServerGuard) -> Vec<Mock>,
+    extra_env: impl Fn() -> Vec<(&'static str, String)>,
+) {
+    let exe = program(name);
+    for runner in runners() {
+        let mut server = Server::new();
+        let mocks = mocks(&mut server);
+        let mut env = vec![("PINECONE_TEST_URL", server.url())];
+        env.extend(extra_env());
+        let stdout = run(&exe, &runner, &env);
+        assert!(stdout.contains(expected_line), "{stdout}");
+        for m in mocks {
+            m.assert();
+        }
+    }
+}
+
+fn assistant_json(url: &str, name: &str, status: &str) -> String {
+    json!({
+        "name": name,
+        "instructions": "Answer from the billing documents only.",
+        "metadata": {"team": "billing"},
+        "status": status,
+        "host": url,
+        "region": "us",
+        "created_at": "2026-07-01T09:00:00Z",
+        "updated_at": "2026-07-01T09:00:41Z"
+    })
+    .to_string()
+}
+
+fn get(server: &mut ServerGuard, path: &str, status: usize, body: &str) -> Mock {
+    server
+        .mock("GET", path)
+        .match_header("api-key", "test-key")
+        .match_header("x-pinecone-api-version", "2026-07")
+        .with_status(status)
+        .with_header("content-type", "application/json")
+        .with_body(body)
+        .create()
+}
+
+fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
+    let url = server.url();
+    let a = |name: &str, status: &str| assistant_json(&url, name, status);
+    let mut mocks = Vec::new();
+    for (name, status) in [
+        ("support-bot", 200),
+        ("quick-bot", 200),
+        ("slow-bot", 200),
+        ("broken-bot", 200),
+        ("taken-bot", 409),
+    ] {
+        let body = if status == 200 {
+            a(name, "Initializing")
+        } else {
+            r#"{"error":{"code":"ALREADY_EXISTS","message":"Assistant taken-bot already exists"},"status":409}"#.to_owned()
+        };
+        mocks.push(
+            server
+                .mock("POST", "/assistant/assistants")
+                .match_header("content-type", "application/json")
+                .match_header("api-key", "test-key")
+                .match_body(Matcher::PartialJson(json!({"name": name, "region": "us"})))
+                .with_status(status)
+                .with_body(body)
+                .expect(1)
+                .create(),
+        );
+    }
+    // The first describe of support-bot ends the create wait; later ones (the
+    // final checks) find it too.
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants/support-bot",
+            200,
+            &a("support-bot", "Ready"),
+        )
+        .expect_at_least(2),
+    );
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants/slow-bot",
+            200,
+            &a("slow-bot", "Initializing"),
+        )
+        .expect(1),
+    );
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants/broken-bot",
+            200,
+            &a("broken-bot", "InitializationFailed"),
+        )
+        .expect(1),
+    );
+    mocks.push(
+        server
+            .mock("GET", "/assistant/assistants/ghost-bot")
+            .with_status(404)
+            .with_header("x-pinecone-request-id", "7f3e2b1a9c")
+            .with_body(r#"{"error":{"code":"NOT_FOUND","message":"Assistant \"ghost-bot\" not found."},"status":404}"#)
+            .expect(1)
+            .create(),
+    );
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants/flaky-bot",
+            500,
+            r#"{"error":{"code":"INTERNAL","message":"boom"},"status":500}"#,
+        )
+        .expect(1),
+    );
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants/garbled-bot",
+            200,
+            "this is not json",
+        )
+        .expect(1),
+    );
+    let page = |names: &[&str], next: Option<&str>| {
+        let items: Vec<serde_json::Value> = names
+            .iter()
+            .map(|n| serde_json::from_str(&a(n, "Ready")).unwrap())
+            .collect();
+        match next {
+            Some(t) => json!({"assistants": items, "pagination": {"next": t}}),
+            None => json!({"assistants": items}),
+        }
+        .to_string()
+    };
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants?limit=2",
+            200,
+            &page(&["support-bot", "eu-docs"], Some("YXNzdDoy")),
+        )
+        .expect(1),
+    );
+    // Three walks fetch page 1; two reach page 2 (the third stops at max_items).
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants",
+            200,
+            &page(&["support-bot", "eu-docs"], Some("YXNzdDoy")),
+        )
+        .expect(3),
+    );
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants?pagination_token=YXNzdDoy",
+            200,
+            &page(&["third-bot"], None),
+        )
+        .expect(2),
+    );
+    let mut updated: serde_json::Value = serde_json::from_str(&a("support-bot", "Ready")).unwrap();
+    updated["instructions"] = json!("Cite pages.");
+    mocks.push(
+        server
+            .mock("PATCH", "/assistant/assistants/support-bot")
+            .match_body(Matcher::JsonString(
+                r#"{"instructions":"Cite pages."}"#.into(),
+            ))
+            .with_body(updated.to_string())
+            .expect(1)
+            .create(),
+    );
+    for name in ["quick-bot", "old-bot", "stuck-bot"] {
+        mocks.push(
+            server
+                .mock("DELETE", format!("/assistant/assistants/{name}").as_str())
+                .with_status(200)
+                .expect(1)
+                .create(),
+        );
+    }
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants/old-bot",
+            404,
+            r#"{"error":{"code":"NOT_FOUND","message":"gone"},"status":404}"#,
+        )
+        .expect(1),
+    );
+    mocks.push(
+        get(
+            server,
+            "/assistant/assistants/stuck-bot",
+            200,
+            &a("stuck-bot", "Terminating"),
+        )
+        .expect_at_least(1),
+    );
+    mocks
+}
+
+/// A server that accepts connections (the kernel's backlog does) and never answers.
+fn silent_server() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    (listener, url)
+}
+
+#[test]
+fn control_plane() {
+    let (_silent, silent_url) = silent_server();
+    run_scenario(
+        "control_plane",
+        "control plane: ok",
+        control_plane_mocks,
+        || vec![("PINECONE_TEST_SILENT_URL", silent_url.clone())],
+    );
+}
+
+#[test]
+fn misuse() {
+    let exe = program("misuse");
+    for runner in runners() {
+        let stdout = run(&exe, &runner, &[]);
+        assert!(stdout.contains("misuse: ok"), "{stdout}");
+    }
+}
