@@ -32,6 +32,7 @@ mod http;
 pub mod models;
 mod pagination;
 mod polling;
+mod upload;
 
 pub use assistant::Assistant;
 pub use cancel::CancelHandle;
@@ -44,3 +45,4 @@ pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
+pub use upload::UploadFile;
