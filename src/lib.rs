@@ -34,6 +34,7 @@ mod http;
 pub mod models;
 mod pagination;
 mod polling;
+mod upload;
 
 pub use assistant::Assistant;
 pub use cancel::CancelHandle;
@@ -46,3 +47,4 @@ pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
+pub use upload::UploadFile;
