@@ -30,6 +30,10 @@ mod cancel;
 mod client;
 mod config;
 mod error;
+// The C ABI dereferences pointers handed over by C; that code, and only that code,
+// needs `unsafe`, each block with the reason it is sound.
+#[allow(unsafe_code)]
+mod ffi;
 mod http;
 pub mod models;
 mod pagination;
