@@ -22,6 +22,8 @@
 
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
+// Temporary while the data-plane modules that use the shared plumbing are added.
+#![allow(dead_code)]
 
 mod assistant;
 mod cancel;
@@ -36,6 +38,7 @@ mod http;
 pub mod models;
 mod pagination;
 mod polling;
+mod upload;
 
 pub use assistant::Assistant;
 pub use cancel::CancelHandle;
@@ -48,3 +51,4 @@ pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
+pub use upload::UploadFile;
