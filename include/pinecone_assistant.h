@@ -196,6 +196,22 @@ typedef struct pinecone_client pinecone_client;
 typedef struct pinecone_paginator pinecone_paginator;
 
 /**
+ * Reports upload progress: the bytes of the file sent so far and its total
+ * length (0 while unknown; the last call always has `sent` equal to the total).
+ * A retried upload reports from 0 again. Called on the thread that made the
+ * upload call, only during that call.
+ */
+typedef void (*pinecone_progress_cb)(void *userdata, uint64_t sent, uint64_t total);
+
+/**
+ * Supplies upload bytes: write at most `len` bytes into `buf` and return how
+ * many were written; return 0 at the end of the data and a negative number on
+ * failure (the upload then fails with `PINECONE_RESULT_IO`). Called on the thread
+ * that made the upload call, only during that call.
+ */
+typedef int64_t (*pinecone_read_cb)(void *userdata, uint8_t *buf, size_t len);
+
+/**
  * Receives one JSON document (a list item or a stream chunk), borrowed for the
  * duration of the call only: copy what you keep. Return 0 to go on, non-zero to
  * stop (the call then returns `PINECONE_RESULT_ABORTED`). Called on the thread
@@ -510,6 +526,234 @@ enum pinecone_result pinecone_client_assistant(const struct pinecone_client *cli
  * `assistant` is NULL or a handle not yet freed, not in use by another thread.
  */
 void pinecone_assistant_free(struct pinecone_assistant *assistant);
+
+/**
+ * Uploads the file at `path` (streamed from disk in constant memory) and waits
+ * as `wait_mode` says until the assistant has processed it.
+ *
+ * - `path`: required, borrowed; the name sent is its last component.
+ * - `options_json`: NULL or `{"file_id":"...","metadata":{...},"multimodal":true}`;
+ *   a `file_id` makes it an upsert (`PUT`) that creates or replaces that file.
+ * - `progress`: NULL or a callback receiving `userdata`; `userdata` is only
+ *   passed through.
+ * - `json_out`: receives `{"operation":{...},"file":{...},"location":"..."}`:
+ *   the last operation state seen, the file as described afterwards (absent when
+ *   no description was available), and the raw `Location` header. Free it with
+ *   `pinecone_string_free`. NULL first and on failure.
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT` (missing file, empty `file_id`, metadata
+ * not an object, bad wait mode), `_IO`, `_NOT_FOUND` (no such assistant),
+ * `_API_ERROR`, `_OPERATION_FAILED` (processing failed, with the server's
+ * message), `_WAIT_TIMEOUT`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`.
+ * Thread-safe with respect to `assistant`.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; strings are NULL or NUL-terminated; `progress`
+ * is NULL or a valid callback that does not unwind; `json_out` is NULL or
+ * writable.
+ */
+enum pinecone_result pinecone_assistant_upload_file(const struct pinecone_assistant *assistant,
+                                                    const char *path,
+                                                    const char *options_json,
+                                                    int wait_mode,
+                                                    uint64_t timeout_ms,
+                                                    pinecone_progress_cb progress,
+                                                    void *userdata,
+                                                    char **json_out);
+
+/**
+ * Uploads bytes supplied by `read` under `file_name` and waits as `wait_mode`
+ * says. Like `pinecone_assistant_upload_file` otherwise.
+ *
+ * - `file_name`: required; its extension tells the server the file type
+ *   (`notes.md`; not `notes`, `notes.` or `.md`).
+ * - `length`: the exact number of bytes `read` will supply, sent as
+ *   `Content-Length` (a source that ends early or runs long fails with
+ *   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown
+ *   (the body is then sent chunked).
+ * - `read`: required; called until it returns 0. Because the bytes cannot be
+ *   read twice, an upload whose body was started is never retried.
+ * - `progress`: NULL or a progress callback. Both callbacks receive `userdata`.
+ *
+ * Returns the codes of `pinecone_assistant_upload_file`, plus `_IO` when `read`
+ * returns a negative number or more than `len`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_upload_file`; `read` is NULL or a valid callback that
+ * writes at most `len` bytes to `buf` and does not unwind.
+ */
+enum pinecone_result pinecone_assistant_upload_reader(const struct pinecone_assistant *assistant,
+                                                      const char *file_name,
+                                                      int64_t length,
+                                                      const char *options_json,
+                                                      int wait_mode,
+                                                      uint64_t timeout_ms,
+                                                      pinecone_read_cb read,
+                                                      pinecone_progress_cb progress,
+                                                      void *userdata,
+                                                      char **json_out);
+
+/**
+ * Describes one file (`GET /files/{assistant}/{file_id}`).
+ *
+ * `options_json`: NULL or `{"include_url": true}` to get a short-lived download
+ * link in `signed_url` (treat it as a secret). `json_out` receives the file as
+ * JSON (free with `pinecone_string_free`). Returns `PINECONE_RESULT_OK`,
+ * `_NULL_ARGUMENT`, `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (empty
+ * id), `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; strings are NULL or NUL-terminated; `json_out` is
+ * NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_describe_file(const struct pinecone_assistant *assistant,
+                                                      const char *file_id,
+                                                      const char *options_json,
+                                                      char **json_out);
+
+/**
+ * One page of files (`GET /files/{assistant}`).
+ *
+ * `options_json`: NULL or `{"limit": <page size>, "pagination_token": "...",
+ * "filter": {"team": {"$eq": "finance"}}}`. `json_out` receives
+ * `{"files":[...],"pagination":{"next":"..."}}` (free with
+ * `pinecone_string_free`). Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
+ * `_INVALID_UTF8`, `_INVALID_JSON` (also unknown keys), `_INVALID_ARGUMENT`
+ * (limit 0), `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `options_json` is NULL or NUL-terminated;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_list_files_page(const struct pinecone_assistant *assistant,
+                                                        const char *options_json,
+                                                        char **json_out);
+
+/**
+ * A paginator over every file (nothing is sent before the first
+ * `pinecone_paginator_next`); the filter is repeated on every page.
+ *
+ * `options_json`: NULL or `{"limit": <page size>, "pagination_token": "<start>",
+ * "filter": {...}, "max_items": <stop after>}`. `paginator_out` receives the
+ * paginator (free with `pinecone_paginator_free`; NULL first and on failure).
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `options_json` is NULL or NUL-terminated;
+ * `paginator_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_list_files(const struct pinecone_assistant *assistant,
+                                                   const char *options_json,
+                                                   struct pinecone_paginator **paginator_out);
+
+/**
+ * Deletes a file (`DELETE /files/{assistant}/{file_id}`) and waits as
+ * `wait_mode` says for the deletion to finish.
+ *
+ * `json_out` receives the deletion's operation as JSON (its last state seen),
+ * or the JSON text `null` when the server deleted the file at once (204). Free it
+ * with `pinecone_string_free`. Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
+ * `_INVALID_UTF8`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`,
+ * `_OPERATION_FAILED`, `_WAIT_TIMEOUT`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `file_id` is NULL or NUL-terminated; `json_out` is
+ * NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_delete_file(const struct pinecone_assistant *assistant,
+                                                    const char *file_id,
+                                                    int wait_mode,
+                                                    uint64_t timeout_ms,
+                                                    char **json_out);
+
+/**
+ * Describes an operation (`GET /operations/{assistant}/{operation_id}`): an
+ * upload, upsert or deletion, running or finished within the last 30 days.
+ *
+ * `json_out` receives the operation as JSON (free with `pinecone_string_free`).
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`,
+ * `_DECODE`, `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `operation_id` is NULL or NUL-terminated;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_describe_operation(const struct pinecone_assistant *assistant,
+                                                           const char *operation_id,
+                                                           char **json_out);
+
+/**
+ * Polls an operation (e.g. one started with `PINECONE_WAIT_NO`) until it
+ * completes, as `wait_mode` says; `json_out` receives its final state as JSON
+ * (free with `pinecone_string_free`).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_OPERATION_FAILED`,
+ * `_WAIT_TIMEOUT`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_describe_operation`.
+ */
+enum pinecone_result pinecone_assistant_wait_for_operation(const struct pinecone_assistant *assistant,
+                                                           const char *operation_id,
+                                                           int wait_mode,
+                                                           uint64_t timeout_ms,
+                                                           char **json_out);
+
+/**
+ * One page of operations (`GET /operations/{assistant}`).
+ *
+ * `options_json`: NULL or `{"operation_type": "upload_file" | "upsert_file" |
+ * "update_file_metadata" | "delete_file", "status": "Processing" | "Completed" |
+ * "Failed", "limit": <page size>, "pagination_token": "..."}`. `json_out`
+ * receives `{"operations":[...],"pagination":{"next":"..."}}` (free with
+ * `pinecone_string_free`). Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
+ * `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (unknown type or status,
+ * limit 0), `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `options_json` is NULL or NUL-terminated;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_list_operations_page(const struct pinecone_assistant *assistant,
+                                                             const char *options_json,
+                                                             char **json_out);
+
+/**
+ * A paginator over every operation, repeating the filters on every page.
+ *
+ * `options_json`: NULL or the keys of `pinecone_assistant_list_operations_page`
+ * plus `"max_items"`. Bad filters are reported by the first
+ * `pinecone_paginator_next` (`PINECONE_RESULT_INVALID_ARGUMENT`, nothing sent).
+ * `paginator_out` receives the paginator (free with `pinecone_paginator_free`).
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `options_json` is NULL or NUL-terminated;
+ * `paginator_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_list_operations(const struct pinecone_assistant *assistant,
+                                                        const char *options_json,
+                                                        struct pinecone_paginator **paginator_out);
 
 /**
  * The next item as JSON.

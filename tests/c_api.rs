@@ -32,7 +32,7 @@ fn program(name: &str) -> PathBuf {
         .to_path_buf();
     let lib = deps.join("libpinecone_assistant.a");
     assert!(lib.exists(), "{} is missing", lib.display());
-    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("c_api_{name}"));
+    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("c_program_{name}"));
     let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
         .current_dir(root)
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
@@ -78,7 +78,7 @@ fn runners() -> Vec<Vec<String>> {
 }
 
 /// Runs `exe` under `runner` with `env`; returns stdout, failing on a non-zero exit.
-fn run(exe: &Path, runner: &[String], env: &[(&str, String)]) -> String {
+fn run(exe: &Path, runner: &[String], env: &[(&str, String)], args: &[String]) -> String {
     let mut cmd = match runner.split_first() {
         Some((first, rest)) => {
             let mut c = Command::new(first);
@@ -87,6 +87,7 @@ fn run(exe: &Path, runner: &[String], env: &[(&str, String)]) -> String {
         }
         None => Command::new(exe),
     };
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -109,6 +110,7 @@ fn run_scenario(
     expected_line: &str,
     mocks: impl Fn(&mut ServerGuard) -> Vec<Mock>,
     extra_env: impl Fn() -> Vec<(&'static str, String)>,
+    args: &[String],
 ) {
     let exe = program(name);
     for runner in runners() {
@@ -116,7 +118,7 @@ fn run_scenario(
         let mocks = mocks(&mut server);
         let mut env = vec![("PINECONE_TEST_URL", server.url())];
         env.extend(extra_env());
-        let stdout = run(&exe, &runner, &env);
+        let stdout = run(&exe, &runner, &env, args);
         assert!(stdout.contains(expected_line), "{stdout}");
         for m in mocks {
             m.assert();
@@ -329,6 +331,7 @@ fn control_plane() {
         "control plane: ok",
         control_plane_mocks,
         || vec![("PINECONE_TEST_SILENT_URL", silent_url.clone())],
+        &[],
     );
 }
 
@@ -336,7 +339,266 @@ fn control_plane() {
 fn misuse() {
     let exe = program("misuse");
     for runner in runners() {
-        let stdout = run(&exe, &runner, &[]);
+        let stdout = run(&exe, &runner, &[], &[]);
         assert!(stdout.contains("misuse: ok"), "{stdout}");
     }
+}
+
+/// The describe that resolves the data-plane host: once, then again after each
+/// data-plane 404 (the client re-checks the host before reporting not found).
+fn data_plane_host(server: &mut ServerGuard, lookups: usize) -> Mock {
+    let url = server.url();
+    get(
+        server,
+        "/assistant/assistants/support-bot",
+        200,
+        &assistant_json(&url, "support-bot", "Ready"),
+    )
+    .expect(lookups)
+}
+
+fn operation(id: &str, kind: &str, file_id: &str, status: &str) -> serde_json::Value {
+    let mut op = json!({
+        "id": id, "operation_type": kind, "file_id": file_id, "status": status,
+        "created_on": "2026-07-04T10:15:22Z",
+        "percent_complete": if status == "Processing" { 0 } else { 100 }
+    });
+    if status == "Completed" {
+        op["completed_on"] = json!("2026-07-04T10:15:41Z");
+        op["ingestion_units"] = json!(12.5);
+    }
+    if status == "Failed" {
+        op["error_message"] = json!("File processing failed: unsupported file format.");
+    }
+    op
+}
+
+fn file(id: &str, name: &str, status: &str) -> serde_json::Value {
+    json!({
+        "name": name, "id": id, "metadata": {"team": "finance"},
+        "created_on": "2026-07-04T10:15:22Z", "updated_on": "2026-07-04T10:15:41Z",
+        "status": status, "size": 14, "multimodal": true
+    })
+}
+
+fn accepted(
+    server: &mut ServerGuard,
+    method: &str,
+    path: &str,
+    body: &[&str],
+    op: serde_json::Value,
+) -> Mock {
+    let location = format!(
+        "/operations/support-bot/{}",
+        op["id"].as_str().unwrap_or("")
+    );
+    server
+        .mock(method, path)
+        .match_header(
+            "content-type",
+            Matcher::Regex("^multipart/form-data; boundary=".into()),
+        )
+        .match_body(Matcher::AllOf(
+            body.iter()
+                .map(|b| Matcher::Regex(regex_escape(b)))
+                .collect(),
+        ))
+        .with_status(202)
+        .with_header("location", &location)
+        .with_body(op.to_string())
+        .expect(1)
+        .create()
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if "\\.+*?()|[]{}^$#&-~".contains(c) {
+                format!("\\{c}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn files_mocks(server: &mut ServerGuard) -> Vec<Mock> {
+    // Two data-plane 404s below: the ghost file and the expired operation.
+    let mut mocks = vec![data_plane_host(server, 3)];
+    mocks.push(accepted(
+        server,
+        "POST",
+        "/assistant/files/support-bot?multimodal=true",
+        &[
+            r#"name="file"; filename="report.pdf""#,
+            "Content-Type: application/pdf",
+            "%PDF-1.4 hello",
+            r#"name="metadata""#,
+            r#"{"team":"finance"}"#,
+        ],
+        operation("op-1", "upload_file", "file-1", "Processing"),
+    ));
+    let op1 = operation("op-1", "upload_file", "file-1", "Completed").to_string();
+    mocks.push(get(server, "/assistant/operations/support-bot/op-1", 200, &op1).expect(3));
+    let f1 = file("file-1", "report.pdf", "Available");
+    mocks.push(
+        get(
+            server,
+            "/assistant/files/support-bot/file-1",
+            200,
+            &f1.to_string(),
+        )
+        .expect(1),
+    );
+    let mut signed = f1.clone();
+    signed["signed_url"] = json!("https://storage.example/file-1");
+    mocks.push(
+        get(
+            server,
+            "/assistant/files/support-bot/file-1?include_url=true",
+            200,
+            &signed.to_string(),
+        )
+        .expect(1),
+    );
+    mocks.push(accepted(
+        server,
+        "PUT",
+        "/assistant/files/support-bot/notes_v2",
+        &[
+            r#"filename="notes.md""#,
+            "Content-Type: text/markdown",
+            "\r\n\r\nhello\r\n",
+        ],
+        operation("op-2", "upsert_file", "notes_v2", "Processing"),
+    ));
+    let op2 = operation("op-2", "upsert_file", "notes_v2", "Failed").to_string();
+    mocks.push(get(server, "/assistant/operations/support-bot/op-2", 200, &op2).expect(1));
+    mocks.push(accepted(
+        server,
+        "POST",
+        "/assistant/files/support-bot",
+        &[r#"filename="faq.md""#, "# FAQ"],
+        operation("op-3", "upload_file", "faq-3", "Processing"),
+    ));
+    mocks.push(
+        get(
+            server,
+            "/assistant/files/support-bot/faq-3",
+            200,
+            &file("faq-3", "faq.md", "Processing").to_string(),
+        )
+        .expect(1),
+    );
+    // The failing readers may or may not get a request out; not asserted.
+    let _ = server
+        .mock("PUT", "/assistant/files/support-bot/bad")
+        .with_status(400)
+        .create();
+    let not_found = r#"{"error":{"code":"NOT_FOUND","message":"File not found"},"status":404}"#;
+    mocks.push(get(server, "/assistant/files/support-bot/ghost", 404, not_found).expect(1));
+    let filter = r#"{"team":{"$eq":"finance"}}"#;
+    let page = |ids: &[&str], next: Option<&str>| {
+        let files: Vec<_> = ids.iter().map(|id| file(id, "x.md", "Available")).collect();
+        match next {
+            Some(t) => json!({"files": files, "pagination": {"next": t}}),
+            None => json!({"files": files}),
+        }
+        .to_string()
+    };
+    let listing = |server: &mut ServerGuard, starts: &str, body: String| {
+        server
+            .mock("GET", "/assistant/files/support-bot")
+            .match_query(Matcher::AllOf(vec![
+                Matcher::Regex(starts.into()),
+                Matcher::UrlEncoded("filter".into(), filter.into()),
+            ]))
+            .with_body(body)
+            .expect(1)
+            .create()
+    };
+    mocks.push(listing(
+        server,
+        "^limit=2&filter=",
+        page(&["file-1", "notes_v2"], Some("eyJvZmZzZXQiOjJ9")),
+    ));
+    mocks.push(listing(
+        server,
+        "^filter=",
+        page(&["file-1", "notes_v2"], Some("eyJvZmZzZXQiOjJ9")),
+    ));
+    mocks.push(listing(
+        server,
+        "^pagination_token=eyJvZmZzZXQiOjJ9&filter=",
+        page(&["billing-faq"], None),
+    ));
+    mocks.push(
+        server
+            .mock("DELETE", "/assistant/files/support-bot/notes_v2")
+            .with_status(204)
+            .expect(1)
+            .create(),
+    );
+    mocks.push(
+        server
+            .mock("DELETE", "/assistant/files/support-bot/file-1")
+            .with_status(202)
+            .with_body(operation("op-del", "delete_file", "file-1", "Processing").to_string())
+            .expect(1)
+            .create(),
+    );
+    let del = operation("op-del", "delete_file", "file-1", "Completed").to_string();
+    mocks.push(
+        get(
+            server,
+            "/assistant/operations/support-bot/op-del",
+            200,
+            &del,
+        )
+        .expect(1),
+    );
+    mocks.push(
+        get(
+            server,
+            "/assistant/operations/support-bot/op-gone",
+            404,
+            not_found,
+        )
+        .expect(1),
+    );
+    let ops = json!({
+        "operations": [
+            operation("op-1", "upload_file", "file-1", "Completed"),
+            operation("op-2", "upsert_file", "notes_v2", "Failed"),
+            operation("op-del", "delete_file", "file-1", "Processing"),
+        ],
+        "pagination": {"next": "b3BzOjM="}
+    })
+    .to_string();
+    mocks.push(
+        get(
+            server,
+            "/assistant/operations/support-bot?operation_type=upload_file&status=Completed&limit=3",
+            200,
+            &ops,
+        )
+        .expect(1),
+    );
+    mocks.push(get(server, "/assistant/operations/support-bot", 200, &ops).expect(1));
+    mocks
+}
+
+#[test]
+fn files_and_operations() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c_api_data");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let pdf = dir.join("report.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4 hello").expect("write the PDF");
+    run_scenario(
+        "files",
+        "files: ok",
+        files_mocks,
+        Vec::new,
+        &[pdf.display().to_string()],
+    );
 }

@@ -47,6 +47,8 @@ mod client;
 
 mod assistant;
 
+mod files;
+
 mod paginator;
 
 #[cfg(test)]

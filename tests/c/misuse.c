@@ -22,6 +22,14 @@ static int never_called(void *userdata, const char *json) {
   exit(1);
 }
 
+static int64_t never_read(void *userdata, uint8_t *buf, size_t len) {
+  (void)userdata;
+  (void)buf;
+  (void)len;
+  fprintf(stderr, "read callback called during a misuse check\n");
+  exit(1);
+}
+
 int main(void) {
   pinecone_client *client = NULL;
   pinecone_client *other = POISON;
@@ -170,6 +178,66 @@ int main(void) {
   CHECK_OK(pinecone_paginator_next(paginator, &json));
   CHECK(json == NULL);
   pinecone_paginator_free(paginator);
+
+  /* files and operations */
+  CHECK_NULL_ARG(pinecone_assistant_upload_file(NULL, "a.md", NULL, 0, 0, NULL, NULL, &json),
+                 "assistant");
+  CHECK(json == NULL);
+  CHECK_NULL_ARG(pinecone_assistant_upload_file(assistant, NULL, NULL, 0, 0, NULL, NULL, &json),
+                 "path");
+  CHECK_NULL_ARG(pinecone_assistant_upload_file(assistant, "a.md", NULL, 0, 0, NULL, NULL, NULL),
+                 "json_out");
+  CHECK_CODE(pinecone_assistant_upload_file(assistant, BAD_UTF8, NULL, 0, 0, NULL, NULL, &json),
+             PINECONE_RESULT_INVALID_UTF8);
+  CHECK_CODE(pinecone_assistant_upload_file(assistant, "a.md", "{\"metadata\":", 0, 0, NULL,
+                                            NULL, &json),
+             PINECONE_RESULT_INVALID_JSON);
+  CHECK_CODE(pinecone_assistant_upload_file(assistant, "a.md", NULL, 9, 0, NULL, NULL, &json),
+             PINECONE_RESULT_INVALID_ARGUMENT);
+  CHECK_NULL_ARG(pinecone_assistant_upload_reader(NULL, "a.md", -1, NULL, 0, 0, never_read, NULL,
+                                                  NULL, &json),
+                 "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_upload_reader(assistant, NULL, -1, NULL, 0, 0, never_read,
+                                                  NULL, NULL, &json),
+                 "file_name");
+  CHECK_NULL_ARG(pinecone_assistant_upload_reader(assistant, "a.md", -1, NULL, 0, 0, NULL, NULL,
+                                                  NULL, &json),
+                 "read");
+  CHECK_NULL_ARG(pinecone_assistant_upload_reader(assistant, "a.md", -1, NULL, 0, 0, never_read,
+                                                  NULL, NULL, NULL),
+                 "json_out");
+  CHECK_NULL_ARG(pinecone_assistant_describe_file(NULL, "f", NULL, &json), "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_describe_file(assistant, NULL, NULL, &json), "file_id");
+  CHECK_NULL_ARG(pinecone_assistant_describe_file(assistant, "f", NULL, NULL), "json_out");
+  CHECK_CODE(pinecone_assistant_describe_file(assistant, "f", "{\"include_url\":1}", &json),
+             PINECONE_RESULT_INVALID_JSON);
+  CHECK_ERROR_MENTIONS("include_url");
+  CHECK_NULL_ARG(pinecone_assistant_list_files_page(NULL, NULL, &json), "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_list_files_page(assistant, NULL, NULL), "json_out");
+  CHECK_CODE(pinecone_assistant_list_files_page(assistant, "{\"filters\":{}}", &json),
+             PINECONE_RESULT_INVALID_JSON);
+  CHECK_ERROR_MENTIONS("filters");
+  paginator = POISON;
+  CHECK_NULL_ARG(pinecone_assistant_list_files(NULL, NULL, &paginator), "assistant");
+  CHECK(paginator == NULL);
+  CHECK_NULL_ARG(pinecone_assistant_list_files(assistant, NULL, NULL), "paginator_out");
+  CHECK_NULL_ARG(pinecone_assistant_delete_file(NULL, "f", 0, 0, &json), "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_delete_file(assistant, NULL, 0, 0, &json), "file_id");
+  CHECK_NULL_ARG(pinecone_assistant_delete_file(assistant, "f", 0, 0, NULL), "json_out");
+  CHECK_NULL_ARG(pinecone_assistant_describe_operation(NULL, "o", &json), "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_describe_operation(assistant, NULL, &json), "operation_id");
+  CHECK_NULL_ARG(pinecone_assistant_describe_operation(assistant, "o", NULL), "json_out");
+  CHECK_NULL_ARG(pinecone_assistant_wait_for_operation(NULL, "o", 1, 0, &json), "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_wait_for_operation(assistant, NULL, 1, 0, &json),
+                 "operation_id");
+  CHECK_NULL_ARG(pinecone_assistant_wait_for_operation(assistant, "o", 1, 0, NULL), "json_out");
+  CHECK_NULL_ARG(pinecone_assistant_list_operations_page(NULL, NULL, &json), "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_list_operations_page(assistant, NULL, NULL), "json_out");
+  CHECK_NULL_ARG(pinecone_assistant_list_operations(NULL, NULL, &paginator), "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_list_operations(assistant, NULL, NULL), "paginator_out");
+  CHECK_CODE(pinecone_assistant_list_operations(assistant, "{\"limit\":-1}", &paginator),
+             PINECONE_RESULT_INVALID_JSON);
+  CHECK(json == NULL);
 
   /* handles may be freed in any order */
   pinecone_client_free(client);
