@@ -14,6 +14,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pinecone_assistant::models::UploadFile;
@@ -53,17 +55,19 @@ fn main() {
     .expect("client");
     let docs = client.assistant(NAME);
     let rss_before = status_kib("VmRSS");
-    let mut last = (0, None);
+    // The callback costs what a caller's would: one call per buffer sent.
+    let reported = Arc::new(AtomicU64::new(0));
+    let seen = reported.clone();
     let start = Instant::now();
     let result = docs
         .upload_file(
-            UploadFile::path(&path).on_progress(move |sent, total| last = (sent, total)),
+            UploadFile::path(&path).on_progress(move |sent, _| seen.store(sent, Ordering::Relaxed)),
             Wait::No,
         )
         .expect("upload");
     let elapsed = start.elapsed();
     assert_eq!(result.file.map(|f| f.id).as_deref(), Some(FILE_ID));
-    let _ = last;
+    assert_eq!(reported.load(Ordering::Relaxed), size);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 
     let mb = size as f64 / 1e6;
