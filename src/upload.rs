@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
+use crate::cancel::CancelHandle;
 use crate::error::{Error, Result};
 use crate::http::{BodySource, OpenBody};
 use guard::{Guarded, Progress};
@@ -311,6 +312,7 @@ impl UploadFile {
                 source: self.source,
                 progress: self.progress,
                 seek_start: None,
+                cancel: None,
             },
         })
     }
@@ -387,6 +389,8 @@ pub(crate) struct UploadBody {
     progress: Option<Progress>,
     /// Where a seekable source stood when the upload began, and its length.
     seek_start: Option<(u64, u64)>,
+    /// The call's cancel handle, checked before each read of the source.
+    pub(crate) cancel: Option<CancelHandle>,
 }
 
 impl fmt::Debug for UploadBody {
@@ -450,7 +454,8 @@ impl BodySource for UploadBody {
 
     fn open(&mut self) -> Result<OpenBody> {
         let (source, length) = self.open_source()?;
-        let file = Guarded::new(source, length, self.progress.clone(), self.context.clone());
+        let file = Guarded::new(source, length, self.progress.clone(), self.context.clone())
+            .cancel_with(self.cancel.clone());
         let reader = Cursor::new(FrameBytes(self.frame.clone(), Part::Head))
             .chain(file)
             .chain(Cursor::new(FrameBytes(self.frame.clone(), Part::Tail)));
@@ -489,6 +494,12 @@ mod tests {
         let mut out = Vec::new();
         open.reader.read_to_end(&mut out).unwrap();
         (out, open.length)
+    }
+
+    #[test]
+    fn upload_requests_can_move_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<UploadFile>();
     }
 
     #[test]

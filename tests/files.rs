@@ -1229,3 +1229,33 @@ fn a_data_plane_404_re_resolves_and_replays_on_the_new_host() {
     old_gone.assert();
     new_ok.assert();
 }
+
+#[test]
+fn cancelling_stops_an_upload_mid_body() {
+    let mut server = Server::new();
+    let host = server.url();
+    let _resolve = describe_assistant(&mut server, &host).create();
+    let _post = data(&mut server, "POST", "/assistant/files/support-bot")
+        .with_status(202)
+        .with_body(OP_ACCEPTED)
+        .create();
+    let stop = pinecone_assistant::CancelHandle::new();
+    let trigger = stop.clone();
+    let client = client(&server).with_cancel_handle(stop);
+    let (calls, mut record) = progress_log();
+    let big = std::io::repeat(b'x').take(8 << 20);
+    let err = client
+        .assistant(NAME)
+        .upload_file(
+            UploadFile::sized_reader(big, "big.txt", 8 << 20).on_progress(move |sent, total| {
+                record(sent, total);
+                trigger.cancel();
+            }),
+            Wait::No,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0].0 < 8 << 20);
+}
