@@ -7,19 +7,25 @@
 //! /usr/bin/time -v target/release/deps/upload-<hash>     # "Maximum resident set size"
 //! UPLOAD_BENCH_MIB=64 cargo bench --bench upload          # a smaller file
 //! UPLOAD_BENCH_SPARSE=1 cargo bench --bench upload         # a sparse file
+//! UPLOAD_BENCH_ROUNDS=5 cargo bench --bench upload         # more timed rounds
 //! ```
+//!
+//! After a first upload (whose peak memory is reported), each round uploads the
+//! file once with bare ureq (no multipart, no client logic: the ceiling) and once
+//! through the client; the medians and their ratio are printed.
 //!
 //! The server runs in the same process on 127.0.0.1 (its buffers are 64 KiB), so
 //! the peak RSS printed covers client and server together.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pinecone_assistant::models::UploadFile;
-use pinecone_assistant::{Client, ClientConfig, Wait};
+use pinecone_assistant::{Assistant, Client, ClientConfig, Wait};
 
 const NAME: &str = "bench";
 const FILE_ID: &str = "f-bench";
@@ -55,35 +61,81 @@ fn main() {
     .expect("client");
     let docs = client.assistant(NAME);
     let rss_before = status_kib("VmRSS");
-    // The callback costs what a caller's would: one call per buffer sent.
+    let first = upload(&docs, &path, size);
+    // Measured before the bare-ureq runs below, so it is this client's alone.
+    let peak = status_kib("VmHWM");
+    let (mut ours, mut bare) = (vec![first], Vec::new());
+    let rounds: usize = std::env::var("UPLOAD_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    for _ in 0..rounds {
+        bare.push(bare_ureq(&host, &path, size));
+        ours.push(upload(&docs, &path, size));
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+
+    let rate = |d: Duration| size as f64 / 1e6 / d.as_secs_f64();
+    let ours = median(ours);
+    println!(
+        "upload {mib} MiB ({}): median {:.3} s = {:.0} MB/s over {} runs; RSS before {} KiB, peak (VmHWM) {} KiB",
+        if sparse {
+            "sparse file"
+        } else {
+            "file in the page cache"
+        },
+        ours.as_secs_f64(),
+        rate(ours),
+        rounds + 1,
+        rss_before.unwrap_or(0),
+        peak.unwrap_or(0),
+    );
+    if !bare.is_empty() {
+        let bare = median(bare);
+        println!(
+            "ceiling, bare ureq POST of the same file: median {:.3} s = {:.0} MB/s; ours = {:.0} % of it",
+            bare.as_secs_f64(),
+            rate(bare),
+            100.0 * bare.as_secs_f64() / ours.as_secs_f64(),
+        );
+    }
+}
+
+/// One upload through the client, with a progress callback as a caller would set.
+fn upload(docs: &Assistant, path: &Path, size: u64) -> Duration {
     let reported = Arc::new(AtomicU64::new(0));
     let seen = reported.clone();
     let start = Instant::now();
     let result = docs
         .upload_file(
-            UploadFile::path(&path).on_progress(move |sent, _| seen.store(sent, Ordering::Relaxed)),
+            UploadFile::path(path).on_progress(move |sent, _| seen.store(sent, Ordering::Relaxed)),
             Wait::No,
         )
         .expect("upload");
     let elapsed = start.elapsed();
     assert_eq!(result.file.map(|f| f.id).as_deref(), Some(FILE_ID));
     assert_eq!(reported.load(Ordering::Relaxed), size);
-    std::fs::remove_dir_all(&dir).expect("cleanup");
+    elapsed
+}
 
-    let mb = size as f64 / 1e6;
-    println!(
-        "upload {mib} MiB ({}): {:.3} s, {:.0} MB/s ({:.0} MiB/s); RSS before {} KiB, peak (VmHWM) {} KiB",
-        if sparse {
-            "sparse file"
-        } else {
-            "file in the page cache"
-        },
-        elapsed.as_secs_f64(),
-        mb / elapsed.as_secs_f64(),
-        size as f64 / (1 << 20) as f64 / elapsed.as_secs_f64(),
-        rss_before.unwrap_or(0),
-        status_kib("VmHWM").unwrap_or(0),
-    );
+/// The same bytes with no client logic: one ureq POST of the bare file.
+fn bare_ureq(host: &str, path: &Path, size: u64) -> Duration {
+    let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+    let start = Instant::now();
+    let file = std::fs::File::open(path).expect("open");
+    let resp = agent
+        .post(format!("{host}/assistant/files/{NAME}"))
+        .header("content-type", "application/pdf")
+        .header("content-length", size)
+        .send(ureq::SendBody::from_owned_reader(file))
+        .expect("bare upload");
+    assert_eq!(resp.status(), 202);
+    start.elapsed()
+}
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
 }
 
 /// Writes the file to upload. A sparse file costs no disk space, but on some
