@@ -427,12 +427,7 @@ impl UploadBody {
                     let mut r = reader.lock().unwrap_or_else(PoisonError::into_inner);
                     match self.seek_start {
                         Some((start, len)) => r.seek(SeekFrom::Start(start)).map(|_| (start, len)),
-                        None => (|| {
-                            let start = r.stream_position()?;
-                            let end = r.seek(SeekFrom::End(0))?;
-                            r.seek(SeekFrom::Start(start))?;
-                            Ok((start, end.saturating_sub(start)))
-                        })(),
+                        None => measure(&mut **r),
                     }
                 };
                 let (start, len) = located.map_err(|e| self.io_error(e))?;
@@ -441,6 +436,14 @@ impl UploadBody {
             }
         }
     }
+}
+
+/// Where a seekable source stands and how many bytes follow, leaving it in place.
+fn measure(r: &mut dyn ReadSeek) -> std::io::Result<(u64, u64)> {
+    let start = r.stream_position()?;
+    let end = r.seek(SeekFrom::End(0))?;
+    r.seek(SeekFrom::Start(start))?;
+    Ok((start, end.saturating_sub(start)))
 }
 
 impl BodySource for UploadBody {
