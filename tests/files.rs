@@ -1259,3 +1259,54 @@ fn cancelling_stops_an_upload_mid_body() {
     assert_eq!(calls.len(), 1);
     assert!(calls[0].0 < 8 << 20);
 }
+
+#[test]
+fn seekable_reader_is_replayed_from_where_it_stood() {
+    let mut server = Server::new();
+    let host = server.url();
+    let _resolve = describe_assistant(&mut server, &host).create();
+    let log = Log::default();
+    let path = "/assistant/files/support-bot/notes";
+    let refused = recording(
+        data(&mut server, "PUT", path)
+            .with_status(503)
+            .with_header("retry-after", "2"),
+        &log,
+        r#"{"error":{"code":"UNAVAILABLE","message":"try later"},"status":503}"#,
+    )
+    .expect(1)
+    .create();
+    let accepted = recording(
+        data(&mut server, "PUT", path).with_status(202),
+        &log,
+        OP_F7_ACCEPTED,
+    )
+    .expect(1)
+    .create();
+    let _describe = json_body(
+        data(&mut server, "GET", path),
+        200,
+        r#"{"name":"notes.md","id":"notes","status":"Processing"}"#,
+    )
+    .create();
+    let mut cursor = std::io::Cursor::new(b"skip-me|# Notes\n".to_vec());
+    cursor.set_position(8);
+    client(&server)
+        .assistant(NAME)
+        .upload_file(
+            UploadFile::seekable(cursor, "notes.md").file_id("notes"),
+            Wait::No,
+        )
+        .unwrap();
+    refused.assert();
+    accepted.assert();
+    let seen = log.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    for got in seen.iter() {
+        let boundary = boundary_of(&got.content_type);
+        assert_eq!(
+            got.body,
+            expected_multipart(boundary, "notes.md", "text/markdown", b"# Notes\n", None)
+        );
+    }
+}
