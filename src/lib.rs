@@ -28,10 +28,13 @@ mod cancel;
 mod client;
 mod config;
 mod error;
+mod evaluation;
 mod http;
 pub mod models;
 mod pagination;
 mod polling;
+mod sse;
+mod stream;
 
 pub use assistant::Assistant;
 pub use cancel::CancelHandle;
@@ -44,3 +47,4 @@ pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
+pub use stream::{ChatCompletionStream, ChatStream};

@@ -6,10 +6,18 @@
 //! back (the C API relies on that).
 
 mod assistant;
+mod chat;
+mod completions;
+mod context;
+mod evaluation;
 mod file;
 mod operation;
 
 pub use assistant::*;
+pub use chat::*;
+pub use completions::*;
+pub use context::*;
+pub use evaluation::*;
 pub use file::*;
 pub use operation::*;
 
