@@ -207,7 +207,7 @@ impl<R: BufRead> SseReader<R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::BufReader;
 

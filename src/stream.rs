@@ -642,3 +642,314 @@ impl Iterator for ChatCompletionStream {
 }
 
 impl std::iter::FusedIterator for ChatCompletionStream {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::FinishReason;
+    use proptest::prelude::*;
+
+    pub(crate) const F2: &str = include_str!("../tests/fixtures/f2_chat_stream.sse");
+    pub(crate) const F3: &str = include_str!("../tests/fixtures/f3_completions_stream.sse");
+    fn chat(body: &str) -> Vec<Result<ChatStreamChunk>> {
+        ChatStream::from_reader(std::io::Cursor::new(body.to_owned())).collect()
+    }
+
+    fn kinds(items: &[Result<ChatStreamChunk>]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                Ok(c) => c.kind().to_owned(),
+                Err(e) => format!("error: {e}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn f2_decodes_to_five_chunks() {
+        let items = chat(F2);
+        assert_eq!(
+            kinds(&items),
+            [
+                "message_start",
+                "content_chunk",
+                "content_chunk",
+                "citation",
+                "message_end"
+            ]
+        );
+        let text = ChatStream::from_reader(std::io::Cursor::new(F2))
+            .collect_text()
+            .unwrap();
+        assert_eq!(
+            text,
+            "Annual plans can be refunded within 30 days of purchase."
+        );
+    }
+
+    #[test]
+    fn f2_folds_into_the_plain_response() {
+        let r = ChatStream::from_reader(std::io::Cursor::new(F2))
+            .into_response()
+            .unwrap();
+        assert_eq!(r.id.as_deref(), Some("00000000000000007e21a9c4d8b05f13"));
+        assert_eq!(r.model.as_deref(), Some("gpt-4o-2024-11-20"));
+        assert_eq!(r.message.role, "assistant");
+        assert_eq!(
+            r.content(),
+            "Annual plans can be refunded within 30 days of purchase."
+        );
+        assert_eq!(r.finish_reason, Some(FinishReason::Stop));
+        let usage = r.usage.unwrap();
+        assert_eq!(
+            (
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.total_tokens
+            ),
+            (2154, 14, 2168)
+        );
+        assert_eq!(r.context_snippet_count, Some(8));
+        assert_eq!(r.citations.len(), 1);
+        assert_eq!(r.citations[0].position, Some(56));
+        let reference = &r.citations[0].references[0];
+        assert_eq!(reference.pages, [4]);
+        assert_eq!(reference.file.as_ref().unwrap().id, "billing-policy");
+    }
+
+    #[test]
+    fn f2_negative_variants() {
+        let noisy = F2.replacen(
+            "\n\n",
+            concat!(
+                "\n\n: keep-alive\n\nevent: message\n\n",
+                "data: {\"type\":\"ping\"}\n\n",
+                "data: {\"type\":\"content_chunk\",\"id\":\"x\"}\n\n",
+                "data: {\"type\":\"content_chunk\",\"id\":\"x\",\"delta\":5}\n\n",
+                "data: [1,2]\n\n",
+                "data: {\"no_type\":true}\n\n",
+                "data:   \n\n",
+            ),
+            1,
+        );
+        let items = chat(&noisy);
+        assert_eq!(
+            kinds(&items),
+            [
+                "message_start",
+                "ping",
+                "content_chunk",
+                "content_chunk",
+                "citation",
+                "message_end"
+            ]
+        );
+        let Ok(ChatStreamChunk::Unknown { raw, .. }) = &items[1] else {
+            panic!("{:?}", items[1]);
+        };
+        assert_eq!(raw, &serde_json::json!({"type": "ping"}));
+    }
+
+    #[test]
+    fn malformed_json_is_an_error_and_ends_the_stream() {
+        let body = F2.replacen("\n\n", "\n\ndata: {not json\n\n", 1);
+        let items = chat(&body);
+        assert_eq!(items.len(), 2);
+        assert!(
+            matches!(&items[1], Err(Error::Decode { what, .. }) if what == "chat stream event")
+        );
+        // Broken JSON is an error even when its start looks like a wrong field type.
+        let body = F2.replacen(
+            "\n\n",
+            "\n\ndata: {\"type\":\"content_chunk\",\"delta\":5,\n\n",
+            1,
+        );
+        assert!(matches!(
+            chat(&body).last(),
+            Some(Err(Error::Decode { .. }))
+        ));
+        assert!(matches!(
+            chat("data: [1,\n\n").last(),
+            Some(Err(Error::Decode { .. }))
+        ));
+    }
+
+    #[test]
+    fn message_end_without_usage_is_accepted() {
+        let body = "data: {\"type\":\"message_end\",\"id\":\"1\",\"finish_reason\":\"length\"}\n\n";
+        let r = ChatStream::from_reader(body.as_bytes())
+            .into_response()
+            .unwrap();
+        assert_eq!(r.finish_reason, Some(FinishReason::Length));
+        assert_eq!(r.usage, None);
+    }
+
+    #[test]
+    fn a_cut_off_stream_is_an_error() {
+        let cut = &F2[..F2.find("data: {\"type\":\"message_end\"").unwrap()];
+        let items = chat(cut);
+        assert_eq!(items.len(), 5);
+        assert!(
+            matches!(&items[4], Err(Error::Stream(m)) if m.contains("truncated") && m.contains("message_end")),
+            "{:?}",
+            items[4]
+        );
+        assert!(
+            ChatStream::from_reader(cut.as_bytes())
+                .collect_text()
+                .is_err()
+        );
+        // Cut in the middle of the last event.
+        let items = chat(&F2[..F2.len() - 20]);
+        assert!(matches!(items.last(), Some(Err(Error::Decode { .. }))));
+        // An empty body is a truncated stream too.
+        assert!(matches!(chat("").last(), Some(Err(Error::Stream(_)))));
+    }
+
+    #[test]
+    fn done_ends_the_stream_normally() {
+        let body = "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"a\"}}\n\ndata:  [DONE]\n\ndata: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"b\"}}\n\n";
+        assert_eq!(
+            ChatStream::from_reader(body.as_bytes())
+                .collect_text()
+                .unwrap(),
+            "a"
+        );
+    }
+
+    #[test]
+    fn streams_are_fused() {
+        let mut s = ChatStream::from_reader("data: {x\n\ndata: {}\n\n".as_bytes());
+        assert!(matches!(s.next(), Some(Err(_))));
+        assert!(s.next().is_none());
+        assert!(s.next().is_none());
+    }
+
+    #[test]
+    fn cancel_before_next_returns_cancelled() {
+        let mut s = ChatStream::from_reader(std::io::Cursor::new(F2));
+        assert!(s.next().unwrap().is_ok());
+        s.canceller().cancel();
+        assert!(matches!(s.next(), Some(Err(Error::Cancelled))));
+        assert!(s.next().is_none());
+    }
+
+    #[test]
+    fn f3_completions() {
+        let items: Vec<_> = ChatCompletionStream::from_reader(F3.as_bytes()).collect();
+        assert_eq!(items.len(), 5);
+        let last = items[4].as_ref().unwrap();
+        assert!(last.choices.is_empty());
+        assert_eq!(last.usage.unwrap().total_tokens, 1910);
+        let pieces: Vec<String> = ChatCompletionStream::from_reader(F3.as_bytes())
+            .text()
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(
+            pieces,
+            [
+                "Annual plans can be refunded within 30 days",
+                " [1, pp. 4]."
+            ]
+        );
+        let r = ChatCompletionStream::from_reader(F3.as_bytes())
+            .into_response()
+            .unwrap();
+        assert_eq!(
+            r.content(),
+            "Annual plans can be refunded within 30 days [1, pp. 4]."
+        );
+        assert_eq!(r.choices[0].message.role.as_deref(), Some("assistant"));
+        assert_eq!(r.choices[0].finish_reason, Some(FinishReason::Stop));
+        assert_eq!(r.usage.unwrap().prompt_tokens, 1893);
+        assert_eq!(r.id.as_deref(), Some("0000000000000000b5e8c2d14f7a9036"));
+    }
+
+    #[test]
+    fn f3_negative_variants() {
+        let noisy = F3.replacen(
+            "\n\n",
+            "\n\ndata: {\"bad\":1}\n\ndata: \"text\"\n\ndata: {\"id\":\"x\",\"choices\":5}\n\n",
+            1,
+        );
+        let items: Vec<_> =
+            ChatCompletionStream::from_reader(std::io::Cursor::new(noisy)).collect();
+        assert_eq!(items.len(), 5);
+        assert!(items.iter().all(Result::is_ok));
+        let broken = F3.replacen("\n\n", "\n\ndata: {\"id\":\n\n", 1);
+        let items: Vec<_> =
+            ChatCompletionStream::from_reader(std::io::Cursor::new(broken)).collect();
+        assert_eq!(items.len(), 2);
+        assert!(matches!(items[1], Err(Error::Decode { .. })));
+    }
+
+    #[test]
+    fn completions_cut_before_finish_is_an_error() {
+        let cut = &F3[..F3.find("\"finish_reason\":\"stop\"").unwrap()];
+        let cut = &cut[..cut.rfind("data:").unwrap()];
+        let items: Vec<_> = ChatCompletionStream::from_reader(cut.as_bytes()).collect();
+        assert_eq!(items.len(), 4);
+        assert!(matches!(&items[3], Err(Error::Stream(m)) if m.contains("truncated")));
+        // Cut after the finish chunk but before usage and [DONE]: complete.
+        let cut = &F3[..F3.find("\"choices\":[]").unwrap()];
+        let cut = &cut[..cut.rfind("data:").unwrap()];
+        let items: Vec<_> = ChatCompletionStream::from_reader(cut.as_bytes()).collect();
+        assert_eq!(items.len(), 4);
+        assert!(items.iter().all(Result::is_ok));
+    }
+
+    /// A body mixing every line ending, comments, multi-line data and noise.
+    fn rich_body() -> String {
+        let mut body = String::new();
+        for (i, line) in F2.split("\n\n").filter(|l| !l.is_empty()).enumerate() {
+            let eol = ["\n", "\r\n", "\r"][i % 3];
+            body.push_str(&format!(": heartbeat {i}{eol}"));
+            body.push_str(&format!("event: message{eol}id: {i}{eol}"));
+            // Split the JSON over two data lines at a comma: joined with \n,
+            // which is JSON whitespace.
+            let (a, b) = line.split_once(',').unwrap();
+            body.push_str(&format!("{a},{eol}data:{b}{eol}{eol}"));
+        }
+        body
+    }
+
+    #[test]
+    fn the_rich_body_means_the_same_as_f2() {
+        let rich: Vec<_> = chat(&rich_body()).into_iter().map(|r| r.unwrap()).collect();
+        let plain: Vec<_> = chat(F2).into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(rich, plain);
+    }
+
+    fn split_reader(body: &[u8], sizes: Vec<usize>) -> crate::sse::tests::Pieces {
+        crate::sse::tests::Pieces::new(body, sizes)
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_into_reads_gives_the_same_chunks(
+            sizes in proptest::collection::vec(1usize..64, 1..16),
+        ) {
+            let body = rich_body();
+            let whole: Vec<_> = chat(&body).into_iter().map(|r| r.unwrap()).collect();
+            prop_assert_eq!(whole.len(), 5);
+            let split: Vec<_> = ChatStream::from_reader(split_reader(body.as_bytes(), sizes))
+                .map(|r| r.unwrap())
+                .collect();
+            prop_assert_eq!(split, whole);
+        }
+
+        #[test]
+        fn any_split_of_a_completions_body_gives_the_same_chunks(
+            sizes in proptest::collection::vec(1usize..40, 1..8),
+        ) {
+            let body = F3.replace("\n\n", "\r\n\r\n");
+            let whole: Vec<_> = ChatCompletionStream::from_reader(std::io::Cursor::new(body.clone()))
+                .map(|r| r.unwrap())
+                .collect();
+            let split: Vec<_> = ChatCompletionStream::from_reader(split_reader(body.as_bytes(), sizes))
+                .map(|r| r.unwrap())
+                .collect();
+            prop_assert_eq!(split, whole);
+        }
+    }
+}
