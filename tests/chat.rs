@@ -804,3 +804,32 @@ fn a_silent_stream_times_out_after_the_chat_read_timeout() {
     let _ = finish.send(());
     raw.handle.join().unwrap();
 }
+
+#[test]
+fn a_plain_chat_waits_the_chat_read_timeout_not_the_short_one() {
+    let (finish, wait) = mpsc::channel::<()>();
+    let raw = RawServer::start(Box::new(move |_socket, _| {
+        let _ = wait.recv_timeout(Duration::from_secs(10));
+    }));
+    let (cp, _describe) = control_plane(Some(&raw.url()));
+    let client = Client::new(
+        config(&cp.url())
+            .timeout(Duration::from_millis(100))
+            .chat_read_timeout(Duration::from_millis(400))
+            .build(),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = client
+        .assistant("support-bot")
+        .chat(ChatRequest::new([Message::user("hi")]))
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
+    assert!(
+        waited >= Duration::from_millis(350) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    let _ = finish.send(());
+    raw.handle.join().unwrap();
+}

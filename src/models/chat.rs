@@ -36,8 +36,7 @@ pub struct Message {
     /// Who speaks: `user`, `assistant` or `system`.
     #[serde(default = "default_role")]
     pub role: String,
-    /// The text.
-    #[serde(default)]
+    /// The text (required when a message is read from JSON).
     pub content: String,
 }
 
@@ -393,8 +392,8 @@ pub struct ChatResponse {
     /// The model that answered (not necessarily the one asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// The answer (role `assistant`).
-    #[serde(default)]
+    /// The answer (role `assistant`). A missing or `null` content reads as `""`.
+    #[serde(default, deserialize_with = "lenient_message")]
     pub message: Message,
     /// Why the model stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -411,6 +410,23 @@ pub struct ChatResponse {
     /// Content-filter results, when the provider reported any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_filter_results: Option<ContentFilterResults>,
+}
+
+/// The answer message, read without requiring its fields (unlike a request's).
+fn lenient_message<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Message, D::Error> {
+    #[derive(Deserialize)]
+    struct Lenient {
+        #[serde(default)]
+        role: Option<String>,
+        #[serde(default)]
+        content: Option<String>,
+    }
+    let m = Option::<Lenient>::deserialize(d)?;
+    let (role, content) = m.map_or((None, None), |m| (m.role, m.content));
+    Ok(Message::new(
+        role.unwrap_or_else(|| "assistant".to_owned()),
+        content.unwrap_or_default(),
+    ))
 }
 
 impl Default for Message {
@@ -723,6 +739,16 @@ mod tests {
         assert_eq!(r.model, "gpt-4o");
         assert_eq!(r.messages[0], Message::user("hi"));
         assert_eq!(r.temperature, Some(0.5));
+    }
+
+    #[test]
+    fn a_request_message_needs_content_but_an_answer_does_not() {
+        assert!(serde_json::from_str::<Message>(r#"{"role":"user"}"#).is_err());
+        let r: ChatResponse =
+            serde_json::from_str(r#"{"message":{"role":"assistant","content":null}}"#).unwrap();
+        assert_eq!(r.message, Message::assistant(""));
+        let r: ChatResponse = serde_json::from_str(r#"{"message":null}"#).unwrap();
+        assert_eq!(r.content(), "");
     }
 
     #[test]

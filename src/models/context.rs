@@ -302,6 +302,18 @@ mod tests {
     }
 
     #[test]
+    fn f4_survives_a_round_trip() {
+        let r: ContextResponse = serde_json::from_str(include_str!(
+            "../../tests/fixtures/f4_context_response.json"
+        ))
+        .unwrap();
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains(r#"{"type":"text","content":"Annual subscriptions"#));
+        let again: ContextResponse = serde_json::from_str(&json).unwrap();
+        assert_eq!(again, r);
+    }
+
+    #[test]
     fn a_known_type_with_a_bad_shape_is_kept_raw() {
         let r: ContextResponse =
             serde_json::from_str(r#"{"snippets":[{"type":"text","score":0.1}],"usage":{}}"#)
