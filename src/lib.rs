@@ -27,6 +27,8 @@ mod assistant;
 mod cancel;
 mod client;
 mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 mod http;
 pub mod models;
