@@ -3,6 +3,8 @@
 //! The operations themselves live in the submodules, one family each; this module
 //! owns host resolution, which every data-plane call shares.
 
+mod files;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -8,10 +8,14 @@
 mod assistant;
 mod file;
 mod operation;
+mod options;
 
 pub use assistant::*;
 pub use file::*;
 pub use operation::*;
+pub use options::*;
+
+pub use crate::upload::UploadFile;
 
 use serde::{Deserialize, Serialize};
 
