@@ -846,3 +846,206 @@ fn drop_stops_the_server() {
     });
     assert!(refused.unwrap_or(true));
 }
+
+// ---------------------------------------------------------------- data plane through the client
+
+mod client_files {
+    use super::*;
+    use pinecone_assistant::models::{
+        DescribeFileOptions, FileStatus, ListFilesOptions, ListOperationsOptions, OperationType,
+        UploadFile,
+    };
+
+    fn ready(emu: &Emulator) -> pinecone_assistant::Assistant {
+        let c = client(emu);
+        c.create_assistant(CreateAssistantRequest::new("docs"), Wait::Forever)
+            .unwrap();
+        c.assistant("docs")
+    }
+
+    #[test]
+    fn upload_from_a_path_waits_until_available() {
+        let emu = fast();
+        let docs = ready(&emu);
+        let dir = std::env::temp_dir().join(format!("emu-upload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kettle.md");
+        std::fs::write(&path, HANDBOOK).unwrap();
+        let done = docs
+            .upload_file(
+                UploadFile::path(&path).metadata(json!({"team": "support"})),
+                Wait::Forever,
+            )
+            .unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        let file = done.file.unwrap();
+        assert_eq!(file.status, Some(FileStatus::Available));
+        assert_eq!(file.name, "kettle.md");
+        assert_eq!(file.metadata, Some(json!({"team": "support"})));
+        assert_eq!(file.size, Some(HANDBOOK.len() as u64));
+        assert!(done.operation.is_completed());
+        assert_eq!(done.operation.percent_complete, Some(100));
+        assert!(done.operation.ingestion_units.unwrap() > 0.0);
+        assert_eq!(
+            done.location.as_deref(),
+            Some(format!("/operations/docs/{}", done.operation.id).as_str())
+        );
+        let described = docs
+            .describe_file(&file.id, DescribeFileOptions::new().include_url(true))
+            .unwrap();
+        assert!(described.signed_url.unwrap().starts_with(emu.url()));
+    }
+
+    #[test]
+    fn upsert_replaces_and_failed_processing_is_a_typed_error() {
+        let emu = fast();
+        let docs = ready(&emu);
+        let first = docs
+            .upload_file(
+                UploadFile::bytes(b"Version one.".to_vec(), "notes.txt").file_id("notes"),
+                Wait::Forever,
+            )
+            .unwrap();
+        assert_eq!(
+            first.operation.operation_type,
+            Some(OperationType::UpsertFile)
+        );
+        docs.upload_file(
+            UploadFile::bytes(b"Version two is longer.".to_vec(), "notes.txt").file_id("notes"),
+            Wait::Forever,
+        )
+        .unwrap();
+        let files: Vec<_> = docs
+            .list_files(ListFilesOptions::new())
+            .map(|f| f.unwrap())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].size, Some(22));
+
+        let e = docs
+            .upload_file(
+                UploadFile::bytes(b"%PDF-1.4 hello".to_vec(), "report.pdf"),
+                Wait::Forever,
+            )
+            .unwrap_err();
+        match e {
+            Error::OperationFailed { message, .. } => assert!(message.contains("PDF"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        let failed: Vec<_> = docs
+            .list_operations(ListOperationsOptions::new().status("Failed"))
+            .map(|o| o.unwrap())
+            .collect();
+        assert_eq!(failed.len(), 1);
+        let pdf_id = failed[0].file_id.clone().unwrap();
+        // A file that failed processing is deleted at once (204, no operation).
+        assert_eq!(docs.delete_file(&pdf_id, Wait::Forever).unwrap(), None);
+        let op = docs.delete_file("notes", Wait::Forever).unwrap().unwrap();
+        assert!(op.is_completed());
+        assert!(
+            docs.describe_file("notes", DescribeFileOptions::new())
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+
+    #[test]
+    fn list_files_filters_over_several_pages() {
+        let emu = Emulator::builder()
+            .processing_delay(Duration::ZERO)
+            .start()
+            .unwrap();
+        let docs = ready(&emu);
+        for i in 0..5 {
+            let team = if i % 2 == 0 { "even" } else { "odd" };
+            docs.upload_file(
+                UploadFile::bytes(
+                    format!("Document number {i}.").into_bytes(),
+                    format!("d{i}.txt"),
+                )
+                .metadata(json!({"team": team, "n": i})),
+                Wait::Forever,
+            )
+            .unwrap();
+        }
+        emu.clear_requests();
+        let even: Vec<String> = docs
+            .list_files(
+                ListFilesOptions::new()
+                    .filter(json!({"team": "even"}))
+                    .page_size(1),
+            )
+            .map(|f| f.unwrap().name)
+            .collect();
+        assert_eq!(even, ["d0.txt", "d2.txt", "d4.txt"]);
+        assert_eq!(count(&emu, "GET", "/assistant/files/docs"), 3);
+        let big: Vec<String> = docs
+            .list_files(
+                ListFilesOptions::new()
+                    .filter(json!({"$or": [{"n": {"$gte": 4}}, {"n": {"$lt": 1}}]})),
+            )
+            .map(|f| f.unwrap().name)
+            .collect();
+        assert_eq!(big, ["d0.txt", "d4.txt"]);
+        let e = docs
+            .list_files_page(ListFilesOptions::new().filter(json!({"n": {"$regex": "x"}})))
+            .unwrap_err();
+        assert_eq!(e.status(), Some(400));
+    }
+
+    #[test]
+    fn wait_for_zero_reports_the_running_operation() {
+        let emu = Emulator::builder()
+            .ready_delay(Duration::ZERO)
+            .processing_delay(Duration::from_millis(400))
+            .start()
+            .unwrap();
+        let docs = ready(&emu);
+        let e = docs
+            .upload_file(
+                UploadFile::bytes(b"Slow.".to_vec(), "slow.txt"),
+                Wait::For(Duration::ZERO),
+            )
+            .unwrap_err();
+        match e {
+            Error::WaitTimeout { operation_id, .. } => {
+                assert!(operation_id.unwrap().starts_with("op-"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn data_plane_faults_follow_the_request_classes() {
+        let emu = fast();
+        let docs = ready(&emu);
+        // A plain upload (POST) is not replayed after a 503 without Retry-After…
+        emu.inject(Fault::status(503).method("POST").path_contains("/files/"));
+        let e = docs
+            .upload_file(UploadFile::bytes(b"A.".to_vec(), "a.txt"), Wait::Forever)
+            .unwrap_err();
+        assert_eq!(e.status(), Some(503));
+        assert_eq!(count(&emu, "POST", "/assistant/files/docs"), 1);
+        // …but is after a 429, and an upsert (PUT) is after a 503.
+        emu.inject(
+            Fault::status(429)
+                .retry_after("0")
+                .method("POST")
+                .path_contains("/files/"),
+        );
+        docs.upload_file(UploadFile::bytes(b"A.".to_vec(), "a.txt"), Wait::Forever)
+            .unwrap();
+        assert_eq!(count(&emu, "POST", "/assistant/files/docs"), 3);
+        emu.inject(Fault::status(503).times(2).method("PUT"));
+        docs.upload_file(
+            UploadFile::bytes(b"B.".to_vec(), "b.txt").file_id("b"),
+            Wait::Forever,
+        )
+        .unwrap();
+        assert_eq!(count(&emu, "PUT", "/assistant/files/docs/b"), 3);
+        // Polls survive broken connections.
+        emu.inject(Fault::reset().times(2).path_contains("/operations/"));
+        docs.upload_file(UploadFile::bytes(b"C.".to_vec(), "c.txt"), Wait::Forever)
+            .unwrap();
+    }
+}
