@@ -749,6 +749,46 @@ fn chat_streams_event_by_event_and_faults_cut_it() {
 }
 
 #[test]
+fn slow_streams_flush_each_event_and_send_heartbeats() {
+    let emu = Emulator::builder()
+        .processing_delay(Duration::ZERO)
+        .stream_delay(Duration::from_millis(60))
+        .heartbeat(Duration::from_millis(25))
+        .start()
+        .unwrap();
+    with_files(&emu);
+    let req = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}/assistant/chat/docs", emu.url()))
+        .header("Api-Key", emu.api_key())
+        .body(
+            json!({"messages": [{"content": "How long is the warranty?"}], "stream": true})
+                .to_string(),
+        )
+        .unwrap();
+    let start = std::time::Instant::now();
+    let resp = agent().run(req).unwrap();
+    let mut reader = BufReader::new(resp.into_body().into_reader());
+    let (mut arrivals, mut heartbeats) = (Vec::new(), 0);
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        if line.starts_with("data: ") {
+            arrivals.push(start.elapsed());
+        } else if line.starts_with(": heartbeat") {
+            heartbeats += 1;
+        }
+        line.clear();
+    }
+    assert!(arrivals.len() >= 5);
+    // Each event arrives when it is sent, not when the body ends.
+    assert!(
+        *arrivals.last().unwrap() - arrivals[0]
+            >= Duration::from_millis(60 * (arrivals.len() as u64 - 2))
+    );
+    assert!(heartbeats > arrivals.len(), "{heartbeats} heartbeats");
+}
+
+#[test]
 fn completions_stream_ends_with_usage_and_done() {
     let emu = fast();
     with_files(&emu);
