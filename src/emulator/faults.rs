@@ -46,6 +46,12 @@ impl FaultAction {
 
 /// A fault for the next `times` requests that match its method and path filters.
 ///
+/// Over HTTP, `POST /_emulator/faults` takes the same as JSON:
+/// `{"kind":"status","status":503,"retry_after":"1","body":"…","times":2,
+/// "path_contains":"/chat","method":"POST"}`, or the kinds `delay` (`delay_ms`),
+/// `reset`, `cut_stream` and `end_stream` (`after_events`); `DELETE
+/// /_emulator/faults` removes them all.
+///
 /// ```
 /// use pinecone_assistant::emulator::Fault;
 /// let fault = Fault::status(503).retry_after("1").times(2).path_contains("/chat").method("POST");

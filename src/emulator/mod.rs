@@ -1,15 +1,29 @@
 //! An offline emulator of the Assistant API (feature `emulator`).
 //!
 //! A blocking HTTP server on `127.0.0.1` that speaks the 2026-07 wire protocol
-//! for every endpoint — control plane, files, operations, context, chat (plain and
-//! streamed), chat completions and alignment evaluation — from memory, so programs
-//! and tests run with no account and no network. Assistants become `Ready` after a
-//! delay, uploads are chunked and indexed on a background thread and followed
-//! through operations, `context` ranks chunks lexically (BM25), and `chat` answers
-//! extractively from the best snippets with real citations.
+//! for every endpoint from memory, so programs and tests run with no account and
+//! no network. Its URL is the control host, every assistant's data-plane `host`
+//! and the evaluation host at once:
 //!
-//! Tests can inject faults (statuses with `Retry-After`, delays, broken connections,
-//! streams cut mid-way) and read the request log to count retries.
+//! | Endpoint | Behaviour |
+//! |---|---|
+//! | `POST/GET /assistant/assistants`, `GET/PATCH/DELETE /assistant/assistants/{name}` | names validated as the service does (400), duplicates 409; `Initializing` → `Ready` after a delay; delete → `Terminating` → 404 |
+//! | `POST /assistant/files/{a}`, `PUT /assistant/files/{a}/{id}` | multipart with a `metadata` part; 202 + `Location` + operation; processed on a background thread (rising `percent_complete`): `.txt`, `.md`, `.json` are chunked and indexed, `.pdf` / `.docx` and non-UTF-8 text fail their operation |
+//! | `GET /assistant/files/{a}[/{id}]`, `DELETE /assistant/files/{a}/{id}` | metadata `filter`; `include_url`; delete → 202 + operation, or 204 for a file that failed processing |
+//! | `GET /assistant/operations/{a}[/{op}]` | `operation_type` / `status` filters |
+//! | `POST /assistant/chat/{a}/context` | BM25 over the available files' chunks; `top_k`, `snippet_size`, `filter` |
+//! | `POST /assistant/chat/{a}` | extractive answer with citations (character positions, files), `include_highlights`, `json_response`, SSE when `"stream": true` |
+//! | `POST /assistant/chat/{a}/chat/completions` | OpenAI shape, inline `[n]` citations, SSE ending with a usage chunk and `[DONE]` |
+//! | `POST /assistant/evaluation/metrics/alignment` | word-overlap scoring with per-fact reasoning; 422 `{"message":…}` for a missing field |
+//!
+//! Every list paginates with `limit` and `pagination_token`. Errors use the
+//! service's body, `{"error":{"code":…,"message":…},"status":…}`; a wrong or
+//! missing `Api-Key` is a 401.
+//!
+//! Tests can inject faults ([`Emulator::inject`], or `POST /_emulator/faults` with
+//! the JSON described at [`Fault`]): statuses with `Retry-After`, delays, broken
+//! connections and streams cut mid-way; [`Emulator::requests`] (or
+//! `GET /_emulator/requests`) lists what arrived, to count retries.
 //!
 //! ```no_run
 //! use pinecone_assistant::emulator::Emulator;
@@ -20,9 +34,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Deliberate simplifications: PDF and DOCX files are accepted but their processing
-//! fails (no text extraction); multimodal options are accepted and ignored; token
-//! counts are estimates; answers are extractive, not generated.
+//! Deliberate simplifications: no text extraction from PDF or DOCX (their
+//! processing fails with a clear message), so `pages` never appear in practice;
+//! multimodal options are accepted and ignored; token counts are estimates (four
+//! characters a token); answers are extracted sentences, not generated text; a
+//! "reset" sends bytes that are not HTTP rather than closing the socket, which
+//! `tiny_http` does not expose; the request log grows until cleared.
 
 mod chat;
 mod control;
