@@ -36,11 +36,14 @@ mod error;
 // needs `unsafe`, each block with the reason it is sound.
 #[allow(unsafe_code)]
 mod ffi;
+mod evaluation;
 mod http;
 pub mod models;
 mod pagination;
 mod polling;
 mod upload;
+mod sse;
+mod stream;
 
 pub use assistant::Assistant;
 pub use cancel::CancelHandle;
@@ -54,3 +57,4 @@ pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
 pub use upload::UploadFile;
+pub use stream::{ChatCompletionStream, ChatStream};
