@@ -29,6 +29,8 @@ mod assistant;
 mod cancel;
 mod client;
 mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 mod evaluation;
 // The C ABI dereferences pointers handed over by C; that code, and only that code,
