@@ -59,6 +59,13 @@ fn main() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let connections = Arc::new(AtomicUsize::new(0));
+    if std::env::args().any(|a| a == "--serve") {
+        // Serve only, so another client (benches/python_describe.py) can be measured
+        // against the very same server.
+        println!("{url}");
+        serve(listener, connections);
+        return;
+    }
     let counter = connections.clone();
     std::thread::spawn(move || serve(listener, counter));
 

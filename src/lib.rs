@@ -29,7 +29,10 @@ mod assistant;
 mod cancel;
 mod client;
 mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
+mod evaluation;
 // The C ABI dereferences pointers handed over by C; that code, and only that code,
 // needs `unsafe`, each block with the reason it is sound.
 #[allow(unsafe_code)]
@@ -38,6 +41,8 @@ mod http;
 pub mod models;
 mod pagination;
 mod polling;
+mod sse;
+mod stream;
 mod upload;
 
 pub use assistant::Assistant;
@@ -51,4 +56,5 @@ pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
+pub use stream::{ChatCompletionStream, ChatStream};
 pub use upload::UploadFile;

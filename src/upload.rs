@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
+use crate::cancel::CancelHandle;
 use crate::error::{Error, Result};
 use crate::http::{BodySource, OpenBody};
 use guard::{Guarded, Progress};
@@ -311,6 +312,7 @@ impl UploadFile {
                 source: self.source,
                 progress: self.progress,
                 seek_start: None,
+                cancel: None,
             },
         })
     }
@@ -387,6 +389,8 @@ pub(crate) struct UploadBody {
     progress: Option<Progress>,
     /// Where a seekable source stood when the upload began, and its length.
     seek_start: Option<(u64, u64)>,
+    /// The call's cancel handle, checked before each read of the source.
+    pub(crate) cancel: Option<CancelHandle>,
 }
 
 impl fmt::Debug for UploadBody {
@@ -423,12 +427,7 @@ impl UploadBody {
                     let mut r = reader.lock().unwrap_or_else(PoisonError::into_inner);
                     match self.seek_start {
                         Some((start, len)) => r.seek(SeekFrom::Start(start)).map(|_| (start, len)),
-                        None => (|| {
-                            let start = r.stream_position()?;
-                            let end = r.seek(SeekFrom::End(0))?;
-                            r.seek(SeekFrom::Start(start))?;
-                            Ok((start, end.saturating_sub(start)))
-                        })(),
+                        None => measure(&mut **r),
                     }
                 };
                 let (start, len) = located.map_err(|e| self.io_error(e))?;
@@ -437,6 +436,14 @@ impl UploadBody {
             }
         }
     }
+}
+
+/// Where a seekable source stands and how many bytes follow, leaving it in place.
+fn measure(r: &mut dyn ReadSeek) -> std::io::Result<(u64, u64)> {
+    let start = r.stream_position()?;
+    let end = r.seek(SeekFrom::End(0))?;
+    r.seek(SeekFrom::Start(start))?;
+    Ok((start, end.saturating_sub(start)))
 }
 
 impl BodySource for UploadBody {
@@ -450,7 +457,8 @@ impl BodySource for UploadBody {
 
     fn open(&mut self) -> Result<OpenBody> {
         let (source, length) = self.open_source()?;
-        let file = Guarded::new(source, length, self.progress.clone(), self.context.clone());
+        let file = Guarded::new(source, length, self.progress.clone(), self.context.clone())
+            .cancel_with(self.cancel.clone());
         let reader = Cursor::new(FrameBytes(self.frame.clone(), Part::Head))
             .chain(file)
             .chain(Cursor::new(FrameBytes(self.frame.clone(), Part::Tail)));
@@ -489,6 +497,12 @@ mod tests {
         let mut out = Vec::new();
         open.reader.read_to_end(&mut out).unwrap();
         (out, open.length)
+    }
+
+    #[test]
+    fn upload_requests_can_move_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<UploadFile>();
     }
 
     #[test]

@@ -30,7 +30,8 @@ impl Assistant {
     /// A plain upload is retried only when the server cannot have stored it (a
     /// refused connection, 408, 429, a 503 with `Retry-After`), and only when the
     /// body can be sent again: a path is reopened, a seekable reader rewound, a plain
-    /// reader never once read from.
+    /// reader never once read from. Cancelling the client's
+    /// [`CancelHandle`](crate::CancelHandle) stops the upload mid-body.
     ///
     /// ```no_run
     /// use pinecone_assistant::{Client, Wait};
@@ -56,6 +57,7 @@ impl Assistant {
     /// - [`Error::OperationFailed`] when processing fails, with the server's message;
     /// - [`Error::WaitTimeout`] when a [`Wait::For`] deadline passes (the processing
     ///   goes on; the error names the operation to follow);
+    /// - [`Error::Cancelled`] when the cancel handle fires;
     /// - API, transport and decode errors.
     pub fn upload_file(&self, upload: UploadFile, wait: Wait) -> Result<UploadResult> {
         let Prepared {
@@ -63,6 +65,7 @@ impl Assistant {
             multimodal,
             mut body,
         } = upload.prepare()?;
+        body.cancel = Some(self.client.cancel.clone());
         let (method, class, mut url) = match &file_id {
             Some(id) => (
                 Method::Put,

@@ -3,6 +3,7 @@
 //! The operations themselves live in the submodules, one family each; this module
 //! owns host resolution, which every data-plane call shares.
 
+mod chat;
 mod files;
 
 use std::collections::HashMap;

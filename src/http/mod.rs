@@ -3,6 +3,7 @@
 //! It adds the authentication, version and `User-Agent` headers, applies the retry
 //! policy, and turns status + body into [`Error`] in one place.
 
+pub(crate) mod interrupt;
 pub(crate) mod retry;
 pub(crate) mod url;
 
@@ -93,6 +94,9 @@ pub(crate) struct Request<'a> {
     pub read_timeout: Option<Duration>,
     /// A DELETE whose replay finds the resource gone has done its job.
     pub replayed_not_found_is_success: bool,
+    /// Set for streams: sent on a fresh connection whose socket this interrupter
+    /// can shut down from another thread.
+    pub interrupt: Option<Arc<interrupt::Interrupter>>,
 }
 
 impl<'a> Request<'a> {
@@ -104,6 +108,7 @@ impl<'a> Request<'a> {
             body: Body::Empty,
             read_timeout: None,
             replayed_not_found_is_success: false,
+            interrupt: None,
         }
     }
 
@@ -118,6 +123,12 @@ impl<'a> Request<'a> {
 
     pub(crate) fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// Sends the request on its own connection, which `interrupter` can shut down.
+    pub(crate) fn interruptible(mut self, interrupter: Arc<interrupt::Interrupter>) -> Self {
+        self.interrupt = Some(interrupter);
         self
     }
 }
@@ -142,6 +153,9 @@ impl Reply {
 /// Shared by every clone of a client.
 pub(crate) struct Transport {
     agent: Agent,
+    /// For interruptible requests (streams): no idle connections, so each request
+    /// connects anew and its socket is registered with its interrupter.
+    stream_agent: Agent,
     headers: Vec<(HeaderName, HeaderValue)>,
     config: ClientConfig,
 }
@@ -176,31 +190,44 @@ impl Transport {
         if let Some(path) = &config.ca_bundle {
             tls = tls.root_certs(RootCerts::new_with_certs(&load_ca_bundle(path)?));
         }
-        let agent: Agent = Agent::config_builder()
-            // Error bodies carry the server's explanation; keep them readable.
-            .http_status_as_error(false)
-            // ureq forwards custom headers such as Api-Key on redirects; never follow.
-            .max_redirects(0)
-            // Explicit configuration only: the environment's proxy variables would
-            // also catch 127.0.0.1 test servers.
-            .proxy(proxy)
-            .tls_config(tls.build())
-            // No resolve timeout: ureq resolves on every request, even over a pooled
-            // connection, and with a resolve timeout it spawns a thread per lookup
-            // (measured: 2.5x slower round trips). The system resolver's own timeouts
-            // bound a lookup instead.
-            .timeout_resolve(None)
-            .timeout_connect(Some(config.timeout))
-            .timeout_per_read(Some(config.timeout))
-            .timeout_per_write(Some(config.timeout))
+        let tls = tls.build();
+        let builder = || {
+            Agent::config_builder()
+                // Error bodies carry the server's explanation; keep them readable.
+                .http_status_as_error(false)
+                // ureq forwards custom headers such as Api-Key on redirects; never follow.
+                .max_redirects(0)
+                // Explicit configuration only: the environment's proxy variables would
+                // also catch 127.0.0.1 test servers.
+                .proxy(proxy.clone())
+                .tls_config(tls.clone())
+                // No resolve timeout: ureq resolves on every request, even over a
+                // pooled connection, and with a resolve timeout it spawns a thread per
+                // lookup (measured: 2.5x slower round trips). The system resolver's own
+                // timeouts bound a lookup instead.
+                .timeout_resolve(None)
+                .timeout_connect(Some(config.timeout))
+                .timeout_per_read(Some(config.timeout))
+                .timeout_per_write(Some(config.timeout))
+                .user_agent(user_agent(&config.source_tag))
+        };
+        let agent: Agent = builder()
             .max_idle_connections(pool)
             .max_idle_connections_per_host(pool)
-            .user_agent(user_agent(&config.source_tag))
             .build()
             .into();
+        let stream_agent = Agent::with_parts(
+            builder()
+                .max_idle_connections(0)
+                .max_idle_connections_per_host(0)
+                .build(),
+            interrupt::InterruptibleConnector::default(),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        );
         let headers = build_headers(&config)?;
         Ok(Arc::new(Self {
             agent,
+            stream_agent,
             headers,
             config,
         }))
@@ -338,15 +365,29 @@ impl Transport {
             }
         };
         let request = builder.body(send_body)?;
+        let agent = match req.interrupt {
+            Some(_) => &self.stream_agent,
+            None => &self.agent,
+        };
         let request = match req.read_timeout {
-            Some(t) => self
-                .agent
+            Some(t) => agent
                 .configure_request(request)
                 .timeout_per_read(Some(t))
                 .build(),
             None => request,
         };
-        self.agent.run(request)
+        match &req.interrupt {
+            Some(interrupter) => {
+                let _installed = interrupt::install(interrupter.clone());
+                let outcome = agent.run(request);
+                if outcome.is_err() && interrupter.is_interrupted() {
+                    // The failure is our own shutdown of the socket.
+                    return Err(ureq::Error::Other(Box::new(Error::Cancelled)));
+                }
+                outcome
+            }
+            None => agent.run(request),
+        }
     }
 
     /// Reads an error response and maps it to [`Error`].

@@ -6,11 +6,19 @@
 //! back (the C API relies on that).
 
 mod assistant;
+mod chat;
+mod completions;
+mod context;
+mod evaluation;
 mod file;
 mod operation;
 mod options;
 
 pub use assistant::*;
+pub use chat::*;
+pub use completions::*;
+pub use context::*;
+pub use evaluation::*;
 pub use file::*;
 pub use operation::*;
 pub use options::*;

@@ -23,6 +23,12 @@ pub struct DescribeFileOptions {
 
 impl DescribeFileOptions {
     /// No download link.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::DescribeFileOptions;
+    /// let opts = DescribeFileOptions::new();
+    /// # let _ = opts;
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -30,6 +36,12 @@ impl DescribeFileOptions {
     /// Whether to ask for a signed download link (`include_url=true`; nothing is
     /// sent when false). The link is short-lived; treat it as a secret. Defaults to
     /// false.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::DescribeFileOptions;
+    /// let opts = DescribeFileOptions::new().include_url(true);
+    /// # let _ = opts;
+    /// ```
     pub fn include_url(mut self, include: bool) -> Self {
         self.include_url = include;
         self
@@ -63,6 +75,12 @@ pub struct ListFilesOptions {
 
 impl ListFilesOptions {
     /// Every file, server page size, from the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let opts = ListFilesOptions::new();
+    /// # let _ = opts;
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -71,18 +89,36 @@ impl ListFilesOptions {
     /// `{"department": {"$eq": "billing"}}` (conditions on top-level metadata keys;
     /// the server ignores a filter wrapped in `{"metadata": …}`). Defaults to no
     /// filter.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let opts = ListFilesOptions::new().filter(serde_json::json!({"team": "finance"}));
+    /// # let _ = opts;
+    /// ```
     pub fn filter(mut self, filter: Value) -> Self {
         self.filter = Some(filter);
         self
     }
 
     /// Items per page, sent as `limit`; must be at least 1. Defaults to the server's.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let opts = ListFilesOptions::new().page_size(20);
+    /// # let _ = opts;
+    /// ```
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = Some(size);
         self
     }
 
     /// The token of the page to start from. Defaults to the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let opts = ListFilesOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
+    /// # let _ = opts;
+    /// ```
     pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
         self.pagination_token = Some(token.into());
         self
@@ -124,12 +160,24 @@ pub struct ListOperationsOptions {
 
 impl ListOperationsOptions {
     /// Every operation, server page size, from the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new();
+    /// # let _ = opts;
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Only operations of this type: `upload_file`, `upsert_file`,
     /// `update_file_metadata` or `delete_file`. Defaults to every type.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new().operation_type("delete_file");
+    /// # let _ = opts;
+    /// ```
     pub fn operation_type(mut self, operation_type: impl Into<String>) -> Self {
         self.operation_type = Some(operation_type.into());
         self
@@ -137,6 +185,12 @@ impl ListOperationsOptions {
 
     /// Only operations in this status: `Processing`, `Completed` or `Failed`.
     /// Defaults to every status.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new().status("Processing");
+    /// # let _ = opts;
+    /// ```
     pub fn status(mut self, status: impl Into<String>) -> Self {
         self.status = Some(status.into());
         self
@@ -144,12 +198,24 @@ impl ListOperationsOptions {
 
     /// Items per page, sent as `limit`; the server accepts 1–100. Defaults to the
     /// server's.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new().page_size(20);
+    /// # let _ = opts;
+    /// ```
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = Some(size);
         self
     }
 
     /// The token of the page to start from. Defaults to the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
+    /// # let _ = opts;
+    /// ```
     pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
         self.pagination_token = Some(token.into());
         self

@@ -4,11 +4,13 @@
 //! ends early fails at once with `UnexpectedEof` (without this ureq would wait for
 //! the missing bytes, spinning, until a timeout), and a source that holds more is
 //! refused before its last declared byte is sent, so the server never receives a
-//! body that looks complete but is not. It also reports progress.
+//! body that looks complete but is not. It also reports progress, and stops the
+//! upload when the call's cancel handle fires.
 
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::cancel::CancelHandle;
 use crate::error::Error;
 
 /// The progress callback: bytes of the file sent so far, and the file's length
@@ -25,6 +27,7 @@ pub(crate) struct Guarded<R> {
     /// Names the source in errors, e.g. `reading "notes.md"`.
     context: Arc<str>,
     finished: bool,
+    cancel: Option<CancelHandle>,
 }
 
 impl<R: Read> Guarded<R> {
@@ -41,7 +44,14 @@ impl<R: Read> Guarded<R> {
             progress,
             context,
             finished: false,
+            cancel: None,
         }
+    }
+
+    /// Fails the next read once `cancel` fires, so a long upload stops mid-body.
+    pub(crate) fn cancel_with(mut self, cancel: Option<CancelHandle>) -> Self {
+        self.cancel = cancel;
+        self
     }
 
     /// An I/O error carrying our [`Error::Io`], which the transport unwraps again
@@ -79,6 +89,10 @@ impl<R: Read> Read for Guarded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() || self.finished {
             return Ok(0);
+        }
+        if self.cancel.as_ref().is_some_and(CancelHandle::is_cancelled) {
+            // Not `Interrupted`: std's read loops retry that kind.
+            return Err(io::Error::other(Error::Cancelled));
         }
         let Some(len) = self.declared else {
             let n = self.read_inner(buf)?;
@@ -211,6 +225,20 @@ mod tests {
         assert_eq!(g.read(&mut [0u8; 8]).unwrap(), 0);
         assert_eq!(g.read(&mut [0u8; 8]).unwrap(), 0);
         assert_eq!(*calls.lock().unwrap(), vec![(0, Some(0))]);
+    }
+
+    #[test]
+    fn cancel_stops_the_next_read() {
+        let cancel = CancelHandle::new();
+        let mut g = Guarded::new(&b"abcdef"[..], Some(6), None, "reading x".into())
+            .cancel_with(Some(cancel.clone()));
+        assert_eq!(g.read(&mut [0u8; 2]).unwrap(), 2);
+        cancel.cancel();
+        let err = g.read(&mut [0u8; 2]).unwrap_err();
+        assert!(matches!(
+            err.get_ref().and_then(|e| e.downcast_ref::<Error>()),
+            Some(Error::Cancelled)
+        ));
     }
 
     #[test]

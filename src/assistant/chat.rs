@@ -1,0 +1,200 @@
+//! Retrieval and generation: context, chat and chat completions, plain and streamed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::assistant::Assistant;
+use crate::error::{Error, Result};
+use crate::http::interrupt::Interrupter;
+use crate::http::retry::RequestClass;
+use crate::http::{Body, Method, RawResponse, Request};
+use crate::models::{
+    ChatCompletionRequest, ChatCompletionResponse, ChatRequest, ChatResponse, ContextRequest,
+    ContextResponse,
+};
+use crate::stream::{ChatCompletionStream, ChatStream};
+
+impl Assistant {
+    /// The longest silence allowed while an answer is generated: the configured
+    /// timeout, but never less than `chat_read_timeout` (300 s by default), since
+    /// nothing arrives until the model has something to say.
+    fn generation_read_timeout(&self) -> Duration {
+        let config = self.client.config();
+        config.timeout.max(config.chat_read_timeout)
+    }
+
+    fn generation_request(&self, suffix: &str, body: Body<'static>) -> Result<Request<'static>> {
+        let mut path = self.path("chat", &[])?;
+        path.push_str(suffix);
+        Ok(Request::new(Method::Post, path, RequestClass::Generation).body(body))
+    }
+
+    /// Sends a streaming request on its own, interruptible connection and returns
+    /// the response with its hook on the client's cancel handle.
+    fn open_stream(
+        &self,
+        mut req: Request<'static>,
+    ) -> Result<(RawResponse, Arc<Interrupter>, crate::cancel::HookGuard)> {
+        let interrupter = Arc::new(Interrupter::default());
+        let hook = {
+            let interrupter = interrupter.clone();
+            self.client
+                .cancel
+                .on_cancel(move || interrupter.interrupt())
+        };
+        req = req
+            .read_timeout(self.generation_read_timeout())
+            .interruptible(interrupter.clone());
+        match self.send_data(&mut req) {
+            Ok(resp) => Ok((resp, interrupter, hook)),
+            Err(_) if interrupter.is_interrupted() => Err(Error::Cancelled),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Retrieves the snippets the assistant would answer from, for a query or a
+    /// conversation.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::{ContextRequest, Snippet};
+    /// let found = client
+    ///     .assistant("docs")
+    ///     .context(ContextRequest::query("refund window").top_k(3))?;
+    /// for snippet in &found.snippets {
+    ///     if let Snippet::Text(t) = snippet {
+    ///         println!("{:.2} {}", t.score, t.content);
+    ///     }
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] naming `query` unless exactly one of `query` and
+    /// `messages` is non-empty; [`Error::Api`] when the server refuses (e.g. the
+    /// assistant has no file in `Available` state); [`Error::NotFound`] when the
+    /// assistant does not exist.
+    pub fn context(&self, request: ContextRequest) -> Result<ContextResponse> {
+        request.validate()?;
+        let req = self.generation_request("/context", Body::json(&request)?)?;
+        self.json_data(req, "context response")
+    }
+
+    /// Asks the assistant and waits for the whole answer, with citations.
+    ///
+    /// The read timeout is at least the configured `chat_read_timeout` (300 s by
+    /// default): nothing arrives until the answer is complete.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let reply = client.assistant("docs").chat(
+    ///     ChatRequest::new([Message::user("What is the refund window?")]).temperature(0.2),
+    /// )?;
+    /// println!("{}", reply.content());
+    /// for c in &reply.citations {
+    ///     println!("at {:?}: {} sources", c.position, c.references.len());
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] / [`Error::NotFound`] when the server refuses;
+    /// [`Error::Timeout`] when no answer came within the read timeout;
+    /// [`Error::Decode`] for an unreadable answer.
+    pub fn chat(&self, request: ChatRequest) -> Result<ChatResponse> {
+        let req = self
+            .generation_request("", Body::json(&request.body(false))?)?
+            .read_timeout(self.generation_read_timeout());
+        self.json_data(req, "chat response")
+    }
+
+    /// Asks the assistant and streams the answer as it is generated.
+    ///
+    /// The request is sent before this returns, so a refusal comes back here
+    /// rather than from the first chunk. The stream allows `chat_read_timeout`
+    /// (300 s by default) of silence between bytes.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let stream = client
+    ///     .assistant("docs")
+    ///     .chat_stream(ChatRequest::new([Message::user("What is the refund window?")]))?;
+    /// for piece in stream.text() {
+    ///     print!("{}", piece?);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] naming `json_response` when it is set (a JSON
+    /// answer cannot be streamed); [`Error::Api`] / [`Error::NotFound`] when the
+    /// server refuses; [`Error::Cancelled`] when the client's cancel handle fires
+    /// first. Errors during the stream come from the iterator.
+    pub fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream> {
+        if request.json_response {
+            return Err(Error::invalid(
+                "json_response",
+                "a JSON answer cannot be streamed; use chat() or turn json_response off",
+            ));
+        }
+        let req = self.generation_request("", Body::json(&request.body(true))?)?;
+        let (resp, interrupter, hook) = self.open_stream(req)?;
+        Ok(ChatStream::from_response(resp, interrupter, hook))
+    }
+
+    /// Asks the assistant through the OpenAI-shaped endpoint and waits for the
+    /// whole answer; citations are inline in the text.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+    /// let reply = client.assistant("docs").chat_completions(
+    ///     ChatCompletionRequest::new([Message::user("What is the refund window?")]),
+    /// )?;
+    /// println!("{}", reply.content());
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`chat`](Self::chat).
+    pub fn chat_completions(
+        &self,
+        request: ChatCompletionRequest,
+    ) -> Result<ChatCompletionResponse> {
+        let req = self
+            .generation_request("/chat/completions", Body::json(&request.body(false))?)?
+            .read_timeout(self.generation_read_timeout());
+        self.json_data(req, "chat completion")
+    }
+
+    /// Streams an answer from the OpenAI-shaped endpoint as it is generated.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+    /// let reply = client
+    ///     .assistant("docs")
+    ///     .chat_completions_stream(ChatCompletionRequest::new([Message::user("Hi")]))?
+    ///     .into_response()?;
+    /// println!("{} {:?}", reply.content(), reply.usage);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`chat_stream`](Self::chat_stream), without the `json_response` case.
+    pub fn chat_completions_stream(
+        &self,
+        request: ChatCompletionRequest,
+    ) -> Result<ChatCompletionStream> {
+        let req = self.generation_request("/chat/completions", Body::json(&request.body(true))?)?;
+        let (resp, interrupter, hook) = self.open_stream(req)?;
+        Ok(ChatCompletionStream::from_response(resp, interrupter, hook))
+    }
+}

@@ -1,0 +1,264 @@
+//! Chat completions: the OpenAI-shaped chat endpoint, plain and streamed.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{FinishReason, Message, Usage};
+
+fn default_model() -> String {
+    super::chat::DEFAULT_CHAT_MODEL.to_owned()
+}
+
+/// A request for [`Assistant::chat_completions`](crate::Assistant::chat_completions)
+/// and [`Assistant::chat_completions_stream`](crate::Assistant::chat_completions_stream).
+/// Citations arrive inline in the text (e.g. `[1, pp. 4]`).
+///
+/// ```
+/// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+/// let request = ChatCompletionRequest::new([Message::user("How long is the refund window?")])
+///     .model("gpt-4.1")
+///     .temperature(0.0);
+/// # let _ = request;
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[must_use]
+#[non_exhaustive]
+pub struct ChatCompletionRequest {
+    /// The conversation so far, the question last.
+    pub messages: Vec<Message>,
+    /// The model that answers.
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// A metadata filter on the files used for retrieval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+}
+
+impl ChatCompletionRequest {
+    /// A request with these messages and every option at its default.
+    pub fn new(messages: impl IntoIterator<Item = Message>) -> Self {
+        Self {
+            messages: messages.into_iter().collect(),
+            model: default_model(),
+            temperature: None,
+            filter: None,
+        }
+    }
+
+    /// The model that answers; not checked. Defaults to `gpt-4o`.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Sampling temperature. Defaults to the server's (0.0).
+    pub fn temperature(mut self, t: f64) -> Self {
+        self.temperature = Some(t);
+        self
+    }
+
+    /// A metadata filter on the files used. Defaults to no filter.
+    pub fn filter(mut self, filter: Value) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// The wire body, keys in the documented order.
+    pub(crate) fn body(&self, stream: bool) -> CompletionBody<'_> {
+        CompletionBody {
+            messages: &self.messages,
+            model: &self.model,
+            stream,
+            temperature: self.temperature,
+            filter: self.filter.as_ref(),
+        }
+    }
+}
+
+/// The body of a chat-completions request as sent.
+#[derive(Serialize)]
+pub(crate) struct CompletionBody<'a> {
+    messages: &'a [Message],
+    model: &'a str,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<&'a Value>,
+}
+
+/// The message of a completion choice; both fields may be absent or `null`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CompletionMessage {
+    /// The role (`assistant`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The answer text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+/// One answer of a chat completion.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CompletionChoice {
+    /// Its position among the choices.
+    #[serde(default)]
+    pub index: u32,
+    /// The answer.
+    #[serde(default)]
+    pub message: CompletionMessage,
+    /// Why the model stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<FinishReason>,
+}
+
+/// The answer of [`Assistant::chat_completions`](crate::Assistant::chat_completions),
+/// also built by [`ChatCompletionStream::into_response`](crate::ChatCompletionStream::into_response).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChatCompletionResponse {
+    /// The answer's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The model that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The answers (normally one).
+    #[serde(default)]
+    pub choices: Vec<CompletionChoice>,
+    /// Token counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+}
+
+impl ChatCompletionResponse {
+    /// The text of the first choice, or `""`.
+    ///
+    /// ```
+    /// # let reply = pinecone_assistant::models::ChatCompletionResponse::default();
+    /// println!("{}", reply.content());
+    /// ```
+    pub fn content(&self) -> &str {
+        self.choices
+            .first()
+            .and_then(|c| c.message.content.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// The new part of a streamed choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CompletionDelta {
+    /// The role, on the first chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Text to append; absent, `null` and `""` all occur.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+/// One choice of a stream chunk.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CompletionChunkChoice {
+    /// Which choice this continues.
+    #[serde(default)]
+    pub index: u32,
+    /// The new part.
+    #[serde(default)]
+    pub delta: CompletionDelta,
+    /// Set on the choice's last chunk.
+    #[serde(default)]
+    pub finish_reason: Option<FinishReason>,
+}
+
+/// One chunk of a chat-completions stream (`chat.completion.chunk`).
+///
+/// `id` and `choices` are required: a chunk without them is skipped, as the
+/// reference client does. The last chunk usually has no choices and carries
+/// `usage`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChatCompletionChunk {
+    /// The answer's id.
+    pub id: String,
+    /// `chat.completion.chunk`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    /// Creation time, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<i64>,
+    /// The model that answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The provider's build fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_fingerprint: Option<String>,
+    /// The new parts, per choice (may be empty).
+    pub choices: Vec<CompletionChunkChoice>,
+    /// Token counts, on the final chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+}
+
+impl ChatCompletionChunk {
+    /// The text this chunk adds to the first choice, when non-empty.
+    ///
+    /// ```
+    /// # use pinecone_assistant::models::ChatCompletionChunk;
+    /// # fn show(chunk: &ChatCompletionChunk) {
+    /// if let Some(text) = chunk.text() {
+    ///     print!("{text}");
+    /// }
+    /// # }
+    /// ```
+    pub fn text(&self) -> Option<&str> {
+        self.choices
+            .first()
+            .and_then(|c| c.delta.content.as_deref())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Whether a choice finished in this chunk.
+    pub fn is_finish(&self) -> bool {
+        self.choices.iter().any(|c| c.finish_reason.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f3_request_body() {
+        let r = ChatCompletionRequest::new([Message::user("How long is the refund window?")]);
+        assert_eq!(
+            serde_json::to_string(&r.body(true)).unwrap(),
+            r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":true}"#
+        );
+        let r = r
+            .model("gpt-4.1")
+            .temperature(0.5)
+            .filter(serde_json::json!({"a": 1}));
+        assert_eq!(
+            serde_json::to_string(&r.body(false)).unwrap(),
+            r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4.1","stream":false,"temperature":0.5,"filter":{"a":1}}"#
+        );
+    }
+
+    #[test]
+    fn null_content_decodes() {
+        let r: ChatCompletionResponse = serde_json::from_str(
+            r#"{"id":"c","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.content(), "");
+        assert_eq!(r.choices[0].finish_reason, Some(FinishReason::Stop));
+    }
+}
