@@ -180,6 +180,27 @@ typedef struct pinecone_assistant pinecone_assistant;
 typedef struct pinecone_cancel pinecone_cancel;
 
 /**
+ * An OpenAI-style chat completion arriving chunk by chunk: JSON objects
+ * `{"id":...,"choices":[{"index":0,"delta":{"content":"..."},"finish_reason":...}],
+ * "model":...,"usage":...}`.
+ *
+ * Use it from one thread at a time (it may move between threads);
+ * `pinecone_chat_completions_stream_cancel` alone may be called concurrently.
+ */
+typedef struct pinecone_chat_completions_stream pinecone_chat_completions_stream;
+
+/**
+ * A chat answer arriving chunk by chunk (native format). Each chunk is a JSON
+ * object with a `type`: `message_start`, `content_chunk` (`delta.content`),
+ * `citation`, `message_end` (`finish_reason`, `usage`), or a type this version
+ * does not know, passed on as received.
+ *
+ * Use it from one thread at a time (it may move between threads);
+ * `pinecone_chat_stream_cancel` alone may be called concurrently.
+ */
+typedef struct pinecone_chat_stream pinecone_chat_stream;
+
+/**
  * A client: connection pool, configuration and the cache of data-plane hosts.
  *
  * Thread-safe: one client may be used from many threads at once.
@@ -799,6 +820,286 @@ enum pinecone_result pinecone_paginator_for_each(struct pinecone_paginator *pagi
  * `paginator` is NULL or a paginator not yet freed, not in use by another thread.
  */
 void pinecone_paginator_free(struct pinecone_paginator *paginator);
+
+/**
+ * Retrieves context snippets (`POST /chat/{assistant}/context`).
+ *
+ * `request_json`: `{"query": "..."}` or `{"messages": [{"role": "user",
+ * "content": "..."}]}` (exactly one of them), plus optional `filter`, `top_k`,
+ * `snippet_size`, `multimodal`, `include_binary_content`. `json_out` receives
+ * `{"id":...,"snippets":[...],"usage":{...}}` (free with `pinecone_string_free`;
+ * NULL first and on failure).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT` (both or neither of query and messages),
+ * `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `request_json` is NULL or NUL-terminated;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_context(const struct pinecone_assistant *assistant,
+                                                const char *request_json,
+                                                char **json_out);
+
+/**
+ * Asks the assistant (`POST /chat/{assistant}`) and returns the whole answer.
+ *
+ * `request_json`: `{"messages": [{"role": "user", "content": "..."}]}` plus
+ * optional `model` (default `"gpt-4o"`), `temperature`, `filter`,
+ * `json_response`, `include_highlights`, `context_options` (`top_k`,
+ * `snippet_size`, `multimodal`, `include_binary_content`). A `stream` key is
+ * ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
+ * `{"id":...,"model":...,"message":{"role":...,"content":...},"citations":[...],
+ * "usage":{...},"finish_reason":...}` (free with `pinecone_string_free`).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
+ * `_TRANSPORT`, `_DECODE`, `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_context`.
+ */
+enum pinecone_result pinecone_assistant_chat(const struct pinecone_assistant *assistant,
+                                             const char *request_json,
+                                             char **json_out);
+
+/**
+ * OpenAI-compatible chat (`POST /chat/{assistant}/chat/completions`), whole answer.
+ *
+ * `request_json`: `{"messages": [...]}` plus optional `model`, `temperature`,
+ * `filter` (a `stream` key is ignored). `json_out` receives
+ * `{"id":...,"choices":[{"index":0,"message":{...},"finish_reason":...}],
+ * "model":...,"usage":{...}}` (free with `pinecone_string_free`).
+ *
+ * Returns the codes of `pinecone_assistant_chat`. Thread-safe.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_context`.
+ */
+enum pinecone_result pinecone_assistant_chat_completions(const struct pinecone_assistant *assistant,
+                                                         const char *request_json,
+                                                         char **json_out);
+
+/**
+ * Scores an answer against a ground truth (`POST /evaluation/metrics/alignment`
+ * on the evaluation host chosen by `evaluation_region` / `evaluation_host`).
+ *
+ * `request_json`: `{"question": "...", "answer": "...", "ground_truth_answer":
+ * "..."}`. `json_out` receives `{"metrics":{"correctness":...,"completeness":...,
+ * "alignment":...},"reasoning":{"evaluated_facts":[...]},"usage":{...}}` (free with
+ * `pinecone_string_free`).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_API_ERROR` (e.g. 422), `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `client` is NULL or live; `request_json` is NULL or NUL-terminated; `json_out`
+ * is NULL or writable.
+ */
+enum pinecone_result pinecone_client_evaluate_alignment(const struct pinecone_client *client,
+                                                        const char *request_json,
+                                                        char **json_out);
+
+/**
+ * Starts a streamed chat answer (`POST /chat/{assistant}` with `"stream": true`).
+ * The request is sent before this returns, so a refused request (e.g. 404, 400)
+ * fails here; chunks are then read as `pinecone_chat_stream_next` asks for them.
+ *
+ * `request_json`: as for `pinecone_assistant_chat` (`json_response` must be off).
+ * `stream_out` receives the stream (free with `pinecone_chat_stream_free`, which
+ * closes the connection; NULL first and on failure).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
+ * `_TRANSPORT`, `_CANCELLED`. Thread-safe with respect to `assistant`.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `request_json` is NULL or NUL-terminated;
+ * `stream_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_chat_stream(const struct pinecone_assistant *assistant,
+                                                    const char *request_json,
+                                                    struct pinecone_chat_stream **stream_out);
+
+/**
+ * The next chunk as JSON, read as soon as the server sends it.
+ *
+ * `chunk_json_out` receives an owned JSON string (free with
+ * `pinecone_string_free`), or NULL with `PINECONE_RESULT_OK` at the end of the
+ * answer (and on every later call). Returns `PINECONE_RESULT_OK`,
+ * `_NULL_ARGUMENT`, `_STREAM` (malformed or cut-off stream), `_DECODE`,
+ * `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`; after an error the stream is finished.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream not used by another thread except through
+ * `pinecone_chat_stream_cancel`; `chunk_json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_chat_stream_next(struct pinecone_chat_stream *stream,
+                                               char **chunk_json_out);
+
+/**
+ * The next piece of answer text (the `delta.content` of the next content chunk;
+ * other chunks are skipped), for programs that want only the text.
+ *
+ * `text_out` receives an owned UTF-8 string (free with `pinecone_string_free`;
+ * it may be empty), or NULL at the end. Returns the codes of
+ * `pinecone_chat_stream_next`; `_DECODE` if the text holds a NUL byte.
+ *
+ * # Safety
+ *
+ * As `pinecone_chat_stream_next`.
+ */
+enum pinecone_result pinecone_chat_stream_next_text(struct pinecone_chat_stream *stream,
+                                                    char **text_out);
+
+/**
+ * Calls `cb(userdata, chunk_json)` for every remaining chunk as it arrives.
+ *
+ * `chunk_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
+ * end of the answer, `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
+ * rest of the answer stays unread; free the stream to close it), a stream error,
+ * or `_NULL_ARGUMENT` for `stream` or `cb`.
+ *
+ * # Safety
+ *
+ * As `pinecone_chat_stream_next`; `cb` is NULL or a function that does not unwind.
+ */
+enum pinecone_result pinecone_chat_stream_for_each(struct pinecone_chat_stream *stream,
+                                                   pinecone_json_cb cb,
+                                                   void *userdata);
+
+/**
+ * Streams a chat answer into `cb`: `pinecone_assistant_chat_stream`, then
+ * `pinecone_chat_stream_for_each`, then the stream is freed.
+ *
+ * Returns the codes of both; `PINECONE_RESULT_ABORTED` when `cb` returned
+ * non-zero (the connection is closed at once). Thread-safe with respect to
+ * `assistant`. To cancel from another thread, use a client bound to a
+ * `pinecone_cancel` (`pinecone_client_with_cancel`).
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `request_json` is NULL or NUL-terminated; `cb` is
+ * NULL or a function that does not unwind.
+ */
+enum pinecone_result pinecone_assistant_chat_stream_cb(const struct pinecone_assistant *assistant,
+                                                       const char *request_json,
+                                                       pinecone_json_cb cb,
+                                                       void *userdata);
+
+/**
+ * Stops the stream from any thread, also while another thread waits in
+ * `pinecone_chat_stream_next`: that call (or the next one) returns
+ * `PINECONE_RESULT_CANCELLED` promptly and the connection is closed. NULL does
+ * nothing. Does not touch the calling thread's last error.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream; it must not be freed while this runs.
+ */
+void pinecone_chat_stream_cancel(const struct pinecone_chat_stream *stream);
+
+/**
+ * Frees a stream, closing its connection if the answer was not read to the end.
+ * NULL does nothing.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a stream not yet freed and not in use by another thread.
+ */
+void pinecone_chat_stream_free(struct pinecone_chat_stream *stream);
+
+/**
+ * Starts a streamed chat completion (`POST /chat/{assistant}/chat/completions`
+ * with `"stream": true`); the request is sent before this returns.
+ *
+ * `request_json`: as for `pinecone_assistant_chat_completions`. `stream_out`
+ * receives the stream (free with `pinecone_chat_completions_stream_free`).
+ * Returns the codes of `pinecone_assistant_chat_stream`. Thread-safe with
+ * respect to `assistant`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_chat_stream`.
+ */
+enum pinecone_result pinecone_assistant_chat_completions_stream(const struct pinecone_assistant *assistant,
+                                                                const char *request_json,
+                                                                struct pinecone_chat_completions_stream **stream_out);
+
+/**
+ * The next completion chunk as JSON, or NULL at the end; as
+ * `pinecone_chat_stream_next`.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream not used by another thread except through
+ * `pinecone_chat_completions_stream_cancel`; `chunk_json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_chat_completions_stream_next(struct pinecone_chat_completions_stream *stream,
+                                                           char **chunk_json_out);
+
+/**
+ * The next non-empty piece of answer text (the first choice's
+ * `delta.content`), or NULL at the end; as `pinecone_chat_stream_next_text`.
+ *
+ * # Safety
+ *
+ * As `pinecone_chat_completions_stream_next`.
+ */
+enum pinecone_result pinecone_chat_completions_stream_next_text(struct pinecone_chat_completions_stream *stream,
+                                                                char **text_out);
+
+/**
+ * Calls `cb(userdata, chunk_json)` for every remaining completion chunk; as
+ * `pinecone_chat_stream_for_each`.
+ *
+ * # Safety
+ *
+ * As `pinecone_chat_completions_stream_next`; `cb` is NULL or a function that
+ * does not unwind.
+ */
+enum pinecone_result pinecone_chat_completions_stream_for_each(struct pinecone_chat_completions_stream *stream,
+                                                               pinecone_json_cb cb,
+                                                               void *userdata);
+
+/**
+ * Streams a chat completion into `cb`; as `pinecone_assistant_chat_stream_cb`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_chat_stream_cb`.
+ */
+enum pinecone_result pinecone_assistant_chat_completions_stream_cb(const struct pinecone_assistant *assistant,
+                                                                   const char *request_json,
+                                                                   pinecone_json_cb cb,
+                                                                   void *userdata);
+
+/**
+ * Stops the completion stream from any thread; as `pinecone_chat_stream_cancel`.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream; it must not be freed while this runs.
+ */
+void pinecone_chat_completions_stream_cancel(const struct pinecone_chat_completions_stream *stream);
+
+/**
+ * Frees a completion stream, closing its connection. NULL does nothing.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a stream not yet freed and not in use by another thread.
+ */
+void pinecone_chat_completions_stream_free(struct pinecone_chat_completions_stream *stream);
 
 #ifdef __cplusplus
 }  // extern "C"

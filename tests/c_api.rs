@@ -16,6 +16,12 @@ use serde_json::json;
 
 /// Compiles `tests/c/{name}.c` once per test process.
 fn program(name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    program_from(root.join(format!("tests/c/{name}.c")), name)
+}
+
+/// Compiles the C file `source` into an executable called `name`, once.
+fn program_from(source: PathBuf, name: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT
         .get_or_init(Default::default)
@@ -37,7 +43,7 @@ fn program(name: &str) -> PathBuf {
         .current_dir(root)
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
         .arg("-Iinclude")
-        .arg(format!("tests/c/{name}.c"))
+        .arg(&source)
         .arg(&lib)
         .args(["-lpthread", "-ldl", "-lm", "-lrt", "-lutil", "-lgcc_s"])
         .arg("-o")
@@ -46,7 +52,8 @@ fn program(name: &str) -> PathBuf {
         .expect("run cc");
     assert!(
         out.status.success(),
-        "cc failed for {name}.c:\n{}{}",
+        "cc failed for {}:\n{}{}",
+        source.display(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -179,8 +186,8 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
                 .create(),
         );
     }
-    // The first describe of support-bot ends the create wait; later ones (the
-    // final checks) find it too.
+    // The first describe of support-bot ends the create wait; then one describe,
+    // 20 from the threads and the final one.
     mocks.push(
         get(
             server,
@@ -188,7 +195,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             200,
             &a("support-bot", "Ready"),
         )
-        .expect_at_least(2),
+        .expect(23),
     );
     mocks.push(
         get(
@@ -208,13 +215,14 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
+    // Once from the main thread, then 5 times from each of 4 threads.
     mocks.push(
         server
             .mock("GET", "/assistant/assistants/ghost-bot")
             .with_status(404)
             .with_header("x-pinecone-request-id", "7f3e2b1a9c")
             .with_body(r#"{"error":{"code":"NOT_FOUND","message":"Assistant \"ghost-bot\" not found."},"status":404}"#)
-            .expect(1)
+            .expect(21)
             .create(),
     );
     mocks.push(
@@ -601,4 +609,219 @@ fn files_and_operations() {
         Vec::new,
         &[pdf.display().to_string()],
     );
+}
+
+const CHAT_F1: &str = r#"{"id":"00000000000000004c9f1e2a7b3d5c60","model":"gpt-4o-2024-11-20","usage":{"prompt_tokens":2154,"completion_tokens":38,"total_tokens":2192},"message":{"role":"assistant","content":"Customers on annual plans can request a full refund within 30 days of purchase."},"finish_reason":"stop","citations":[{"position":79,"references":[{"file":{"name":"billing-policy-2025.pdf","id":"billing-policy","metadata":{"department":"billing","revision":4},"created_on":"2026-07-04T10:15:22.481920Z","updated_on":"2026-07-04T10:16:05.112734Z","status":"Available","size":184233,"multimodal":false,"signed_url":null},"pages":[4],"highlight":{"type":"text","content":"Annual subscriptions may be refunded in full if the request is made within 30 days of the purchase date."}}]}],"context_snippet_count":8}"#;
+
+const STREAM_F2: &str = concat!(
+    "data: {\"type\":\"message_start\",\"id\":\"00000000000000007e21a9c4d8b05f13\",\"model\":\"gpt-4o-2024-11-20\",\"role\":\"assistant\",\"context_snippet_count\":8}\n\n",
+    "data: {\"type\":\"content_chunk\",\"id\":\"00000000000000007e21a9c4d8b05f13\",\"model\":\"gpt-4o-2024-11-20\",\"delta\":{\"content\":\"Annual plans can be refunded \"}}\n\n",
+    "data: {\"type\":\"content_chunk\",\"id\":\"00000000000000007e21a9c4d8b05f13\",\"model\":\"gpt-4o-2024-11-20\",\"delta\":{\"content\":\"within 30 days of purchase.\"}}\n\n",
+    "data: {\"type\":\"citation\",\"id\":\"00000000000000007e21a9c4d8b05f13\",\"model\":\"gpt-4o-2024-11-20\",\"citation\":{\"position\":56,\"references\":[{\"file\":{\"name\":\"billing-policy-2025.pdf\",\"id\":\"billing-policy\",\"metadata\":{\"department\":\"billing\"},\"created_on\":\"2026-07-04T10:15:22.481920Z\",\"updated_on\":\"2026-07-04T10:16:05.112734Z\",\"status\":\"Available\",\"size\":184233,\"multimodal\":false},\"pages\":[4]}]}}\n\n",
+    "data: {\"type\":\"message_end\",\"id\":\"00000000000000007e21a9c4d8b05f13\",\"model\":\"gpt-4o-2024-11-20\",\"finish_reason\":\"stop\",\"usage\":{\"prompt_tokens\":2154,\"completion_tokens\":14,\"total_tokens\":2168}}\n\n",
+);
+
+const COMPLETIONS_F3: &str = concat!(
+    "data: {\"id\":\"0000000000000000b5e8c2d14f7a9036\",\"object\":\"chat.completion.chunk\",\"created\":1783160412,\"model\":\"gpt-4o-2024-11-20\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"0000000000000000b5e8c2d14f7a9036\",\"object\":\"chat.completion.chunk\",\"created\":1783160412,\"model\":\"gpt-4o-2024-11-20\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Annual plans can be refunded within 30 days\"},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"0000000000000000b5e8c2d14f7a9036\",\"object\":\"chat.completion.chunk\",\"created\":1783160412,\"model\":\"gpt-4o-2024-11-20\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" [1, pp. 4].\"},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"0000000000000000b5e8c2d14f7a9036\",\"object\":\"chat.completion.chunk\",\"created\":1783160413,\"model\":\"gpt-4o-2024-11-20\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+    "data: {\"id\":\"0000000000000000b5e8c2d14f7a9036\",\"object\":\"chat.completion.chunk\",\"created\":1783160413,\"model\":\"gpt-4o-2024-11-20\",\"choices\":[],\"usage\":{\"prompt_tokens\":1893,\"completion_tokens\":17,\"total_tokens\":1910}}\n\n",
+    "data: [DONE]\n\n",
+);
+
+const ALIGNMENT_F5: &str = r#"{"metrics":{"correctness":0.5,"completeness":1.0,"alignment":0.6667},"reasoning":{"evaluated_facts":[{"fact":{"content":"The refund window for annual plans is 30 days."},"entailment":"entailed","reasoning":"The answer states 30 days, matching the ground truth."},{"fact":{"content":"Refunds are only available for monthly plans."},"entailment":"contradicted","reasoning":"The ground truth says annual plans are refundable."}]},"usage":{"prompt_tokens":412,"completion_tokens":96,"total_tokens":508}}"#;
+
+fn post_json(
+    server: &mut ServerGuard,
+    path: &str,
+    body: Matcher,
+    status: usize,
+    reply: &str,
+) -> Mock {
+    server
+        .mock("POST", path)
+        .match_header("api-key", "test-key")
+        .match_header("x-pinecone-api-version", "2026-07")
+        .match_header("content-type", "application/json")
+        .match_body(body)
+        .with_status(status)
+        .with_header("content-type", "application/json")
+        .with_body(reply)
+        .create()
+}
+
+fn sse(
+    server: &mut ServerGuard,
+    path: &str,
+    body: serde_json::Value,
+    events: &'static str,
+) -> Mock {
+    server
+        .mock("POST", path)
+        .match_header("content-type", "application/json")
+        .match_body(Matcher::PartialJson(body))
+        .with_header("content-type", "text/event-stream")
+        .with_body(events)
+        .create()
+}
+
+fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
+    let chat = "/assistant/chat/support-bot";
+    let completions = "/assistant/chat/support-bot/chat/completions";
+    let mut mocks = vec![data_plane_host(server, 1)];
+    let context = json!({
+        "id": "ctx-5b0e7d2c",
+        "snippets": [{
+            "type": "text",
+            "content": "Annual subscriptions may be refunded in full if the request is made within 30 days of the purchase date.",
+            "score": 0.8731,
+            "reference": {"type": "pdf", "file": {"name": "billing-policy-2025.pdf", "id": "billing-policy", "status": "Available", "multimodal": false}, "pages": [4]}
+        }],
+        "usage": {"prompt_tokens": 31, "completion_tokens": 0, "total_tokens": 31}
+    });
+    mocks.push(
+        post_json(
+            server,
+            "/assistant/chat/support-bot/context",
+            Matcher::JsonString(r#"{"query":"refund window","top_k":3,"multimodal":true,"include_binary_content":true}"#.into()),
+            200,
+            &context.to_string(),
+        )
+        .expect(1),
+    );
+    mocks.push(
+        post_json(
+            server,
+            chat,
+            Matcher::JsonString(r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":false,"temperature":0.2,"include_highlights":true}"#.into()),
+            200,
+            CHAT_F1,
+        )
+        .expect(1),
+    );
+    // Pulled, as text, pushed, pushed and aborted, pulled then pushed.
+    mocks.push(
+        sse(
+            server,
+            chat,
+            json!({"stream": true, "model": "gpt-4o", "include_highlights": false}),
+            STREAM_F2,
+        )
+        .expect(5),
+    );
+    mocks.push(
+        post_json(
+            server,
+            chat,
+            Matcher::PartialJson(json!({"model": "nope"})),
+            400,
+            r#"{"error":{"code":"INVALID_ARGUMENT","message":"unknown model nope"},"status":400}"#,
+        )
+        .expect(1),
+    );
+    let cut: &'static str = concat!(
+        "data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n",
+        "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Annual\"}}\n\n",
+    );
+    mocks.push(sse(server, chat, json!({"stream": true, "model": "cut"}), cut).expect(1));
+    mocks.push(
+        server
+            .mock("POST", chat)
+            .match_body(Matcher::PartialJson(json!({"stream": true, "model": "slow"})))
+            .with_header("content-type", "text/event-stream")
+            .with_chunked_body(|w| {
+                w.write_all(b"data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n")?;
+                w.flush()?;
+                // Long enough for the client to be cancelled while it waits.
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+                w.write_all(b"data: {\"type\":\"message_end\",\"id\":\"1\"}\n\n")
+            })
+            .expect(1)
+            .create(),
+    );
+    let completion = json!({
+        "id": "0000000000000000b5e8c2d14f7a9036",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Annual plans can be refunded within 30 days [1, pp. 4]."}, "finish_reason": "stop"}],
+        "model": "gpt-4o-2024-11-20",
+        "usage": {"prompt_tokens": 1893, "completion_tokens": 17, "total_tokens": 1910}
+    });
+    mocks.push(
+        post_json(
+            server,
+            completions,
+            Matcher::JsonString(r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":false}"#.into()),
+            200,
+            &completion.to_string(),
+        )
+        .expect(1),
+    );
+    mocks.push(
+        sse(
+            server,
+            completions,
+            json!({"stream": true, "model": "gpt-4o"}),
+            COMPLETIONS_F3,
+        )
+        .expect(3),
+    );
+    let evaluation = "/assistant/evaluation/metrics/alignment";
+    mocks.push(
+        post_json(
+            server,
+            evaluation,
+            Matcher::JsonString(r#"{"question":"What is the refund window for annual plans?","answer":"30 days, but only monthly plans are refundable.","ground_truth_answer":"Annual plans can be refunded within 30 days."}"#.into()),
+            200,
+            ALIGNMENT_F5,
+        )
+        .expect(1),
+    );
+    mocks.push(
+        post_json(
+            server,
+            evaluation,
+            Matcher::PartialJson(json!({"ground_truth_answer": ""})),
+            422,
+            r#"{"message":"ground_truth_answer: field required"}"#,
+        )
+        .expect(1),
+    );
+    mocks
+}
+
+#[test]
+fn chat_and_streams() {
+    run_scenario("chat", "chat: ok", chat_mocks, Vec::new, &[]);
+}
+
+#[test]
+fn chat_stream_example() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = program_from(root.join("examples/c/chat_stream.c"), "example_chat_stream");
+    for runner in runners() {
+        let mut server = Server::new();
+        let host = data_plane_host(&mut server, 1);
+        let stream = sse(
+            &mut server,
+            "/assistant/chat/support-bot",
+            json!({"messages": [{"role": "user", "content": "What is \"the\" refund window?"}], "stream": true}),
+            STREAM_F2,
+        )
+        .expect(1);
+        let env = [
+            ("PINECONE_API_KEY", "test-key".to_owned()),
+            ("PINECONE_CONTROLLER_HOST", server.url()),
+        ];
+        let args = [
+            "support-bot".to_owned(),
+            "What is \"the\" refund window?".to_owned(),
+        ];
+        let stdout = run(&exe, &runner, &env, &args);
+        assert_eq!(
+            stdout,
+            "Annual plans can be refunded within 30 days of purchase.\n"
+        );
+        host.assert();
+        stream.assert();
+    }
 }

@@ -29,6 +29,33 @@ static void *cancel_soon(void *arg) {
   return NULL;
 }
 
+/* Many threads share one client and one assistant handle. */
+struct worker {
+  pinecone_client *client;
+  int ok;
+};
+
+static void *describe_many(void *arg) {
+  struct worker *w = arg;
+  int i;
+  for (i = 0; i < 5; i++) {
+    char *json = NULL;
+    if (pinecone_client_describe_assistant(w->client, "support-bot", &json) ==
+            PINECONE_RESULT_OK &&
+        strstr(json, "support-bot") != NULL) {
+      w->ok++;
+    }
+    pinecone_string_free(json);
+    /* each thread has its own last error: a failure elsewhere never shows here */
+    if (pinecone_client_describe_assistant(w->client, "ghost-bot", &json) !=
+            PINECONE_RESULT_NOT_FOUND ||
+        pinecone_last_error_status() != 404) {
+      w->ok = -1000;
+    }
+  }
+  return NULL;
+}
+
 int main(void) {
   const char *url = test_url("PINECONE_TEST_URL");
   pinecone_client *client = test_client(url, "");
@@ -199,6 +226,22 @@ int main(void) {
                PINECONE_RESULT_TRANSPORT);
     CHECK(pinecone_last_error_status() == 0);
     pinecone_client_free(nowhere);
+  }
+
+  /* one client from four threads at once */
+  {
+    pthread_t threads[4];
+    struct worker workers[4];
+    int i;
+    for (i = 0; i < 4; i++) {
+      workers[i].client = client;
+      workers[i].ok = 0;
+      CHECK(pthread_create(&threads[i], NULL, describe_many, &workers[i]) == 0);
+    }
+    for (i = 0; i < 4; i++) {
+      CHECK(pthread_join(threads[i], NULL) == 0);
+      CHECK(workers[i].ok == 5);
+    }
   }
 
   /* a successful call clears the last error */
