@@ -825,3 +825,58 @@ fn chat_stream_example() {
         stream.assert();
     }
 }
+
+/// A whole session from C against the in-process emulator.
+#[cfg(feature = "emulator")]
+#[test]
+fn c_program_against_the_emulator() {
+    use pinecone_assistant::emulator::Emulator;
+    let exe = program("emulator");
+    for runner in runners() {
+        let emulator = Emulator::start().expect("start the emulator");
+        let env = [
+            ("PINECONE_TEST_URL", emulator.url().to_owned()),
+            ("PINECONE_TEST_API_KEY", emulator.api_key().to_owned()),
+        ];
+        let stdout = run(&exe, &runner, &env, &[]);
+        assert!(stdout.contains("emulator: ok"), "{stdout}");
+    }
+}
+
+/// The Python ctypes example, against the emulator, through the shared library
+/// that `cargo test` builds. Skipped when `python3` is not installed.
+#[cfg(feature = "emulator")]
+#[test]
+fn python_ctypes_example() {
+    use pinecone_assistant::emulator::Emulator;
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 not found; skipping the ctypes example");
+        return;
+    }
+    let lib = std::env::current_exe()
+        .expect("test binary path")
+        .with_file_name("libpinecone_assistant.so");
+    assert!(lib.exists(), "{} is missing", lib.display());
+    let emulator = Emulator::start().expect("start the emulator");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3")
+        .arg(root.join("examples/python/pinecone_ctypes.py"))
+        .env("PINECONE_ASSISTANT_LIB", &lib)
+        .env("PINECONE_EMULATOR_URL", emulator.url())
+        .env("PINECONE_EMULATOR_API_KEY", emulator.api_key())
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("is Available"), "{stdout}");
+    assert!(
+        stdout.contains("refused as expected: PINECONE_RESULT_INVALID_ARGUMENT"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("30 days"), "{stdout}");
+    assert!(stdout.contains("finish: stop"), "{stdout}");
+}

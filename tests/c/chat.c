@@ -149,6 +149,13 @@ int main(void) {
   CHECK(pinecone_last_error_status() == 400);
   CHECK(stream == NULL);
   CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION ",\"model\":\"cut\"}", &stream));
+  /* NULL outputs and callbacks on a live stream consume nothing */
+  CHECK_CODE(pinecone_chat_stream_next(stream, NULL), PINECONE_RESULT_NULL_ARGUMENT);
+  CHECK_ERROR_MENTIONS("chunk_json_out");
+  CHECK_CODE(pinecone_chat_stream_next_text(stream, NULL), PINECONE_RESULT_NULL_ARGUMENT);
+  CHECK_ERROR_MENTIONS("text_out");
+  CHECK_CODE(pinecone_chat_stream_for_each(stream, NULL, NULL), PINECONE_RESULT_NULL_ARGUMENT);
+  CHECK_ERROR_MENTIONS("cb");
   CHECK_OK(pinecone_chat_stream_next(stream, &json));
   pinecone_string_free(json);
   CHECK_OK(pinecone_chat_stream_next(stream, &json));
@@ -199,6 +206,12 @@ int main(void) {
     completions = NULL;
 
     CHECK_OK(pinecone_assistant_chat_completions_stream(docs, QUESTION "}", &completions));
+    CHECK_CODE(pinecone_chat_completions_stream_next(completions, NULL),
+               PINECONE_RESULT_NULL_ARGUMENT);
+    CHECK_CODE(pinecone_chat_completions_stream_next_text(completions, NULL),
+               PINECONE_RESULT_NULL_ARGUMENT);
+    CHECK_CODE(pinecone_chat_completions_stream_for_each(completions, NULL, NULL),
+               PINECONE_RESULT_NULL_ARGUMENT);
     CHECK_OK(pinecone_chat_completions_stream_next(completions, &json));
     CHECK_CONTAINS(json, "\"role\":\"assistant\"");
     pinecone_string_free(json);

@@ -239,6 +239,67 @@ int main(void) {
              PINECONE_RESULT_INVALID_JSON);
   CHECK(json == NULL);
 
+  /* retrieval, chat and streams */
+  {
+    pinecone_chat_stream *stream = POISON;
+    pinecone_chat_completions_stream *completions = POISON;
+    const char *q = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    CHECK_NULL_ARG(pinecone_assistant_context(NULL, "{\"query\":\"q\"}", &json), "assistant");
+    CHECK_NULL_ARG(pinecone_assistant_context(assistant, NULL, &json), "request_json");
+    CHECK_NULL_ARG(pinecone_assistant_context(assistant, "{\"query\":\"q\"}", NULL), "json_out");
+    CHECK_CODE(pinecone_assistant_context(assistant, "{\"top_k\":\"many\"}", &json),
+               PINECONE_RESULT_INVALID_JSON);
+    CHECK_ERROR_MENTIONS("top_k");
+    CHECK_NULL_ARG(pinecone_assistant_chat(NULL, q, &json), "assistant");
+    CHECK_NULL_ARG(pinecone_assistant_chat(assistant, NULL, &json), "request_json");
+    CHECK_NULL_ARG(pinecone_assistant_chat(assistant, q, NULL), "json_out");
+    CHECK_CODE(pinecone_assistant_chat(assistant, "{\"messages\":{}}", &json),
+               PINECONE_RESULT_INVALID_JSON);
+    CHECK_ERROR_MENTIONS("messages");
+    CHECK_CODE(pinecone_assistant_chat(assistant, BAD_UTF8, &json), PINECONE_RESULT_INVALID_UTF8);
+    CHECK_NULL_ARG(pinecone_assistant_chat_completions(NULL, q, &json), "assistant");
+    CHECK_NULL_ARG(pinecone_assistant_chat_completions(assistant, NULL, &json), "request_json");
+    CHECK_NULL_ARG(pinecone_assistant_chat_completions(assistant, q, NULL), "json_out");
+    CHECK_NULL_ARG(pinecone_client_evaluate_alignment(NULL, "{}", &json), "client");
+    CHECK_NULL_ARG(pinecone_client_evaluate_alignment(client, NULL, &json), "request_json");
+    CHECK_NULL_ARG(pinecone_client_evaluate_alignment(client, "{}", NULL), "json_out");
+    CHECK_CODE(pinecone_client_evaluate_alignment(client, "{\"question\":\"q\"}", &json),
+               PINECONE_RESULT_INVALID_JSON);
+    CHECK_ERROR_MENTIONS("answer");
+
+    CHECK_NULL_ARG(pinecone_assistant_chat_stream(NULL, q, &stream), "assistant");
+    CHECK(stream == NULL);
+    CHECK_NULL_ARG(pinecone_assistant_chat_stream(assistant, NULL, &stream), "request_json");
+    CHECK_NULL_ARG(pinecone_assistant_chat_stream(assistant, q, NULL), "stream_out");
+    CHECK_NULL_ARG(pinecone_chat_stream_next(NULL, &json), "stream");
+    CHECK_NULL_ARG(pinecone_chat_stream_next_text(NULL, &json), "stream");
+    CHECK_NULL_ARG(pinecone_chat_stream_for_each(NULL, never_called, NULL), "stream");
+    CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(NULL, q, never_called, NULL), "assistant");
+    CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(assistant, NULL, never_called, NULL),
+                   "request_json");
+    CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(assistant, q, NULL, NULL), "cb");
+    pinecone_chat_stream_cancel(NULL);
+    pinecone_chat_stream_free(NULL);
+
+    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(NULL, q, &completions), "assistant");
+    CHECK(completions == NULL);
+    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(assistant, NULL, &completions),
+                   "request_json");
+    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(assistant, q, NULL), "stream_out");
+    CHECK_NULL_ARG(pinecone_chat_completions_stream_next(NULL, &json), "stream");
+    CHECK_NULL_ARG(pinecone_chat_completions_stream_next_text(NULL, &json), "stream");
+    CHECK_NULL_ARG(pinecone_chat_completions_stream_for_each(NULL, never_called, NULL), "stream");
+    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream_cb(NULL, q, never_called, NULL),
+                   "assistant");
+    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream_cb(assistant, q, NULL, NULL), "cb");
+    pinecone_chat_completions_stream_cancel(NULL);
+    pinecone_chat_completions_stream_free(NULL);
+    /* the connection is refused when the stream opens, not later */
+    CHECK_CODE(pinecone_assistant_chat_stream(assistant, q, &stream), PINECONE_RESULT_TRANSPORT);
+    CHECK(stream == NULL);
+    CHECK(json == NULL);
+  }
+
   /* handles may be freed in any order */
   pinecone_client_free(client);
   pinecone_assistant_free(assistant);
