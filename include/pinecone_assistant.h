@@ -255,6 +255,22 @@ extern "C" {
 const char *pinecone_last_error_message(void);
 
 /**
+ * The details of the last failed call on this thread as a JSON object, or an
+ * empty string when the last fallible call succeeded (or none was made). Never
+ * NULL.
+ *
+ * Keys: `result` (e.g. `"PINECONE_RESULT_NOT_FOUND"`), `code` (its number),
+ * `message`, `status` (HTTP status or 0), and when known: `error_code` (the
+ * server's, e.g. `"NOT_FOUND"`), `request_id`, `retry_after_ms` (the server's
+ * `Retry-After`), `details` and `body` (the server's error JSON), `argument`
+ * and `field` (the argument and the JSON field at fault), `operation_id`, `percent_complete`, `last_status`,
+ * `waited_ms` (waits), `assistant` and `assistant_status` (assistant failures).
+ *
+ * Borrowed: valid until the next fallible call on this thread; do not free it.
+ */
+const char *pinecone_last_error_json(void);
+
+/**
  * The HTTP status of the last failed call on this thread when the server
  * answered with an error (`PINECONE_RESULT_NOT_FOUND`, `PINECONE_RESULT_API_ERROR`),
  * else 0.

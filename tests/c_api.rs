@@ -168,11 +168,12 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         ("slow-bot", 200),
         ("broken-bot", 200),
         ("taken-bot", 409),
+        ("limited-bot", 429),
     ] {
-        let body = if status == 200 {
-            a(name, "Initializing")
-        } else {
-            r#"{"error":{"code":"ALREADY_EXISTS","message":"Assistant taken-bot already exists"},"status":409}"#.to_owned()
+        let body = match status {
+            200 => a(name, "Initializing"),
+            409 => r#"{"error":{"code":"ALREADY_EXISTS","message":"Assistant taken-bot already exists"},"status":409}"#.to_owned(),
+            _ => r#"{"error":{"code":"RESOURCE_EXHAUSTED","message":"Assistant quota reached"},"status":429}"#.to_owned(),
         };
         mocks.push(
             server
@@ -181,6 +182,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
                 .match_header("api-key", "test-key")
                 .match_body(Matcher::PartialJson(json!({"name": name, "region": "us"})))
                 .with_status(status)
+                .with_header("retry-after", "120")
                 .with_body(body)
                 .expect(1)
                 .create(),
@@ -874,7 +876,9 @@ fn python_ctypes_example() {
     );
     assert!(stdout.contains("is Available"), "{stdout}");
     assert!(
-        stdout.contains("refused as expected: PINECONE_RESULT_INVALID_ARGUMENT"),
+        stdout.contains(
+            "refused as expected: PINECONE_RESULT_INVALID_ARGUMENT argument: json_response"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("30 days"), "{stdout}");

@@ -66,7 +66,8 @@ for _name, _sig in _SIGNATURES.items():
     _fn = getattr(lib, _name)
     _fn.argtypes = [_TYPES[t] if isinstance(t, str) else t for t in _sig]
     _fn.restype = ctypes.c_int
-for _name in ("pinecone_last_error_message", "pinecone_result_name", "pinecone_version"):
+for _name in ("pinecone_last_error_message", "pinecone_last_error_json", "pinecone_result_name",
+              "pinecone_version"):
     getattr(lib, _name).restype = ctypes.c_char_p
 lib.pinecone_result_name.argtypes = [ctypes.c_int]
 lib.pinecone_last_error_status.restype = ctypes.c_int
@@ -77,12 +78,14 @@ for _name in ("pinecone_string_free", "pinecone_client_free", "pinecone_assistan
 
 
 class PineconeError(Exception):
-    """A failed call: `code` is the pinecone_result name, `status` the HTTP status or 0."""
+    """A failed call: `code` is the pinecone_result name, `status` the HTTP status or 0,
+    `details` everything else the library knows (request id, Retry-After, operation id...)."""
 
     def __init__(self, code):
-        self.code = lib.pinecone_result_name(code).decode()
-        self.status = lib.pinecone_last_error_status()
-        super().__init__(f"{self.code}: {lib.pinecone_last_error_message().decode()}")
+        self.details = json.loads(lib.pinecone_last_error_json().decode())
+        self.code = self.details["result"]
+        self.status = self.details["status"]
+        super().__init__(f"{self.code}: {self.details['message']}")
 
 
 def _check(code):
@@ -207,7 +210,7 @@ def main():
         try:
             docs.chat_stream({"messages": [{"role": "user", "content": "Hi"}], "json_response": True})
         except PineconeError as e:
-            print("refused as expected:", e.code)
+            print("refused as expected:", e.code, "argument:", e.details.get("argument"))
         question = {"messages": [{"role": "user", "content": "How long is the refund window?"}]}
         for chunk in docs.chat_stream(question):
             if chunk["type"] == "content_chunk":

@@ -83,12 +83,14 @@ int main(void) {
              PINECONE_RESULT_WAIT_TIMEOUT);
   CHECK(json == NULL);
   CHECK_ERROR_MENTIONS("slow-bot");
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"last_status\":\"Initializing\"");
 
   /* an assistant that fails while being created. */
   CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":\"broken-bot\"}",
                                               PINECONE_WAIT_FOREVER, 0, &json),
              PINECONE_RESULT_ASSISTANT_FAILED);
   CHECK_ERROR_MENTIONS("InitializationFailed");
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"assistant_status\":\"InitializationFailed\"");
 
   /* a name in use: 409 from the server. */
   CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":\"taken-bot\"}",
@@ -96,6 +98,15 @@ int main(void) {
              PINECONE_RESULT_API_ERROR);
   CHECK(pinecone_last_error_status() == 409);
   CHECK_ERROR_MENTIONS("already exists");
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"error_code\":\"ALREADY_EXISTS\"");
+
+  /* a quota reached: 429 with Retry-After, never retried on create */
+  CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":\"limited-bot\"}",
+                                              PINECONE_WAIT_NO, 0, &json),
+             PINECONE_RESULT_API_ERROR);
+  CHECK(pinecone_last_error_status() == 429);
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"retry_after_ms\":120000");
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"result\":\"PINECONE_RESULT_API_ERROR\"");
 
   /* describe, found and not found. */
   CHECK_OK(pinecone_client_describe_assistant(client, "support-bot", &json));
@@ -106,6 +117,8 @@ int main(void) {
   CHECK(pinecone_last_error_status() == 404);
   CHECK_ERROR_MENTIONS("Assistant \"ghost-bot\" not found.");
   CHECK_ERROR_MENTIONS("7f3e2b1a9c");
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"request_id\":\"7f3e2b1a9c\"");
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"code\":10,");
 
   /* a 500 (not retried: max_retries is 0), and a body that is not JSON. */
   CHECK_CODE(pinecone_client_describe_assistant(client, "flaky-bot", &json),
@@ -249,6 +262,7 @@ int main(void) {
   pinecone_string_free(json);
   CHECK(pinecone_last_error_message()[0] == '\0');
   CHECK(pinecone_last_error_status() == 0);
+  CHECK(pinecone_last_error_json()[0] == '\0');
 
   pinecone_client_free(client);
   puts("control plane: ok");

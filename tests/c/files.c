@@ -73,6 +73,7 @@ int main(int argc, char **argv) {
     CHECK(json == NULL);
     CHECK_ERROR_MENTIONS("File processing failed: unsupported file format.");
     CHECK_ERROR_MENTIONS("op-2");
+    CHECK_CONTAINS(pinecone_last_error_json(), "\"operation_id\":\"op-2\"");
     CHECK(s.pos == 5);
     CHECK(s.last_sent == 5 && s.last_total == 5);
   }

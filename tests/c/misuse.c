@@ -59,8 +59,11 @@ int main(void) {
   CHECK(pinecone_cancel_is_cancelled(NULL) == 0);
 
   /* client construction */
+  CHECK(pinecone_last_error_json()[0] == '\0');
   CHECK_NULL_ARG(pinecone_client_new(NULL, NULL, &other), "api_key");
   CHECK(other == NULL);
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"argument\":\"api_key\"");
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"result\":\"PINECONE_RESULT_NULL_ARGUMENT\"");
   CHECK_NULL_ARG(pinecone_client_new("k", NULL, NULL), "client_out");
   CHECK_NULL_ARG(pinecone_client_from_env(NULL), "client_out");
   other = POISON;
@@ -72,6 +75,7 @@ int main(void) {
   CHECK_CODE(pinecone_client_new("k", "{\"timeout_ms\": \"soon\"}", &other),
              PINECONE_RESULT_INVALID_JSON);
   CHECK_ERROR_MENTIONS("timeout_ms");
+  CHECK_CONTAINS(pinecone_last_error_json(), "\"field\":\"timeout_ms\"");
   CHECK_CODE(pinecone_client_new("k", "{\"hots\": \"x\"}", &other),
              PINECONE_RESULT_INVALID_ARGUMENT);
   CHECK_ERROR_MENTIONS("hots");
