@@ -22,8 +22,6 @@
 
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
-// Temporary while the data-plane modules that use the shared plumbing are added.
-#![allow(dead_code)]
 
 mod assistant;
 mod cancel;
