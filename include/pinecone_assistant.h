@@ -634,6 +634,33 @@ enum pinecone_result pinecone_assistant_upload_reader(const struct pinecone_assi
                                                       char **json_out);
 
 /**
+ * Uploads `data_len` bytes at `data` under `file_name` and waits as `wait_mode`
+ * says. Like `pinecone_assistant_upload_file` otherwise.
+ *
+ * The bytes are copied before any request, so `data` may be released as soon as
+ * this returns; because the copy can be sent again, the upload may be retried
+ * like one from a path. `data` may be NULL only when `data_len` is 0.
+ * `file_name`'s extension tells the server the file type.
+ *
+ * Returns the codes of `pinecone_assistant_upload_file`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_upload_file`; `data` is NULL or points to `data_len`
+ * readable bytes.
+ */
+enum pinecone_result pinecone_assistant_upload_bytes(const struct pinecone_assistant *assistant,
+                                                     const char *file_name,
+                                                     const uint8_t *data,
+                                                     size_t data_len,
+                                                     const char *options_json,
+                                                     int wait_mode,
+                                                     uint64_t timeout_ms,
+                                                     pinecone_progress_cb progress,
+                                                     void *userdata,
+                                                     char **json_out);
+
+/**
  * Describes one file (`GET /files/{assistant}/{file_id}`).
  *
  * `options_json`: NULL or `{"include_url": true}` to get a short-lived download

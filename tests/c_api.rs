@@ -500,6 +500,26 @@ fn files_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
+    mocks.push(accepted(
+        server,
+        "PUT",
+        "/assistant/files/support-bot/refund-faq",
+        &[
+            r#"filename="refund-faq.md""#,
+            "Content-Type: text/markdown",
+            "# Refund FAQ\n",
+        ],
+        operation("op-4", "upsert_file", "refund-faq", "Processing"),
+    ));
+    mocks.push(
+        get(
+            server,
+            "/assistant/files/support-bot/refund-faq",
+            200,
+            &file("refund-faq", "refund-faq.md", "Processing").to_string(),
+        )
+        .expect(1),
+    );
     // The failing readers may or may not get a request out; not asserted.
     let _ = server
         .mock("PUT", "/assistant/files/support-bot/bad")

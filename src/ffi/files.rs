@@ -240,6 +240,63 @@ pub unsafe extern "C" fn pinecone_assistant_upload_reader(
     })
 }
 
+/// Uploads `data_len` bytes at `data` under `file_name` and waits as `wait_mode`
+/// says. Like `pinecone_assistant_upload_file` otherwise.
+///
+/// The bytes are copied before any request, so `data` may be released as soon as
+/// this returns; because the copy can be sent again, the upload may be retried
+/// like one from a path. `data` may be NULL only when `data_len` is 0.
+/// `file_name`'s extension tells the server the file type.
+///
+/// Returns the codes of `pinecone_assistant_upload_file`.
+///
+/// # Safety
+///
+/// As `pinecone_assistant_upload_file`; `data` is NULL or points to `data_len`
+/// readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_assistant_upload_bytes(
+    assistant: *const pinecone_assistant,
+    file_name: *const c_char,
+    data: *const u8,
+    data_len: usize,
+    options_json: *const c_char,
+    wait_mode: c_int,
+    timeout_ms: u64,
+    progress: pinecone_progress_cb,
+    userdata: *mut c_void,
+    json_out: *mut *mut c_char,
+) -> pinecone_result {
+    guard(|| {
+        // SAFETY: writable or NULL per the contract.
+        let json_out = unsafe { out(json_out, "json_out") }?;
+        // SAFETY: live or NULL per the contract.
+        let assistant = unsafe { handle(assistant, "assistant") }?;
+        // SAFETY: NUL-terminated or NULL per the contract.
+        let file_name = unsafe { str_arg(file_name, "file_name") }?;
+        let bytes = if data_len == 0 {
+            Vec::new()
+        } else if data.is_null() {
+            return Err(FfiError::null("data"));
+        } else {
+            // SAFETY: not NULL, and `data_len` readable bytes per the contract.
+            unsafe { std::slice::from_raw_parts(data, data_len) }.to_vec()
+        };
+        // SAFETY: NUL-terminated or NULL per the contract.
+        let args: UploadArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
+        let wait = wait_arg(wait_mode, timeout_ms)?;
+        upload(
+            &assistant.inner,
+            UploadFile::bytes(bytes, file_name),
+            args,
+            progress,
+            userdata,
+            wait,
+            json_out,
+        )
+    })
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct DescribeFileArgs {

@@ -88,6 +88,22 @@ int main(int argc, char **argv) {
     pinecone_string_free(json);
   }
 
+  /* bytes from memory, upserted, with progress */
+  {
+    static const uint8_t faq[] = "# Refund FAQ\n";
+    struct upload_state s = {0};
+    CHECK_OK(pinecone_assistant_upload_bytes(docs, "refund-faq.md", faq, sizeof faq - 1,
+                                             "{\"file_id\":\"refund-faq\"}", PINECONE_WAIT_NO,
+                                             0, on_progress, &s, &json));
+    CHECK_CONTAINS(json, "\"id\":\"refund-faq\"");
+    pinecone_string_free(json);
+    CHECK(s.last_sent == sizeof faq - 1 && s.last_total == sizeof faq - 1);
+    CHECK_CODE(pinecone_assistant_upload_bytes(docs, "x.md", NULL, 3, NULL, PINECONE_WAIT_NO, 0,
+                                               NULL, NULL, &json),
+               PINECONE_RESULT_NULL_ARGUMENT);
+    CHECK_ERROR_MENTIONS("data");
+  }
+
   /* read callback failures and bad arguments: PINECONE_RESULT_IO / _INVALID_*. */
   {
     struct upload_state s = {"abc", 3, 0, 1, 0, 0, 0};

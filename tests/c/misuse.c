@@ -210,6 +210,15 @@ int main(void) {
   CHECK_NULL_ARG(pinecone_assistant_upload_reader(assistant, "a.md", -1, NULL, 0, 0, never_read,
                                                   NULL, NULL, NULL),
                  "json_out");
+  CHECK_NULL_ARG(pinecone_assistant_upload_bytes(NULL, "a.md", NULL, 0, NULL, 0, 0, NULL, NULL,
+                                                 &json),
+                 "assistant");
+  CHECK_NULL_ARG(pinecone_assistant_upload_bytes(assistant, NULL, NULL, 0, NULL, 0, 0, NULL, NULL,
+                                                 &json),
+                 "file_name");
+  CHECK_NULL_ARG(pinecone_assistant_upload_bytes(assistant, "a.md", NULL, 0, NULL, 0, 0, NULL,
+                                                 NULL, NULL),
+                 "json_out");
   CHECK_NULL_ARG(pinecone_assistant_describe_file(NULL, "f", NULL, &json), "assistant");
   CHECK_NULL_ARG(pinecone_assistant_describe_file(assistant, NULL, NULL, &json), "file_id");
   CHECK_NULL_ARG(pinecone_assistant_describe_file(assistant, "f", NULL, NULL), "json_out");
