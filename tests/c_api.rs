@@ -904,3 +904,42 @@ fn python_ctypes_example() {
     assert!(stdout.contains("30 days"), "{stdout}");
     assert!(stdout.contains("finish: stop"), "{stdout}");
 }
+
+/// The shared library exports exactly the functions the header declares, all
+/// prefixed `pinecone_`. Skipped when `nm` is not installed.
+#[test]
+fn exports_match_the_header() {
+    let lib = std::env::current_exe()
+        .expect("test binary path")
+        .with_file_name("libpinecone_assistant.so");
+    let Ok(out) = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&lib)
+        .output()
+    else {
+        eprintln!("nm not found; skipping");
+        return;
+    };
+    assert!(out.status.success(), "nm failed on {}", lib.display());
+    let mut exported: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_owned)
+        .collect();
+    exported.sort();
+    let header = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("include/pinecone_assistant.h"),
+    )
+    .expect("read the header");
+    let mut declared: Vec<String> = header
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("typedef") && l.contains('('))
+        .filter_map(|l| {
+            let name = l.split('(').next()?.rsplit([' ', '*']).next()?;
+            name.starts_with("pinecone_").then(|| name.to_owned())
+        })
+        .collect();
+    declared.sort();
+    assert!(declared.len() > 40, "header parse found only {declared:?}");
+    assert_eq!(exported, declared);
+}
