@@ -848,7 +848,8 @@ enum pinecone_result pinecone_paginator_next(struct pinecone_paginator *paginato
  * `item_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
  * end of the list; `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
  * paginator stays usable and continues after that item); the error of a page
- * fetch; `_NULL_ARGUMENT` for `paginator` or `cb`.
+ * fetch; `_NULL_ARGUMENT` for `paginator` or `cb`. While this runs the paginator
+ * is busy: a call on it from `cb` returns `PINECONE_RESULT_INVALID_ARGUMENT`.
  *
  * # Safety
  *
@@ -1015,7 +1016,9 @@ enum pinecone_result pinecone_chat_stream_next_text(struct pinecone_chat_stream 
  * `chunk_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
  * end of the answer, `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
  * rest of the answer stays unread; free the stream to close it), a stream error,
- * or `_NULL_ARGUMENT` for `stream` or `cb`.
+ * or `_NULL_ARGUMENT` for `stream` or `cb`. While this runs the stream is busy:
+ * a `_next` on it from `cb` returns `PINECONE_RESULT_INVALID_ARGUMENT`
+ * (`pinecone_chat_stream_cancel` works).
  *
  * # Safety
  *

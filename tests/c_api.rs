@@ -265,7 +265,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
-    // Three walks fetch page 1; two reach page 2 (the third stops at max_items).
+    // Four walks fetch page 1; two reach page 2 (the others stop at max_items).
     mocks.push(
         get(
             server,
@@ -273,7 +273,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             200,
             &page(&["support-bot", "eu-docs"], Some("YXNzdDoy")),
         )
-        .expect(3),
+        .expect(4),
     );
     mocks.push(
         get(
@@ -722,7 +722,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
-    // Pulled, as text, pushed, pushed and aborted, pulled then pushed.
+    // Pulled, as text, pushed, pushed and aborted, pulled then pushed, re-entered.
     mocks.push(
         sse(
             server,
@@ -730,7 +730,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             json!({"stream": true, "model": "gpt-4o", "include_highlights": false}),
             STREAM_F2,
         )
-        .expect(5),
+        .expect(6),
     );
     mocks.push(
         post_json(
@@ -942,4 +942,44 @@ fn exports_match_the_header() {
     declared.sort();
     assert!(declared.len() > 40, "header parse found only {declared:?}");
     assert_eq!(exported, declared);
+}
+
+/// The header compiles as C99 and as C++ (its `cpp_compat` guards), warning-free.
+/// A compiler that is not installed is skipped.
+#[test]
+fn header_compiles_as_c99_and_cpp() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let source = |ext: &str| {
+        let path = dir.join(format!("header_only.{ext}"));
+        std::fs::write(
+            &path,
+            "#include \"pinecone_assistant.h\"\nint main(void) { return PINECONE_RESULT_OK; }\n",
+        )
+        .expect("write the probe");
+        path
+    };
+    for (compiler, std, ext) in [("cc", "-std=c99", "c"), ("c++", "-std=c++11", "cpp")] {
+        let Ok(out) = Command::new(compiler)
+            .args([
+                std,
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-pedantic",
+                "-fsyntax-only",
+            ])
+            .arg(format!("-I{}", root.join("include").display()))
+            .arg(source(ext))
+            .output()
+        else {
+            eprintln!("{compiler} not found; skipping");
+            continue;
+        };
+        assert!(
+            out.status.success(),
+            "{compiler} {std}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

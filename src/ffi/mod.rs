@@ -63,14 +63,13 @@ mod tests {
     use super::stream::{pinecone_chat_completions_stream, pinecone_chat_stream};
 
     fn send_sync<T: Send + Sync>() {}
-    fn send<T: Send>() {}
 
     #[test]
     fn handles_have_the_documented_thread_safety() {
         send_sync::<pinecone_client>();
         send_sync::<pinecone_assistant>();
         send_sync::<pinecone_cancel>();
-        send::<pinecone_paginator>();
+        send_sync::<pinecone_paginator>();
         // Sync too: `_cancel` may run on another thread while `_next` runs.
         send_sync::<pinecone_chat_stream>();
         send_sync::<pinecone_chat_completions_stream>();

@@ -30,6 +30,16 @@ static int on_completion_chunk(void *userdata, const char *json) {
   return 0;
 }
 
+/* Calls back into the stream that is calling it: refused, not a deadlock. */
+static int reenter(void *userdata, const char *json) {
+  char *chunk = NULL;
+  (void)json;
+  CHECK_CODE(pinecone_chat_stream_next(userdata, &chunk), PINECONE_RESULT_INVALID_ARGUMENT);
+  CHECK(chunk == NULL);
+  pinecone_chat_stream_cancel(userdata); /* the one call allowed meanwhile */
+  return 0;
+}
+
 static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -135,6 +145,12 @@ int main(void) {
     pinecone_string_free(json);
     CHECK_OK(pinecone_chat_stream_for_each(stream, on_chunk, &s));
     CHECK(s.chunks == 4);
+    pinecone_chat_stream_free(stream);
+    stream = NULL;
+
+    /* re-entered and cancelled from its own callback: the walk stops cancelled */
+    CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
+    CHECK_CODE(pinecone_chat_stream_for_each(stream, reenter, stream), PINECONE_RESULT_CANCELLED);
     pinecone_chat_stream_free(stream);
     stream = NULL;
   }
