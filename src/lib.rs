@@ -34,16 +34,16 @@ pub mod emulator;
 mod error;
 // The C ABI dereferences pointers handed over by C; that code, and only that code,
 // needs `unsafe`, each block with the reason it is sound.
+mod evaluation;
 #[allow(unsafe_code)]
 mod ffi;
-mod evaluation;
 mod http;
 pub mod models;
 mod pagination;
 mod polling;
-mod upload;
 mod sse;
 mod stream;
+mod upload;
 
 pub use assistant::Assistant;
 pub use cancel::CancelHandle;
@@ -56,5 +56,5 @@ pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
-pub use upload::UploadFile;
 pub use stream::{ChatCompletionStream, ChatStream};
+pub use upload::UploadFile;

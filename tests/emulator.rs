@@ -1089,3 +1089,218 @@ mod client_files {
             .unwrap();
     }
 }
+
+// ---------------------------------------------------------------- chat through the client
+
+mod client_chat {
+    use super::*;
+    use pinecone_assistant::models::{
+        AlignmentRequest, ChatCompletionRequest, ChatRequest, ChatStreamChunk, ContextOptions,
+        ContextRequest, Message, UploadFile,
+    };
+
+    const QUESTION: &str = "How long is the warranty?";
+    const ANSWER: &str = "The warranty covers two years of normal use.";
+
+    fn loaded(emu: &Emulator) -> pinecone_assistant::Assistant {
+        let c = client(emu);
+        c.create_assistant(CreateAssistantRequest::new("docs"), Wait::Forever)
+            .unwrap();
+        let docs = c.assistant("docs");
+        docs.upload_file(
+            UploadFile::bytes(HANDBOOK.as_bytes().to_vec(), "kettle.md")
+                .metadata(json!({"team": "support"})),
+            Wait::Forever,
+        )
+        .unwrap();
+        docs.upload_file(
+            UploadFile::bytes(
+                b"Shipping takes five days to Europe.".to_vec(),
+                "shipping.txt",
+            )
+            .metadata(json!({"team": "logistics"})),
+            Wait::Forever,
+        )
+        .unwrap();
+        docs
+    }
+
+    fn ask() -> ChatRequest {
+        ChatRequest::new([Message::user(QUESTION)])
+    }
+
+    #[test]
+    fn chat_answers_with_real_citations() {
+        let emu = fast();
+        let docs = loaded(&emu);
+        let r = docs
+            .chat(
+                ask()
+                    .include_highlights(true)
+                    .context_options(ContextOptions::new().top_k(4)),
+            )
+            .unwrap();
+        assert_eq!(r.content(), ANSWER);
+        let c = &r.citations[0];
+        assert_eq!(c.position, Some(ANSWER.chars().count() as u64));
+        let reference = &c.references[0];
+        assert_eq!(reference.file.as_ref().unwrap().name, "kettle.md");
+        assert_eq!(reference.highlight.as_ref().unwrap().content, ANSWER);
+        assert!(r.usage.unwrap().total_tokens > 0);
+        assert!(r.context_snippet_count.unwrap() >= 1);
+
+        let filtered = docs
+            .chat(
+                ChatRequest::new([Message::user("warranty shipping")])
+                    .filter(json!({"team": {"$eq": "logistics"}})),
+            )
+            .unwrap();
+        assert_eq!(filtered.content(), "Shipping takes five days to Europe.");
+        let json_answer = docs.chat(ask().json_response(true)).unwrap();
+        let parsed: Value = serde_json::from_str(json_answer.content()).unwrap();
+        assert_eq!(parsed["answer"], ANSWER);
+    }
+
+    #[test]
+    fn streamed_chat_folds_into_the_plain_answer() {
+        let emu = fast();
+        let docs = loaded(&emu);
+        let plain = docs.chat(ask()).unwrap();
+        let chunks: Vec<ChatStreamChunk> = docs
+            .chat_stream(ask())
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        assert!(matches!(
+            chunks.first(),
+            Some(ChatStreamChunk::MessageStart(_))
+        ));
+        assert!(matches!(
+            chunks.last(),
+            Some(ChatStreamChunk::MessageEnd(_))
+        ));
+        assert!(
+            chunks
+                .iter()
+                .filter(|c| matches!(c, ChatStreamChunk::ContentDelta(_)))
+                .count()
+                > 1
+        );
+        let folded = docs.chat_stream(ask()).unwrap().into_response().unwrap();
+        assert_eq!(folded.content(), plain.content());
+        assert_eq!(folded.citations.len(), plain.citations.len());
+        assert!(folded.usage.is_some());
+    }
+
+    #[test]
+    fn streams_cut_or_ended_early_are_errors_not_hangs() {
+        let emu = fast();
+        let docs = loaded(&emu);
+        emu.inject(Fault::end_stream(2));
+        let e = docs.chat_stream(ask()).unwrap().collect_text().unwrap_err();
+        assert!(matches!(e, Error::Stream(_)), "{e:?}");
+        emu.inject(Fault::cut_stream(1));
+        let items: Vec<_> = docs.chat_stream(ask()).unwrap().collect();
+        assert!(items.first().unwrap().is_ok());
+        assert!(items.last().unwrap().is_err());
+        emu.inject(Fault::end_stream(3).path_contains("/completions"));
+        let e = docs
+            .chat_completions_stream(ChatCompletionRequest::new([Message::user(QUESTION)]))
+            .unwrap()
+            .collect_text()
+            .unwrap_err();
+        assert!(matches!(e, Error::Stream(_)), "{e:?}");
+    }
+
+    #[test]
+    fn a_stream_can_be_cancelled_from_another_thread() {
+        let emu = Emulator::builder()
+            .ready_delay(Duration::ZERO)
+            .processing_delay(Duration::ZERO)
+            .stream_delay(Duration::from_secs(5))
+            .start()
+            .unwrap();
+        let docs = loaded(&emu);
+        let mut stream = docs.chat_stream(ask()).unwrap();
+        assert!(matches!(
+            stream.next(),
+            Some(Ok(ChatStreamChunk::MessageStart(_)))
+        ));
+        let stop = stream.canceller();
+        let started = std::time::Instant::now();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            stop.cancel();
+        });
+        let next = stream.next();
+        assert!(matches!(next, Some(Err(Error::Cancelled))), "{next:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn generation_calls_follow_their_retry_class() {
+        let emu = fast();
+        let docs = loaded(&emu);
+        emu.clear_requests();
+        emu.inject(Fault::status(500).path_contains("/chat/"));
+        assert_eq!(docs.chat(ask()).unwrap_err().status(), Some(500));
+        emu.inject(
+            Fault::status(503)
+                .retry_after("0")
+                .times(2)
+                .path_contains("/chat/"),
+        );
+        docs.chat(ask()).unwrap();
+        assert_eq!(count(&emu, "POST", "/assistant/chat/docs"), 4);
+        emu.inject(Fault::reset().path_contains("/chat/"));
+        assert!(matches!(docs.chat_stream(ask()), Err(Error::Transport(_))));
+    }
+
+    #[test]
+    fn context_completions_and_evaluation() {
+        let emu = fast();
+        let docs = loaded(&emu);
+        let ctx = docs
+            .context(ContextRequest::query("kettle boil").top_k(1))
+            .unwrap();
+        assert_eq!(ctx.snippets.len(), 1);
+        let reference = ctx.snippets[0].reference().unwrap();
+        assert_eq!(
+            (reference.kind.as_deref(), reference.file.name.as_str()),
+            (Some("markdown"), "kettle.md")
+        );
+        let none = docs
+            .context(ContextRequest::query("kettle").filter(json!({"team": "logistics"})))
+            .unwrap();
+        assert!(none.snippets.is_empty());
+
+        let r = docs
+            .chat_completions(ChatCompletionRequest::new([Message::user(QUESTION)]))
+            .unwrap();
+        assert_eq!(r.content(), format!("{ANSWER} [1]"));
+        let streamed = docs
+            .chat_completions_stream(ChatCompletionRequest::new([Message::user(QUESTION)]))
+            .unwrap()
+            .collect_text()
+            .unwrap();
+        assert_eq!(streamed, format!("{ANSWER} [1]"));
+
+        let c = Client::new(
+            ClientConfig::builder(emu.api_key())
+                .host(emu.url())
+                .evaluation_host(emu.url())
+                .build(),
+        )
+        .unwrap();
+        let eval = c
+            .evaluate_alignment(AlignmentRequest::new(
+                QUESTION,
+                ANSWER,
+                format!("{ANSWER} Refunds are possible within 30 days."),
+            ))
+            .unwrap();
+        assert_eq!(eval.scores().completeness, 0.5);
+        assert_eq!(eval.scores().correctness, 1.0);
+        assert_eq!(eval.facts().len(), 2);
+    }
+}
