@@ -165,7 +165,9 @@ impl Shared {
     }
 }
 
-/// A running emulator. Dropping it stops the server and joins every thread it started.
+/// A running emulator. Dropping it stops the server and joins every thread it
+/// started (`tiny_http`'s own connection threads end by themselves within about
+/// five seconds).
 ///
 /// ```no_run
 /// use pinecone_assistant::emulator::Emulator;
