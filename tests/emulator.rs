@@ -80,23 +80,24 @@ fn create_reaches_ready_and_points_the_host_back() {
 #[test]
 fn creation_answer_is_initializing_then_ready_after_the_delay() {
     let emu = Emulator::builder()
-        .ready_delay(Duration::from_millis(150))
+        .ready_delay(Duration::from_millis(300))
         .start()
         .unwrap();
     let c = client(&emu);
+    let started = std::time::Instant::now();
     let a = c
         .create_assistant(CreateAssistantRequest::new("slow"), Wait::No)
         .unwrap();
     assert_eq!(a.status.to_string(), "Initializing");
-    assert_eq!(
-        c.describe_assistant("slow").unwrap().status.to_string(),
-        "Initializing"
-    );
-    std::thread::sleep(Duration::from_millis(160));
-    assert_eq!(
-        c.describe_assistant("slow").unwrap().status.to_string(),
-        "Ready"
-    );
+    let ready = loop {
+        let status = c.describe_assistant("slow").unwrap().status.to_string();
+        if status == "Ready" {
+            break started.elapsed();
+        }
+        assert_eq!(status, "Initializing");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(ready >= Duration::from_millis(300), "{ready:?}");
 }
 
 #[test]
@@ -339,16 +340,16 @@ fn delay_beyond_the_timeout_is_a_timeout_then_a_retry() {
         ClientConfig::builder(emu.api_key())
             .host(emu.url())
             .sleeper(|_| {})
-            .timeout(Duration::from_millis(150))
+            .timeout(Duration::from_millis(400))
             .build(),
     )
     .unwrap();
     c.create_assistant(CreateAssistantRequest::new("d"), Wait::No)
         .unwrap();
-    emu.inject(Fault::delay(Duration::from_millis(600)).method("GET"));
+    emu.inject(Fault::delay(Duration::from_secs(2)).method("GET"));
     c.describe_assistant("d").unwrap();
     assert_eq!(count(&emu, "GET", "/assistant/assistants/d"), 2);
-    emu.inject(Fault::delay(Duration::from_millis(600)).method("POST"));
+    emu.inject(Fault::delay(Duration::from_secs(2)).method("POST"));
     let e = c
         .create_assistant(CreateAssistantRequest::new("d2"), Wait::No)
         .unwrap_err();
@@ -780,10 +781,13 @@ fn slow_streams_flush_each_event_and_send_heartbeats() {
         line.clear();
     }
     assert!(arrivals.len() >= 5);
-    // Each event arrives when it is sent, not when the body ends.
+    // Each event arrives when it is sent, not when the body ends: the events
+    // are spread over the time the server took (half of it, to tolerate a busy
+    // machine).
+    let spread = *arrivals.last().unwrap() - arrivals[0];
     assert!(
-        *arrivals.last().unwrap() - arrivals[0]
-            >= Duration::from_millis(60 * (arrivals.len() as u64 - 2))
+        spread >= Duration::from_millis(30 * (arrivals.len() as u64 - 1)),
+        "{arrivals:?}"
     );
     assert!(heartbeats > arrivals.len(), "{heartbeats} heartbeats");
 }
