@@ -22,8 +22,6 @@
 
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
-// Temporary while the data-plane modules that use the shared plumbing are added.
-#![allow(dead_code)]
 
 mod assistant;
 mod cancel;
@@ -32,9 +30,9 @@ mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+mod evaluation;
 // The C ABI dereferences pointers handed over by C; that code, and only that code,
 // needs `unsafe`, each block with the reason it is sound.
-mod evaluation;
 #[allow(unsafe_code)]
 mod ffi;
 mod http;
