@@ -937,7 +937,14 @@ mod client_files {
         let described = docs
             .describe_file(&file.id, DescribeFileOptions::new().include_url(true))
             .unwrap();
-        assert!(described.signed_url.unwrap().starts_with(emu.url()));
+        let link = described.signed_url.unwrap();
+        assert!(link.starts_with(emu.url()));
+        let mut resp = agent().get(&link).call().unwrap();
+        assert_eq!(
+            resp.headers()["content-type"],
+            "text/markdown; charset=utf-8"
+        );
+        assert_eq!(resp.body_mut().read_to_string().unwrap(), HANDBOOK);
     }
 
     #[test]

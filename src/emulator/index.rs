@@ -48,6 +48,17 @@ impl FileKind {
         }
     }
 
+    /// The media type a download of such a file carries.
+    pub(crate) fn content_type(self) -> &'static str {
+        match self {
+            Self::Text => "text/plain; charset=utf-8",
+            Self::Markdown => "text/markdown; charset=utf-8",
+            Self::Json => "application/json",
+            Self::Pdf => "application/pdf",
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        }
+    }
+
     /// Whether references carry `pages`.
     pub(crate) fn paged(self) -> bool {
         matches!(self, Self::Pdf | Self::Docx)
