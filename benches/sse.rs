@@ -106,9 +106,8 @@ fn main() {
         let mut chunks = 0usize;
         let mut text = 0usize;
         for chunk in stream {
-            match chunk.expect("the recording decodes") {
-                ChatStreamChunk::ContentDelta(d) => text += d.content.len(),
-                _ => {}
+            if let ChatStreamChunk::ContentDelta(d) = chunk.expect("the recording decodes") {
+                text += d.content.len();
             }
             chunks += 1;
         }

@@ -269,8 +269,10 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
+    type CallLog = Arc<Mutex<Vec<Option<String>>>>;
+
     /// Pages of `sizes` items numbered from 0, with tokens "t1", "t2", …
-    fn paged(sizes: &'static [usize]) -> (Paginator<usize>, Arc<Mutex<Vec<Option<String>>>>) {
+    fn paged(sizes: &'static [usize]) -> (Paginator<usize>, CallLog) {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let log = calls.clone();
         let p = Paginator::new(move |token, _| {

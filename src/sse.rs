@@ -25,8 +25,12 @@ pub(crate) struct Event<'a> {
     /// The `data` lines joined with `\n`.
     pub data: &'a [u8],
     /// The `event` field, empty when not given (the SSE default type `message`).
+    // The chat streams decode by payload `type`, as the service's events carry no
+    // meaningful `event:` or `id:`; these are parsed for completeness and tests.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub event: &'a [u8],
     /// The last `id` field seen in the stream, empty when none.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub id: &'a [u8],
 }
 
@@ -120,6 +124,7 @@ impl<R: BufRead> SseReader<R> {
         Self::with_limit(reader, DEFAULT_MAX_EVENT_BYTES)
     }
 
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn with_limit(reader: R, max_event_bytes: usize) -> Self {
         Self {
             reader,

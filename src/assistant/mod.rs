@@ -4,6 +4,7 @@
 //! owns host resolution, which every data-plane call shares.
 
 mod chat;
+mod files;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -12,6 +12,7 @@ mod context;
 mod evaluation;
 mod file;
 mod operation;
+mod options;
 
 pub use assistant::*;
 pub use chat::*;
@@ -20,6 +21,9 @@ pub use context::*;
 pub use evaluation::*;
 pub use file::*;
 pub use operation::*;
+pub use options::*;
+
+pub use crate::upload::UploadFile;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,496 @@
+//! Files and operations: upload (E6/E7), describe (E8), list (E9), delete (E10),
+//! and the operations that follow uploads and deletions (E11, E12).
+
+use crate::assistant::Assistant;
+use crate::error::{Error, Result};
+use crate::http::retry::RequestClass;
+use crate::http::url::Query;
+use crate::http::{Body, Method, Request};
+use crate::models::{
+    DescribeFileOptions, FileModel, ListFilesOptions, ListFilesResponse, ListOperationsOptions,
+    OperationList, OperationModel, OperationStatus, OperationType, UploadFile, UploadResult,
+};
+use crate::pagination::{Page, Paginator};
+use crate::polling::{Poll, Wait, poll_until};
+use crate::upload::Prepared;
+
+impl Assistant {
+    /// Uploads a file, streaming it from disk or from a reader in constant memory,
+    /// and by default waits until the assistant has processed it.
+    ///
+    /// Without a [`file_id`](UploadFile::file_id) this is a `POST` that creates a new
+    /// file; with one it is a `PUT` that creates or replaces the file with that id.
+    /// The server answers with an operation; then, per `wait`:
+    /// - [`Wait::No`]: the file is described once and returned with the accepted
+    ///   operation (`file` is `None` when the server has no record of it yet);
+    /// - otherwise the operation is polled every
+    ///   [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval)
+    ///   until it completes, and the processed file is described and returned.
+    ///
+    /// A plain upload is retried only when the server cannot have stored it (a
+    /// refused connection, 408, 429, a 503 with `Retry-After`), and only when the
+    /// body can be sent again: a path is reopened, a seekable reader rewound, a plain
+    /// reader never once read from. Cancelling the client's
+    /// [`CancelHandle`](crate::CancelHandle) stops the upload mid-body.
+    ///
+    /// ```no_run
+    /// use pinecone_assistant::{Client, Wait};
+    /// use pinecone_assistant::models::UploadFile;
+    /// use serde_json::json;
+    ///
+    /// let docs = Client::from_env()?.assistant("docs");
+    /// let done = docs.upload_file(
+    ///     UploadFile::path("q3-report.pdf").metadata(json!({"team": "finance"})),
+    ///     Wait::Forever,
+    /// )?;
+    /// println!("{:?} is {:?}", done.file.map(|f| f.id), done.operation.status);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidArgument`] before any request: an empty `file_id`, a path
+    ///   that is not an existing regular file, a reader's `file_name` without an
+    ///   extension, metadata that is not a JSON object;
+    /// - [`Error::Io`] when the source cannot be opened or read, or yields a length
+    ///   other than the one declared;
+    /// - [`Error::OperationFailed`] when processing fails, with the server's message;
+    /// - [`Error::WaitTimeout`] when a [`Wait::For`] deadline passes (the processing
+    ///   goes on; the error names the operation to follow);
+    /// - [`Error::Cancelled`] when the cancel handle fires;
+    /// - API, transport and decode errors.
+    pub fn upload_file(&self, upload: UploadFile, wait: Wait) -> Result<UploadResult> {
+        let Prepared {
+            file_id,
+            multimodal,
+            mut body,
+        } = upload.prepare()?;
+        body.cancel = Some(self.client.cancel.clone());
+        let (method, class, mut url) = match &file_id {
+            Some(id) => (
+                Method::Put,
+                RequestClass::ReplaySafe,
+                self.path("files", &[("file_id", id)])?,
+            ),
+            None => (
+                Method::Post,
+                RequestClass::Creating,
+                self.path("files", &[])?,
+            ),
+        };
+        let mut query = Query::new();
+        query.push_opt("multimodal", multimodal);
+        url.push_str(query.as_str());
+        let reply =
+            self.call_data(Request::new(method, url, class).body(Body::Source(&mut body)))?;
+        // Closes a file opened from a path before any waiting starts.
+        drop(body);
+        let accepted: OperationModel = reply.decode("upload operation")?;
+        let location = reply.location;
+        let known_id = |op: &OperationModel| op.file_id.clone().filter(|id| !id.is_empty());
+        let target = file_id.or_else(|| known_id(&accepted));
+        if wait == Wait::No {
+            let file = match &target {
+                Some(id) => match self.describe_file(id, DescribeFileOptions::new()) {
+                    Ok(file) => Some(file),
+                    // Not yet visible: the upload itself was accepted.
+                    Err(e) if e.is_not_found() => None,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            return Ok(UploadResult {
+                operation: accepted,
+                file,
+                location,
+            });
+        }
+        let done = self.wait_for_operation(&accepted.id, wait)?;
+        let file = match target.or_else(|| known_id(&done)) {
+            Some(id) => Some(self.describe_file(&id, DescribeFileOptions::new())?),
+            None => None,
+        };
+        Ok(UploadResult {
+            operation: done,
+            file,
+            location,
+        })
+    }
+
+    /// Describes one file.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use pinecone_assistant::models::DescribeFileOptions;
+    /// let file = docs.describe_file("q3-report", DescribeFileOptions::new().include_url(true))?;
+    /// println!("{} {:?} {:?}", file.name, file.status, file.signed_url);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when there is no such file (or assistant);
+    /// [`Error::InvalidArgument`] for an empty id; API, transport and decode errors.
+    pub fn describe_file(&self, file_id: &str, options: DescribeFileOptions) -> Result<FileModel> {
+        let mut url = self.path("files", &[("file_id", file_id)])?;
+        if options.include_url {
+            // `false` is the server's default and is never sent.
+            url.push_str("?include_url=true");
+        }
+        self.json_data(Request::get(url), "file description")
+    }
+
+    /// One page of files.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let page = docs.list_files_page(ListFilesOptions::new().page_size(50))?;
+    /// for file in &page.files {
+    ///     println!("{} {}", file.id, file.name);
+    /// }
+    /// let next = page.next_token();
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a page size of 0; [`Error::NotFound`] when the
+    /// assistant does not exist; API, transport and decode errors.
+    pub fn list_files_page(&self, options: ListFilesOptions) -> Result<ListFilesResponse> {
+        let filter = options.filter.map(|f| f.to_string());
+        self.fetch_files(
+            options.pagination_token.as_deref(),
+            options.page_size,
+            filter.as_deref(),
+        )
+    }
+
+    /// Every file (matching the filter), fetched page by page as the iterator
+    /// advances; the filter is sent with every page. Nothing is sent before the
+    /// first `next()`; see [`Paginator`] for limits and resuming.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// use serde_json::json;
+    /// let finance = docs.list_files(ListFilesOptions::new().filter(json!({"team": "finance"})));
+    /// for file in finance.limit(100) {
+    ///     println!("{}", file?.name);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// A page size of 0 makes the first `next()` yield [`Error::InvalidArgument`].
+    pub fn list_files(&self, options: ListFilesOptions) -> Paginator<FileModel> {
+        let this = self.clone();
+        let filter = options.filter.map(|f| f.to_string());
+        let mut pages = Paginator::new(move |token, page_size| {
+            let page = this.fetch_files(token, page_size, filter.as_deref())?;
+            let next = page.next_token();
+            Ok(Page::new(page.files, next))
+        });
+        if let Some(size) = options.page_size {
+            pages = pages.page_size(size);
+        }
+        if let Some(token) = options.pagination_token {
+            pages = pages.starting_from(token);
+        }
+        pages
+    }
+
+    fn fetch_files(
+        &self,
+        token: Option<&str>,
+        page_size: Option<u32>,
+        filter: Option<&str>,
+    ) -> Result<ListFilesResponse> {
+        check_page_size(page_size)?;
+        let mut url = self.path("files", &[])?;
+        let mut query = Query::new();
+        query
+            .push_opt("limit", page_size)
+            .push_opt("pagination_token", token)
+            .push_opt("filter", filter);
+        url.push_str(query.as_str());
+        self.json_data(Request::get(url), "file list")
+    }
+
+    /// Deletes a file and by default waits until it is gone.
+    ///
+    /// The server either deletes at once (`204`; returns `None`) or starts a deletion
+    /// operation (`202`), which is polled to completion unless `wait` is
+    /// [`Wait::No`]; the last state of that operation is returned. A retried delete
+    /// that finds the file already gone counts as done.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use pinecone_assistant::Wait;
+    /// docs.delete_file("q3-report", Wait::Forever)?;
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when there is no such file; [`Error::OperationFailed`]
+    /// when the deletion fails; [`Error::WaitTimeout`] after a [`Wait::For`]
+    /// deadline; [`Error::InvalidArgument`] for an empty id; API and transport errors.
+    pub fn delete_file(&self, file_id: &str, wait: Wait) -> Result<Option<OperationModel>> {
+        let url = self.path("files", &[("file_id", file_id)])?;
+        let mut req = Request::new(Method::Delete, url, RequestClass::ReplaySafe);
+        req.replayed_not_found_is_success = true;
+        let reply = self.call_data(req)?;
+        // 204, an empty 2xx, or a replayed DELETE that found the file gone.
+        if reply.status == 204 || reply.status == 404 || reply.body.trim_ascii().is_empty() {
+            return Ok(None);
+        }
+        let op: OperationModel = match reply.decode("file deletion operation") {
+            Ok(op) => op,
+            Err(e) if reply.status == 202 => return Err(e),
+            // A success without an operation: nothing to follow.
+            Err(e) => {
+                log::debug!(
+                    "delete of file \"{file_id}\" answered {}: {e}",
+                    reply.status
+                );
+                return Ok(None);
+            }
+        };
+        if wait == Wait::No {
+            return Ok(Some(op));
+        }
+        self.wait_for_operation(&op.id, wait).map(Some)
+    }
+
+    /// Describes an operation, e.g. to follow an upload or deletion started with
+    /// [`Wait::No`]. Decide by `status`, not by `error_message` (the server keeps
+    /// an earlier failure's text when it retries).
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// let op = docs.describe_operation("op-3c1f2a9e")?;
+    /// println!("{:?} {:?}%", op.status, op.percent_complete);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when there is no such operation (finished operations are
+    /// kept 30 days); [`Error::InvalidArgument`] for an empty id; API, transport and
+    /// decode errors.
+    pub fn describe_operation(&self, operation_id: &str) -> Result<OperationModel> {
+        let url = self.path("operations", &[("operation_id", operation_id)])?;
+        self.json_data(Request::get(url), "operation")
+    }
+
+    /// Polls an operation every
+    /// [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval)
+    /// until it completes, and returns its final state. `Completed` counts as done,
+    /// and so does a status this version does not know once it carries
+    /// `completed_on`.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use std::time::Duration;
+    /// use pinecone_assistant::Wait;
+    /// let op = docs.wait_for_operation("op-3c1f2a9e", Wait::For(Duration::from_secs(600)))?;
+    /// println!("used {:?} ingestion units", op.ingestion_units);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OperationFailed`] quoting the server's `error_message`;
+    /// [`Error::WaitTimeout`] with the operation id and last progress when a
+    /// [`Wait::For`] deadline passes; [`Error::Cancelled`]; errors of
+    /// [`describe_operation`](Self::describe_operation). With [`Wait::No`] the
+    /// operation is described once and returned whatever its state.
+    pub fn wait_for_operation(&self, operation_id: &str, wait: Wait) -> Result<OperationModel> {
+        if wait == Wait::No {
+            return self.describe_operation(operation_id);
+        }
+        if operation_id.is_empty() {
+            return Err(Error::Decode {
+                what: "operation".into(),
+                message: "the server named no operation id to follow".into(),
+                body: String::new(),
+            });
+        }
+        poll_until(
+            &self.client.transport,
+            &self.client.cancel,
+            wait,
+            self.client.config().operation_poll_interval,
+            || format!("operation \"{operation_id}\" to complete"),
+            || {
+                let op = self.describe_operation(operation_id)?;
+                if op.is_failed() {
+                    return Err(Error::OperationFailed {
+                        operation_id: operation_id.to_owned(),
+                        message: op
+                            .error_message
+                            .filter(|m| !m.is_empty())
+                            .unwrap_or_else(|| "the server gave no error message".into()),
+                    });
+                }
+                if op.is_completed() {
+                    return Ok(Poll::Done(op));
+                }
+                Ok(Poll::Pending {
+                    status: op.progress_text(),
+                    operation_id: Some(op.id),
+                    percent_complete: op.percent_complete,
+                })
+            },
+        )
+    }
+
+    /// One page of operations (running ones, and finished ones for 30 days).
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let page = docs.list_operations_page(
+    ///     ListOperationsOptions::new().operation_type("upload_file").status("Completed").page_size(3),
+    /// )?;
+    /// let next = page.next_token();
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`], before any request, for an `operation_type` or
+    /// `status` that is not exactly one of the known values (the message lists them)
+    /// or a page size of 0; API, transport and decode errors.
+    pub fn list_operations_page(&self, options: ListOperationsOptions) -> Result<OperationList> {
+        check_operation_options(&options)?;
+        self.fetch_operations(
+            &options,
+            options.pagination_token.as_deref(),
+            options.page_size,
+        )
+    }
+
+    /// Every operation (matching the filters), fetched page by page as the iterator
+    /// advances; the filters are sent with every page. The options are checked
+    /// here: invalid ones give a paginator whose first item is the error, and
+    /// nothing is sent.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// for op in docs.list_operations(ListOperationsOptions::new().status("Failed")) {
+    ///     let op = op?;
+    ///     println!("{} {:?}", op.id, op.error_message);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn list_operations(&self, options: ListOperationsOptions) -> Paginator<OperationModel> {
+        if let Err(e) = check_operation_options(&options) {
+            return Paginator::failed(e);
+        }
+        let this = self.clone();
+        let start = options.pagination_token.clone();
+        let size = options.page_size;
+        let mut pages = Paginator::new(move |token, page_size| {
+            let page = this.fetch_operations(&options, token, page_size)?;
+            let next = page.next_token();
+            Ok(Page::new(page.operations, next))
+        });
+        if let Some(size) = size {
+            pages = pages.page_size(size);
+        }
+        if let Some(token) = start {
+            pages = pages.starting_from(token);
+        }
+        pages
+    }
+
+    fn fetch_operations(
+        &self,
+        options: &ListOperationsOptions,
+        token: Option<&str>,
+        page_size: Option<u32>,
+    ) -> Result<OperationList> {
+        check_page_size(page_size)?;
+        let mut url = self.path("operations", &[])?;
+        let mut query = Query::new();
+        query
+            .push_opt("operation_type", options.operation_type.as_deref())
+            .push_opt("status", options.status.as_deref())
+            .push_opt("limit", page_size)
+            .push_opt("pagination_token", token);
+        url.push_str(query.as_str());
+        self.json_data(Request::get(url), "operation list")
+    }
+}
+
+fn check_page_size(page_size: Option<u32>) -> Result<()> {
+    if page_size == Some(0) {
+        return Err(Error::invalid(
+            "page_size",
+            "must be at least 1; leave it unset for the server's default",
+        ));
+    }
+    Ok(())
+}
+
+/// The filters must be spelled exactly as the server knows them: a typo would
+/// otherwise silently match nothing.
+fn check_operation_options(options: &ListOperationsOptions) -> Result<()> {
+    fn one_of(name: &str, value: Option<&str>, known: &[&str]) -> Result<()> {
+        match value {
+            Some(v) if !known.contains(&v) => Err(Error::invalid(
+                name,
+                format!(
+                    "must be exactly one of {} (case-sensitive); got \"{v}\"",
+                    known
+                        .iter()
+                        .map(|k| format!("\"{k}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+    one_of(
+        "operation_type",
+        options.operation_type.as_deref(),
+        &OperationType::KNOWN,
+    )?;
+    one_of("status", options.status.as_deref(), &OperationStatus::KNOWN)?;
+    check_page_size(options.page_size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_filters_are_exact() {
+        let ok = ListOperationsOptions::new()
+            .operation_type(OperationType::UpdateFileMetadata)
+            .status("Completed");
+        assert!(check_operation_options(&ok).is_ok());
+        for (opts, name) in [
+            (
+                ListOperationsOptions::new().operation_type("upload"),
+                "operation_type",
+            ),
+            (ListOperationsOptions::new().status("processing"), "status"),
+            (ListOperationsOptions::new().status("Completed "), "status"),
+            (ListOperationsOptions::new().page_size(0), "page_size"),
+        ] {
+            match check_operation_options(&opts) {
+                Err(Error::InvalidArgument { name: n, reason }) => {
+                    assert_eq!(n, name);
+                    if name == "status" {
+                        assert!(reason.contains("\"Processing\", \"Completed\", \"Failed\""));
+                    }
+                }
+                other => panic!("{opts:?}: {other:?}"),
+            }
+        }
+    }
+}

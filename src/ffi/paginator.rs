@@ -1,0 +1,158 @@
+//! `pinecone_paginator`: a pull iterator over the items of a list (assistants,
+//! files, operations), plus the callback form.
+
+use std::ffi::{c_char, c_int, c_void};
+
+use serde::{Deserialize, Serialize};
+
+use super::boundary::{FfiError, guard, guard_void, handle_mut, out, to_cstring, to_json};
+use super::error::pinecone_result;
+use crate::Paginator;
+
+/// Receives one JSON document (a list item or a stream chunk), borrowed for the
+/// duration of the call only: copy what you keep. Return 0 to go on, non-zero to
+/// stop (the call then returns `PINECONE_RESULT_ABORTED`). Called on the thread
+/// that made the call; `userdata` is passed through untouched.
+pub type pinecone_json_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, json: *const c_char) -> c_int>;
+
+type Items = Box<dyn Iterator<Item = Result<String, FfiError>> + Send>;
+
+/// A lazy list walk: each `pinecone_paginator_next` returns one item as JSON and
+/// fetches the next page only when the current one is used up.
+///
+/// Not thread-safe: use it from one thread at a time (it may move between
+/// threads).
+pub struct pinecone_paginator {
+    items: Items,
+}
+
+impl pinecone_paginator {
+    pub(crate) fn new<T: Serialize + Send + 'static>(paginator: Paginator<T>) -> Self {
+        Self {
+            items: Box::new(paginator.map(|item| to_json(&item?))),
+        }
+    }
+}
+
+/// The options of a paginator: wire `limit` (page size) and `pagination_token`
+/// (where to start), plus `max_items` (stop after that many; never sent).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListArgs {
+    limit: Option<u32>,
+    pagination_token: Option<String>,
+    max_items: Option<usize>,
+}
+
+impl ListArgs {
+    pub(crate) fn apply<T>(self, mut p: Paginator<T>) -> Paginator<T> {
+        if let Some(n) = self.limit {
+            p = p.page_size(n);
+        }
+        if let Some(t) = self.pagination_token {
+            p = p.starting_from(t);
+        }
+        if let Some(n) = self.max_items {
+            p = p.limit(n);
+        }
+        p
+    }
+}
+
+/// The next item as JSON.
+///
+/// `item_json_out` receives an owned JSON string (free with `pinecone_string_free`),
+/// or NULL with `PINECONE_RESULT_OK` when the list is finished (and on every later
+/// call). It is set to NULL first. An error (e.g. `PINECONE_RESULT_API_ERROR`,
+/// `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`, `_INVALID_ARGUMENT` for bad
+/// filters) ends the walk: later calls return OK with NULL. Also
+/// `_NULL_ARGUMENT`.
+///
+/// # Safety
+///
+/// `paginator` is NULL or a live paginator that no other thread is using;
+/// `item_json_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_paginator_next(
+    paginator: *mut pinecone_paginator,
+    item_json_out: *mut *mut c_char,
+) -> pinecone_result {
+    guard(|| {
+        // SAFETY: writable or NULL per the contract.
+        let item_out = unsafe { out(item_json_out, "item_json_out") }?;
+        // SAFETY: live, exclusive or NULL per the contract.
+        let paginator = unsafe { handle_mut(paginator, "paginator") }?;
+        if let Some(item) = paginator.items.next() {
+            item_out.set_string(item?)?;
+        }
+        Ok(())
+    })
+}
+
+/// Calls `cb(userdata, item_json)` for every remaining item, in order.
+///
+/// `item_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
+/// end of the list; `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
+/// paginator stays usable and continues after that item); the error of a page
+/// fetch; `_NULL_ARGUMENT` for `paginator` or `cb`.
+///
+/// # Safety
+///
+/// `paginator` is NULL or a live paginator that no other thread is using; `cb`
+/// is NULL or a function that does not unwind and treats `item_json` as valid
+/// only during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_paginator_for_each(
+    paginator: *mut pinecone_paginator,
+    cb: pinecone_json_cb,
+    userdata: *mut c_void,
+) -> pinecone_result {
+    guard(|| {
+        // SAFETY: live, exclusive or NULL per the contract.
+        let paginator = unsafe { handle_mut(paginator, "paginator") }?;
+        let cb = cb.ok_or_else(|| FfiError::null("cb"))?;
+        for item in paginator.items.by_ref() {
+            // SAFETY: `cb` is a valid callback per the contract.
+            unsafe { deliver(cb, userdata, item?, "cb") }?;
+        }
+        Ok(())
+    })
+}
+
+/// Calls `cb` with `json`, borrowed for the call; non-zero -> aborted.
+///
+/// # Safety
+///
+/// `cb` is a valid callback that does not unwind.
+pub(crate) unsafe fn deliver(
+    cb: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
+    userdata: *mut c_void,
+    json: String,
+    what: &str,
+) -> Result<(), FfiError> {
+    let text = to_cstring(json)?;
+    // SAFETY: valid callback per the contract; `text` outlives the call.
+    let verdict = unsafe { cb(userdata, text.as_ptr()) };
+    if verdict == 0 {
+        Ok(())
+    } else {
+        Err(FfiError::aborted(what))
+    }
+}
+
+/// Frees a paginator. NULL does nothing.
+///
+/// # Safety
+///
+/// `paginator` is NULL or a paginator not yet freed, not in use by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_paginator_free(paginator: *mut pinecone_paginator) {
+    if paginator.is_null() {
+        return;
+    }
+    guard_void(|| {
+        // SAFETY: made by `Box::into_raw` and freed once, per the contract.
+        drop(unsafe { Box::from_raw(paginator) });
+    });
+}

@@ -1,0 +1,254 @@
+//! Per-call options of the file and operation calls, and the upload result.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{FileModel, OperationModel, OperationStatus, OperationType};
+
+/// Options of [`Assistant::describe_file`](crate::Assistant::describe_file).
+///
+/// ```
+/// use pinecone_assistant::models::DescribeFileOptions;
+/// let opts = DescribeFileOptions::new().include_url(true);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[must_use]
+#[non_exhaustive]
+pub struct DescribeFileOptions {
+    /// Ask for a short-lived download link in `signed_url`.
+    pub include_url: bool,
+}
+
+impl DescribeFileOptions {
+    /// No download link.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::DescribeFileOptions;
+    /// let opts = DescribeFileOptions::new();
+    /// # let _ = opts;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether to ask for a signed download link (`include_url=true`; nothing is
+    /// sent when false). The link is short-lived; treat it as a secret. Defaults to
+    /// false.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::DescribeFileOptions;
+    /// let opts = DescribeFileOptions::new().include_url(true);
+    /// # let _ = opts;
+    /// ```
+    pub fn include_url(mut self, include: bool) -> Self {
+        self.include_url = include;
+        self
+    }
+}
+
+/// Options of [`Assistant::list_files`](crate::Assistant::list_files) and
+/// [`Assistant::list_files_page`](crate::Assistant::list_files_page).
+///
+/// ```
+/// use pinecone_assistant::models::ListFilesOptions;
+/// use serde_json::json;
+/// let opts = ListFilesOptions::new().filter(json!({"team": {"$eq": "finance"}})).page_size(20);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[must_use]
+#[non_exhaustive]
+pub struct ListFilesOptions {
+    /// A metadata filter, sent as compact JSON on every page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+    /// Items per page (`limit` on the wire).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// Where to start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination_token: Option<String>,
+}
+
+impl ListFilesOptions {
+    /// Every file, server page size, from the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let opts = ListFilesOptions::new();
+    /// # let _ = opts;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps only files whose metadata matches, e.g.
+    /// `{"department": {"$eq": "billing"}}` (conditions on top-level metadata keys;
+    /// the server ignores a filter wrapped in `{"metadata": …}`). Defaults to no
+    /// filter.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let opts = ListFilesOptions::new().filter(serde_json::json!({"team": "finance"}));
+    /// # let _ = opts;
+    /// ```
+    pub fn filter(mut self, filter: Value) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Items per page, sent as `limit`; must be at least 1. Defaults to the server's.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let opts = ListFilesOptions::new().page_size(20);
+    /// # let _ = opts;
+    /// ```
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// The token of the page to start from. Defaults to the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListFilesOptions;
+    /// let opts = ListFilesOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
+    /// # let _ = opts;
+    /// ```
+    pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
+        self.pagination_token = Some(token.into());
+        self
+    }
+}
+
+/// Options of [`Assistant::list_operations`](crate::Assistant::list_operations)
+/// and [`Assistant::list_operations_page`](crate::Assistant::list_operations_page).
+///
+/// The filters take the wire spellings, exactly: `operation_type` one of
+/// [`OperationType::KNOWN`], `status` one of [`OperationStatus::KNOWN`]
+/// (case-sensitive, no trimming); the typed enums convert too.
+///
+/// ```
+/// use pinecone_assistant::models::{ListOperationsOptions, OperationStatus};
+/// let opts = ListOperationsOptions::new()
+///     .operation_type("upload_file")
+///     .status(OperationStatus::Failed);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[must_use]
+#[non_exhaustive]
+pub struct ListOperationsOptions {
+    /// Only operations of this type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<String>,
+    /// Only operations in this status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Items per page (`limit` on the wire).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// Where to start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination_token: Option<String>,
+}
+
+impl ListOperationsOptions {
+    /// Every operation, server page size, from the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new();
+    /// # let _ = opts;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only operations of this type: `upload_file`, `upsert_file`,
+    /// `update_file_metadata` or `delete_file`. Defaults to every type.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new().operation_type("delete_file");
+    /// # let _ = opts;
+    /// ```
+    pub fn operation_type(mut self, operation_type: impl Into<String>) -> Self {
+        self.operation_type = Some(operation_type.into());
+        self
+    }
+
+    /// Only operations in this status: `Processing`, `Completed` or `Failed`.
+    /// Defaults to every status.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new().status("Processing");
+    /// # let _ = opts;
+    /// ```
+    pub fn status(mut self, status: impl Into<String>) -> Self {
+        self.status = Some(status.into());
+        self
+    }
+
+    /// Items per page, sent as `limit`; the server accepts 1–100. Defaults to the
+    /// server's.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new().page_size(20);
+    /// # let _ = opts;
+    /// ```
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// The token of the page to start from. Defaults to the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOperationsOptions;
+    /// let opts = ListOperationsOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
+    /// # let _ = opts;
+    /// ```
+    pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
+        self.pagination_token = Some(token.into());
+        self
+    }
+}
+
+impl From<OperationType> for String {
+    fn from(t: OperationType) -> Self {
+        t.as_str().to_owned()
+    }
+}
+
+impl From<OperationStatus> for String {
+    fn from(s: OperationStatus) -> Self {
+        s.as_str().to_owned()
+    }
+}
+
+/// What [`Assistant::upload_file`](crate::Assistant::upload_file) returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UploadResult {
+    /// The last state of the upload's operation that was seen: the accepted one
+    /// with [`Wait::No`](crate::Wait::No), the completed one after a wait. Its
+    /// `ingestion_units` are set once the processing has completed.
+    pub operation: OperationModel,
+    /// The file as described after the upload; `None` when no description was
+    /// available (with `Wait::No` the file record may not exist yet, and a server
+    /// that names no file id leaves nothing to describe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileModel>,
+    /// The raw `Location` header of the 202 answer (the operation's path below the
+    /// data-plane base, e.g. `/operations/docs/op-1`), when the server sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}

@@ -1,0 +1,873 @@
+//! The control plane against exact request shapes (mockito).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mockito::{Matcher, Server};
+use pinecone_assistant::models::{
+    AssistantStatus, CreateAssistantRequest, ListOptions, Region, UpdateAssistantRequest,
+};
+use pinecone_assistant::{
+    ApiErrorKind, CancelHandle, Client, ClientConfig, ClientConfigBuilder, Error, RetryPolicy, Wait,
+};
+use serde_json::json;
+
+const KEY: &str = "pcsk_test_4f2a9c";
+
+fn assistant_json(name: &str, status: &str, host: &str) -> String {
+    json!({
+        "name": name,
+        "instructions": "Answer from the billing documents only.",
+        "metadata": {"team": "billing"},
+        "status": status,
+        "host": host,
+        "region": "us",
+        "created_at": "2026-07-01T09:00:00Z",
+        "updated_at": "2026-07-01T09:00:41Z"
+    })
+    .to_string()
+}
+
+fn builder(server: &Server) -> ClientConfigBuilder {
+    ClientConfig::builder(KEY)
+        .host(server.url())
+        .sleeper(|_| {})
+}
+
+fn client(server: &Server) -> Client {
+    Client::new(builder(server).build()).unwrap()
+}
+
+/// A client that records every delay it would have slept.
+fn recording_client(server: &Server) -> (Client, Arc<Mutex<Vec<Duration>>>) {
+    let slept = Arc::new(Mutex::new(Vec::new()));
+    let log = slept.clone();
+    let c = Client::new(
+        builder(server)
+            .sleeper(move |d| log.lock().unwrap().push(d))
+            .build(),
+    )
+    .unwrap();
+    (c, slept)
+}
+
+#[test]
+fn create_sends_the_exact_body_and_headers() {
+    let mut server = Server::new();
+    let post = server
+        .mock("POST", "/assistant/assistants")
+        .match_header("api-key", KEY)
+        .match_header("x-pinecone-api-version", "2026-07")
+        .match_header("content-type", "application/json")
+        .match_header(
+            "user-agent",
+            Matcher::Regex(r"^pinecone-assistant-rust/\d+\.\d+\.\d+$".into()),
+        )
+        .match_body(Matcher::Exact(
+            r#"{"name":"support-bot","instructions":null,"region":"us"}"#.into(),
+        ))
+        .with_status(200)
+        .with_body(assistant_json(
+            "support-bot",
+            "Initializing",
+            "prod-1-data.ke.pinecone.io",
+        ))
+        .expect(1)
+        .create();
+    let a = client(&server)
+        .create_assistant(CreateAssistantRequest::new("support-bot"), Wait::No)
+        .unwrap();
+    post.assert();
+    assert_eq!(a.status, AssistantStatus::Initializing);
+    assert_eq!(
+        a.host.as_deref(),
+        Some("https://prod-1-data.ke.pinecone.io")
+    );
+}
+
+#[test]
+fn create_with_every_field() {
+    let mut server = Server::new();
+    let post = server
+        .mock("POST", "/assistant/assistants")
+        .match_body(Matcher::Exact(
+            r#"{"name":"eu-docs","instructions":"Be brief.","region":"eu","metadata":{"team":"ops"}}"#
+                .into(),
+        ))
+        .with_body(assistant_json("eu-docs", "Initializing", "h"))
+        .create();
+    client(&server)
+        .create_assistant(
+            CreateAssistantRequest::new("eu-docs")
+                .instructions("Be brief.")
+                .region(Region::Eu)
+                .metadata(json!({"team": "ops"})),
+            Wait::No,
+        )
+        .unwrap();
+    post.assert();
+}
+
+#[test]
+fn create_polls_until_ready() {
+    let mut server = Server::new();
+    let post = server
+        .mock("POST", "/assistant/assistants")
+        .with_body(assistant_json("support-bot", "Initializing", "h"))
+        .create();
+    let initializing = server
+        .mock("GET", "/assistant/assistants/support-bot")
+        .with_body(assistant_json("support-bot", "Initializing", "h"))
+        .expect(2)
+        .create();
+    let ready = server
+        .mock("GET", "/assistant/assistants/support-bot")
+        .with_body(assistant_json("support-bot", "Ready", "h"))
+        .expect(1)
+        .create();
+    let (c, slept) = recording_client(&server);
+    let a = c
+        .create_assistant(CreateAssistantRequest::new("support-bot"), Wait::Forever)
+        .unwrap();
+    assert_eq!(a.status, AssistantStatus::Ready);
+    post.assert();
+    initializing.assert();
+    ready.assert();
+    assert_eq!(*slept.lock().unwrap(), vec![Duration::from_millis(500); 2]);
+}
+
+#[test]
+fn create_fails_fast_on_a_terminal_state() {
+    let mut server = Server::new();
+    server
+        .mock("POST", "/assistant/assistants")
+        .with_body(assistant_json("bot", "Initializing", "h"))
+        .create();
+    let poll = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "InitializationFailed", "h"))
+        .expect(1)
+        .create();
+    let err = client(&server)
+        .create_assistant(CreateAssistantRequest::new("bot"), Wait::Forever)
+        .unwrap_err();
+    poll.assert();
+    match err {
+        Error::AssistantFailed { name, status, .. } => {
+            assert_eq!(
+                (name.as_str(), status.as_str()),
+                ("bot", "InitializationFailed")
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn create_wait_deadline_of_zero_polls_once() {
+    let mut server = Server::new();
+    server
+        .mock("POST", "/assistant/assistants")
+        .with_body(assistant_json("bot", "Initializing", "h"))
+        .create();
+    let poll = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Initializing", "h"))
+        .expect(1)
+        .create();
+    let err = client(&server)
+        .create_assistant(
+            CreateAssistantRequest::new("bot"),
+            Wait::For(Duration::ZERO),
+        )
+        .unwrap_err();
+    poll.assert();
+    match &err {
+        Error::WaitTimeout { last_status, .. } => assert_eq!(last_status, "Initializing"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("assistant \"bot\" to become Ready"),
+        "{err}"
+    );
+}
+
+#[test]
+fn create_wait_deadline_counts_polling_time() {
+    let mut server = Server::new();
+    server
+        .mock("POST", "/assistant/assistants")
+        .with_body(assistant_json("bot", "Initializing", "h"))
+        .create();
+    let poll = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Initializing", "h"))
+        .expect(4)
+        .create();
+    let (c, slept) = recording_client(&server);
+    let err = c
+        .create_assistant(
+            CreateAssistantRequest::new("bot"),
+            Wait::For(Duration::from_millis(1200)),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::WaitTimeout { .. }));
+    poll.assert();
+    // The last sleep is shortened so the final poll lands on the deadline.
+    let ms: Vec<u128> = slept
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Duration::as_millis)
+        .collect();
+    assert_eq!(ms, vec![500, 500, 200]);
+}
+
+#[test]
+fn create_429_is_never_retried() {
+    let mut server = Server::new();
+    let post = server
+        .mock("POST", "/assistant/assistants")
+        .with_status(429)
+        .with_header("retry-after", "120")
+        .with_body(r#"{"error":{"code":"ALREADY_EXISTS","message":"Assistant support-bot already exists"},"status":429}"#)
+        .expect(1)
+        .create();
+    let err = client(&server)
+        .create_assistant(CreateAssistantRequest::new("support-bot"), Wait::Forever)
+        .unwrap_err();
+    post.assert();
+    let api = err.api().unwrap();
+    assert_eq!(api.kind(), ApiErrorKind::RateLimited);
+    assert_eq!(api.retry_after, Some(Duration::from_secs(120)));
+    assert_eq!(
+        err.to_string(),
+        "[429 ALREADY_EXISTS] Assistant support-bot already exists"
+    );
+}
+
+#[test]
+fn create_500_is_not_replayed() {
+    let mut server = Server::new();
+    let post = server
+        .mock("POST", "/assistant/assistants")
+        .with_status(500)
+        .expect(1)
+        .create();
+    let err = client(&server)
+        .create_assistant(CreateAssistantRequest::new("bot"), Wait::No)
+        .unwrap_err();
+    post.assert();
+    assert_eq!(err.status(), Some(500));
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn empty_names_are_refused_before_any_request() {
+    let mut server = Server::new();
+    let any = server.mock("GET", Matcher::Any).expect(0).create();
+    let c = client(&server);
+    for err in [
+        c.describe_assistant("").unwrap_err(),
+        c.create_assistant(CreateAssistantRequest::new(""), Wait::No)
+            .unwrap_err(),
+        c.delete_assistant("", Wait::No).unwrap_err(),
+        c.update_assistant("", UpdateAssistantRequest::new().instructions("x"))
+            .unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
+    }
+    any.assert();
+}
+
+#[test]
+fn describe_decodes_and_pins_headers() {
+    let mut server = Server::new();
+    let get = server
+        .mock("GET", "/assistant/assistants/support-bot")
+        .match_header("api-key", KEY)
+        .match_header("x-pinecone-api-version", "2026-07")
+        .match_body("")
+        .with_body(assistant_json(
+            "support-bot",
+            "Ready",
+            "https://prod-1-data.ke.pinecone.io",
+        ))
+        .create();
+    let a = client(&server).describe_assistant("support-bot").unwrap();
+    get.assert();
+    assert_eq!(a.name, "support-bot");
+    assert_eq!(a.region.as_deref(), Some("us"));
+    assert_eq!(a.metadata, Some(json!({"team": "billing"})));
+    assert_eq!(a.created_at.as_deref(), Some("2026-07-01T09:00:00Z"));
+}
+
+#[test]
+fn describe_missing_assistant_is_not_found() {
+    let mut server = Server::new();
+    server
+        .mock("GET", "/assistant/assistants/ghost-bot")
+        .with_status(404)
+        .with_header("x-pinecone-request-id", "7f3e2b1a9c")
+        .with_body(r#"{"error":{"code":"NOT_FOUND","message":"Assistant \"ghost-bot\" not found."},"status":404}"#)
+        .create();
+    let err = client(&server).describe_assistant("ghost-bot").unwrap_err();
+    assert!(err.is_not_found());
+    let api = err.api().unwrap();
+    assert_eq!(api.code.as_deref(), Some("NOT_FOUND"));
+    assert_eq!(api.request_id.as_deref(), Some("7f3e2b1a9c"));
+    assert_eq!(
+        api.to_string(),
+        r#"[404 NOT_FOUND] Assistant "ghost-bot" not found. (request_id: 7f3e2b1a9c)"#
+    );
+}
+
+#[test]
+fn hostile_names_never_reach_another_endpoint() {
+    let mut server = Server::new();
+    let cases = [
+        ("a/b", "/assistant/assistants/a%2Fb"),
+        (
+            "x?limit=1#frag",
+            "/assistant/assistants/x%3Flimit%3D1%23frag",
+        ),
+        ("100%", "/assistant/assistants/100%25"),
+        ("..", "/assistant/assistants/%2E%2E"),
+        ("naïve name", "/assistant/assistants/na%C3%AFve%20name"),
+    ];
+    let c = client(&server);
+    for (name, path) in cases {
+        let m = server
+            .mock("GET", path)
+            .with_body(assistant_json(name, "Ready", "h"))
+            .expect(1)
+            .create();
+        assert_eq!(c.describe_assistant(name).unwrap().name, name);
+        m.assert();
+    }
+}
+
+#[test]
+fn list_page_sends_limit_and_token() {
+    let mut server = Server::new();
+    let page = server
+        .mock("GET", "/assistant/assistants")
+        .match_query(Matcher::Exact("limit=2&pagination_token=tok%20en%2F%2B%26".into()))
+        .with_body(r#"{"assistants":[{"name":"support-bot","instructions":"Answer from the billing documents only.","metadata":{"team":"billing"},"status":"Ready","host":"https://prod-1-data.ke.pinecone.io","region":"us","created_at":"2026-07-01T09:00:00Z","updated_at":"2026-07-01T09:00:41Z"},{"name":"eu-docs","instructions":null,"metadata":null,"status":"Initializing","host":"https://prod-eu-data.ke.pinecone.io","region":"eu","created_at":"2026-07-05T12:00:00Z","updated_at":"2026-07-05T12:00:00Z"}],"pagination":{"next":"YXNzdDoy"}}"#)
+        .create();
+    let resp = client(&server)
+        .list_assistants_page(
+            ListOptions::new()
+                .page_size(2)
+                .pagination_token("tok en/+&"),
+        )
+        .unwrap();
+    page.assert();
+    let names: Vec<_> = resp.assistants.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["support-bot", "eu-docs"]);
+    assert_eq!(resp.next_token().as_deref(), Some("YXNzdDoy"));
+}
+
+#[test]
+fn list_page_without_options_sends_no_query() {
+    let mut server = Server::new();
+    let page = server
+        .mock("GET", "/assistant/assistants")
+        .match_query(Matcher::Exact(String::new()))
+        .with_body(r#"{"assistants":[]}"#)
+        .create();
+    let resp = client(&server)
+        .list_assistants_page(ListOptions::new())
+        .unwrap();
+    page.assert();
+    assert!(resp.assistants.is_empty() && resp.next_token().is_none());
+}
+
+fn mock_pages(server: &mut Server) -> (mockito::Mock, mockito::Mock) {
+    let first = server
+        .mock("GET", "/assistant/assistants")
+        .match_query(Matcher::Missing)
+        .with_body(format!(
+            r#"{{"assistants":[{},{}],"pagination":{{"next":"p2"}}}}"#,
+            assistant_json("a1", "Ready", "h"),
+            assistant_json("a2", "Ready", "h")
+        ))
+        .create();
+    let second = server
+        .mock("GET", "/assistant/assistants")
+        .match_query(Matcher::UrlEncoded("pagination_token".into(), "p2".into()))
+        .with_body(format!(
+            r#"{{"assistants":[{}],"pagination":null}}"#,
+            assistant_json("a3", "Ready", "h")
+        ))
+        .create();
+    (first, second)
+}
+
+#[test]
+fn paginator_is_lazy() {
+    let mut server = Server::new();
+    let any = server.mock("GET", Matcher::Any).expect(0).create();
+    let paginator = client(&server).list_assistants();
+    drop(paginator);
+    any.assert();
+}
+
+#[test]
+fn paginator_walks_every_page() {
+    let mut server = Server::new();
+    let (first, second) = mock_pages(&mut server);
+    let names: Vec<String> = client(&server)
+        .list_assistants()
+        .map(|a| a.map(|a| a.name))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(names, ["a1", "a2", "a3"]);
+    first.expect(1).assert();
+    second.expect(1).assert();
+}
+
+#[test]
+fn paginator_limit_stops_without_another_request() {
+    let mut server = Server::new();
+    let (first, second) = mock_pages(&mut server);
+    let names: Vec<String> = client(&server)
+        .list_assistants()
+        .limit(2)
+        .map(|a| a.unwrap().name)
+        .collect();
+    assert_eq!(names, ["a1", "a2"]);
+    first.expect(1).assert();
+    second.expect(0).assert();
+}
+
+#[test]
+fn paginator_resumes_from_a_token_and_sends_page_size() {
+    let mut server = Server::new();
+    let second = server
+        .mock("GET", "/assistant/assistants")
+        .match_query(Matcher::Exact("limit=5&pagination_token=p2".into()))
+        .with_body(format!(
+            r#"{{"assistants":[{}]}}"#,
+            assistant_json("a3", "Ready", "h")
+        ))
+        .expect(1)
+        .create();
+    let names: Vec<String> = client(&server)
+        .list_assistants()
+        .page_size(5)
+        .starting_from("p2")
+        .map(|a| a.unwrap().name)
+        .collect();
+    assert_eq!(names, ["a3"]);
+    second.assert();
+}
+
+#[test]
+fn paginator_pages_view() {
+    let mut server = Server::new();
+    mock_pages(&mut server);
+    let sizes: Vec<usize> = client(&server)
+        .list_assistants()
+        .pages()
+        .map(|p| p.unwrap().items.len())
+        .collect();
+    assert_eq!(sizes, [2, 1]);
+}
+
+#[test]
+fn update_replaces_and_returns_the_full_record() {
+    let mut server = Server::new();
+    let patch = server
+        .mock("PATCH", "/assistant/assistants/support-bot")
+        .match_header("content-type", "application/json")
+        .match_body(Matcher::Exact(
+            r#"{"instructions":"Cite pages.","metadata":{"team":"ops"}}"#.into(),
+        ))
+        .with_body(assistant_json("support-bot", "Ready", "h"))
+        .create();
+    let a = client(&server)
+        .update_assistant(
+            "support-bot",
+            UpdateAssistantRequest::new()
+                .instructions("Cite pages.")
+                .metadata(json!({"team": "ops"})),
+        )
+        .unwrap();
+    patch.assert();
+    assert_eq!(a.name, "support-bot");
+}
+
+#[test]
+fn update_with_a_spec_shaped_answer_describes_once() {
+    let mut server = Server::new();
+    let patch = server
+        .mock("PATCH", "/assistant/assistants/support-bot")
+        .match_body(Matcher::Exact(r#"{"metadata":{}}"#.into()))
+        .with_body(r#"{"assistant_name":"support-bot","instructions":"x","metadata":{}}"#)
+        .create();
+    let get = server
+        .mock("GET", "/assistant/assistants/support-bot")
+        .with_body(assistant_json("support-bot", "Ready", "h"))
+        .expect(1)
+        .create();
+    let a = client(&server)
+        .update_assistant(
+            "support-bot",
+            UpdateAssistantRequest::new().metadata(json!({})),
+        )
+        .unwrap();
+    patch.assert();
+    get.assert();
+    assert_eq!(a.status, AssistantStatus::Ready);
+}
+
+#[test]
+fn update_with_nothing_to_change_is_refused() {
+    let mut server = Server::new();
+    let any = server.mock("PATCH", Matcher::Any).expect(0).create();
+    let err = client(&server)
+        .update_assistant("support-bot", UpdateAssistantRequest::new())
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { ref name, .. } if name == "request"));
+    any.assert();
+}
+
+#[test]
+fn delete_waits_until_gone() {
+    let mut server = Server::new();
+    let delete = server
+        .mock("DELETE", "/assistant/assistants/bot")
+        .match_header("api-key", KEY)
+        .with_status(200)
+        .expect(1)
+        .create();
+    let terminating = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Terminating", "h"))
+        .expect(1)
+        .create();
+    let gone = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(404)
+        .with_body(r#"{"error":{"code":"NOT_FOUND","message":"gone"},"status":404}"#)
+        .expect(1)
+        .create();
+    let (c, slept) = recording_client(&server);
+    c.delete_assistant("bot", Wait::Forever).unwrap();
+    delete.assert();
+    terminating.assert();
+    gone.assert();
+    assert_eq!(*slept.lock().unwrap(), vec![Duration::from_secs(5)]);
+}
+
+#[test]
+fn delete_without_waiting_sends_one_request() {
+    let mut server = Server::new();
+    let delete = server
+        .mock("DELETE", "/assistant/assistants/bot")
+        .expect(1)
+        .create();
+    let get = server.mock("GET", Matcher::Any).expect(0).create();
+    client(&server).delete_assistant("bot", Wait::No).unwrap();
+    delete.assert();
+    get.assert();
+}
+
+#[test]
+fn delete_of_a_failed_assistant_is_an_error_not_an_endless_poll() {
+    let mut server = Server::new();
+    server.mock("DELETE", "/assistant/assistants/bot").create();
+    let poll = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Failed", "h"))
+        .expect(1)
+        .create();
+    let err = client(&server)
+        .delete_assistant("bot", Wait::Forever)
+        .unwrap_err();
+    poll.assert();
+    assert!(matches!(err, Error::AssistantFailed { ref status, .. } if status == "Failed"));
+}
+
+#[test]
+fn delete_terminated_counts_as_done() {
+    let mut server = Server::new();
+    server.mock("DELETE", "/assistant/assistants/bot").create();
+    server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Terminated", "h"))
+        .expect(1)
+        .create();
+    client(&server)
+        .delete_assistant("bot", Wait::Forever)
+        .unwrap();
+}
+
+#[test]
+fn replayed_delete_that_finds_nothing_succeeded() {
+    let mut server = Server::new();
+    let unavailable = server
+        .mock("DELETE", "/assistant/assistants/bot")
+        .with_status(503)
+        .expect(1)
+        .create();
+    let gone = server
+        .mock("DELETE", "/assistant/assistants/bot")
+        .with_status(404)
+        .expect(1)
+        .create();
+    client(&server).delete_assistant("bot", Wait::No).unwrap();
+    unavailable.assert();
+    gone.assert();
+}
+
+#[test]
+fn first_delete_404_is_not_found() {
+    let mut server = Server::new();
+    server
+        .mock("DELETE", "/assistant/assistants/bot")
+        .with_status(404)
+        .create();
+    let err = client(&server)
+        .delete_assistant("bot", Wait::No)
+        .unwrap_err();
+    assert!(err.is_not_found());
+}
+
+#[test]
+fn get_is_retried_after_503_then_succeeds() {
+    let mut server = Server::new();
+    let failing = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(503)
+        .expect(2)
+        .create();
+    let ok = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Ready", "h"))
+        .expect(1)
+        .create();
+    let (c, slept) = recording_client(&server);
+    c.describe_assistant("bot").unwrap();
+    failing.assert();
+    ok.assert();
+    let slept = slept.lock().unwrap();
+    assert_eq!(slept.len(), 2);
+    // Full jitter: the k-th backoff is below 0.5 s × 2^k.
+    assert!(slept[0] <= Duration::from_millis(500) && slept[1] <= Duration::from_secs(1));
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let mut server = Server::new();
+    let limited = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(429)
+        .with_header("retry-after", "7")
+        .expect(1)
+        .create();
+    server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Ready", "h"))
+        .create();
+    let (c, slept) = recording_client(&server);
+    c.describe_assistant("bot").unwrap();
+    limited.assert();
+    assert_eq!(*slept.lock().unwrap(), vec![Duration::from_secs(7)]);
+}
+
+#[test]
+fn retry_after_beyond_the_cap_ends_retrying_with_the_value() {
+    let mut server = Server::new();
+    let limited = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(429)
+        .with_header("retry-after", "120")
+        .expect(1)
+        .create();
+    let (c, slept) = recording_client(&server);
+    let err = c.describe_assistant("bot").unwrap_err();
+    limited.assert();
+    assert!(slept.lock().unwrap().is_empty());
+    assert_eq!(
+        err.api().unwrap().retry_after,
+        Some(Duration::from_secs(120))
+    );
+}
+
+#[test]
+fn retries_stop_after_the_policy_allows() {
+    let mut server = Server::new();
+    let failing = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(502)
+        .expect(3)
+        .create();
+    let c = Client::new(
+        builder(&server)
+            .retry(RetryPolicy::new().max_retries(2))
+            .build(),
+    )
+    .unwrap();
+    let err = c.describe_assistant("bot").unwrap_err();
+    failing.assert();
+    assert_eq!(err.status(), Some(502));
+}
+
+#[test]
+fn client_errors_are_not_retried() {
+    let mut server = Server::new();
+    let bad = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(400)
+        .with_body(r#"{"detail":"bad request"}"#)
+        .expect(1)
+        .create();
+    let err = client(&server).describe_assistant("bot").unwrap_err();
+    bad.assert();
+    assert_eq!(err.to_string(), "[400] bad request");
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let mut server = Server::new();
+    server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(302)
+        .with_header("location", "http://127.0.0.1:9/elsewhere")
+        .create();
+    let err = client(&server).describe_assistant("bot").unwrap_err();
+    assert_eq!(err.status(), Some(302));
+}
+
+#[test]
+fn a_malformed_success_body_is_a_decode_error_with_an_excerpt() {
+    let mut server = Server::new();
+    server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body("<html>gateway page</html>")
+        .create();
+    match client(&server).describe_assistant("bot").unwrap_err() {
+        Error::Decode { what, body, .. } => {
+            assert_eq!(what, "assistant description");
+            assert_eq!(body, "<html>gateway page</html>");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn additional_headers_and_source_tag_are_sent() {
+    let mut server = Server::new();
+    let get = server
+        .mock("GET", "/assistant/assistants/bot")
+        .match_header("x-team", "search")
+        .match_header(
+            "user-agent",
+            Matcher::Regex(r"^pinecone-assistant-rust/\S+ source_tag=my_app:v2$".into()),
+        )
+        .match_header("x-pinecone-api-version", "2026-10")
+        .with_body(assistant_json("bot", "Ready", "h"))
+        .create();
+    let c = Client::new(
+        builder(&server)
+            .header("X-Team", "search")
+            .source_tag("My App:v2")
+            .header("X-PINECONE-API-VERSION", "2026-10")
+            .build(),
+    )
+    .unwrap();
+    c.describe_assistant("bot").unwrap();
+    get.assert();
+}
+
+#[test]
+fn the_api_key_never_shows() {
+    let mut server = Server::new();
+    server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(401)
+        .with_body(
+            r#"{"error":{"code":"UNAUTHENTICATED","message":"Invalid API key"},"status":401}"#,
+        )
+        .create();
+    let c = client(&server);
+    let err = c.describe_assistant("bot").unwrap_err();
+    for text in [
+        format!("{err}"),
+        format!("{err:?}"),
+        format!("{c:?}"),
+        format!("{:?}", c.config()),
+    ] {
+        assert!(!text.contains(KEY), "{text}");
+    }
+    assert_eq!(err.api().unwrap().kind(), ApiErrorKind::Unauthorized);
+    let bad = Client::new(ClientConfig::builder("pcsk_line\nbreak").build()).unwrap_err();
+    assert!(!bad.to_string().contains("pcsk_line"), "{bad}");
+}
+
+#[test]
+fn cancelled_handle_stops_before_sending() {
+    let mut server = Server::new();
+    let any = server.mock("GET", Matcher::Any).expect(0).create();
+    let handle = CancelHandle::new();
+    handle.cancel();
+    let c = client(&server).with_cancel_handle(handle);
+    assert!(matches!(c.describe_assistant("bot"), Err(Error::Cancelled)));
+    any.assert();
+}
+
+#[test]
+fn cancel_interrupts_a_real_wait() {
+    let mut server = Server::new();
+    server.mock("DELETE", "/assistant/assistants/bot").create();
+    server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Terminating", "h"))
+        .create();
+    // Real sleeping here: the 1 h poll interval must be cut short by the cancel.
+    let c = Client::new(
+        ClientConfig::builder(KEY)
+            .host(server.url())
+            .operation_poll_interval(Duration::from_secs(3600))
+            .build(),
+    )
+    .unwrap();
+    let handle = CancelHandle::new();
+    let worker = c.with_cancel_handle(handle.clone());
+    let started = std::time::Instant::now();
+    let t = std::thread::spawn(move || worker.delete_assistant("bot", Wait::Forever));
+    std::thread::sleep(Duration::from_millis(100));
+    handle.cancel();
+    assert!(matches!(t.join().unwrap(), Err(Error::Cancelled)));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn connection_refused_is_a_transport_error() {
+    // Port 9 (discard) is closed on loopback; nothing listens there in tests.
+    let c = Client::new(
+        ClientConfig::builder(KEY)
+            .host("http://127.0.0.1:9")
+            .sleeper(|_| {})
+            .retry(RetryPolicy::none())
+            .build(),
+    )
+    .unwrap();
+    let err = c.describe_assistant("bot").unwrap_err();
+    assert!(
+        matches!(err, Error::Transport(_) | Error::Timeout(_)),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn client_is_send_sync_and_clones_share_the_pool() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Client>();
+    assert_send_sync::<pinecone_assistant::Assistant>();
+    assert_send_sync::<CancelHandle>();
+}
