@@ -411,13 +411,13 @@ impl ChatStream {
                     reply.message.role = start.role;
                     reply.context_snippet_count = start.context_snippet_count;
                     if start.content_filter_results.is_some() {
-                        reply.content_filter_results = start.content_filter_results;
+                        reply.content_filter_results = start.content_filter_results.map(|b| *b);
                     }
                 }
                 ChatStreamChunk::ContentDelta(delta) => {
                     reply.message.content.push_str(&delta.content);
                     if delta.content_filter_results.is_some() {
-                        reply.content_filter_results = delta.content_filter_results;
+                        reply.content_filter_results = delta.content_filter_results.map(|b| *b);
                     }
                 }
                 ChatStreamChunk::Citation(c) => reply.citations.push(c.citation),
@@ -427,7 +427,7 @@ impl ChatStream {
                     reply.finish_reason = end.finish_reason;
                     reply.usage = end.usage;
                     if end.content_filter_results.is_some() {
-                        reply.content_filter_results = end.content_filter_results;
+                        reply.content_filter_results = end.content_filter_results.map(|b| *b);
                     }
                 }
                 ChatStreamChunk::Unknown { .. } => {}

@@ -594,7 +594,7 @@ pub struct MessageStart {
     /// How many snippets were retrieved.
     pub context_snippet_count: Option<u64>,
     /// Content-filter results.
-    pub content_filter_results: Option<ContentFilterResults>,
+    pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 /// A piece of the answer text.
@@ -608,7 +608,7 @@ pub struct ContentDelta {
     /// The text to append (may be empty).
     pub content: String,
     /// Content-filter results.
-    pub content_filter_results: Option<ContentFilterResults>,
+    pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 /// A citation event.
@@ -636,7 +636,7 @@ pub struct MessageEnd {
     /// Token counts.
     pub usage: Option<Usage>,
     /// Content-filter results.
-    pub content_filter_results: Option<ContentFilterResults>,
+    pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 /// The kinds of chat chunk this version knows.
@@ -676,13 +676,13 @@ pub(crate) struct FlatChunk {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delta: Option<Delta>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub citation: Option<Citation>,
+    pub citation: Option<Box<Citation>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_filter_results: Option<ContentFilterResults>,
+    pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 impl FlatChunk {
@@ -719,7 +719,7 @@ impl FlatChunk {
             ChunkKind::Citation => ChatStreamChunk::Citation(CitationChunk {
                 id: id?,
                 model,
-                citation: citation?,
+                citation: *citation?,
             }),
             ChunkKind::MessageEnd => ChatStreamChunk::MessageEnd(MessageEnd {
                 id: id?,
@@ -760,7 +760,7 @@ impl Serialize for ChatStreamChunk {
                 kind: Some(ChunkKind::Citation),
                 id: Some(c.id),
                 model: c.model,
-                citation: Some(c.citation),
+                citation: Some(Box::new(c.citation)),
                 ..FlatChunk::default()
             },
             ChatStreamChunk::MessageEnd(e) => FlatChunk {
