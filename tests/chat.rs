@@ -66,6 +66,15 @@ fn f1_request() -> ChatRequest {
         .context_options(ContextOptions::new().top_k(8).snippet_size(512))
 }
 
+#[test]
+fn streams_can_move_to_another_thread_and_be_cancelled_from_one() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send::<pinecone_assistant::ChatStream>();
+    send::<pinecone_assistant::ChatCompletionStream>();
+    send_sync::<CancelHandle>();
+}
+
 // ---------------------------------------------------------------- chat
 
 #[test]

@@ -593,7 +593,7 @@ pub struct MessageStart {
     pub role: String,
     /// How many snippets were retrieved.
     pub context_snippet_count: Option<u64>,
-    /// Content-filter results.
+    /// Content-filter results (boxed: rare and large, so every chunk stays small).
     pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
@@ -607,7 +607,7 @@ pub struct ContentDelta {
     pub model: Option<String>,
     /// The text to append (may be empty).
     pub content: String,
-    /// Content-filter results.
+    /// Content-filter results (boxed: rare and large, so every chunk stays small).
     pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
@@ -635,7 +635,7 @@ pub struct MessageEnd {
     pub finish_reason: Option<FinishReason>,
     /// Token counts.
     pub usage: Option<Usage>,
-    /// Content-filter results.
+    /// Content-filter results (boxed: rare and large, so every chunk stays small).
     pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
