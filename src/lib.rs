@@ -22,13 +22,13 @@
 
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
-// Temporary while the data-plane modules that use the shared plumbing are added.
-#![allow(dead_code)]
 
 mod assistant;
 mod cancel;
 mod client;
 mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 mod evaluation;
 // The C ABI dereferences pointers handed over by C; that code, and only that code,

@@ -201,10 +201,10 @@ impl Transport {
                 // also catch 127.0.0.1 test servers.
                 .proxy(proxy.clone())
                 .tls_config(tls.clone())
-                // No resolve timeout: ureq resolves on every request, even over a pooled
-                // connection, and with a resolve timeout it spawns a thread per lookup
-                // (measured: 2.5x slower round trips). The system resolver's own timeouts
-                // bound a lookup instead.
+                // No resolve timeout: ureq resolves on every request, even over a
+                // pooled connection, and with a resolve timeout it spawns a thread per
+                // lookup (measured: 2.5x slower round trips). The system resolver's own
+                // timeouts bound a lookup instead.
                 .timeout_resolve(None)
                 .timeout_connect(Some(config.timeout))
                 .timeout_per_read(Some(config.timeout))

@@ -1,0 +1,278 @@
+//! Files and operations (E6–E12).
+
+use serde_json::Value;
+
+use super::Shared;
+use super::filter;
+use super::index::FileKind;
+use super::ingest::Job;
+use super::multipart;
+use super::router::{Call, page_body, paginate};
+use super::state::{AssistantRec, FileRec, OpRec, State};
+use super::wire::{self, Reply, crc32c, now};
+
+fn assistant_missing(name: &str) -> Reply {
+    wire::not_found(format!("Assistant \"{name}\" not found."))
+}
+
+fn file_missing(id: &str) -> Reply {
+    wire::not_found(format!("File \"{id}\" not found."))
+}
+
+/// A live (not terminating) assistant, for data-plane calls.
+pub(crate) fn live<'a>(st: &'a mut State, name: &str) -> Result<&'a mut AssistantRec, Reply> {
+    st.find_mut(name)
+        .filter(|a| a.deleted.is_none())
+        .ok_or_else(|| assistant_missing(name))
+}
+
+fn accepted(assistant: &str, op: &OpRec) -> Reply {
+    Reply::Json {
+        status: 202,
+        body: op.to_json(),
+        headers: vec![("Location", format!("/operations/{assistant}/{}", op.id))],
+    }
+}
+
+/// Upsert ids: 1–128 characters of `A–Z a–z 0–9 - _`.
+fn valid_file_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&str>) -> Reply {
+    if let Some(id) = file_id.filter(|id| !valid_file_id(id)) {
+        return wire::invalid(format!(
+            "Invalid file id \"{id}\": use 1-128 letters, digits, '-' or '_'."
+        ));
+    }
+    let multimodal = match call.query("multimodal") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return wire::invalid(format!("multimodal must be true or false, got {other:?}"));
+        }
+    };
+    let parts = match multipart::parse(call.content_type.as_deref(), &call.body) {
+        Ok(p) => p,
+        Err(e) => return wire::invalid(e),
+    };
+    let Some(file) = parts.iter().find(|p| p.name == "file") else {
+        return wire::invalid("the multipart body has no \"file\" part");
+    };
+    let Some(file_name) = file.filename.clone().filter(|n| !n.is_empty()) else {
+        return wire::invalid("the \"file\" part has no filename");
+    };
+    let Some(kind) = FileKind::from_name(&file_name) else {
+        return wire::invalid(format!(
+            "Unsupported file type for \"{file_name}\": upload .txt, .md, .json, .pdf or .docx files."
+        ));
+    };
+    let metadata = match parts.iter().find(|p| p.name == "metadata") {
+        None => None,
+        Some(p) => match serde_json::from_slice::<Value>(&p.data) {
+            Ok(Value::Null) => None,
+            Ok(v @ Value::Object(_)) => Some(v),
+            _ => return wire::invalid("the \"metadata\" part must be a JSON object"),
+        },
+    };
+    let data = file.data.clone();
+    let mut st = shared.state();
+    let (file_id, op_id) = (
+        file_id.map_or_else(|| st.ids.uuid(), str::to_owned),
+        format!("op-{}", st.ids.uuid()),
+    );
+    let a = match live(&mut st, name) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let stamp = now();
+    let generation = a.file(&file_id).map_or(0, |f| f.generation + 1);
+    let created_on = a
+        .file(&file_id)
+        .map_or_else(|| stamp.clone(), |f| f.created_on.clone());
+    a.files.retain(|f| f.id != file_id);
+    a.files.push(FileRec {
+        id: file_id.clone(),
+        name: file_name,
+        kind,
+        metadata,
+        size: data.len() as u64,
+        created_on,
+        updated_on: stamp.clone(),
+        status: "Processing",
+        multimodal,
+        crc32c: crc32c(&data),
+        chunks: Vec::new(),
+        generation,
+    });
+    let op = OpRec {
+        id: op_id.clone(),
+        operation_type: if call.method == "PUT" {
+            "upsert_file"
+        } else {
+            "upload_file"
+        },
+        file_id: file_id.clone(),
+        status: "Processing",
+        created_on: stamp,
+        completed_on: None,
+        percent: 0,
+        error_message: None,
+        ingestion_units: None,
+    };
+    let reply = accepted(name, &op);
+    a.operations.push(op);
+    drop(st);
+    shared.enqueue(Job::Ingest {
+        assistant: name.to_owned(),
+        file_id,
+        op_id,
+        generation,
+        kind,
+        bytes: data,
+    });
+    reply
+}
+
+pub(crate) fn list(shared: &Shared, call: &Call, name: &str) -> Reply {
+    let filter = match call.query("filter") {
+        None => None,
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(f) => match filter::validate(&f) {
+                Ok(()) => Some(f),
+                Err(e) => return wire::invalid(format!("invalid filter: {e}")),
+            },
+            Err(e) => return wire::invalid(format!("filter is not JSON: {e}")),
+        },
+    };
+    let mut st = shared.state();
+    let a = match live(&mut st, name) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let files: Vec<Value> = a
+        .files
+        .iter()
+        .filter(|f| {
+            filter
+                .as_ref()
+                .is_none_or(|flt| filter::matches(flt, f.metadata.as_ref()))
+        })
+        .map(|f| f.to_json(None))
+        .collect();
+    drop(st);
+    match paginate(shared, call, files) {
+        Ok((page, next)) => Reply::ok(page_body("files", page, next)),
+        Err(r) => r,
+    }
+}
+
+pub(crate) fn describe(shared: &Shared, call: &Call, name: &str, id: &str) -> Reply {
+    let mut st = shared.state();
+    let a = match live(&mut st, name) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match a.file(id) {
+        Some(f) => {
+            let url = (call.query("include_url") == Some("true")).then(|| {
+                format!(
+                    "{}/_emulator/files/{name}/{id}?signature={}",
+                    shared.host, f.crc32c
+                )
+            });
+            Reply::ok(f.to_json(url))
+        }
+        None => file_missing(id),
+    }
+}
+
+pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
+    let mut st = shared.state();
+    let op_id = format!("op-{}", st.ids.uuid());
+    let a = match live(&mut st, name) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(f) = a.file_mut(id) else {
+        return file_missing(id);
+    };
+    if f.status == "ProcessingFailed" {
+        // Nothing was indexed, so there is nothing to clean up: done at once.
+        a.files.retain(|f| f.id != id);
+        return Reply::Empty(204);
+    }
+    f.status = "Deleting";
+    let op = OpRec {
+        id: op_id.clone(),
+        operation_type: "delete_file",
+        file_id: id.to_owned(),
+        status: "Processing",
+        created_on: now(),
+        completed_on: None,
+        percent: 0,
+        error_message: None,
+        ingestion_units: None,
+    };
+    let reply = accepted(name, &op);
+    a.operations.push(op);
+    drop(st);
+    shared.enqueue(Job::Delete {
+        assistant: name.to_owned(),
+        file_id: id.to_owned(),
+        op_id,
+    });
+    reply
+}
+
+pub(crate) fn describe_operation(shared: &Shared, name: &str, op: &str) -> Reply {
+    let mut st = shared.state();
+    let a = match live(&mut st, name) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match a.op_mut(op) {
+        Some(o) => Reply::ok(o.to_json()),
+        None => wire::not_found(format!("Operation \"{op}\" not found.")),
+    }
+}
+
+pub(crate) fn list_operations(shared: &Shared, call: &Call, name: &str) -> Reply {
+    const TYPES: [&str; 4] = [
+        "upload_file",
+        "upsert_file",
+        "update_file_metadata",
+        "delete_file",
+    ];
+    const STATUSES: [&str; 3] = ["Processing", "Completed", "Failed"];
+    let op_type = call.query("operation_type");
+    let status = call.query("status");
+    if let Some(t) = op_type.filter(|t| !TYPES.contains(t)) {
+        return wire::invalid(format!(
+            "operation_type must be one of {TYPES:?}, got {t:?}"
+        ));
+    }
+    if let Some(s) = status.filter(|s| !STATUSES.contains(s)) {
+        return wire::invalid(format!("status must be one of {STATUSES:?}, got {s:?}"));
+    }
+    let mut st = shared.state();
+    let a = match live(&mut st, name) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let ops: Vec<Value> = a
+        .operations
+        .iter()
+        .filter(|o| op_type.is_none_or(|t| o.operation_type == t))
+        .filter(|o| status.is_none_or(|s| o.status == s))
+        .map(OpRec::to_json)
+        .collect();
+    drop(st);
+    match paginate(shared, call, ops) {
+        Ok((page, next)) => Reply::ok(page_body("operations", page, next)),
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,133 @@
+//! Metadata filters: `$eq $ne $in $nin $gt $gte $lt $lte $exists $and $or` on
+//! top-level metadata keys, and `{"key": value}` as implicit equality.
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value};
+
+/// Checks a filter's shape, so a malformed one is a 400 rather than "no match".
+pub(crate) fn validate(filter: &Value) -> Result<(), String> {
+    let obj = filter.as_object().ok_or("filter must be a JSON object")?;
+    for (key, cond) in obj {
+        match key.as_str() {
+            "$and" | "$or" => {
+                let list = cond
+                    .as_array()
+                    .ok_or_else(|| format!("{key} takes an array of filters"))?;
+                for f in list {
+                    validate(f)?;
+                }
+            }
+            k if k.starts_with('$') => return Err(format!("unknown top-level operator {k}")),
+            _ => {
+                if let Some(ops) = operator_object(cond) {
+                    for (op, arg) in ops {
+                        match op.as_str() {
+                            "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" => {}
+                            "$in" | "$nin" if arg.is_array() => {}
+                            "$in" | "$nin" => return Err(format!("{op} takes an array")),
+                            "$exists" if arg.is_boolean() => {}
+                            "$exists" => return Err("$exists takes true or false".into()),
+                            other => return Err(format!("unknown operator {other}")),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `{"$eq": …}`-style objects; any other value is implicit equality.
+fn operator_object(cond: &Value) -> Option<&Map<String, Value>> {
+    cond.as_object()
+        .filter(|m| !m.is_empty() && m.keys().all(|k| k.starts_with('$')))
+}
+
+/// Whether `metadata` satisfies a validated filter.
+pub(crate) fn matches(filter: &Value, metadata: Option<&Value>) -> bool {
+    let Some(obj) = filter.as_object() else {
+        return false;
+    };
+    obj.iter().all(|(key, cond)| match key.as_str() {
+        "$and" => cond
+            .as_array()
+            .is_some_and(|l| l.iter().all(|f| matches(f, metadata))),
+        "$or" => cond
+            .as_array()
+            .is_some_and(|l| l.iter().any(|f| matches(f, metadata))),
+        _ => {
+            let field = metadata.and_then(|m| m.get(key));
+            match operator_object(cond) {
+                Some(ops) => ops.iter().all(|(op, arg)| test(op, arg, field)),
+                None => field.is_some_and(|v| equal(v, cond)),
+            }
+        }
+    })
+}
+
+fn test(op: &str, arg: &Value, field: Option<&Value>) -> bool {
+    let list = || arg.as_array().map(Vec::as_slice).unwrap_or_default();
+    match (op, field) {
+        ("$exists", f) => arg.as_bool() == Some(f.is_some()),
+        ("$ne", None) | ("$nin", None) => true,
+        (_, None) => false,
+        ("$eq", Some(v)) => equal(v, arg),
+        ("$ne", Some(v)) => !equal(v, arg),
+        ("$in", Some(v)) => list().iter().any(|a| equal(v, a)),
+        ("$nin", Some(v)) => !list().iter().any(|a| equal(v, a)),
+        ("$gt", Some(v)) => order(v, arg) == Some(Ordering::Greater),
+        ("$gte", Some(v)) => matches!(order(v, arg), Some(Ordering::Greater | Ordering::Equal)),
+        ("$lt", Some(v)) => order(v, arg) == Some(Ordering::Less),
+        ("$lte", Some(v)) => matches!(order(v, arg), Some(Ordering::Less | Ordering::Equal)),
+        _ => false,
+    }
+}
+
+/// Numbers compare by value (`1` equals `1.0`), everything else structurally.
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn order(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn operators() {
+        let m = json!({"team": "ops", "year": 2024, "tags": "a"});
+        let md = Some(&m);
+        let yes = |f: Value| {
+            validate(&f).unwrap();
+            matches(&f, md)
+        };
+        assert!(yes(json!({"team": "ops"})));
+        assert!(yes(json!({"team": {"$eq": "ops"}})));
+        assert!(!yes(json!({"team": {"$ne": "ops"}})));
+        assert!(yes(json!({"team": {"$in": ["ops", "dev"]}})));
+        assert!(yes(json!({"team": {"$nin": ["dev"]}})));
+        assert!(yes(json!({"year": {"$gte": 2024.0, "$lt": 2025}})));
+        assert!(!yes(json!({"year": {"$gt": 2024}})));
+        assert!(yes(json!({"missing": {"$exists": false}})));
+        assert!(yes(json!({"missing": {"$ne": 1}})));
+        assert!(!yes(json!({"missing": {"$eq": 1}})));
+        assert!(yes(json!({"$or": [{"team": "dev"}, {"year": 2024}]})));
+        assert!(!yes(json!({"$and": [{"team": "ops"}, {"year": 1}]})));
+        assert!(!matches(&json!({"team": "ops"}), None));
+        assert!(validate(&json!({"team": {"$regex": "o"}})).is_err());
+        assert!(validate(&json!({"$nor": []})).is_err());
+        assert!(validate(&json!([1])).is_err());
+    }
+}

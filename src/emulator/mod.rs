@@ -1,0 +1,474 @@
+//! An offline emulator of the Assistant API (feature `emulator`).
+//!
+//! A blocking HTTP server on `127.0.0.1` that speaks the 2026-07 wire protocol
+//! for every endpoint from memory, so programs and tests run with no account and
+//! no network. Its URL is the control host, every assistant's data-plane `host`
+//! and the evaluation host at once:
+//!
+//! | Endpoint | Behaviour |
+//! |---|---|
+//! | `POST/GET /assistant/assistants`, `GET/PATCH/DELETE /assistant/assistants/{name}` | names validated as the service does (400), duplicates 409; `Initializing` → `Ready` after a delay; delete → `Terminating` → 404 |
+//! | `POST /assistant/files/{a}`, `PUT /assistant/files/{a}/{id}` | multipart with a `metadata` part; 202 + `Location` + operation; processed on a background thread (rising `percent_complete`): `.txt`, `.md`, `.json` are chunked and indexed, `.pdf` / `.docx` and non-UTF-8 text fail their operation |
+//! | `GET /assistant/files/{a}[/{id}]`, `DELETE /assistant/files/{a}/{id}` | metadata `filter`; `include_url`; delete → 202 + operation, or 204 for a file that failed processing |
+//! | `GET /assistant/operations/{a}[/{op}]` | `operation_type` / `status` filters |
+//! | `POST /assistant/chat/{a}/context` | BM25 over the available files' chunks; `top_k`, `snippet_size`, `filter` |
+//! | `POST /assistant/chat/{a}` | extractive answer with citations (character positions, files), `include_highlights`, `json_response`, SSE when `"stream": true` |
+//! | `POST /assistant/chat/{a}/chat/completions` | OpenAI shape, inline `[n]` citations, SSE ending with a usage chunk and `[DONE]` |
+//! | `POST /assistant/evaluation/metrics/alignment` | word-overlap scoring with per-fact reasoning; 422 `{"message":…}` for a missing field |
+//!
+//! Every list paginates with `limit` and `pagination_token`. Errors use the
+//! service's body, `{"error":{"code":…,"message":…},"status":…}`; a wrong or
+//! missing `Api-Key` is a 401.
+//!
+//! Tests can inject faults ([`Emulator::inject`], or `POST /_emulator/faults` with
+//! the JSON described at [`Fault`]): statuses with `Retry-After`, delays, broken
+//! connections and streams cut mid-way; [`Emulator::requests`] (or
+//! `GET /_emulator/requests`) lists what arrived, to count retries.
+//!
+//! ```no_run
+//! use pinecone_assistant::emulator::Emulator;
+//! use pinecone_assistant::{Client, ClientConfig};
+//!
+//! let emu = Emulator::start()?;
+//! let client = Client::new(ClientConfig::builder(emu.api_key()).host(emu.url()).build())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Deliberate simplifications: no text extraction from PDF or DOCX (their
+//! processing fails with a clear message), so `pages` never appear in practice;
+//! multimodal options are accepted and ignored; token counts are estimates (four
+//! characters a token); answers are extracted sentences, not generated text; a
+//! "reset" sends bytes that are not HTTP rather than closing the socket, which
+//! `tiny_http` does not expose; the request log grows until cleared.
+
+mod chat;
+mod control;
+mod evaluate;
+mod faults;
+mod files;
+mod filter;
+mod index;
+mod ingest;
+mod multipart;
+mod router;
+mod server;
+mod sse;
+mod state;
+mod wire;
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use faults::{Fault, FaultAction};
+
+use faults::FaultQueue;
+use ingest::Job;
+use state::{Settings, State};
+
+/// The API key the emulator accepts unless another is configured.
+pub const DEFAULT_API_KEY: &str = "emulator-key";
+
+/// One request as the emulator received it, for tests that count calls or retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The raw (still percent-encoded) path.
+    pub path: String,
+    /// The raw query string without `?`, empty when there is none.
+    pub query: String,
+    /// The `content-type`, `x-pinecone-api-version`, `user-agent` and `accept`
+    /// headers when present (names lower-cased). The API key is never recorded.
+    pub headers: Vec<(String, String)>,
+    /// Body length in bytes.
+    pub body_len: usize,
+}
+
+impl RecordedRequest {
+    /// The value of a recorded header (name compared ignoring case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the request handlers share.
+pub(crate) struct Shared {
+    pub settings: Settings,
+    pub host: String,
+    state: Mutex<State>,
+    faults: Mutex<FaultQueue>,
+    log: Mutex<Vec<RecordedRequest>>,
+    pub stop: AtomicBool,
+    jobs: Mutex<Option<Sender<Job>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves the data consistent before anything that can
+    // panic, so a poisoned lock still guards usable data.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    /// The state, with finished deletions swept out.
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        let mut st = lock(&self.state);
+        st.sweep(&self.settings);
+        st
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, FaultQueue> {
+        lock(&self.faults)
+    }
+
+    pub(crate) fn record(&self, r: RecordedRequest) {
+        lock(&self.log).push(r);
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.log).clone()
+    }
+
+    pub(crate) fn clear_requests(&self) {
+        lock(&self.log).clear();
+    }
+
+    /// Hands work to the background processor.
+    pub(crate) fn enqueue(&self, job: Job) {
+        if let Some(tx) = lock(&self.jobs).as_ref() {
+            // The receiver lives as long as the emulator; a send fails only while
+            // it shuts down, when the work no longer matters.
+            let _ = tx.send(job);
+        }
+    }
+
+    /// Sleeps up to `d`, returning early (false) when the emulator is stopping.
+    pub(crate) fn pause(&self, d: Duration) -> bool {
+        let end = std::time::Instant::now() + d;
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(20)));
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops the server and joins every thread it started.
+///
+/// ```no_run
+/// use pinecone_assistant::emulator::Emulator;
+/// let emu = Emulator::start()?;
+/// println!("{} {}", emu.url(), emu.api_key());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Emulator {
+    shared: Arc<Shared>,
+    server: Arc<tiny_http::Server>,
+    threads: Vec<JoinHandle<()>>,
+    url: String,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").field("url", &self.url).finish()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator with default settings on a free port.
+    ///
+    /// ```no_run
+    /// let emu = pinecone_assistant::emulator::Emulator::start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The I/O error when the listening socket cannot be opened.
+    pub fn start() -> io::Result<Self> {
+        Self::builder().start()
+    }
+
+    /// A builder for a configured emulator.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let emu = pinecone_assistant::emulator::Emulator::builder()
+    ///     .api_key("test-key")
+    ///     .ready_delay(Duration::ZERO)
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`: the control host and every
+    /// assistant's data-plane host and the evaluation host.
+    ///
+    /// ```no_run
+    /// # let emu = pinecone_assistant::emulator::Emulator::start()?;
+    /// assert!(emu.url().starts_with("http://127.0.0.1:"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The API key the emulator accepts.
+    ///
+    /// ```no_run
+    /// # let emu = pinecone_assistant::emulator::Emulator::start()?;
+    /// assert_eq!(emu.api_key(), pinecone_assistant::emulator::DEFAULT_API_KEY);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn api_key(&self) -> &str {
+        &self.shared.settings.api_key
+    }
+
+    /// Queues a fault for the next matching requests.
+    ///
+    /// ```no_run
+    /// use pinecone_assistant::emulator::{Emulator, Fault};
+    /// let emu = Emulator::start()?;
+    /// emu.inject(Fault::status(503).retry_after("0").times(2));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults().push(fault);
+    }
+
+    /// Removes every pending fault.
+    ///
+    /// ```no_run
+    /// # let emu = pinecone_assistant::emulator::Emulator::start()?;
+    /// emu.clear_faults();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn clear_faults(&self) {
+        self.shared.faults().clear();
+    }
+
+    /// Every API request received so far, oldest first (the `/_emulator/` control
+    /// endpoints are not recorded).
+    ///
+    /// ```no_run
+    /// # let emu = pinecone_assistant::emulator::Emulator::start()?;
+    /// let posts = emu.requests().iter().filter(|r| r.method == "POST").count();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// Empties the request log.
+    ///
+    /// ```no_run
+    /// # let emu = pinecone_assistant::emulator::Emulator::start()?;
+    /// emu.clear_requests();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn clear_requests(&self) {
+        self.shared.clear_requests();
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // Closing the job channel ends the processor once its current job stops.
+        lock(&self.shared.jobs).take();
+        for _ in 0..self.threads.len() {
+            self.server.unblock();
+        }
+        for t in self.threads.drain(..) {
+            // A handler panic already ended that thread; nothing is left to clean.
+            let _ = t.join();
+        }
+    }
+}
+
+/// Configures and starts an [`Emulator`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EmulatorBuilder {
+    api_key: String,
+    port: u16,
+    ready_delay: Duration,
+    delete_delay: Duration,
+    processing_delay: Duration,
+    processing_steps: u32,
+    page_size: usize,
+    seed: Option<u64>,
+    workers: usize,
+    stream_delay: Duration,
+    heartbeat: Duration,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: DEFAULT_API_KEY.to_owned(),
+            port: 0,
+            ready_delay: Duration::from_millis(200),
+            delete_delay: Duration::from_millis(200),
+            processing_delay: Duration::from_millis(300),
+            processing_steps: 3,
+            page_size: 50,
+            seed: None,
+            workers: 4,
+            stream_delay: Duration::ZERO,
+            heartbeat: Duration::from_secs(15),
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The accepted API key. Defaults to [`DEFAULT_API_KEY`].
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = key.into();
+        self
+    }
+
+    /// The port on 127.0.0.1. Defaults to 0 (a free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// How long a new assistant stays `Initializing`. Defaults to 200 ms.
+    pub fn ready_delay(mut self, d: Duration) -> Self {
+        self.ready_delay = d;
+        self
+    }
+
+    /// How long a deleted assistant stays `Terminating` before it is gone (404).
+    /// Defaults to 200 ms.
+    pub fn delete_delay(mut self, d: Duration) -> Self {
+        self.delete_delay = d;
+        self
+    }
+
+    /// How long a file operation stays `Processing`. Defaults to 300 ms.
+    pub fn processing_delay(mut self, d: Duration) -> Self {
+        self.processing_delay = d;
+        self
+    }
+
+    /// In how many steps `percent_complete` rises during processing. Defaults to 3.
+    pub fn processing_steps(mut self, steps: u32) -> Self {
+        self.processing_steps = steps.max(1);
+        self
+    }
+
+    /// Items per page when a list request has no `limit`. Defaults to 50.
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    /// Seed of the id generator, for reproducible ids. Defaults to the clock.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Threads serving requests (a streaming answer occupies one while it runs).
+    /// Defaults to 4.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+
+    /// Pause between two events of a streamed answer. Defaults to none.
+    pub fn stream_delay(mut self, d: Duration) -> Self {
+        self.stream_delay = d;
+        self
+    }
+
+    /// Longest silence in a stream before a `: heartbeat` comment line (one is also
+    /// sent when a stream opens). Defaults to 15 s, as the real service.
+    pub fn heartbeat(mut self, d: Duration) -> Self {
+        // A zero interval would make the pacing loop spin.
+        self.heartbeat = d.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Binds 127.0.0.1 and starts the worker and processing threads.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error when the listening socket cannot be opened (e.g. the port is taken).
+    pub fn start(self) -> io::Result<Emulator> {
+        let server = tiny_http::Server::http(("127.0.0.1", self.port))
+            .map_err(|e| io::Error::other(format!("emulator: cannot listen: {e}")))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| io::Error::other("emulator: not listening on TCP"))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let seed = self.seed.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = Arc::new(Shared {
+            settings: Settings {
+                api_key: self.api_key,
+                ready_delay: self.ready_delay,
+                delete_delay: self.delete_delay,
+                processing_delay: self.processing_delay,
+                processing_steps: self.processing_steps,
+                page_size: self.page_size,
+                stream_delay: self.stream_delay,
+                heartbeat: self.heartbeat,
+            },
+            host: url.clone(),
+            state: Mutex::new(State::new(seed)),
+            faults: Mutex::new(FaultQueue::default()),
+            log: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+            jobs: Mutex::new(Some(tx)),
+        });
+        // Built before the threads, so a failed spawn still stops the ones started.
+        let mut emulator = Emulator {
+            shared: Arc::clone(&shared),
+            server: Arc::new(server),
+            threads: Vec::with_capacity(self.workers + 1),
+            url,
+        };
+        let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new().name(name).spawn(f)
+        };
+        emulator.threads.push(spawn(
+            "emulator-ingest".into(),
+            Box::new({
+                let shared = Arc::clone(&shared);
+                move || ingest::run(&shared, &rx)
+            }),
+        )?);
+        for i in 0..self.workers {
+            let (shared, server) = (Arc::clone(&shared), Arc::clone(&emulator.server));
+            emulator.threads.push(spawn(
+                format!("emulator-worker-{i}"),
+                Box::new(move || server::serve(&shared, &server)),
+            )?);
+        }
+        Ok(emulator)
+    }
+}

@@ -1,0 +1,229 @@
+//! The request pipeline: log, injected faults, authentication, routing, answer.
+
+use std::io::{Read, Write};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::faults::{Fault, FaultAction};
+use super::router::{self, Call};
+use super::wire::{self, Reply, parse_query};
+use super::{RecordedRequest, Shared, sse};
+
+/// Bodies above this are refused (the real service caps uploads far lower).
+const MAX_BODY: u64 = 512 * 1024 * 1024;
+
+/// Headers kept in the request log.
+const LOGGED_HEADERS: [&str; 4] = [
+    "content-type",
+    "x-pinecone-api-version",
+    "user-agent",
+    "accept",
+];
+
+/// One worker: takes requests until the emulator stops.
+pub(crate) fn serve(shared: &Shared, server: &tiny_http::Server) {
+    while !shared.stop.load(Ordering::Relaxed) {
+        match server.recv_timeout(Duration::from_millis(100)) {
+            Ok(Some(req)) => handle(shared, req),
+            Ok(None) => {}
+            Err(_) => break,
+        }
+    }
+}
+
+fn header(req: &tiny_http::Request, name: &str) -> Option<String> {
+    req.headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str().to_owned())
+}
+
+fn handle(shared: &Shared, mut req: tiny_http::Request) {
+    let method = req.method().as_str().to_ascii_uppercase();
+    let url = req.url().to_owned();
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let (path, query) = (path.to_owned(), query.to_owned());
+    let mut body = Vec::new();
+    if let Err(e) = req.as_reader().take(MAX_BODY + 1).read_to_end(&mut body) {
+        log::debug!("emulator: cannot read request body: {e}");
+        return;
+    }
+    if body.len() as u64 > MAX_BODY {
+        return send(
+            req,
+            wire::error(413, "INVALID_ARGUMENT", "request body too large"),
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/_emulator/") {
+        let reply = control(shared, &method, rest, &body);
+        return send(req, reply);
+    }
+    shared.record(RecordedRequest {
+        method: method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+        headers: LOGGED_HEADERS
+            .iter()
+            .filter_map(|h| header(&req, h).map(|v| ((*h).to_owned(), v)))
+            .collect(),
+        body_len: body.len(),
+    });
+    // Taken in its own statement: the queue's lock must not be held while a
+    // delay fault sleeps.
+    let fault = shared.faults().take(&method, &path, false);
+    match fault {
+        Some(FaultAction::Status {
+            status,
+            retry_after,
+            body,
+        }) => {
+            let mut headers = Vec::new();
+            if let Some(r) = retry_after {
+                headers.push(("Retry-After", r));
+            }
+            let body = body
+                .map(|b| serde_json::from_str(&b).unwrap_or(Value::String(b)))
+                .unwrap_or_else(|| {
+                    json!({"error": {"code": code_for(status), "message": "injected fault"}, "status": status})
+                });
+            return send(
+                req,
+                Reply::Json {
+                    status,
+                    body,
+                    headers,
+                },
+            );
+        }
+        Some(FaultAction::Reset) => {
+            // tiny_http keeps the socket for the next request, so a silent close is
+            // not possible; bytes that are not HTTP make the client drop the
+            // connection at once, before any response header, like a reset.
+            let mut w = req.into_writer();
+            let _ = w.write_all(b"\0RESET\r\n\r\n").and_then(|()| w.flush());
+            return;
+        }
+        Some(FaultAction::Delay(d)) if !shared.pause(d) => return,
+        _ => {}
+    }
+    let key = header(&req, "api-key");
+    if key.as_deref() != Some(shared.settings.api_key.as_str()) {
+        let msg = if key.is_none() {
+            "No API key provided. Set the Api-Key header."
+        } else {
+            "Invalid API Key"
+        };
+        return send(req, wire::error(401, "UNAUTHENTICATED", msg));
+    }
+    let call = Call {
+        method,
+        segments: path
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| wire::percent_decode(s, false))
+            .collect(),
+        query: parse_query(&query),
+        content_type: header(&req, "content-type"),
+        body,
+    };
+    match router::route(shared, &call) {
+        Reply::Stream(stream) => {
+            let fault = shared.faults().take(&call.method, &path, true);
+            sse::send(shared, req, stream, fault);
+        }
+        reply => send(req, reply),
+    }
+}
+
+/// The error code the real service pairs with a status, for injected faults.
+fn code_for(status: u16) -> &'static str {
+    match status {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        409 => "ALREADY_EXISTS",
+        429 => "TOO_MANY_REQUESTS",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ => "INTERNAL",
+    }
+}
+
+/// `/_emulator/faults` (POST one fault as JSON, DELETE all) and
+/// `/_emulator/requests` (GET the log, DELETE it): test hooks for programs in
+/// other languages. They need no API key and are not logged.
+fn control(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
+    match (method, rest) {
+        ("POST", "faults") => {
+            let parsed = serde_json::from_slice::<Value>(body)
+                .map_err(|e| format!("body is not JSON: {e}"))
+                .and_then(|v| Fault::from_json(&v));
+            match parsed {
+                Ok(f) => {
+                    shared.faults().push(f);
+                    Reply::ok(json!({"queued": true}))
+                }
+                Err(e) => wire::invalid(e),
+            }
+        }
+        ("DELETE", "faults") => {
+            shared.faults().clear();
+            Reply::Empty(204)
+        }
+        ("GET", "requests") => {
+            let log: Vec<Value> = shared
+                .requests()
+                .into_iter()
+                .map(|r| {
+                    json!({"method": r.method, "path": r.path, "query": r.query,
+                           "headers": r.headers.into_iter()
+                               .map(|(k, v)| (k, Value::String(v)))
+                               .collect::<serde_json::Map<_, _>>(),
+                           "body_len": r.body_len})
+                })
+                .collect();
+            Reply::ok(json!({ "requests": log }))
+        }
+        ("DELETE", "requests") => {
+            shared.clear_requests();
+            Reply::Empty(204)
+        }
+        _ => wire::not_found(format!("no emulator endpoint {method} /_emulator/{rest}")),
+    }
+}
+
+/// Writes a non-streaming reply; a client that went away is not an error here.
+fn send(req: tiny_http::Request, reply: Reply) {
+    let result = match reply {
+        Reply::Json {
+            status,
+            body,
+            headers,
+        } => {
+            let mut resp = tiny_http::Response::from_data(body.to_string().into_bytes())
+                .with_status_code(status);
+            for (name, value) in
+                std::iter::once(("Content-Type", "application/json".to_owned())).chain(headers)
+            {
+                if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+                    resp.add_header(h);
+                }
+            }
+            req.respond(resp)
+        }
+        Reply::Empty(status) => req.respond(tiny_http::Response::empty(status)),
+        Reply::Stream(_) => unreachable_stream(req),
+    };
+    if let Err(e) = result {
+        log::debug!("emulator: client went away: {e}");
+    }
+}
+
+/// Streams are written by [`sse::send`]; reaching here is a routing slip, answered
+/// as a server error rather than a panic.
+fn unreachable_stream(req: tiny_http::Request) -> std::io::Result<()> {
+    req.respond(tiny_http::Response::empty(500))
+}

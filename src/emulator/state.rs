@@ -1,0 +1,179 @@
+//! The emulator's in-memory records and their JSON renderings.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::index::{Chunk, FileKind};
+use super::wire::Ids;
+
+/// Timing and paging knobs, fixed when the emulator starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub api_key: String,
+    pub ready_delay: Duration,
+    pub delete_delay: Duration,
+    pub processing_delay: Duration,
+    pub processing_steps: u32,
+    pub page_size: usize,
+    pub stream_delay: Duration,
+    pub heartbeat: Duration,
+}
+
+/// Everything the emulator knows.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub assistants: Vec<AssistantRec>,
+    pub ids: Ids,
+}
+
+#[derive(Debug)]
+pub(crate) struct AssistantRec {
+    pub name: String,
+    pub instructions: Option<String>,
+    pub metadata: Option<Value>,
+    pub region: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub born: Instant,
+    pub deleted: Option<Instant>,
+    pub files: Vec<FileRec>,
+    pub operations: Vec<OpRec>,
+}
+
+#[derive(Debug)]
+pub(crate) struct FileRec {
+    pub id: String,
+    pub name: String,
+    pub kind: FileKind,
+    pub metadata: Option<Value>,
+    pub size: u64,
+    pub created_on: String,
+    pub updated_on: String,
+    pub status: &'static str,
+    pub multimodal: bool,
+    pub crc32c: String,
+    pub chunks: Vec<Chunk>,
+    /// Bumped by every upsert, so a slower earlier ingestion cannot overwrite a newer one.
+    pub generation: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct OpRec {
+    pub id: String,
+    pub operation_type: &'static str,
+    pub file_id: String,
+    pub status: &'static str,
+    pub created_on: String,
+    pub completed_on: Option<String>,
+    pub percent: u32,
+    pub error_message: Option<String>,
+    pub ingestion_units: Option<f64>,
+}
+
+impl State {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            assistants: Vec::new(),
+            ids: Ids::new(seed),
+        }
+    }
+
+    /// Forgets assistants whose deletion has run its course.
+    pub(crate) fn sweep(&mut self, s: &Settings) {
+        self.assistants
+            .retain(|a| a.deleted.is_none_or(|t| t.elapsed() < s.delete_delay));
+    }
+
+    pub(crate) fn find(&self, name: &str) -> Option<&AssistantRec> {
+        self.assistants.iter().find(|a| a.name == name)
+    }
+
+    pub(crate) fn find_mut(&mut self, name: &str) -> Option<&mut AssistantRec> {
+        self.assistants.iter_mut().find(|a| a.name == name)
+    }
+}
+
+impl AssistantRec {
+    pub(crate) fn status(&self, s: &Settings) -> &'static str {
+        if self.deleted.is_some() {
+            "Terminating"
+        } else if self.born.elapsed() >= s.ready_delay {
+            "Ready"
+        } else {
+            "Initializing"
+        }
+    }
+
+    pub(crate) fn to_json(&self, s: &Settings, host: &str) -> Value {
+        self.render(self.status(s), host)
+    }
+
+    pub(crate) fn render(&self, status: &str, host: &str) -> Value {
+        json!({
+            "name": self.name,
+            "instructions": self.instructions,
+            "metadata": self.metadata,
+            "status": status,
+            "host": host,
+            "region": self.region,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    pub(crate) fn file(&self, id: &str) -> Option<&FileRec> {
+        self.files.iter().find(|f| f.id == id)
+    }
+
+    pub(crate) fn file_mut(&mut self, id: &str) -> Option<&mut FileRec> {
+        self.files.iter_mut().find(|f| f.id == id)
+    }
+
+    pub(crate) fn op_mut(&mut self, id: &str) -> Option<&mut OpRec> {
+        self.operations.iter_mut().find(|o| o.id == id)
+    }
+}
+
+impl FileRec {
+    pub(crate) fn to_json(&self, signed_url: Option<String>) -> Value {
+        let mut v = json!({
+            "name": self.name,
+            "id": self.id,
+            "metadata": self.metadata,
+            "created_on": self.created_on,
+            "updated_on": self.updated_on,
+            "status": self.status,
+            "size": self.size,
+            "multimodal": self.multimodal,
+            "crc32c_hash": self.crc32c,
+        });
+        if let Some(url) = signed_url {
+            v["signed_url"] = Value::String(url);
+        }
+        v
+    }
+}
+
+impl OpRec {
+    pub(crate) fn to_json(&self) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "operation_type": self.operation_type,
+            "file_id": self.file_id,
+            "status": self.status,
+            "created_on": self.created_on,
+            "percent_complete": self.percent,
+        });
+        if let Some(c) = &self.completed_on {
+            v["completed_on"] = json!(c);
+        }
+        if let Some(e) = &self.error_message {
+            v["error_message"] = json!(e);
+        }
+        if let Some(u) = self.ingestion_units {
+            v["ingestion_units"] = json!(u);
+        }
+        v
+    }
+}

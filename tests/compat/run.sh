@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the official Python SDK (pinecone==10.2.0) against the emulator.
+#
+#   tests/compat/run.sh            # from the repository root
+#
+# Needs python3 with venv and network access to PyPI. A fresh venv is made in a
+# temporary directory each run; set COMPAT_VENV=DIR to keep and reuse one there.
+# Exits non-zero if any SDK call fails.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+tmp=$(mktemp -d)
+emu_pid=""
+cleanup() {
+    if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+venv="${COMPAT_VENV:-$tmp/venv}"
+
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pinecone, sys; sys.exit(pinecone.__version__ != "10.2.0")' 2>/dev/null; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check pinecone==10.2.0
+fi
+
+cargo build --quiet --example emulator --features emulator
+out="$tmp/emulator.out"
+"$root/target/debug/examples/emulator" >"$out" &
+emu_pid=$!
+
+url=""
+for _ in $(seq 1 100); do
+    url=$(sed -n 's/^PINECONE_EMULATOR_URL=//p' "$out")
+    [ -n "$url" ] && break
+    kill -0 "$emu_pid" 2>/dev/null || { echo "emulator exited early" >&2; exit 1; }
+    sleep 0.1
+done
+[ -n "$url" ] || { echo "emulator printed no URL" >&2; exit 1; }
+key=$(sed -n 's/^PINECONE_EMULATOR_API_KEY=//p' "$out")
+
+echo "emulator at $url"
+"$venv/bin/python" "$root/tests/compat/python_sdk_compat.py" "$url" "$key"
