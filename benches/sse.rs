@@ -91,6 +91,13 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
+/// The resident set size (Linux), in KiB.
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -104,6 +111,7 @@ fn main() {
         "sse: {:.1} MB recorded chat stream, {events} chunks, {rounds} rounds",
         bytes.len() as f64 / 1e6
     );
+    let rss_before = rss_kib();
     let mut times = Vec::with_capacity(rounds);
     let mut cpu_times = Vec::with_capacity(rounds);
     for _ in 0..rounds {
@@ -129,6 +137,7 @@ fn main() {
         assert!(text > 0);
         times.push(took);
     }
+    let rss_after = rss_kib();
     times.sort();
     let report = |label: &str, t: Duration| {
         let secs = t.as_secs_f64();
@@ -141,6 +150,12 @@ fn main() {
     };
     report("best", times[0]);
     report("median", times[times.len() / 2]);
+    if let (Some(a), Some(b)) = (rss_before, rss_after) {
+        println!(
+            "sse: memory growth while decoding: {} KiB",
+            b.saturating_sub(a)
+        );
+    }
     if cpu_times.len() == times.len() {
         cpu_times.sort();
         report("cpu best", cpu_times[0]);
