@@ -115,6 +115,8 @@ pub(crate) struct SseReader<R> {
     /// to it. Kept as a flag so that a CR at the end of a read never makes the
     /// parser wait for the next byte.
     skip_lf: bool,
+    /// Nothing read yet: a leading byte-order mark is still to be dropped.
+    at_start: bool,
     ended: bool,
     max_event_bytes: usize,
 }
@@ -131,6 +133,7 @@ impl<R: BufRead> SseReader<R> {
             partial: Vec::new(),
             fields: Fields::default(),
             skip_lf: false,
+            at_start: true,
             ended: false,
             max_event_bytes,
         }
@@ -163,11 +166,23 @@ impl<R: BufRead> SseReader<R> {
                 return Ok(self.fields.has_data.then(|| self.fields.event()));
             }
             let mut start = 0;
+            if self.at_start {
+                // The SSE format allows one UTF-8 byte-order mark before the first
+                // line. (A mark split across reads is not worth the bookkeeping.)
+                self.at_start = false;
+                if buf.starts_with(b"\xEF\xBB\xBF") {
+                    start = 3;
+                }
+            }
             if self.skip_lf {
                 self.skip_lf = false;
                 if buf[0] == b'\n' {
                     start = 1;
                 }
+            }
+            if start == buf.len() {
+                self.reader.consume(start);
+                continue;
             }
             let Some(at) = memchr::memchr2(b'\n', b'\r', &buf[start..]) else {
                 // No line end yet: keep the fragment and read on.
@@ -279,6 +294,12 @@ pub(crate) mod tests {
                 ("{}".into(), "x".into(), "7".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped() {
+        assert_eq!(data(b"\xEF\xBB\xBFdata: 1\n\n"), vec!["1"]);
+        assert_eq!(data(b"\xEF\xBB\xBF"), Vec::<String>::new());
     }
 
     #[test]
