@@ -376,11 +376,7 @@ impl ChatStream {
     ///
     /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
     pub fn collect_text(self) -> Result<String> {
-        let mut text = String::new();
-        for piece in self.text() {
-            text.push_str(&piece?);
-        }
-        Ok(text)
+        self.text().collect()
     }
 
     /// Reads the whole stream into the [`ChatResponse`] a non-streaming
@@ -563,11 +559,7 @@ impl ChatCompletionStream {
     ///
     /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
     pub fn collect_text(self) -> Result<String> {
-        let mut text = String::new();
-        for piece in self.text() {
-            text.push_str(&piece?);
-        }
-        Ok(text)
+        self.text().collect()
     }
 
     /// Reads the whole stream into the [`ChatCompletionResponse`] a non-streaming
