@@ -180,6 +180,27 @@ typedef struct pinecone_assistant pinecone_assistant;
 typedef struct pinecone_cancel pinecone_cancel;
 
 /**
+ * An OpenAI-style chat completion arriving chunk by chunk: JSON objects
+ * `{"id":...,"choices":[{"index":0,"delta":{"content":"..."},"finish_reason":...}],
+ * "model":...,"usage":...}`.
+ *
+ * Use it from one thread at a time (it may move between threads);
+ * `pinecone_chat_completions_stream_cancel` alone may be called concurrently.
+ */
+typedef struct pinecone_chat_completions_stream pinecone_chat_completions_stream;
+
+/**
+ * A chat answer arriving chunk by chunk (native format). Each chunk is a JSON
+ * object with a `type`: `message_start`, `content_chunk` (`delta.content`),
+ * `citation`, `message_end` (`finish_reason`, `usage`), or a type this version
+ * does not know, passed on as received.
+ *
+ * Use it from one thread at a time (it may move between threads);
+ * `pinecone_chat_stream_cancel` alone may be called concurrently.
+ */
+typedef struct pinecone_chat_stream pinecone_chat_stream;
+
+/**
  * A client: connection pool, configuration and the cache of data-plane hosts.
  *
  * Thread-safe: one client may be used from many threads at once.
@@ -194,6 +215,22 @@ typedef struct pinecone_client pinecone_client;
  * threads).
  */
 typedef struct pinecone_paginator pinecone_paginator;
+
+/**
+ * Reports upload progress: the bytes of the file sent so far and its total
+ * length (0 while unknown; the last call always has `sent` equal to the total).
+ * A retried upload reports from 0 again. Called on the thread that made the
+ * upload call, only during that call.
+ */
+typedef void (*pinecone_progress_cb)(void *userdata, uint64_t sent, uint64_t total);
+
+/**
+ * Supplies upload bytes: write at most `len` bytes into `buf` and return how
+ * many were written; return 0 at the end of the data and a negative number on
+ * failure (the upload then fails with `PINECONE_RESULT_IO`). Called on the thread
+ * that made the upload call, only during that call.
+ */
+typedef int64_t (*pinecone_read_cb)(void *userdata, uint8_t *buf, size_t len);
 
 /**
  * Receives one JSON document (a list item or a stream chunk), borrowed for the
@@ -216,6 +253,22 @@ extern "C" {
  * `pinecone_result`); copy it to keep it. Do not free it. Each thread has its own.
  */
 const char *pinecone_last_error_message(void);
+
+/**
+ * The details of the last failed call on this thread as a JSON object, or an
+ * empty string when the last fallible call succeeded (or none was made). Never
+ * NULL.
+ *
+ * Keys: `result` (e.g. `"PINECONE_RESULT_NOT_FOUND"`), `code` (its number),
+ * `message`, `status` (HTTP status or 0), and when known: `error_code` (the
+ * server's, e.g. `"NOT_FOUND"`), `request_id`, `retry_after_ms` (the server's
+ * `Retry-After`), `details` and `body` (the server's error JSON), `argument`
+ * and `field` (the argument and the JSON field at fault), `operation_id`, `percent_complete`, `last_status`,
+ * `waited_ms` (waits), `assistant` and `assistant_status` (assistant failures).
+ *
+ * Borrowed: valid until the next fallible call on this thread; do not free it.
+ */
+const char *pinecone_last_error_json(void);
 
 /**
  * The HTTP status of the last failed call on this thread when the server
@@ -512,6 +565,261 @@ enum pinecone_result pinecone_client_assistant(const struct pinecone_client *cli
 void pinecone_assistant_free(struct pinecone_assistant *assistant);
 
 /**
+ * Uploads the file at `path` (streamed from disk in constant memory) and waits
+ * as `wait_mode` says until the assistant has processed it.
+ *
+ * - `path`: required, borrowed; the name sent is its last component.
+ * - `options_json`: NULL or `{"file_id":"...","metadata":{...},"multimodal":true}`;
+ *   a `file_id` makes it an upsert (`PUT`) that creates or replaces that file.
+ * - `progress`: NULL or a callback receiving `userdata`; `userdata` is only
+ *   passed through.
+ * - `json_out`: receives `{"operation":{...},"file":{...},"location":"..."}`:
+ *   the last operation state seen, the file as described afterwards (absent when
+ *   no description was available), and the raw `Location` header. Free it with
+ *   `pinecone_string_free`. NULL first and on failure.
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT` (missing file, empty `file_id`, metadata
+ * not an object, bad wait mode), `_IO`, `_NOT_FOUND` (no such assistant),
+ * `_API_ERROR`, `_OPERATION_FAILED` (processing failed, with the server's
+ * message), `_WAIT_TIMEOUT`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`.
+ * Thread-safe with respect to `assistant`.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; strings are NULL or NUL-terminated; `progress`
+ * is NULL or a valid callback that does not unwind; `json_out` is NULL or
+ * writable.
+ */
+enum pinecone_result pinecone_assistant_upload_file(const struct pinecone_assistant *assistant,
+                                                    const char *path,
+                                                    const char *options_json,
+                                                    int wait_mode,
+                                                    uint64_t timeout_ms,
+                                                    pinecone_progress_cb progress,
+                                                    void *userdata,
+                                                    char **json_out);
+
+/**
+ * Uploads bytes supplied by `read` under `file_name` and waits as `wait_mode`
+ * says. Like `pinecone_assistant_upload_file` otherwise.
+ *
+ * - `file_name`: required; its extension tells the server the file type
+ *   (`notes.md`; not `notes`, `notes.` or `.md`).
+ * - `length`: the exact number of bytes `read` will supply, sent as
+ *   `Content-Length` (a source that ends early or runs long fails with
+ *   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown
+ *   (the body is then sent chunked).
+ * - `read`: required; called until it returns 0. Because the bytes cannot be
+ *   read twice, an upload whose body was started is never retried.
+ * - `progress`: NULL or a progress callback. Both callbacks receive `userdata`.
+ *
+ * Returns the codes of `pinecone_assistant_upload_file`, plus `_IO` when `read`
+ * returns a negative number or more than `len`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_upload_file`; `read` is NULL or a valid callback that
+ * writes at most `len` bytes to `buf` and does not unwind.
+ */
+enum pinecone_result pinecone_assistant_upload_reader(const struct pinecone_assistant *assistant,
+                                                      const char *file_name,
+                                                      int64_t length,
+                                                      const char *options_json,
+                                                      int wait_mode,
+                                                      uint64_t timeout_ms,
+                                                      pinecone_read_cb read,
+                                                      pinecone_progress_cb progress,
+                                                      void *userdata,
+                                                      char **json_out);
+
+/**
+ * Uploads `data_len` bytes at `data` under `file_name` and waits as `wait_mode`
+ * says. Like `pinecone_assistant_upload_file` otherwise.
+ *
+ * The bytes are copied before any request, so `data` may be released as soon as
+ * this returns; because the copy can be sent again, the upload may be retried
+ * like one from a path. `data` may be NULL only when `data_len` is 0.
+ * `file_name`'s extension tells the server the file type.
+ *
+ * Returns the codes of `pinecone_assistant_upload_file`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_upload_file`; `data` is NULL or points to `data_len`
+ * readable bytes.
+ */
+enum pinecone_result pinecone_assistant_upload_bytes(const struct pinecone_assistant *assistant,
+                                                     const char *file_name,
+                                                     const uint8_t *data,
+                                                     size_t data_len,
+                                                     const char *options_json,
+                                                     int wait_mode,
+                                                     uint64_t timeout_ms,
+                                                     pinecone_progress_cb progress,
+                                                     void *userdata,
+                                                     char **json_out);
+
+/**
+ * Describes one file (`GET /files/{assistant}/{file_id}`).
+ *
+ * `options_json`: NULL or `{"include_url": true}` to get a short-lived download
+ * link in `signed_url` (treat it as a secret). `json_out` receives the file as
+ * JSON (free with `pinecone_string_free`). Returns `PINECONE_RESULT_OK`,
+ * `_NULL_ARGUMENT`, `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (empty
+ * id), `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; strings are NULL or NUL-terminated; `json_out` is
+ * NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_describe_file(const struct pinecone_assistant *assistant,
+                                                      const char *file_id,
+                                                      const char *options_json,
+                                                      char **json_out);
+
+/**
+ * One page of files (`GET /files/{assistant}`).
+ *
+ * `options_json`: NULL or `{"limit": <page size>, "pagination_token": "...",
+ * "filter": {"team": {"$eq": "finance"}}}`. `json_out` receives
+ * `{"files":[...],"pagination":{"next":"..."}}` (free with
+ * `pinecone_string_free`). Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
+ * `_INVALID_UTF8`, `_INVALID_JSON` (also unknown keys), `_INVALID_ARGUMENT`
+ * (limit 0), `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `options_json` is NULL or NUL-terminated;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_list_files_page(const struct pinecone_assistant *assistant,
+                                                        const char *options_json,
+                                                        char **json_out);
+
+/**
+ * A paginator over every file (nothing is sent before the first
+ * `pinecone_paginator_next`); the filter is repeated on every page.
+ *
+ * `options_json`: NULL or `{"limit": <page size>, "pagination_token": "<start>",
+ * "filter": {...}, "max_items": <stop after>}`. `paginator_out` receives the
+ * paginator (free with `pinecone_paginator_free`; NULL first and on failure).
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `options_json` is NULL or NUL-terminated;
+ * `paginator_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_list_files(const struct pinecone_assistant *assistant,
+                                                   const char *options_json,
+                                                   struct pinecone_paginator **paginator_out);
+
+/**
+ * Deletes a file (`DELETE /files/{assistant}/{file_id}`) and waits as
+ * `wait_mode` says for the deletion to finish.
+ *
+ * `json_out` receives the deletion's operation as JSON (its last state seen),
+ * or the JSON text `null` when the server deleted the file at once (204). Free it
+ * with `pinecone_string_free`. Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
+ * `_INVALID_UTF8`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`,
+ * `_OPERATION_FAILED`, `_WAIT_TIMEOUT`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `file_id` is NULL or NUL-terminated; `json_out` is
+ * NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_delete_file(const struct pinecone_assistant *assistant,
+                                                    const char *file_id,
+                                                    int wait_mode,
+                                                    uint64_t timeout_ms,
+                                                    char **json_out);
+
+/**
+ * Describes an operation (`GET /operations/{assistant}/{operation_id}`): an
+ * upload, upsert or deletion, running or finished within the last 30 days.
+ *
+ * `json_out` receives the operation as JSON (free with `pinecone_string_free`).
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`,
+ * `_DECODE`, `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `operation_id` is NULL or NUL-terminated;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_describe_operation(const struct pinecone_assistant *assistant,
+                                                           const char *operation_id,
+                                                           char **json_out);
+
+/**
+ * Polls an operation (e.g. one started with `PINECONE_WAIT_NO`) until it
+ * completes, as `wait_mode` says; `json_out` receives its final state as JSON
+ * (free with `pinecone_string_free`).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_OPERATION_FAILED`,
+ * `_WAIT_TIMEOUT`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_describe_operation`.
+ */
+enum pinecone_result pinecone_assistant_wait_for_operation(const struct pinecone_assistant *assistant,
+                                                           const char *operation_id,
+                                                           int wait_mode,
+                                                           uint64_t timeout_ms,
+                                                           char **json_out);
+
+/**
+ * One page of operations (`GET /operations/{assistant}`).
+ *
+ * `options_json`: NULL or `{"operation_type": "upload_file" | "upsert_file" |
+ * "update_file_metadata" | "delete_file", "status": "Processing" | "Completed" |
+ * "Failed", "limit": <page size>, "pagination_token": "..."}`. `json_out`
+ * receives `{"operations":[...],"pagination":{"next":"..."}}` (free with
+ * `pinecone_string_free`). Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
+ * `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (unknown type or status,
+ * limit 0), `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `options_json` is NULL or NUL-terminated;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_list_operations_page(const struct pinecone_assistant *assistant,
+                                                             const char *options_json,
+                                                             char **json_out);
+
+/**
+ * A paginator over every operation, repeating the filters on every page.
+ *
+ * `options_json`: NULL or the keys of `pinecone_assistant_list_operations_page`
+ * plus `"max_items"`. Bad filters are reported by the first
+ * `pinecone_paginator_next` (`PINECONE_RESULT_INVALID_ARGUMENT`, nothing sent).
+ * `paginator_out` receives the paginator (free with `pinecone_paginator_free`).
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `options_json` is NULL or NUL-terminated;
+ * `paginator_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_list_operations(const struct pinecone_assistant *assistant,
+                                                        const char *options_json,
+                                                        struct pinecone_paginator **paginator_out);
+
+/**
  * The next item as JSON.
  *
  * `item_json_out` receives an owned JSON string (free with `pinecone_string_free`),
@@ -555,6 +863,286 @@ enum pinecone_result pinecone_paginator_for_each(struct pinecone_paginator *pagi
  * `paginator` is NULL or a paginator not yet freed, not in use by another thread.
  */
 void pinecone_paginator_free(struct pinecone_paginator *paginator);
+
+/**
+ * Retrieves context snippets (`POST /chat/{assistant}/context`).
+ *
+ * `request_json`: `{"query": "..."}` or `{"messages": [{"role": "user",
+ * "content": "..."}]}` (exactly one of them), plus optional `filter`, `top_k`,
+ * `snippet_size`, `multimodal`, `include_binary_content`. `json_out` receives
+ * `{"id":...,"snippets":[...],"usage":{...}}` (free with `pinecone_string_free`;
+ * NULL first and on failure).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT` (both or neither of query and messages),
+ * `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`.
+ * Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `request_json` is NULL or NUL-terminated;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_context(const struct pinecone_assistant *assistant,
+                                                const char *request_json,
+                                                char **json_out);
+
+/**
+ * Asks the assistant (`POST /chat/{assistant}`) and returns the whole answer.
+ *
+ * `request_json`: `{"messages": [{"role": "user", "content": "..."}]}` plus
+ * optional `model` (default `"gpt-4o"`), `temperature`, `filter`,
+ * `json_response`, `include_highlights`, `context_options` (`top_k`,
+ * `snippet_size`, `multimodal`, `include_binary_content`). A `stream` key is
+ * ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
+ * `{"id":...,"model":...,"message":{"role":...,"content":...},"citations":[...],
+ * "usage":{...},"finish_reason":...}` (free with `pinecone_string_free`).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
+ * `_TRANSPORT`, `_DECODE`, `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_context`.
+ */
+enum pinecone_result pinecone_assistant_chat(const struct pinecone_assistant *assistant,
+                                             const char *request_json,
+                                             char **json_out);
+
+/**
+ * OpenAI-compatible chat (`POST /chat/{assistant}/chat/completions`), whole answer.
+ *
+ * `request_json`: `{"messages": [...]}` plus optional `model`, `temperature`,
+ * `filter` (a `stream` key is ignored). `json_out` receives
+ * `{"id":...,"choices":[{"index":0,"message":{...},"finish_reason":...}],
+ * "model":...,"usage":{...}}` (free with `pinecone_string_free`).
+ *
+ * Returns the codes of `pinecone_assistant_chat`. Thread-safe.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_context`.
+ */
+enum pinecone_result pinecone_assistant_chat_completions(const struct pinecone_assistant *assistant,
+                                                         const char *request_json,
+                                                         char **json_out);
+
+/**
+ * Scores an answer against a ground truth (`POST /evaluation/metrics/alignment`
+ * on the evaluation host chosen by `evaluation_region` / `evaluation_host`).
+ *
+ * `request_json`: `{"question": "...", "answer": "...", "ground_truth_answer":
+ * "..."}`. `json_out` receives `{"metrics":{"correctness":...,"completeness":...,
+ * "alignment":...},"reasoning":{"evaluated_facts":[...]},"usage":{...}}` (free with
+ * `pinecone_string_free`).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_API_ERROR` (e.g. 422), `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `client` is NULL or live; `request_json` is NULL or NUL-terminated; `json_out`
+ * is NULL or writable.
+ */
+enum pinecone_result pinecone_client_evaluate_alignment(const struct pinecone_client *client,
+                                                        const char *request_json,
+                                                        char **json_out);
+
+/**
+ * Starts a streamed chat answer (`POST /chat/{assistant}` with `"stream": true`).
+ * The request is sent before this returns, so a refused request (e.g. 404, 400)
+ * fails here; chunks are then read as `pinecone_chat_stream_next` asks for them.
+ *
+ * `request_json`: as for `pinecone_assistant_chat` (`json_response` must be off).
+ * `stream_out` receives the stream (free with `pinecone_chat_stream_free`, which
+ * closes the connection; NULL first and on failure).
+ *
+ * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
+ * `_TRANSPORT`, `_CANCELLED`. Thread-safe with respect to `assistant`.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `request_json` is NULL or NUL-terminated;
+ * `stream_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_chat_stream(const struct pinecone_assistant *assistant,
+                                                    const char *request_json,
+                                                    struct pinecone_chat_stream **stream_out);
+
+/**
+ * The next chunk as JSON, read as soon as the server sends it.
+ *
+ * `chunk_json_out` receives an owned JSON string (free with
+ * `pinecone_string_free`), or NULL with `PINECONE_RESULT_OK` at the end of the
+ * answer (and on every later call). Returns `PINECONE_RESULT_OK`,
+ * `_NULL_ARGUMENT`, `_STREAM` (malformed or cut-off stream), `_DECODE`,
+ * `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`; after an error the stream is finished.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream not used by another thread except through
+ * `pinecone_chat_stream_cancel`; `chunk_json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_chat_stream_next(struct pinecone_chat_stream *stream,
+                                               char **chunk_json_out);
+
+/**
+ * The next piece of answer text (the `delta.content` of the next content chunk;
+ * other chunks are skipped), for programs that want only the text.
+ *
+ * `text_out` receives an owned UTF-8 string (free with `pinecone_string_free`;
+ * it may be empty), or NULL at the end. Returns the codes of
+ * `pinecone_chat_stream_next`; `_DECODE` if the text holds a NUL byte.
+ *
+ * # Safety
+ *
+ * As `pinecone_chat_stream_next`.
+ */
+enum pinecone_result pinecone_chat_stream_next_text(struct pinecone_chat_stream *stream,
+                                                    char **text_out);
+
+/**
+ * Calls `cb(userdata, chunk_json)` for every remaining chunk as it arrives.
+ *
+ * `chunk_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
+ * end of the answer, `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
+ * rest of the answer stays unread; free the stream to close it), a stream error,
+ * or `_NULL_ARGUMENT` for `stream` or `cb`.
+ *
+ * # Safety
+ *
+ * As `pinecone_chat_stream_next`; `cb` is NULL or a function that does not unwind.
+ */
+enum pinecone_result pinecone_chat_stream_for_each(struct pinecone_chat_stream *stream,
+                                                   pinecone_json_cb cb,
+                                                   void *userdata);
+
+/**
+ * Streams a chat answer into `cb`: `pinecone_assistant_chat_stream`, then
+ * `pinecone_chat_stream_for_each`, then the stream is freed.
+ *
+ * Returns the codes of both; `PINECONE_RESULT_ABORTED` when `cb` returned
+ * non-zero (the connection is closed at once). Thread-safe with respect to
+ * `assistant`. To cancel from another thread, use a client bound to a
+ * `pinecone_cancel` (`pinecone_client_with_cancel`).
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; `request_json` is NULL or NUL-terminated; `cb` is
+ * NULL or a function that does not unwind.
+ */
+enum pinecone_result pinecone_assistant_chat_stream_cb(const struct pinecone_assistant *assistant,
+                                                       const char *request_json,
+                                                       pinecone_json_cb cb,
+                                                       void *userdata);
+
+/**
+ * Stops the stream from any thread, also while another thread waits in
+ * `pinecone_chat_stream_next`: that call (or the next one) returns
+ * `PINECONE_RESULT_CANCELLED` promptly and the connection is closed. NULL does
+ * nothing. Does not touch the calling thread's last error.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream; it must not be freed while this runs.
+ */
+void pinecone_chat_stream_cancel(const struct pinecone_chat_stream *stream);
+
+/**
+ * Frees a stream, closing its connection if the answer was not read to the end.
+ * NULL does nothing.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a stream not yet freed and not in use by another thread.
+ */
+void pinecone_chat_stream_free(struct pinecone_chat_stream *stream);
+
+/**
+ * Starts a streamed chat completion (`POST /chat/{assistant}/chat/completions`
+ * with `"stream": true`); the request is sent before this returns.
+ *
+ * `request_json`: as for `pinecone_assistant_chat_completions`. `stream_out`
+ * receives the stream (free with `pinecone_chat_completions_stream_free`).
+ * Returns the codes of `pinecone_assistant_chat_stream`. Thread-safe with
+ * respect to `assistant`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_chat_stream`.
+ */
+enum pinecone_result pinecone_assistant_chat_completions_stream(const struct pinecone_assistant *assistant,
+                                                                const char *request_json,
+                                                                struct pinecone_chat_completions_stream **stream_out);
+
+/**
+ * The next completion chunk as JSON, or NULL at the end; as
+ * `pinecone_chat_stream_next`.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream not used by another thread except through
+ * `pinecone_chat_completions_stream_cancel`; `chunk_json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_chat_completions_stream_next(struct pinecone_chat_completions_stream *stream,
+                                                           char **chunk_json_out);
+
+/**
+ * The next non-empty piece of answer text (the first choice's
+ * `delta.content`), or NULL at the end; as `pinecone_chat_stream_next_text`.
+ *
+ * # Safety
+ *
+ * As `pinecone_chat_completions_stream_next`.
+ */
+enum pinecone_result pinecone_chat_completions_stream_next_text(struct pinecone_chat_completions_stream *stream,
+                                                                char **text_out);
+
+/**
+ * Calls `cb(userdata, chunk_json)` for every remaining completion chunk; as
+ * `pinecone_chat_stream_for_each`.
+ *
+ * # Safety
+ *
+ * As `pinecone_chat_completions_stream_next`; `cb` is NULL or a function that
+ * does not unwind.
+ */
+enum pinecone_result pinecone_chat_completions_stream_for_each(struct pinecone_chat_completions_stream *stream,
+                                                               pinecone_json_cb cb,
+                                                               void *userdata);
+
+/**
+ * Streams a chat completion into `cb`; as `pinecone_assistant_chat_stream_cb`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_chat_stream_cb`.
+ */
+enum pinecone_result pinecone_assistant_chat_completions_stream_cb(const struct pinecone_assistant *assistant,
+                                                                   const char *request_json,
+                                                                   pinecone_json_cb cb,
+                                                                   void *userdata);
+
+/**
+ * Stops the completion stream from any thread; as `pinecone_chat_stream_cancel`.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a live stream; it must not be freed while this runs.
+ */
+void pinecone_chat_completions_stream_cancel(const struct pinecone_chat_completions_stream *stream);
+
+/**
+ * Frees a completion stream, closing its connection. NULL does nothing.
+ *
+ * # Safety
+ *
+ * `stream` is NULL or a stream not yet freed and not in use by another thread.
+ */
+void pinecone_chat_completions_stream_free(struct pinecone_chat_completions_stream *stream);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,7 +11,6 @@ use crate::Assistant;
 ///
 /// Thread-safe: one handle may be used from many threads at once.
 pub struct pinecone_assistant {
-    #[allow(dead_code)] // Read by the data-plane exports.
     pub(crate) inner: Assistant,
 }
 

@@ -11,6 +11,7 @@ use std::ptr;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use super::client::pinecone_wait;
 use super::error::{clear_last_error, pinecone_result, set_last_error};
@@ -22,6 +23,8 @@ pub(crate) struct FfiError {
     pub(crate) code: pinecone_result,
     pub(crate) message: String,
     pub(crate) status: u16,
+    /// Machine-readable details for `pinecone_last_error_json`.
+    pub(crate) extra: Map<String, Value>,
 }
 
 impl FfiError {
@@ -30,7 +33,14 @@ impl FfiError {
             code,
             message: message.into(),
             status: 0,
+            extra: Map::new(),
         }
+    }
+
+    /// Names the argument at fault in the details.
+    fn argument(mut self, name: &str) -> Self {
+        self.extra.insert("argument".into(), name.into());
+        self
     }
 
     pub(crate) fn null(name: &str) -> Self {
@@ -38,6 +48,7 @@ impl FfiError {
             pinecone_result::NullArgument,
             format!("`{name}` is NULL; pass a valid pointer"),
         )
+        .argument(name)
     }
 
     pub(crate) fn invalid(name: &str, reason: impl std::fmt::Display) -> Self {
@@ -45,6 +56,7 @@ impl FfiError {
             pinecone_result::InvalidArgument,
             format!("invalid argument `{name}`: {reason}"),
         )
+        .argument(name)
     }
 
     pub(crate) fn aborted(what: &str) -> Self {
@@ -57,10 +69,55 @@ impl FfiError {
 
 impl From<Error> for FfiError {
     fn from(error: Error) -> Self {
+        let mut extra = Map::new();
+        let mut put = |key: &str, value: Value| {
+            if !value.is_null() {
+                extra.insert(key.into(), value);
+            }
+        };
+        match &error {
+            Error::NotFound(api) | Error::Api(api) => {
+                put("error_code", api.code.clone().into());
+                put("request_id", api.request_id.clone().into());
+                put(
+                    "retry_after_ms",
+                    api.retry_after
+                        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                        .into(),
+                );
+                put("details", api.details.clone().unwrap_or(Value::Null));
+                put("body", api.body.clone().unwrap_or(Value::Null));
+            }
+            Error::InvalidArgument { name, .. } => put("argument", name.clone().into()),
+            Error::WaitTimeout {
+                waited,
+                last_status,
+                operation_id,
+                percent_complete,
+                ..
+            } => {
+                put(
+                    "waited_ms",
+                    u64::try_from(waited.as_millis()).unwrap_or(u64::MAX).into(),
+                );
+                put("last_status", last_status.clone().into());
+                put("operation_id", operation_id.clone().into());
+                put("percent_complete", (*percent_complete).into());
+            }
+            Error::OperationFailed { operation_id, .. } => {
+                put("operation_id", operation_id.clone().into());
+            }
+            Error::AssistantFailed { name, status, .. } => {
+                put("assistant", name.clone().into());
+                put("assistant_status", status.clone().into());
+            }
+            _ => {}
+        }
         Self {
             code: pinecone_result::of(&error),
             message: error.to_string(),
             status: error.status().unwrap_or(0),
+            extra,
         }
     }
 }
@@ -72,11 +129,12 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), FfiError>) -> pinecone_res
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => pinecone_result::Ok,
         Ok(Err(e)) => {
-            set_last_error(&e.message, e.status);
+            set_last_error(e.code, &e.message, e.status, e.extra);
             e.code
         }
         Err(payload) => {
-            set_last_error(&panic_message(payload.as_ref()), 0);
+            let message = panic_message(payload.as_ref());
+            set_last_error(pinecone_result::Panic, &message, 0, Map::new());
             pinecone_result::Panic
         }
     }
@@ -117,6 +175,7 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
                 e.valid_up_to()
             ),
         )
+        .argument(name)
     })
 }
 
@@ -182,10 +241,15 @@ pub(crate) fn json_error(name: &str, path: &str, inner: &dyn std::fmt::Display) 
     } else {
         format!(" at `{path}`")
     };
-    FfiError::new(
+    let mut error = FfiError::new(
         pinecone_result::InvalidJson,
         format!("`{name}` is not valid JSON for this call{at}: {inner}"),
     )
+    .argument(name);
+    if !at.is_empty() {
+        error.extra.insert("field".into(), path.into());
+    }
+    error
 }
 
 /// A shared handle argument.

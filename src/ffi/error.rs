@@ -3,6 +3,8 @@
 use std::cell::RefCell;
 use std::ffi::{CString, c_char, c_int};
 
+use serde_json::{Map, Value};
+
 use crate::Error;
 
 /// The outcome of a fallible call. Values are fixed forever: a retired code is
@@ -101,27 +103,59 @@ impl pinecone_result {
 struct LastError {
     message: CString,
     status: u16,
+    /// The JSON details, built on first request.
+    json: Option<CString>,
+    code: pinecone_result,
+    extra: Map<String, Value>,
+}
+
+impl LastError {
+    fn none() -> Self {
+        Self {
+            message: CString::default(),
+            status: 0,
+            json: None,
+            code: pinecone_result::Ok,
+            extra: Map::new(),
+        }
+    }
 }
 
 thread_local! {
-    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError {
-        message: CString::default(),
-        status: 0,
-    });
+    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::none());
 }
 
 /// Forgets the last error of this thread (start of every fallible call).
 pub(crate) fn clear_last_error() {
-    set_last_error("", 0);
+    let _ = LAST_ERROR.try_with(|cell| {
+        if let Ok(mut last) = cell.try_borrow_mut() {
+            // Keep the allocation-free empty state when nothing failed.
+            if last.code != pinecone_result::Ok || !last.message.is_empty() {
+                *last = LastError::none();
+            }
+        }
+    });
 }
 
-/// Records the last error of this thread.
-pub(crate) fn set_last_error(message: &str, status: u16) {
+/// Records the last error of this thread, with machine-readable `extra` details
+/// for `pinecone_last_error_json`.
+pub(crate) fn set_last_error(
+    code: pinecone_result,
+    message: &str,
+    status: u16,
+    extra: Map<String, Value>,
+) {
     // An interior NUL would cut the C string short: show it instead.
     let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    LAST_ERROR.with(|cell| {
+    let _ = LAST_ERROR.try_with(|cell| {
         if let Ok(mut last) = cell.try_borrow_mut() {
-            *last = LastError { message, status };
+            *last = LastError {
+                message,
+                status,
+                json: None,
+                code,
+                extra,
+            };
         }
     });
 }
@@ -138,6 +172,51 @@ pub extern "C" fn pinecone_last_error_message() -> *const c_char {
         .try_with(|cell| match cell.try_borrow() {
             Ok(last) => last.message.as_ptr(),
             Err(_) => c"".as_ptr(),
+        })
+        .unwrap_or(c"".as_ptr())
+}
+
+/// The details of the last failed call on this thread as a JSON object, or an
+/// empty string when the last fallible call succeeded (or none was made). Never
+/// NULL.
+///
+/// Keys: `result` (e.g. `"PINECONE_RESULT_NOT_FOUND"`), `code` (its number),
+/// `message`, `status` (HTTP status or 0), and when known: `error_code` (the
+/// server's, e.g. `"NOT_FOUND"`), `request_id`, `retry_after_ms` (the server's
+/// `Retry-After`), `details` and `body` (the server's error JSON), `argument`
+/// and `field` (the argument and the JSON field at fault), `operation_id`, `percent_complete`, `last_status`,
+/// `waited_ms` (waits), `assistant` and `assistant_status` (assistant failures).
+///
+/// Borrowed: valid until the next fallible call on this thread; do not free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn pinecone_last_error_json() -> *const c_char {
+    LAST_ERROR
+        .try_with(|cell| {
+            let Ok(mut last) = cell.try_borrow_mut() else {
+                return c"".as_ptr();
+            };
+            if last.code == pinecone_result::Ok {
+                return c"".as_ptr();
+            }
+            if last.json.is_none() {
+                let mut doc = Map::new();
+                let name = pinecone_result::NAMES
+                    .iter()
+                    .find(|(c, _)| *c == last.code)
+                    .map_or("PINECONE_RESULT_UNKNOWN", |(_, n)| n.to_str().unwrap_or(""));
+                doc.insert("result".into(), name.into());
+                doc.insert("code".into(), (last.code as c_int).into());
+                doc.insert(
+                    "message".into(),
+                    last.message.to_string_lossy().into_owned().into(),
+                );
+                doc.insert("status".into(), last.status.into());
+                doc.extend(last.extra.clone());
+                // serde_json escapes NUL, so the text has none.
+                let text = Value::Object(doc).to_string();
+                last.json = Some(CString::new(text).unwrap_or_default());
+            }
+            last.json.as_ref().map_or(c"".as_ptr(), |j| j.as_ptr())
         })
         .unwrap_or(c"".as_ptr())
 }
@@ -281,7 +360,7 @@ mod tests {
 
     #[test]
     fn last_error_is_per_thread_and_never_null() {
-        set_last_error("bad\0thing", 404);
+        set_last_error(pinecone_result::NotFound, "bad\0thing", 404, Map::new());
         // SAFETY: never NULL, NUL-terminated, valid until the next set.
         let msg = unsafe { CStr::from_ptr(pinecone_last_error_message()) };
         assert_eq!(msg.to_str().unwrap(), "bad\\0thing");
@@ -294,8 +373,17 @@ mod tests {
         })
         .join()
         .unwrap();
+        // SAFETY: as above.
+        let json = unsafe { CStr::from_ptr(pinecone_last_error_json()) };
+        let doc: Value = serde_json::from_slice(json.to_bytes()).unwrap();
+        assert_eq!(doc["result"], "PINECONE_RESULT_NOT_FOUND");
+        assert_eq!(doc["code"], 10);
+        assert_eq!(doc["status"], 404);
         clear_last_error();
         assert_eq!(pinecone_last_error_status(), 0);
+        // SAFETY: as above.
+        let json = unsafe { CStr::from_ptr(pinecone_last_error_json()) };
+        assert!(json.to_bytes().is_empty());
     }
 
     #[test]

@@ -47,13 +47,20 @@ mod client;
 
 mod assistant;
 
+mod files;
+
 mod paginator;
+
+mod chat;
+
+mod stream;
 
 #[cfg(test)]
 mod tests {
     use super::assistant::pinecone_assistant;
     use super::client::{pinecone_cancel, pinecone_client};
     use super::paginator::pinecone_paginator;
+    use super::stream::{pinecone_chat_completions_stream, pinecone_chat_stream};
 
     fn send_sync<T: Send + Sync>() {}
     fn send<T: Send>() {}
@@ -64,5 +71,8 @@ mod tests {
         send_sync::<pinecone_assistant>();
         send_sync::<pinecone_cancel>();
         send::<pinecone_paginator>();
+        // Sync too: `_cancel` may run on another thread while `_next` runs.
+        send_sync::<pinecone_chat_stream>();
+        send_sync::<pinecone_chat_completions_stream>();
     }
 }

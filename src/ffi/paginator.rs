@@ -40,9 +40,9 @@ impl pinecone_paginator {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListArgs {
-    limit: Option<u32>,
-    pagination_token: Option<String>,
-    max_items: Option<usize>,
+    pub(crate) limit: Option<u32>,
+    pub(crate) pagination_token: Option<String>,
+    pub(crate) max_items: Option<usize>,
 }
 
 impl ListArgs {

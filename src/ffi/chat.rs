@@ -1,0 +1,140 @@
+//! Retrieval and generation without streaming: context, chat, chat completions,
+//! alignment evaluation.
+
+use std::ffi::c_char;
+
+use super::assistant::pinecone_assistant;
+use super::boundary::{guard, handle, json_arg, out};
+use super::client::pinecone_client;
+use super::error::pinecone_result;
+use crate::models::{AlignmentRequest, ChatCompletionRequest, ChatRequest, ContextRequest};
+
+/// Retrieves context snippets (`POST /chat/{assistant}/context`).
+///
+/// `request_json`: `{"query": "..."}` or `{"messages": [{"role": "user",
+/// "content": "..."}]}` (exactly one of them), plus optional `filter`, `top_k`,
+/// `snippet_size`, `multimodal`, `include_binary_content`. `json_out` receives
+/// `{"id":...,"snippets":[...],"usage":{...}}` (free with `pinecone_string_free`;
+/// NULL first and on failure).
+///
+/// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+/// `_INVALID_JSON`, `_INVALID_ARGUMENT` (both or neither of query and messages),
+/// `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`.
+/// Thread-safe.
+///
+/// # Safety
+///
+/// `assistant` is NULL or live; `request_json` is NULL or NUL-terminated;
+/// `json_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_assistant_context(
+    assistant: *const pinecone_assistant,
+    request_json: *const c_char,
+    json_out: *mut *mut c_char,
+) -> pinecone_result {
+    guard(|| {
+        // SAFETY: writable or NULL per the contract.
+        let json_out = unsafe { out(json_out, "json_out") }?;
+        // SAFETY: live or NULL per the contract.
+        let assistant = unsafe { handle(assistant, "assistant") }?;
+        // SAFETY: NUL-terminated or NULL per the contract.
+        let request: ContextRequest = unsafe { json_arg(request_json, "request_json") }?;
+        json_out.set_json(&assistant.inner.context(request)?)
+    })
+}
+
+/// Asks the assistant (`POST /chat/{assistant}`) and returns the whole answer.
+///
+/// `request_json`: `{"messages": [{"role": "user", "content": "..."}]}` plus
+/// optional `model` (default `"gpt-4o"`), `temperature`, `filter`,
+/// `json_response`, `include_highlights`, `context_options` (`top_k`,
+/// `snippet_size`, `multimodal`, `include_binary_content`). A `stream` key is
+/// ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
+/// `{"id":...,"model":...,"message":{"role":...,"content":...},"citations":[...],
+/// "usage":{...},"finish_reason":...}` (free with `pinecone_string_free`).
+///
+/// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+/// `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
+/// `_TRANSPORT`, `_DECODE`, `_CANCELLED`. Thread-safe.
+///
+/// # Safety
+///
+/// As `pinecone_assistant_context`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_assistant_chat(
+    assistant: *const pinecone_assistant,
+    request_json: *const c_char,
+    json_out: *mut *mut c_char,
+) -> pinecone_result {
+    guard(|| {
+        // SAFETY: writable or NULL per the contract.
+        let json_out = unsafe { out(json_out, "json_out") }?;
+        // SAFETY: live or NULL per the contract.
+        let assistant = unsafe { handle(assistant, "assistant") }?;
+        // SAFETY: NUL-terminated or NULL per the contract.
+        let request: ChatRequest = unsafe { json_arg(request_json, "request_json") }?;
+        json_out.set_json(&assistant.inner.chat(request)?)
+    })
+}
+
+/// OpenAI-compatible chat (`POST /chat/{assistant}/chat/completions`), whole answer.
+///
+/// `request_json`: `{"messages": [...]}` plus optional `model`, `temperature`,
+/// `filter` (a `stream` key is ignored). `json_out` receives
+/// `{"id":...,"choices":[{"index":0,"message":{...},"finish_reason":...}],
+/// "model":...,"usage":{...}}` (free with `pinecone_string_free`).
+///
+/// Returns the codes of `pinecone_assistant_chat`. Thread-safe.
+///
+/// # Safety
+///
+/// As `pinecone_assistant_context`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_assistant_chat_completions(
+    assistant: *const pinecone_assistant,
+    request_json: *const c_char,
+    json_out: *mut *mut c_char,
+) -> pinecone_result {
+    guard(|| {
+        // SAFETY: writable or NULL per the contract.
+        let json_out = unsafe { out(json_out, "json_out") }?;
+        // SAFETY: live or NULL per the contract.
+        let assistant = unsafe { handle(assistant, "assistant") }?;
+        // SAFETY: NUL-terminated or NULL per the contract.
+        let request: ChatCompletionRequest = unsafe { json_arg(request_json, "request_json") }?;
+        json_out.set_json(&assistant.inner.chat_completions(request)?)
+    })
+}
+
+/// Scores an answer against a ground truth (`POST /evaluation/metrics/alignment`
+/// on the evaluation host chosen by `evaluation_region` / `evaluation_host`).
+///
+/// `request_json`: `{"question": "...", "answer": "...", "ground_truth_answer":
+/// "..."}`. `json_out` receives `{"metrics":{"correctness":...,"completeness":...,
+/// "alignment":...},"reasoning":{"evaluated_facts":[...]},"usage":{...}}` (free with
+/// `pinecone_string_free`).
+///
+/// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
+/// `_INVALID_JSON`, `_API_ERROR` (e.g. 422), `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+/// `_CANCELLED`. Thread-safe.
+///
+/// # Safety
+///
+/// `client` is NULL or live; `request_json` is NULL or NUL-terminated; `json_out`
+/// is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_client_evaluate_alignment(
+    client: *const pinecone_client,
+    request_json: *const c_char,
+    json_out: *mut *mut c_char,
+) -> pinecone_result {
+    guard(|| {
+        // SAFETY: writable or NULL per the contract.
+        let json_out = unsafe { out(json_out, "json_out") }?;
+        // SAFETY: live or NULL per the contract.
+        let client = unsafe { handle(client, "client") }?;
+        // SAFETY: NUL-terminated or NULL per the contract.
+        let request: AlignmentRequest = unsafe { json_arg(request_json, "request_json") }?;
+        json_out.set_json(&client.inner.evaluate_alignment(request)?)
+    })
+}

@@ -1,0 +1,218 @@
+/* Files and operations from C: uploads from a path and from a read callback
+ * (sized and chunked) with progress, waiting, a failed processing, describe,
+ * list pages and paginators, delete (204 and 202 + polling), operations. */
+#include "check.h"
+
+struct upload_state {
+  const char *data;
+  size_t len;
+  size_t pos;
+  int fail;
+  uint64_t last_sent;
+  uint64_t last_total;
+  int progress_calls;
+};
+
+static int64_t read_chunk(void *userdata, uint8_t *buf, size_t len) {
+  struct upload_state *s = userdata;
+  size_t n = s->len - s->pos;
+  if (s->fail) return -5;
+  if (n > len) n = len;
+  if (n > 3) n = 3; /* small reads: the body is assembled from many calls */
+  memcpy(buf, s->data + s->pos, n);
+  s->pos += n;
+  return (int64_t)n;
+}
+
+static void on_progress(void *userdata, uint64_t sent, uint64_t total) {
+  struct upload_state *s = userdata;
+  CHECK(sent >= s->last_sent);
+  s->last_sent = sent;
+  s->last_total = total;
+  s->progress_calls++;
+}
+
+static int collect_ids(void *userdata, const char *json) {
+  int *count = userdata;
+  CHECK_CONTAINS(json, "\"id\":");
+  *count += 1;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *url = test_url("PINECONE_TEST_URL");
+  const char *pdf = argc > 1 ? argv[1] : NULL;
+  pinecone_client *client = test_client(url, "");
+  pinecone_assistant *docs = NULL;
+  pinecone_paginator *pages = NULL;
+  char *json = NULL;
+  CHECK(pdf != NULL);
+  CHECK_OK(pinecone_client_assistant(client, "support-bot", &docs));
+
+  /* upload from a path with metadata, multimodal, progress; wait until done. */
+  {
+    struct upload_state s = {0};
+    CHECK_OK(pinecone_assistant_upload_file(
+        docs, pdf, "{\"metadata\":{\"team\":\"finance\"},\"multimodal\":true}",
+        PINECONE_WAIT_FOREVER, 0, on_progress, &s, &json));
+    CHECK_CONTAINS(json, "\"status\":\"Completed\"");
+    CHECK_CONTAINS(json, "\"file\":{\"name\":\"report.pdf\"");
+    CHECK_CONTAINS(json, "\"location\":\"/operations/support-bot/op-1\"");
+    pinecone_string_free(json);
+    CHECK(s.progress_calls >= 1);
+    CHECK(s.last_sent == 14 && s.last_total == 14);
+  }
+
+  /* upsert from a read callback of unknown length: processing fails. */
+  {
+    struct upload_state s = {"hello", 5, 0, 0, 0, 0, 0};
+    CHECK_CODE(pinecone_assistant_upload_reader(
+                   docs, "notes.md", -1, "{\"file_id\":\"notes_v2\"}",
+                   PINECONE_WAIT_FOREVER, 0, read_chunk, on_progress, &s, &json),
+               PINECONE_RESULT_OPERATION_FAILED);
+    CHECK(json == NULL);
+    CHECK_ERROR_MENTIONS("File processing failed: unsupported file format.");
+    CHECK_ERROR_MENTIONS("op-2");
+    CHECK_CONTAINS(pinecone_last_error_json(), "\"operation_id\":\"op-2\"");
+    CHECK(s.pos == 5);
+    CHECK(s.last_sent == 5 && s.last_total == 5);
+  }
+
+  /* a sized reader, without waiting: the file is described once. */
+  {
+    struct upload_state s = {"# FAQ\n", 6, 0, 0, 0, 0, 0};
+    CHECK_OK(pinecone_assistant_upload_reader(docs, "faq.md", 6, NULL, PINECONE_WAIT_NO, 0,
+                                              read_chunk, NULL, &s, &json));
+    CHECK_CONTAINS(json, "\"status\":\"Processing\"");
+    CHECK_CONTAINS(json, "\"id\":\"faq-3\"");
+    pinecone_string_free(json);
+  }
+
+  /* bytes from memory, upserted, with progress */
+  {
+    static const uint8_t faq[] = "# Refund FAQ\n";
+    struct upload_state s = {0};
+    CHECK_OK(pinecone_assistant_upload_bytes(docs, "refund-faq.md", faq, sizeof faq - 1,
+                                             "{\"file_id\":\"refund-faq\"}", PINECONE_WAIT_NO,
+                                             0, on_progress, &s, &json));
+    CHECK_CONTAINS(json, "\"id\":\"refund-faq\"");
+    pinecone_string_free(json);
+    CHECK(s.last_sent == sizeof faq - 1 && s.last_total == sizeof faq - 1);
+    CHECK_CODE(pinecone_assistant_upload_bytes(docs, "x.md", NULL, 3, NULL, PINECONE_WAIT_NO, 0,
+                                               NULL, NULL, &json),
+               PINECONE_RESULT_NULL_ARGUMENT);
+    CHECK_ERROR_MENTIONS("data");
+  }
+
+  /* read callback failures and bad arguments: PINECONE_RESULT_IO / _INVALID_*. */
+  {
+    struct upload_state s = {"abc", 3, 0, 1, 0, 0, 0};
+    CHECK_CODE(pinecone_assistant_upload_reader(docs, "bad.md", -1, "{\"file_id\":\"bad\"}",
+                                                PINECONE_WAIT_NO, 0, read_chunk, NULL, &s,
+                                                &json),
+               PINECONE_RESULT_IO);
+    CHECK_ERROR_MENTIONS("-5");
+    s.fail = 0;
+    /* declares 10 bytes, supplies 3 */
+    CHECK_CODE(pinecone_assistant_upload_reader(docs, "short.md", 10, "{\"file_id\":\"bad\"}",
+                                                PINECONE_WAIT_NO, 0, read_chunk, NULL, &s,
+                                                &json),
+               PINECONE_RESULT_IO);
+    CHECK_CODE(pinecone_assistant_upload_reader(docs, "notes", -1, NULL, PINECONE_WAIT_NO, 0,
+                                                read_chunk, NULL, &s, &json),
+               PINECONE_RESULT_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("extension");
+    CHECK_CODE(pinecone_assistant_upload_reader(docs, "a.md", -2, NULL, PINECONE_WAIT_NO, 0,
+                                                read_chunk, NULL, &s, &json),
+               PINECONE_RESULT_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("length");
+    CHECK_CODE(pinecone_assistant_upload_file(docs, "/no/such/file.pdf", NULL,
+                                              PINECONE_WAIT_NO, 0, NULL, NULL, &json),
+               PINECONE_RESULT_INVALID_ARGUMENT);
+    CHECK_CODE(pinecone_assistant_upload_file(docs, pdf, "{\"file_id\":\"\"}",
+                                              PINECONE_WAIT_NO, 0, NULL, NULL, &json),
+               PINECONE_RESULT_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("file_id");
+    CHECK_CODE(pinecone_assistant_upload_file(docs, pdf, "{\"fileid\":\"x\"}",
+                                              PINECONE_WAIT_NO, 0, NULL, NULL, &json),
+               PINECONE_RESULT_INVALID_JSON);
+    CHECK_ERROR_MENTIONS("fileid");
+  }
+
+  /* describe */
+  CHECK_OK(pinecone_assistant_describe_file(docs, "file-1", "{\"include_url\":true}", &json));
+  CHECK_CONTAINS(json, "\"signed_url\":\"https://storage.example/file-1\"");
+  pinecone_string_free(json);
+  CHECK_CODE(pinecone_assistant_describe_file(docs, "ghost", NULL, &json),
+             PINECONE_RESULT_NOT_FOUND);
+  CHECK(pinecone_last_error_status() == 404);
+
+  /* one page of files, filtered */
+  CHECK_OK(pinecone_assistant_list_files_page(
+      docs, "{\"limit\":2,\"filter\":{\"team\":{\"$eq\":\"finance\"}}}", &json));
+  CHECK_CONTAINS(json, "\"next\":\"eyJvZmZzZXQiOjJ9\"");
+  pinecone_string_free(json);
+
+  /* every file, two pages, filter repeated */
+  {
+    const char *ids[] = {"file-1", "notes_v2", "billing-faq"};
+    int i = 0;
+    CHECK_OK(pinecone_assistant_list_files(
+        docs, "{\"filter\":{\"team\":{\"$eq\":\"finance\"}}}", &pages));
+    for (;;) {
+      CHECK_OK(pinecone_paginator_next(pages, &json));
+      if (json == NULL) break;
+      CHECK(i < 3);
+      CHECK_CONTAINS(json, ids[i]);
+      pinecone_string_free(json);
+      i++;
+    }
+    CHECK(i == 3);
+    pinecone_paginator_free(pages);
+  }
+
+  /* delete: at once (204), then through an operation (202, polled) */
+  CHECK_OK(pinecone_assistant_delete_file(docs, "notes_v2", PINECONE_WAIT_FOREVER, 0, &json));
+  CHECK(strcmp(json, "null") == 0);
+  pinecone_string_free(json);
+  CHECK_OK(pinecone_assistant_delete_file(docs, "file-1", PINECONE_WAIT_FOR, 60000, &json));
+  CHECK_CONTAINS(json, "\"status\":\"Completed\"");
+  CHECK_CONTAINS(json, "\"operation_type\":\"delete_file\"");
+  pinecone_string_free(json);
+
+  /* operations */
+  CHECK_OK(pinecone_assistant_describe_operation(docs, "op-1", &json));
+  CHECK_CONTAINS(json, "\"ingestion_units\":12.5");
+  pinecone_string_free(json);
+  CHECK_OK(pinecone_assistant_wait_for_operation(docs, "op-1", PINECONE_WAIT_FOR, 1000, &json));
+  CHECK_CONTAINS(json, "\"status\":\"Completed\"");
+  pinecone_string_free(json);
+  CHECK_CODE(pinecone_assistant_describe_operation(docs, "op-gone", &json),
+             PINECONE_RESULT_NOT_FOUND);
+
+  CHECK_OK(pinecone_assistant_list_operations_page(
+      docs, "{\"operation_type\":\"upload_file\",\"status\":\"Completed\",\"limit\":3}", &json));
+  CHECK_CONTAINS(json, "\"next\":\"b3BzOjM=\"");
+  pinecone_string_free(json);
+  CHECK_CODE(pinecone_assistant_list_operations_page(docs, "{\"status\":\"processing\"}", &json),
+             PINECONE_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("status");
+
+  {
+    int count = 0;
+    CHECK_OK(pinecone_assistant_list_operations(docs, "{\"max_items\":2}", &pages));
+    CHECK_OK(pinecone_paginator_for_each(pages, collect_ids, &count));
+    CHECK(count == 2);
+    pinecone_paginator_free(pages);
+    /* a bad filter is reported by the first fetch, which sends nothing */
+    CHECK_OK(pinecone_assistant_list_operations(docs, "{\"operation_type\":\"upload\"}", &pages));
+    CHECK_CODE(pinecone_paginator_next(pages, &json), PINECONE_RESULT_INVALID_ARGUMENT);
+    CHECK_ERROR_MENTIONS("operation_type");
+    pinecone_paginator_free(pages);
+  }
+
+  pinecone_assistant_free(docs);
+  pinecone_client_free(client);
+  puts("files: ok");
+  return 0;
+}
