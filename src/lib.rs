@@ -56,3 +56,8 @@ pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
 pub use stream::{ChatCompletionStream, ChatStream};
 pub use upload::UploadFile;
+
+// Compiles the README's Rust examples as doc tests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
