@@ -83,6 +83,21 @@ fn recording(target: usize) -> (Vec<u8>, usize) {
     (out.into_bytes(), events)
 }
 
+/// Time this thread has spent on a CPU (Linux), so that a busy shared machine
+/// disturbs the figure less than wall-clock time; `None` elsewhere.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// The resident set size (Linux), in KiB.
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -96,32 +111,38 @@ fn main() {
         "sse: {:.1} MB recorded chat stream, {events} chunks, {rounds} rounds",
         bytes.len() as f64 / 1e6
     );
+    let rss_before = rss_kib();
     let mut times = Vec::with_capacity(rounds);
+    let mut cpu_times = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let stream = ChatStream::from_reader(Shared {
             bytes: bytes.clone(),
             pos: 0,
         });
         let started = Instant::now();
+        let cpu_started = cpu_time();
         let mut chunks = 0usize;
         let mut text = 0usize;
         for chunk in stream {
-            match chunk.expect("the recording decodes") {
-                ChatStreamChunk::ContentDelta(d) => text += d.content.len(),
-                _ => {}
+            if let ChatStreamChunk::ContentDelta(d) = chunk.expect("the recording decodes") {
+                text += d.content.len();
             }
             chunks += 1;
         }
         let took = started.elapsed();
+        if let (Some(a), Some(b)) = (cpu_started, cpu_time()) {
+            cpu_times.push(b.saturating_sub(a));
+        }
         assert_eq!(chunks, events, "every chunk decoded");
         assert!(text > 0);
         times.push(took);
     }
+    let rss_after = rss_kib();
     times.sort();
     let report = |label: &str, t: Duration| {
         let secs = t.as_secs_f64();
         println!(
-            "sse: {label:>6}: {:8.1} MB/s {:10.0} chunks/s ({:.1} ms)",
+            "sse: {label:>10}: {:8.1} MB/s {:10.0} chunks/s ({:.1} ms)",
             bytes.len() as f64 / 1e6 / secs,
             events as f64 / secs,
             secs * 1e3
@@ -129,4 +150,15 @@ fn main() {
     };
     report("best", times[0]);
     report("median", times[times.len() / 2]);
+    if let (Some(a), Some(b)) = (rss_before, rss_after) {
+        println!(
+            "sse: memory growth while decoding: {} KiB",
+            b.saturating_sub(a)
+        );
+    }
+    if cpu_times.len() == times.len() {
+        cpu_times.sort();
+        report("cpu best", cpu_times[0]);
+        report("cpu median", cpu_times[cpu_times.len() / 2]);
+    }
 }

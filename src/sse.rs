@@ -25,8 +25,12 @@ pub(crate) struct Event<'a> {
     /// The `data` lines joined with `\n`.
     pub data: &'a [u8],
     /// The `event` field, empty when not given (the SSE default type `message`).
+    // The chat streams decode by payload `type`, as the service's events carry no
+    // meaningful `event:` or `id:`; these are parsed for completeness and tests.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub event: &'a [u8],
     /// The last `id` field seen in the stream, empty when none.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub id: &'a [u8],
 }
 
@@ -111,6 +115,8 @@ pub(crate) struct SseReader<R> {
     /// to it. Kept as a flag so that a CR at the end of a read never makes the
     /// parser wait for the next byte.
     skip_lf: bool,
+    /// Nothing read yet: a leading byte-order mark is still to be dropped.
+    at_start: bool,
     ended: bool,
     max_event_bytes: usize,
 }
@@ -120,12 +126,14 @@ impl<R: BufRead> SseReader<R> {
         Self::with_limit(reader, DEFAULT_MAX_EVENT_BYTES)
     }
 
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn with_limit(reader: R, max_event_bytes: usize) -> Self {
         Self {
             reader,
             partial: Vec::new(),
             fields: Fields::default(),
             skip_lf: false,
+            at_start: true,
             ended: false,
             max_event_bytes,
         }
@@ -158,11 +166,23 @@ impl<R: BufRead> SseReader<R> {
                 return Ok(self.fields.has_data.then(|| self.fields.event()));
             }
             let mut start = 0;
+            if self.at_start {
+                // The SSE format allows one UTF-8 byte-order mark before the first
+                // line. (A mark split across reads is not worth the bookkeeping.)
+                self.at_start = false;
+                if buf.starts_with(b"\xEF\xBB\xBF") {
+                    start = 3;
+                }
+            }
             if self.skip_lf {
                 self.skip_lf = false;
                 if buf[0] == b'\n' {
                     start = 1;
                 }
+            }
+            if start == buf.len() {
+                self.reader.consume(start);
+                continue;
             }
             let Some(at) = memchr::memchr2(b'\n', b'\r', &buf[start..]) else {
                 // No line end yet: keep the fragment and read on.
@@ -274,6 +294,12 @@ pub(crate) mod tests {
                 ("{}".into(), "x".into(), "7".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped() {
+        assert_eq!(data(b"\xEF\xBB\xBFdata: 1\n\n"), vec!["1"]);
+        assert_eq!(data(b"\xEF\xBB\xBF"), Vec::<String>::new());
     }
 
     #[test]

@@ -376,11 +376,7 @@ impl ChatStream {
     ///
     /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
     pub fn collect_text(self) -> Result<String> {
-        let mut text = String::new();
-        for piece in self.text() {
-            text.push_str(&piece?);
-        }
-        Ok(text)
+        self.text().collect()
     }
 
     /// Reads the whole stream into the [`ChatResponse`] a non-streaming
@@ -411,13 +407,13 @@ impl ChatStream {
                     reply.message.role = start.role;
                     reply.context_snippet_count = start.context_snippet_count;
                     if start.content_filter_results.is_some() {
-                        reply.content_filter_results = start.content_filter_results;
+                        reply.content_filter_results = start.content_filter_results.map(|b| *b);
                     }
                 }
                 ChatStreamChunk::ContentDelta(delta) => {
                     reply.message.content.push_str(&delta.content);
                     if delta.content_filter_results.is_some() {
-                        reply.content_filter_results = delta.content_filter_results;
+                        reply.content_filter_results = delta.content_filter_results.map(|b| *b);
                     }
                 }
                 ChatStreamChunk::Citation(c) => reply.citations.push(c.citation),
@@ -427,7 +423,7 @@ impl ChatStream {
                     reply.finish_reason = end.finish_reason;
                     reply.usage = end.usage;
                     if end.content_filter_results.is_some() {
-                        reply.content_filter_results = end.content_filter_results;
+                        reply.content_filter_results = end.content_filter_results.map(|b| *b);
                     }
                 }
                 ChatStreamChunk::Unknown { .. } => {}
@@ -563,11 +559,7 @@ impl ChatCompletionStream {
     ///
     /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
     pub fn collect_text(self) -> Result<String> {
-        let mut text = String::new();
-        for piece in self.text() {
-            text.push_str(&piece?);
-        }
-        Ok(text)
+        self.text().collect()
     }
 
     /// Reads the whole stream into the [`ChatCompletionResponse`] a non-streaming

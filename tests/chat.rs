@@ -66,6 +66,15 @@ fn f1_request() -> ChatRequest {
         .context_options(ContextOptions::new().top_k(8).snippet_size(512))
 }
 
+#[test]
+fn streams_can_move_to_another_thread_and_be_cancelled_from_one() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send::<pinecone_assistant::ChatStream>();
+    send::<pinecone_assistant::ChatCompletionStream>();
+    send_sync::<CancelHandle>();
+}
+
 // ---------------------------------------------------------------- chat
 
 #[test]
@@ -473,7 +482,8 @@ fn evaluate_alignment_422_message() {
 
 /// The first request line a client sends through an HTTP proxy on 127.0.0.1,
 /// which answers nothing and closes: for HTTPS targets that is the CONNECT line
-/// naming the target host, so no byte leaves this machine.
+/// naming the target host, so no byte leaves this machine (an HTTP proxy gets
+/// the host name unresolved: not even a DNS query is made).
 fn connect_target(builder: pinecone_assistant::ClientConfigBuilder) -> String {
     let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = proxy.local_addr().unwrap().port();

@@ -1,5 +1,7 @@
 //! Files and operations (E6–E12).
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::Shared;
@@ -78,7 +80,7 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
             _ => return wire::invalid("the \"metadata\" part must be a JSON object"),
         },
     };
-    let data = file.data.clone();
+    let data = Arc::new(file.data.clone());
     let mut st = shared.state();
     let (file_id, op_id) = (
         file_id.map_or_else(|| st.ids.uuid(), str::to_owned),
@@ -105,6 +107,7 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
         status: "Processing",
         multimodal,
         crc32c: crc32c(&data),
+        data: Arc::clone(&data),
         chunks: Vec::new(),
         generation,
     });

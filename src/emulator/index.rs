@@ -48,6 +48,17 @@ impl FileKind {
         }
     }
 
+    /// The media type a download of such a file carries.
+    pub(crate) fn content_type(self) -> &'static str {
+        match self {
+            Self::Text => "text/plain; charset=utf-8",
+            Self::Markdown => "text/markdown; charset=utf-8",
+            Self::Json => "application/json",
+            Self::Pdf => "application/pdf",
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        }
+    }
+
     /// Whether references carry `pages`.
     pub(crate) fn paged(self) -> bool {
         matches!(self, Self::Pdf | Self::Docx)
@@ -220,33 +231,59 @@ pub(crate) fn normalise(score: f64) -> f64 {
     (score / (score + 2.0) * 10_000.0).round() / 10_000.0
 }
 
-/// Sentences of a snippet, with Markdown decoration (headings, bullets, quotes,
-/// table bars) removed so answers read as prose.
+/// Sentences of a snippet, for answers and facts. Markdown headings are left
+/// out (they name a topic but state nothing); lines wrapped inside a paragraph are
+/// joined; bullets, quotes and table rows each stand alone, without decoration.
 pub(crate) fn sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut units: Vec<String> = Vec::new();
+    let mut para = String::new();
+    let flush = |para: &mut String, units: &mut Vec<String>| {
+        if !para.is_empty() {
+            units.push(std::mem::take(para));
+        }
+    };
     for line in text.lines() {
-        let line = line
-            .trim()
-            .trim_start_matches(['#', '>', '-', '*', '|', ' '])
-            .trim_end_matches(['|', ' ']);
-        if line.is_empty() || line.chars().all(|c| "-|: ".contains(c)) {
+        let line = line.trim();
+        let block = line.starts_with(['-', '*', '>', '|', '+']);
+        if line.is_empty() || line.starts_with('#') || block {
+            flush(&mut para, &mut units);
+        }
+        if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let clean = line
+            .trim_start_matches(['>', '-', '*', '|', '+', ' '])
+            .trim_end_matches(['|', ' ']);
+        if clean.is_empty() || clean.chars().all(|c| "-|: ".contains(c)) {
+            continue;
+        }
+        if block {
+            units.push(clean.to_owned());
+        } else {
+            if !para.is_empty() {
+                para.push(' ');
+            }
+            para.push_str(clean);
+        }
+    }
+    flush(&mut para, &mut units);
+    let mut out = Vec::new();
+    for unit in units {
         let mut start = 0;
-        let chars: Vec<(usize, char)> = line.char_indices().collect();
+        let chars: Vec<(usize, char)> = unit.char_indices().collect();
         for (k, (i, c)) in chars.iter().enumerate() {
             let next_is_space = chars.get(k + 1).is_none_or(|(_, n)| n.is_whitespace());
             if matches!(c, '.' | '!' | '?') && next_is_space {
-                let s = line[start..i + c.len_utf8()].trim();
+                let s = unit[start..i + c.len_utf8()].trim();
                 if !s.is_empty() {
                     out.push(s.to_owned());
                 }
                 start = i + c.len_utf8();
             }
         }
-        let rest = line[start..].trim();
+        let rest = unit[start..].trim();
         if !rest.is_empty() {
-            // A heading or bullet without a full stop still reads as a sentence.
+            // A bullet or a line without a full stop still reads as a sentence.
             out.push(format!("{rest}."));
         }
     }
@@ -276,11 +313,13 @@ mod tests {
         assert_eq!(
             sentences(&chunks[0].text),
             [
-                "Refunds.",
                 "Annual plans can be refunded within 30 days.",
-                "Shipping.",
                 "Parcels ship in 2 days."
             ]
+        );
+        assert_eq!(
+            sentences("A wrapped\nsentence. Next one!\n- a bullet\n| cell | x |\n|---|---|"),
+            ["A wrapped sentence.", "Next one!", "a bullet.", "cell | x."]
         );
         assert!(ingest(FileKind::Pdf, b"%PDF").unwrap_err().contains("PDF"));
         assert!(

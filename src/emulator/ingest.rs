@@ -1,6 +1,7 @@
 //! The background processor: runs file operations (ingestion and deletion) one at a
 //! time, raising `percent_complete` in steps, then completing or failing them.
 
+use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
 use super::Shared;
@@ -16,7 +17,7 @@ pub(crate) enum Job {
         op_id: String,
         generation: u64,
         kind: FileKind,
-        bytes: Vec<u8>,
+        bytes: Arc<Vec<u8>>,
     },
     Delete {
         assistant: String,

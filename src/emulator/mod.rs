@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `POST/GET /assistant/assistants`, `GET/PATCH/DELETE /assistant/assistants/{name}` | names validated as the service does (400), duplicates 409; `Initializing` → `Ready` after a delay; delete → `Terminating` → 404 |
 //! | `POST /assistant/files/{a}`, `PUT /assistant/files/{a}/{id}` | multipart with a `metadata` part; 202 + `Location` + operation; processed on a background thread (rising `percent_complete`): `.txt`, `.md`, `.json` are chunked and indexed, `.pdf` / `.docx` and non-UTF-8 text fail their operation |
-//! | `GET /assistant/files/{a}[/{id}]`, `DELETE /assistant/files/{a}/{id}` | metadata `filter`; `include_url`; delete → 202 + operation, or 204 for a file that failed processing |
+//! | `GET /assistant/files/{a}[/{id}]`, `DELETE /assistant/files/{a}/{id}` | metadata `filter`; `include_url` gives a link that downloads the bytes; delete → 202 + operation, or 204 for a file that failed processing |
 //! | `GET /assistant/operations/{a}[/{op}]` | `operation_type` / `status` filters |
 //! | `POST /assistant/chat/{a}/context` | BM25 over the available files' chunks; `top_k`, `snippet_size`, `filter` |
 //! | `POST /assistant/chat/{a}` | extractive answer with citations (character positions, files), `include_highlights`, `json_response`, SSE when `"stream": true` |
@@ -165,7 +165,9 @@ impl Shared {
     }
 }
 
-/// A running emulator. Dropping it stops the server and joins every thread it started.
+/// A running emulator. Dropping it stops the server and joins every thread it
+/// started (`tiny_http`'s own connection threads end by themselves within about
+/// five seconds).
 ///
 /// ```no_run
 /// use pinecone_assistant::emulator::Emulator;

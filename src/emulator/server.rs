@@ -191,7 +191,28 @@ fn control(shared: &Shared, method: &str, rest: &str, body: &[u8]) -> Reply {
             shared.clear_requests();
             Reply::Empty(204)
         }
+        ("GET", path) if path.starts_with("files/") => download(shared, path),
         _ => wire::not_found(format!("no emulator endpoint {method} /_emulator/{rest}")),
+    }
+}
+
+/// `files/{assistant}/{file_id}`: the bytes behind a `signed_url`. The link needs
+/// no API key, as a signed link does not.
+fn download(shared: &Shared, path: &str) -> Reply {
+    let segs: Vec<String> = path
+        .split('/')
+        .map(|s| wire::percent_decode(s, false))
+        .collect();
+    let [_, assistant, id] = segs.as_slice() else {
+        return wire::not_found("no such file link");
+    };
+    let st = shared.state();
+    match st.find(assistant).and_then(|a| a.file(id)) {
+        Some(f) => Reply::Bytes {
+            content_type: f.kind.content_type(),
+            data: std::sync::Arc::clone(&f.data),
+        },
+        None => wire::not_found(format!("File \"{id}\" not found.")),
     }
 }
 
@@ -215,6 +236,13 @@ fn send(req: tiny_http::Request, reply: Reply) {
             req.respond(resp)
         }
         Reply::Empty(status) => req.respond(tiny_http::Response::empty(status)),
+        Reply::Bytes { content_type, data } => {
+            let mut resp = tiny_http::Response::from_data(data.as_slice());
+            if let Ok(h) = tiny_http::Header::from_bytes("Content-Type", content_type) {
+                resp.add_header(h);
+            }
+            req.respond(resp)
+        }
         Reply::Stream(_) => unreachable_stream(req),
     };
     if let Err(e) = result {

@@ -54,7 +54,7 @@ impl ChunkedWriter {
         // Give the client time to take what was sent, as a real drop comes later
         // than the last good bytes; otherwise one read could hold both and the
         // decoder would discard the good part with the bad.
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(std::time::Duration::from_millis(100));
         self.out.write_all(b"zz\r\n")?;
         self.out.flush()
     }

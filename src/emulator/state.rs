@@ -1,5 +1,6 @@
 //! The emulator's in-memory records and their JSON renderings.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -53,6 +54,8 @@ pub(crate) struct FileRec {
     pub status: &'static str,
     pub multimodal: bool,
     pub crc32c: String,
+    /// The uploaded bytes, served at the file's `signed_url`.
+    pub data: Arc<Vec<u8>>,
     pub chunks: Vec<Chunk>,
     /// Bumped by every upsert, so a slower earlier ingestion cannot overwrite a newer one.
     pub generation: u64,

@@ -16,6 +16,11 @@ pub(crate) enum Reply {
     },
     /// A status without a body.
     Empty(u16),
+    /// Raw bytes (a file download).
+    Bytes {
+        content_type: &'static str,
+        data: std::sync::Arc<Vec<u8>>,
+    },
     /// An SSE stream of `data:` payloads, optionally ended by `data: [DONE]`.
     Stream(StreamBody),
 }

@@ -46,6 +46,11 @@ fn default_role() -> String {
 
 impl Message {
     /// A message with any role.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Message;
+    /// assert_eq!(Message::new("tool", "42").role, "tool");
+    /// ```
     pub fn new(role: impl Into<String>, content: impl Into<String>) -> Self {
         Self {
             role: role.into(),
@@ -54,16 +59,31 @@ impl Message {
     }
 
     /// A message from the user.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Message;
+    /// assert_eq!(Message::user("Hi").role, "user");
+    /// ```
     pub fn user(content: impl Into<String>) -> Self {
         Self::new("user", content)
     }
 
     /// An earlier answer of the assistant.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Message;
+    /// assert_eq!(Message::assistant("Hello").role, "assistant");
+    /// ```
     pub fn assistant(content: impl Into<String>) -> Self {
         Self::new("assistant", content)
     }
 
     /// A system instruction.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Message;
+    /// assert_eq!(Message::system("Be brief.").role, "system");
+    /// ```
     pub fn system(content: impl Into<String>) -> Self {
         Self::new("system", content)
     }
@@ -97,29 +117,55 @@ pub struct ContextOptions {
 
 impl ContextOptions {
     /// All settings left to the server.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// assert_eq!(ContextOptions::new(), ContextOptions::default());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// How many snippets to retrieve. Defaults to the server's (16, at most 64).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// assert_eq!(ContextOptions::new().top_k(8).top_k, Some(8));
+    /// ```
     pub fn top_k(mut self, n: u32) -> Self {
         self.top_k = Some(n);
         self
     }
 
     /// Snippet size in tokens. Defaults to the server's (2048; 512–8192).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// assert_eq!(ContextOptions::new().snippet_size(512).snippet_size, Some(512));
+    /// ```
     pub fn snippet_size(mut self, tokens: u32) -> Self {
         self.snippet_size = Some(tokens);
         self
     }
 
     /// Whether image content is retrieved. Defaults to the server's (`true`).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// assert_eq!(ContextOptions::new().multimodal(false).multimodal, Some(false));
+    /// ```
     pub fn multimodal(mut self, on: bool) -> Self {
         self.multimodal = Some(on);
         self
     }
 
     /// Whether images carry their bytes. Defaults to the server's (`true`).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// let o = ContextOptions::new().include_binary_content(false);
+    /// assert_eq!(o.include_binary_content, Some(false));
+    /// ```
     pub fn include_binary_content(mut self, on: bool) -> Self {
         self.include_binary_content = Some(on);
         self
@@ -170,6 +216,12 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     /// A request with these messages and every option at its default.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]);
+    /// assert_eq!(r.model, "gpt-4o");
+    /// ```
     pub fn new(messages: impl IntoIterator<Item = Message>) -> Self {
         Self {
             messages: messages.into_iter().collect(),
@@ -184,12 +236,24 @@ impl ChatRequest {
 
     /// The model that answers; not checked, so new model names work. Defaults to
     /// `gpt-4o`.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]).model("claude-sonnet-4-5");
+    /// assert_eq!(r.model, "claude-sonnet-4-5");
+    /// ```
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();
         self
     }
 
     /// Sampling temperature. Defaults to the server's (0.0).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]).temperature(0.2);
+    /// assert_eq!(r.temperature, Some(0.2));
+    /// ```
     pub fn temperature(mut self, t: f64) -> Self {
         self.temperature = Some(t);
         self
@@ -197,6 +261,13 @@ impl ChatRequest {
 
     /// A metadata filter on the files used, e.g. `{"team": {"$eq": "billing"}}`.
     /// Defaults to no filter.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")])
+    ///     .filter(serde_json::json!({"team": {"$eq": "billing"}}));
+    /// assert!(r.filter.is_some());
+    /// ```
     pub fn filter(mut self, filter: Value) -> Self {
         self.filter = Some(filter);
         self
@@ -204,18 +275,36 @@ impl ChatRequest {
 
     /// Ask for the answer as a JSON document; a streaming call refuses it.
     /// Defaults to `false`.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("List the plans as JSON")]).json_response(true);
+    /// assert!(r.json_response);
+    /// ```
     pub fn json_response(mut self, on: bool) -> Self {
         self.json_response = on;
         self
     }
 
     /// Ask for the cited passage of each reference. Defaults to `false`.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]).include_highlights(true);
+    /// assert!(r.include_highlights);
+    /// ```
     pub fn include_highlights(mut self, on: bool) -> Self {
         self.include_highlights = on;
         self
     }
 
     /// Retrieval settings. Defaults to the server's.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, ContextOptions, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]).context_options(ContextOptions::new().top_k(4));
+    /// assert_eq!(r.context_options.unwrap().top_k, Some(4));
+    /// ```
     pub fn context_options(mut self, options: ContextOptions) -> Self {
         self.context_options = Some(options);
         self
@@ -504,8 +593,8 @@ pub struct MessageStart {
     pub role: String,
     /// How many snippets were retrieved.
     pub context_snippet_count: Option<u64>,
-    /// Content-filter results.
-    pub content_filter_results: Option<ContentFilterResults>,
+    /// Content-filter results (boxed: rare and large, so every chunk stays small).
+    pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 /// A piece of the answer text.
@@ -518,8 +607,8 @@ pub struct ContentDelta {
     pub model: Option<String>,
     /// The text to append (may be empty).
     pub content: String,
-    /// Content-filter results.
-    pub content_filter_results: Option<ContentFilterResults>,
+    /// Content-filter results (boxed: rare and large, so every chunk stays small).
+    pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 /// A citation event.
@@ -546,8 +635,8 @@ pub struct MessageEnd {
     pub finish_reason: Option<FinishReason>,
     /// Token counts.
     pub usage: Option<Usage>,
-    /// Content-filter results.
-    pub content_filter_results: Option<ContentFilterResults>,
+    /// Content-filter results (boxed: rare and large, so every chunk stays small).
+    pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 /// The kinds of chat chunk this version knows.
@@ -587,13 +676,13 @@ pub(crate) struct FlatChunk {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delta: Option<Delta>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub citation: Option<Citation>,
+    pub citation: Option<Box<Citation>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_filter_results: Option<ContentFilterResults>,
+    pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 impl FlatChunk {
@@ -630,7 +719,7 @@ impl FlatChunk {
             ChunkKind::Citation => ChatStreamChunk::Citation(CitationChunk {
                 id: id?,
                 model,
-                citation: citation?,
+                citation: *citation?,
             }),
             ChunkKind::MessageEnd => ChatStreamChunk::MessageEnd(MessageEnd {
                 id: id?,
@@ -671,7 +760,7 @@ impl Serialize for ChatStreamChunk {
                 kind: Some(ChunkKind::Citation),
                 id: Some(c.id),
                 model: c.model,
-                citation: Some(c.citation),
+                citation: Some(Box::new(c.citation)),
                 ..FlatChunk::default()
             },
             ChatStreamChunk::MessageEnd(e) => FlatChunk {

@@ -39,6 +39,12 @@ pub struct ChatCompletionRequest {
 
 impl ChatCompletionRequest {
     /// A request with these messages and every option at its default.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+    /// let r = ChatCompletionRequest::new([Message::user("Hi")]);
+    /// assert_eq!(r.model, "gpt-4o");
+    /// ```
     pub fn new(messages: impl IntoIterator<Item = Message>) -> Self {
         Self {
             messages: messages.into_iter().collect(),
@@ -49,18 +55,37 @@ impl ChatCompletionRequest {
     }
 
     /// The model that answers; not checked. Defaults to `gpt-4o`.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+    /// let r = ChatCompletionRequest::new([Message::user("Hi")]).model("gpt-4.1");
+    /// assert_eq!(r.model, "gpt-4.1");
+    /// ```
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();
         self
     }
 
     /// Sampling temperature. Defaults to the server's (0.0).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+    /// let r = ChatCompletionRequest::new([Message::user("Hi")]).temperature(0.5);
+    /// assert_eq!(r.temperature, Some(0.5));
+    /// ```
     pub fn temperature(mut self, t: f64) -> Self {
         self.temperature = Some(t);
         self
     }
 
     /// A metadata filter on the files used. Defaults to no filter.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+    /// let r = ChatCompletionRequest::new([Message::user("Hi")])
+    ///     .filter(serde_json::json!({"team": "billing"}));
+    /// assert!(r.filter.is_some());
+    /// ```
     pub fn filter(mut self, filter: Value) -> Self {
         self.filter = Some(filter);
         self
@@ -226,6 +251,15 @@ impl ChatCompletionChunk {
     }
 
     /// Whether a choice finished in this chunk.
+    ///
+    /// ```
+    /// # use pinecone_assistant::models::ChatCompletionChunk;
+    /// # fn show(chunk: &ChatCompletionChunk) {
+    /// if chunk.is_finish() {
+    ///     println!("done: {:?}", chunk.choices[0].finish_reason);
+    /// }
+    /// # }
+    /// ```
     pub fn is_finish(&self) -> bool {
         self.choices.iter().any(|c| c.finish_reason.is_some())
     }

@@ -59,6 +59,12 @@ pub struct ContextRequest {
 
 impl ContextRequest {
     /// Retrieval for a search text.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextRequest;
+    /// let r = ContextRequest::query("refund window");
+    /// assert_eq!(r.query.as_deref(), Some("refund window"));
+    /// ```
     pub fn query(query: impl Into<String>) -> Self {
         Self {
             query: Some(query.into()),
@@ -67,6 +73,12 @@ impl ContextRequest {
     }
 
     /// Retrieval for a conversation.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ContextRequest, Message};
+    /// let r = ContextRequest::messages([Message::user("What is the refund window?")]);
+    /// assert_eq!(r.messages.unwrap().len(), 1);
+    /// ```
     pub fn messages(messages: impl IntoIterator<Item = Message>) -> Self {
         Self {
             messages: Some(messages.into_iter().collect()),
@@ -75,30 +87,57 @@ impl ContextRequest {
     }
 
     /// A metadata filter on the files searched. Defaults to no filter.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextRequest;
+    /// let r = ContextRequest::query("refunds").filter(serde_json::json!({"team": {"$eq": "billing"}}));
+    /// assert!(r.filter.is_some());
+    /// ```
     pub fn filter(mut self, filter: Value) -> Self {
         self.filter = Some(filter);
         self
     }
 
     /// How many snippets to return. Defaults to the server's (16, at most 64).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextRequest;
+    /// assert_eq!(ContextRequest::query("q").top_k(3).top_k, Some(3));
+    /// ```
     pub fn top_k(mut self, n: u32) -> Self {
         self.top_k = Some(n);
         self
     }
 
     /// Snippet size in tokens. Defaults to the server's (2048; 512–8192).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextRequest;
+    /// assert_eq!(ContextRequest::query("q").snippet_size(1024).snippet_size, Some(1024));
+    /// ```
     pub fn snippet_size(mut self, tokens: u32) -> Self {
         self.snippet_size = Some(tokens);
         self
     }
 
     /// Whether image content is returned. Defaults to the server's (`true`).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextRequest;
+    /// assert_eq!(ContextRequest::query("q").multimodal(true).multimodal, Some(true));
+    /// ```
     pub fn multimodal(mut self, on: bool) -> Self {
         self.multimodal = Some(on);
         self
     }
 
     /// Whether images carry their bytes. Defaults to the server's (`true`).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextRequest;
+    /// let r = ContextRequest::query("q").include_binary_content(false);
+    /// assert_eq!(r.include_binary_content, Some(false));
+    /// ```
     pub fn include_binary_content(mut self, on: bool) -> Self {
         self.include_binary_content = Some(on);
         self
@@ -166,6 +205,14 @@ impl Snippet {
     }
 
     /// Where the snippet comes from, when it is a known type.
+    ///
+    /// ```
+    /// # fn show(s: &pinecone_assistant::models::Snippet) {
+    /// if let Some(r) = s.reference() {
+    ///     println!("{} pages {:?}", r.file.name, r.pages);
+    /// }
+    /// # }
+    /// ```
     pub fn reference(&self) -> Option<&Reference> {
         match self {
             Snippet::Text(t) => Some(&t.reference),

@@ -30,6 +30,12 @@ pub struct AlignmentRequest {
 
 impl AlignmentRequest {
     /// A request comparing `answer` with `ground_truth_answer` for `question`.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::AlignmentRequest;
+    /// let r = AlignmentRequest::new("Q?", "A.", "Truth.");
+    /// assert_eq!(r.ground_truth_answer, "Truth.");
+    /// ```
     pub fn new(
         question: impl Into<String>,
         answer: impl Into<String>,

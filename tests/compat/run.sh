@@ -27,7 +27,8 @@ fi
 
 cargo build --quiet --example emulator --features emulator
 out="$tmp/emulator.out"
-"$root/target/debug/examples/emulator" >"$out" &
+# No processing delays: the SDK polls every 5 s, so any delay costs 5 s a call.
+"$root/target/debug/examples/emulator" --processing-delay-ms 0 --delete-delay-ms 0 --ready-delay-ms 0 >"$out" &
 emu_pid=$!
 
 url=""
