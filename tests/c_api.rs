@@ -759,7 +759,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
                 std::thread::sleep(std::time::Duration::from_millis(1500));
                 w.write_all(b"data: {\"type\":\"message_end\",\"id\":\"1\"}\n\n")
             })
-            .expect(1)
+            .expect(2)
             .create(),
     );
     let completion = json!({
