@@ -756,7 +756,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
                 w.write_all(b"data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n")?;
                 w.flush()?;
                 // Long enough for the client to be cancelled while it waits.
-                std::thread::sleep(std::time::Duration::from_millis(1500));
+                std::thread::sleep(std::time::Duration::from_millis(2500));
                 w.write_all(b"data: {\"type\":\"message_end\",\"id\":\"1\"}\n\n")
             })
             .expect(2)
