@@ -363,6 +363,18 @@ impl FileListArgs {
     }
 }
 
+/// `max_items` caps a paginator's walk; a one-page call refuses it rather than
+/// ignoring it.
+fn no_max_items(max_items: Option<usize>) -> Result<(), FfiError> {
+    match max_items {
+        Some(_) => Err(FfiError::invalid(
+            "options_json",
+            "max_items applies to paginators only; use limit for the page size",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// One page of files (`GET /files/{assistant}`).
 ///
 /// `options_json`: NULL or `{"limit": <page size>, "pagination_token": "...",
@@ -390,6 +402,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_files_page(
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
         let args: FileListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
+        no_max_items(args.max_items)?;
         json_out.set_json(&assistant.inner.list_files_page(args.options())?)
     })
 }
@@ -583,6 +596,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations_page(
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
         let args: OperationListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
+        no_max_items(args.max_items)?;
         let mut options = args.filters();
         if let Some(n) = args.limit {
             options = options.page_size(n);

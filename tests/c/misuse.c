@@ -230,6 +230,13 @@ int main(void) {
   CHECK_CODE(pinecone_assistant_list_files_page(assistant, "{\"filters\":{}}", &json),
              PINECONE_RESULT_INVALID_JSON);
   CHECK_ERROR_MENTIONS("filters");
+  CHECK_CODE(pinecone_assistant_list_files_page(assistant, "{\"max_items\":3}", &json),
+             PINECONE_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("max_items");
+  CHECK_CODE(pinecone_assistant_list_operations_page(assistant, "{\"max_items\":3}", &json),
+             PINECONE_RESULT_INVALID_ARGUMENT);
+  CHECK_CODE(pinecone_client_list_assistants_page(client, "{\"max_items\":3}", &json),
+             PINECONE_RESULT_INVALID_JSON);
   paginator = POISON;
   CHECK_NULL_ARG(pinecone_assistant_list_files(NULL, NULL, &paginator), "assistant");
   CHECK(paginator == NULL);
