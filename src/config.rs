@@ -183,6 +183,7 @@ impl ClientConfig {
     /// ```
     pub fn builder(api_key: impl Into<String>) -> ClientConfigBuilder {
         ClientConfigBuilder {
+            env_headers: None,
             config: ClientConfig {
                 api_key: ApiKey::new(api_key),
                 host: DEFAULT_HOST.to_owned(),
@@ -206,9 +207,10 @@ impl ClientConfig {
     }
 
     /// A builder filled from the environment: `PINECONE_API_KEY` (required),
-    /// `PINECONE_CONTROLLER_HOST` and `PINECONE_ADDITIONAL_HEADERS` (a JSON object;
-    /// invalid JSON is ignored with a warning that never quotes it). Setters called
-    /// afterwards override what the environment gave. Nothing else in this crate
+    /// `PINECONE_CONTROLLER_HOST` and `PINECONE_ADDITIONAL_HEADERS` (a JSON object,
+    /// used only when no header is set with [`header`](ClientConfigBuilder::header);
+    /// invalid JSON is ignored with one warning per process that never quotes it).
+    /// Setters called afterwards override what the environment gave. Nothing else in this crate
     /// reads the environment.
     ///
     /// # Errors
@@ -232,17 +234,23 @@ impl ClientConfig {
             if !raw.is_empty() {
                 match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&raw) {
                     Ok(map) => {
-                        for (k, v) in map {
-                            let v = match v {
-                                serde_json::Value::String(s) => s,
-                                other => other.to_string(),
-                            };
-                            builder = builder.header(k, v);
-                        }
+                        let headers = map
+                            .into_iter()
+                            .map(|(k, v)| match v {
+                                serde_json::Value::String(s) => (k, s),
+                                other => (k, other.to_string()),
+                            })
+                            .collect();
+                        builder.env_headers = Some(headers);
                     }
-                    Err(_) => log::warn!(
-                        "PINECONE_ADDITIONAL_HEADERS is not a JSON object of headers; ignoring it"
-                    ),
+                    Err(_) => {
+                        static WARNED: std::sync::Once = std::sync::Once::new();
+                        WARNED.call_once(|| {
+                            log::warn!(
+                                "PINECONE_ADDITIONAL_HEADERS is not a JSON object of headers; ignoring it"
+                            )
+                        });
+                    }
                 }
             }
         }
@@ -274,6 +282,20 @@ impl ClientConfig {
             ));
         }
         for (name, value) in &self.additional_headers {
+            // These describe the body of each request; a fixed value would break
+            // its framing (and be sent beside the real one).
+            const PER_REQUEST: [&str; 4] = [
+                "content-type",
+                "content-length",
+                "transfer-encoding",
+                "host",
+            ];
+            if PER_REQUEST.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+                return Err(Error::invalid(
+                    "additional_headers",
+                    format!("\"{name}\" is set per request by the client and cannot be overridden"),
+                ));
+            }
             if ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(Error::invalid(
                     "additional_headers",
@@ -310,6 +332,8 @@ impl ClientConfig {
 #[must_use]
 pub struct ClientConfigBuilder {
     config: ClientConfig,
+    /// `PINECONE_ADDITIONAL_HEADERS`, used only when no header is set explicitly.
+    env_headers: Option<Vec<(String, String)>>,
 }
 
 impl ClientConfigBuilder {
@@ -432,7 +456,14 @@ impl ClientConfigBuilder {
     }
 
     /// The finished configuration.
-    pub fn build(self) -> ClientConfig {
+    pub fn build(mut self) -> ClientConfig {
+        if self.config.additional_headers.is_empty() {
+            if let Some(headers) = self.env_headers.take() {
+                for (name, value) in headers {
+                    self = self.header(name, value);
+                }
+            }
+        }
         self.config
     }
 }
@@ -485,6 +516,23 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("http://***@proxy:3128"));
+    }
+
+    #[test]
+    fn framing_headers_cannot_be_overridden() {
+        for name in [
+            "Content-Type",
+            "content-length",
+            "Transfer-Encoding",
+            "HOST",
+        ] {
+            let err = ClientConfig::builder("k")
+                .header(name, "x")
+                .build()
+                .validate()
+                .unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub enum Error {
     },
 
     /// The server answered 404: the assistant, file or operation does not exist.
-    #[error("not found: {0}")]
+    #[error("{0}")]
     NotFound(Box<ApiError>),
 
     /// The server answered with any other non-success status (after retries).

@@ -18,6 +18,15 @@
 //! # Ok::<(), pinecone_assistant::Error>(())
 //! ```
 //!
+//! # Logging
+//!
+//! Records go through the [`log`](https://docs.rs/log) facade: each request at
+//! debug level (method and URL, never the API key), retries and stream events at
+//! debug or trace. The HTTP layer underneath dumps raw request bytes — headers, so
+//! the API key, included — at **trace** level under the `ureq_proto` and `ureq`
+//! targets; keep those targets below trace wherever logs are kept (for example
+//! `RUST_LOG=debug,ureq=info,ureq_proto=off`).
+//!
 //! [Pinecone Assistant API]: https://docs.pinecone.io/guides/assistant/overview
 
 #![deny(missing_docs)]

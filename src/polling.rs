@@ -1,5 +1,6 @@
 //! Waiting for server-side work: the wait modes and the polling loop.
 
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use crate::cancel::CancelHandle;
@@ -52,11 +53,45 @@ impl<T> Poll<T> {
     }
 }
 
+thread_local! {
+    /// The deadline of the wait running on this thread, if any. The transport reads
+    /// it so a retry inside a poll never sleeps past the caller's deadline.
+    static WAIT_DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The deadline of the wait in progress on this thread.
+pub(crate) fn wait_deadline() -> Option<Instant> {
+    WAIT_DEADLINE.with(Cell::get)
+}
+
+/// Installs a wait deadline for the current thread until dropped (then restores
+/// the previous one, so nested waits compose).
+struct DeadlineScope(Option<Instant>);
+
+impl DeadlineScope {
+    fn enter(deadline: Option<Instant>) -> Self {
+        let outer = wait_deadline();
+        let effective = match (outer, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        WAIT_DEADLINE.with(|d| d.set(effective));
+        Self(outer)
+    }
+}
+
+impl Drop for DeadlineScope {
+    fn drop(&mut self) {
+        WAIT_DEADLINE.with(|d| d.set(self.0));
+    }
+}
+
 /// Polls with `step` until it reports `Done`, an error, or the deadline of `wait`.
 ///
 /// The first poll runs at once. Each sleep is the interval, shortened to the time
 /// left before the deadline so the last poll happens at the deadline; every sleep
-/// can be interrupted through `cancel`. `awaited` describes the goal for the
+/// can be interrupted through `cancel`, and a retry inside a poll never sleeps past
+/// the deadline (the request's error is returned instead). `awaited` describes the goal for the
 /// timeout error. `wait` must not be [`Wait::No`] (callers return before polling).
 pub(crate) fn poll_until<T>(
     transport: &Transport,
@@ -71,6 +106,7 @@ pub(crate) fn poll_until<T>(
         _ => None,
     };
     let start = Instant::now();
+    let _deadline = DeadlineScope::enter(deadline.map(|d| start + d));
     // With an injected sleeper no real time passes, so the slept total counts too.
     let mut slept = Duration::ZERO;
     loop {

@@ -871,3 +871,39 @@ fn client_is_send_sync_and_clones_share_the_pool() {
     assert_send_sync::<pinecone_assistant::Assistant>();
     assert_send_sync::<CancelHandle>();
 }
+
+#[test]
+fn a_retry_inside_a_wait_never_sleeps_past_its_deadline() {
+    let mut server = Server::new();
+    server
+        .mock("POST", "/assistant/assistants")
+        .with_body(assistant_json("bot", "Initializing", "h"))
+        .create();
+    let unavailable = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_status(503)
+        .with_header("retry-after", "25")
+        .expect(1)
+        .create();
+    let (c, slept) = recording_client(&server);
+    let err = c
+        .create_assistant(
+            CreateAssistantRequest::new("bot"),
+            Wait::For(Duration::from_secs(1)),
+        )
+        .unwrap_err();
+    unavailable.assert();
+    assert_eq!(err.status(), Some(503));
+    assert!(
+        slept.lock().unwrap().is_empty(),
+        "{:?}",
+        slept.lock().unwrap()
+    );
+    // Without a deadline the same answer is retried after the 25 s it asked for.
+    let (c, slept) = recording_client(&server);
+    let _ = c.describe_assistant("bot");
+    assert_eq!(
+        slept.lock().unwrap().first(),
+        Some(&Duration::from_secs(25))
+    );
+}

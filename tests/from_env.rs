@@ -55,6 +55,16 @@ fn from_env_reads_key_host_and_headers_and_nothing_else() {
         .build();
     assert_eq!(config.host, "https://gw.example/pc");
 
+    // Headers set explicitly replace the environment's set whole.
+    let config = ClientConfig::builder_from_env()
+        .unwrap()
+        .header("X-Own", "1")
+        .build();
+    assert_eq!(
+        config.additional_headers,
+        vec![("X-Own".to_owned(), "1".to_owned())]
+    );
+
     // Malformed extra headers are ignored, not fatal.
     set("PINECONE_ADDITIONAL_HEADERS", "{not json");
     let config = ClientConfig::builder_from_env().unwrap().build();

@@ -7,7 +7,8 @@ mod chat;
 mod files;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
@@ -41,16 +42,43 @@ pub struct Assistant {
 /// Data-plane base URLs by assistant name, shared by every clone of a client.
 #[derive(Default, Debug)]
 pub(crate) struct HostCache {
-    slots: Mutex<HashMap<String, Arc<Mutex<Option<String>>>>>,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+}
+
+/// One assistant's cached base, and whether a thread is looking it up.
+#[derive(Default, Debug)]
+struct Slot {
+    state: Mutex<SlotState>,
+    /// Signalled when a lookup ends, so waiting threads take its result.
+    done: Condvar,
+}
+
+#[derive(Default, Debug)]
+struct SlotState {
+    base: Option<String>,
+    resolving: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The guarded values are plain strings: a panic elsewhere cannot corrupt them.
+    // The guarded values are plain strings and flags: a panic elsewhere cannot
+    // leave them inconsistent.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// How often a thread waiting for another's lookup checks its cancel handle.
+const CANCEL_CHECK: Duration = Duration::from_millis(50);
+
+struct ResolvingGuard<'a>(&'a Slot);
+
+impl Drop for ResolvingGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).resolving = false;
+        self.0.done.notify_all();
+    }
+}
+
 impl HostCache {
-    fn slot(&self, name: &str) -> Arc<Mutex<Option<String>>> {
+    fn slot(&self, name: &str) -> Arc<Slot> {
         lock(&self.slots)
             .entry(name.to_owned())
             .or_default()
@@ -62,9 +90,9 @@ impl HostCache {
     pub(crate) fn evict(&self, name: &str, only: Option<&str>) {
         let slot = lock(&self.slots).get(name).cloned();
         if let Some(slot) = slot {
-            let mut value = lock(&slot);
-            if only.is_none() || value.as_deref() == only {
-                *value = None;
+            let mut state = lock(&slot.state);
+            if only.is_none() || state.base.as_deref() == only {
+                state.base = None;
             }
         }
     }
@@ -86,13 +114,39 @@ impl Assistant {
     }
 
     /// The data-plane base URL, `{host}/assistant`, described once and cached.
+    ///
+    /// Concurrent first users wait for one lookup instead of each describing; a
+    /// waiting thread still obeys its own cancel handle, and when the lookup fails
+    /// the next waiter tries it itself.
     pub(crate) fn data_base(&self) -> Result<String> {
         let slot = self.client.hosts.slot(&self.name);
-        // Held across the describe, so concurrent first users wait for one lookup.
-        let mut cached = lock(&slot);
-        if let Some(base) = cached.as_ref() {
-            return Ok(base.clone());
+        let mut state = lock(&slot.state);
+        loop {
+            if let Some(base) = &state.base {
+                return Ok(base.clone());
+            }
+            if !state.resolving {
+                break;
+            }
+            self.client.cancel.check()?;
+            state = match slot.done.wait_timeout(state, CANCEL_CHECK) {
+                Ok((s, _)) => s,
+                Err(p) => p.into_inner().0,
+            };
         }
+        state.resolving = true;
+        drop(state);
+        // Clears the flag and wakes the waiters however the lookup ends, panics
+        // included, so no thread waits for a lookup that nobody is doing.
+        let _resolving = ResolvingGuard(&slot);
+        let found = self.describe_base();
+        if let Ok(base) = &found {
+            lock(&slot.state).base = Some(base.clone());
+        }
+        found
+    }
+
+    fn describe_base(&self) -> Result<String> {
         let described = self.client.describe_assistant(&self.name)?;
         let host = described.host.filter(|h| !h.is_empty()).ok_or_else(|| {
             Error::invalid(
@@ -103,9 +157,7 @@ impl Assistant {
                 ),
             )
         })?;
-        let base = format!("{host}/assistant");
-        *cached = Some(base.clone());
-        Ok(base)
+        Ok(format!("{host}/assistant"))
     }
 
     /// `/{prefix}/{assistant name}` followed by each extra segment, percent-encoded.
@@ -155,7 +207,8 @@ impl Assistant {
 
     /// [`send_data`](Self::send_data) and read the whole body.
     pub(crate) fn call_data(&self, mut req: Request<'_>) -> Result<Reply> {
-        read_reply(self.send_data(&mut req)?)
+        let limit = req.max_body;
+        read_reply(self.send_data(&mut req)?, limit)
     }
 
     /// [`send_data`](Self::send_data) and decode the body as `T`.

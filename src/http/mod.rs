@@ -9,7 +9,7 @@ pub(crate) mod url;
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
 use ureq::http::{self, HeaderName, HeaderValue};
@@ -21,9 +21,13 @@ use crate::config::ClientConfig;
 use crate::error::{ApiError, Error, Result};
 use retry::{Failure, RequestClass};
 
-/// The largest success body read into memory (list pages, context answers with
-/// images). ureq's own default of 10 MB is too small for those.
-const MAX_BODY_BYTES: u64 = 1 << 30;
+/// The largest success body of a generation call (context answers carry images as
+/// base64) read into memory; ureq's own default of 10 MB is too small for those.
+const MAX_GENERATION_BODY_BYTES: u64 = 1 << 30;
+/// The largest success body of any other call: a full page of files with 16 KB of
+/// metadata each stays far below it, and a misbehaving server cannot make a
+/// describe allocate a gigabyte.
+const MAX_BODY_BYTES: u64 = 64 << 20;
 /// The most of an error body kept.
 const MAX_ERROR_BODY_BYTES: u64 = 1 << 20;
 
@@ -97,6 +101,8 @@ pub(crate) struct Request<'a> {
     /// Set for streams: sent on a fresh connection whose socket this interrupter
     /// can shut down from another thread.
     pub interrupt: Option<Arc<interrupt::Interrupter>>,
+    /// The largest success body read whole.
+    pub max_body: u64,
 }
 
 impl<'a> Request<'a> {
@@ -109,6 +115,11 @@ impl<'a> Request<'a> {
             read_timeout: None,
             replayed_not_found_is_success: false,
             interrupt: None,
+            max_body: if class == RequestClass::Generation {
+                MAX_GENERATION_BODY_BYTES
+            } else {
+                MAX_BODY_BYTES
+            },
         }
     }
 
@@ -256,7 +267,8 @@ impl Transport {
 
     /// Sends `req` (retrying per policy) and reads the whole success body.
     pub(crate) fn call(&self, mut req: Request<'_>, cancel: &CancelHandle) -> Result<Reply> {
-        read_reply(self.send(&mut req, cancel)?)
+        let limit = req.max_body;
+        read_reply(self.send(&mut req, cancel)?, limit)
     }
 
     /// Sends `req` and decodes a success body as `T`.
@@ -325,6 +337,11 @@ impl Transport {
                 Some(d) => d,
                 None => policy.backoff(retry),
             };
+            // Inside a wait with a deadline, a retry that would end past it is not
+            // worth starting: the caller asked to be answered by then.
+            if crate::polling::wait_deadline().is_some_and(|end| Instant::now() + delay > end) {
+                return Err(error);
+            }
             log::debug!(
                 "{:?} {} failed ({error}); retry {} of {} in {delay:?}",
                 req.method,
@@ -398,12 +415,14 @@ impl Transport {
             .or_else(|| header_text(&resp, "x-request-id").filter(|s| !s.is_empty()));
         let retry_after = header_text(&resp, "retry-after")
             .and_then(|v| retry::parse_retry_after(&v, SystemTime::now()));
-        let body = resp
+        // Keep the first megabyte of an oversized or broken body rather than
+        // nothing: its start is what explains the error.
+        let mut body = Vec::new();
+        let _ = resp
             .body_mut()
-            .with_config()
-            .limit(MAX_ERROR_BODY_BYTES)
-            .read_to_vec()
-            .unwrap_or_default();
+            .as_reader()
+            .take(MAX_ERROR_BODY_BYTES)
+            .read_to_end(&mut body);
         let api = ApiError::from_response(
             status.as_u16(),
             status.canonical_reason().unwrap_or(""),
@@ -420,13 +439,13 @@ impl Transport {
 }
 
 /// Reads a whole success response.
-pub(crate) fn read_reply(mut resp: RawResponse) -> Result<Reply> {
+pub(crate) fn read_reply(mut resp: RawResponse, limit: u64) -> Result<Reply> {
     let status = resp.status().as_u16();
     let location = header_text(&resp, "location");
     let body = resp
         .body_mut()
         .with_config()
-        .limit(MAX_BODY_BYTES)
+        .limit(limit)
         .read_to_vec()
         .map_err(map_transport)?;
     Ok(Reply {

@@ -165,12 +165,17 @@ fn parse_http_date(s: &str) -> Option<SystemTime> {
     }
     let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
     let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT" || day == 0 || day > 31 || h > 23 || m > 59 || sec > 60 {
+    // The year bound keeps the arithmetic below far from overflow, whatever a
+    // server or proxy sends.
+    let plausible = (1970..=9999).contains(&year) && (1..=31).contains(&day);
+    if parts.next()? != "GMT" || !plausible || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    let days = days_from_civil(year, month, day);
-    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + sec;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+    let days = u64::try_from(days_from_civil(year, month, day)).ok()?;
+    let secs = days
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + m * 60 + sec)?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
