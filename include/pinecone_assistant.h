@@ -11,8 +11,10 @@
  * Results. Every fallible function returns a pinecone_result; PINECONE_RESULT_OK
  *   is 0. Codes never change their number. After a failure,
  *   pinecone_last_error_message() describes it (never NULL; empty after a
- *   success) and pinecone_last_error_status() gives the HTTP status or 0. Both are
- *   per thread and valid until the next fallible call on that thread.
+ *   success), pinecone_last_error_status() gives the HTTP status or 0, and
+ *   pinecone_last_error_json() gives every detail as JSON (request id,
+ *   Retry-After, operation id, the argument and field at fault...). All three
+ *   are per thread and valid until the next fallible call on that thread.
  *
  * Strings in. NUL-terminated UTF-8, borrowed for the call only (copied). NULL
  *   where a value is required gives PINECONE_RESULT_NULL_ARGUMENT; invalid UTF-8
@@ -44,7 +46,10 @@
  *
  * Waiting. Operations that start server-side work take `int wait_mode`
  *   (pinecone_wait: PINECONE_WAIT_NO, PINECONE_WAIT_FOREVER, PINECONE_WAIT_FOR) and
- *   `uint64_t timeout_ms` (used with PINECONE_WAIT_FOR only).
+ *   `uint64_t timeout_ms` (used with PINECONE_WAIT_FOR only). A deadline that
+ *   passes gives PINECONE_RESULT_WAIT_TIMEOUT; the work goes on at the server.
+ *   A client bound to a pinecone_cancel (pinecone_client_with_cancel) lets
+ *   another thread stop any wait, retry pause or stream at once.
  *
  * Panics. A bug inside the library never unwinds into C: the call returns
  *   PINECONE_RESULT_PANIC with a description as the last error.
@@ -843,7 +848,8 @@ enum pinecone_result pinecone_paginator_next(struct pinecone_paginator *paginato
  * `item_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
  * end of the list; `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
  * paginator stays usable and continues after that item); the error of a page
- * fetch; `_NULL_ARGUMENT` for `paginator` or `cb`.
+ * fetch; `_NULL_ARGUMENT` for `paginator` or `cb`. While this runs the paginator
+ * is busy: a call on it from `cb` returns `PINECONE_RESULT_INVALID_ARGUMENT`.
  *
  * # Safety
  *
@@ -1010,7 +1016,9 @@ enum pinecone_result pinecone_chat_stream_next_text(struct pinecone_chat_stream 
  * `chunk_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
  * end of the answer, `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
  * rest of the answer stays unread; free the stream to close it), a stream error,
- * or `_NULL_ARGUMENT` for `stream` or `cb`.
+ * or `_NULL_ARGUMENT` for `stream` or `cb`. While this runs the stream is busy:
+ * a `_next` on it from `cb` returns `PINECONE_RESULT_INVALID_ARGUMENT`
+ * (`pinecone_chat_stream_cancel` works).
  *
  * # Safety
  *

@@ -265,7 +265,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
-    // Three walks fetch page 1; two reach page 2 (the third stops at max_items).
+    // Four walks fetch page 1; two reach page 2 (the others stop at max_items).
     mocks.push(
         get(
             server,
@@ -273,7 +273,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             200,
             &page(&["support-bot", "eu-docs"], Some("YXNzdDoy")),
         )
-        .expect(3),
+        .expect(4),
     );
     mocks.push(
         get(
@@ -722,7 +722,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
-    // Pulled, as text, pushed, pushed and aborted, pulled then pushed.
+    // Pulled, as text, pushed, pushed and aborted, pulled then pushed, re-entered.
     mocks.push(
         sse(
             server,
@@ -730,7 +730,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             json!({"stream": true, "model": "gpt-4o", "include_highlights": false}),
             STREAM_F2,
         )
-        .expect(5),
+        .expect(6),
     );
     mocks.push(
         post_json(
@@ -759,7 +759,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
                 std::thread::sleep(std::time::Duration::from_millis(1500));
                 w.write_all(b"data: {\"type\":\"message_end\",\"id\":\"1\"}\n\n")
             })
-            .expect(1)
+            .expect(2)
             .create(),
     );
     let completion = json!({
@@ -903,4 +903,83 @@ fn python_ctypes_example() {
     );
     assert!(stdout.contains("30 days"), "{stdout}");
     assert!(stdout.contains("finish: stop"), "{stdout}");
+}
+
+/// The shared library exports exactly the functions the header declares, all
+/// prefixed `pinecone_`. Skipped when `nm` is not installed.
+#[test]
+fn exports_match_the_header() {
+    let lib = std::env::current_exe()
+        .expect("test binary path")
+        .with_file_name("libpinecone_assistant.so");
+    let Ok(out) = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&lib)
+        .output()
+    else {
+        eprintln!("nm not found; skipping");
+        return;
+    };
+    assert!(out.status.success(), "nm failed on {}", lib.display());
+    let mut exported: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_owned)
+        .collect();
+    exported.sort();
+    let header = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("include/pinecone_assistant.h"),
+    )
+    .expect("read the header");
+    let mut declared: Vec<String> = header
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("typedef") && l.contains('('))
+        .filter_map(|l| {
+            let name = l.split('(').next()?.rsplit([' ', '*']).next()?;
+            name.starts_with("pinecone_").then(|| name.to_owned())
+        })
+        .collect();
+    declared.sort();
+    assert!(declared.len() > 40, "header parse found only {declared:?}");
+    assert_eq!(exported, declared);
+}
+
+/// The header compiles as C99 and as C++ (its `cpp_compat` guards), warning-free.
+/// A compiler that is not installed is skipped.
+#[test]
+fn header_compiles_as_c99_and_cpp() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let source = |ext: &str| {
+        let path = dir.join(format!("header_only.{ext}"));
+        std::fs::write(
+            &path,
+            "#include \"pinecone_assistant.h\"\nint main(void) { return PINECONE_RESULT_OK; }\n",
+        )
+        .expect("write the probe");
+        path
+    };
+    for (compiler, std, ext) in [("cc", "-std=c99", "c"), ("c++", "-std=c++11", "cpp")] {
+        let Ok(out) = Command::new(compiler)
+            .args([
+                std,
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-pedantic",
+                "-fsyntax-only",
+            ])
+            .arg(format!("-I{}", root.join("include").display()))
+            .arg(source(ext))
+            .output()
+        else {
+            eprintln!("{compiler} not found; skipping");
+            continue;
+        };
+        assert!(
+            out.status.success(),
+            "{compiler} {std}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A Python binding of the pinecone-assistant C ABI in ~150 lines of ctypes.
+"""A Python binding of the pinecone-assistant C ABI, in plain ctypes.
 
 Every request and response crosses as JSON with the API's wire field names, so
 the binding needs one wrapper per C function and no model classes. Streams are

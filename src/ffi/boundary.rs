@@ -8,6 +8,7 @@ use std::any::Any;
 use std::ffi::{CStr, CString, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
+use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -263,14 +264,23 @@ pub(crate) unsafe fn handle<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, F
     unsafe { ptr.as_ref() }.ok_or_else(|| FfiError::null(name))
 }
 
-/// An exclusive handle argument.
-///
-/// # Safety
-///
-/// As [`handle`], and no other thread uses the handle during the call.
-pub(crate) unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, FfiError> {
-    // SAFETY: NULL-checked by `as_mut`; exclusive per the contract.
-    unsafe { ptr.as_mut() }.ok_or_else(|| FfiError::null(name))
+/// The state of a one-thread-at-a-time handle (paginator, stream), taken without
+/// waiting: a call that re-enters the handle from one of its own callbacks, or a
+/// second thread using it at the same time, gets an error instead of a deadlock.
+pub(crate) fn exclusive<'a, T>(
+    state: &'a Mutex<T>,
+    name: &str,
+) -> Result<MutexGuard<'a, T>, FfiError> {
+    match state.try_lock() {
+        Ok(guard) => Ok(guard),
+        // A panic caught at the boundary leaves iterators fused or consistent.
+        Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        Err(TryLockError::WouldBlock) => Err(FfiError::invalid(
+            name,
+            "is in use by another call (re-entered from a callback, or used by two \
+             threads at once); use it from one thread at a time",
+        )),
+    }
 }
 
 /// A pointer output: checked, reset to NULL, written once on success.

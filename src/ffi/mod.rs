@@ -9,8 +9,8 @@
 //!   `_free`; `_free(NULL)` does nothing. Freeing twice is undefined behaviour.
 //! - **Results**: every fallible function returns a `pinecone_result`
 //!   (`PINECONE_RESULT_OK` = 0). Details of the last failure on the calling thread
-//!   come from `pinecone_last_error_message()` and `pinecone_last_error_status()`;
-//!   both are reset when the next fallible call starts. Codes passed *from* C are
+//!   come from `pinecone_last_error_message()`, `pinecone_last_error_status()` and
+//!   `pinecone_last_error_json()`; all are reset when the next fallible call starts. Codes passed *from* C are
 //!   taken as `int`, never as the enum type.
 //! - **Inputs** are NUL-terminated UTF-8 strings, copied before the call returns.
 //!   NULL -> `PINECONE_RESULT_NULL_ARGUMENT`, bad UTF-8 -> `PINECONE_RESULT_INVALID_UTF8`,
@@ -29,6 +29,8 @@
 //!   threads at once. Paginators and streams may be used by one thread at a time
 //!   (they may move between threads); the one exception is
 //!   `pinecone_chat_stream_cancel` / `pinecone_chat_completions_stream_cancel`.
+//!   Their state sits behind a `try_lock`ed mutex, so misuse (two threads, or a
+//!   callback re-entering) is refused with an error rather than being undefined.
 //! - **Panics** never cross the boundary: a bug inside the library returns
 //!   `PINECONE_RESULT_PANIC` with the panic message as the last error.
 
@@ -63,14 +65,13 @@ mod tests {
     use super::stream::{pinecone_chat_completions_stream, pinecone_chat_stream};
 
     fn send_sync<T: Send + Sync>() {}
-    fn send<T: Send>() {}
 
     #[test]
     fn handles_have_the_documented_thread_safety() {
         send_sync::<pinecone_client>();
         send_sync::<pinecone_assistant>();
         send_sync::<pinecone_cancel>();
-        send::<pinecone_paginator>();
+        send_sync::<pinecone_paginator>();
         // Sync too: `_cancel` may run on another thread while `_next` runs.
         send_sync::<pinecone_chat_stream>();
         send_sync::<pinecone_chat_completions_stream>();

@@ -2,10 +2,11 @@
 //! files, operations), plus the callback form.
 
 use std::ffi::{c_char, c_int, c_void};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::boundary::{FfiError, guard, guard_void, handle_mut, out, to_cstring, to_json};
+use super::boundary::{FfiError, exclusive, guard, guard_void, handle, out, to_cstring, to_json};
 use super::error::pinecone_result;
 use crate::Paginator;
 
@@ -24,13 +25,15 @@ type Items = Box<dyn Iterator<Item = Result<String, FfiError>> + Send>;
 /// Not thread-safe: use it from one thread at a time (it may move between
 /// threads).
 pub struct pinecone_paginator {
-    items: Items,
+    /// Behind a mutex only so that misuse (a callback re-entering, two threads)
+    /// is refused by [`exclusive`] instead of aliasing the iterator.
+    items: Mutex<Items>,
 }
 
 impl pinecone_paginator {
     pub(crate) fn new<T: Serialize + Send + 'static>(paginator: Paginator<T>) -> Self {
         Self {
-            items: Box::new(paginator.map(|item| to_json(&item?))),
+            items: Mutex::new(Box::new(paginator.map(|item| to_json(&item?)))),
         }
     }
 }
@@ -81,9 +84,9 @@ pub unsafe extern "C" fn pinecone_paginator_next(
     guard(|| {
         // SAFETY: writable or NULL per the contract.
         let item_out = unsafe { out(item_json_out, "item_json_out") }?;
-        // SAFETY: live, exclusive or NULL per the contract.
-        let paginator = unsafe { handle_mut(paginator, "paginator") }?;
-        if let Some(item) = paginator.items.next() {
+        // SAFETY: live or NULL per the contract; only shared access is made.
+        let paginator = unsafe { handle(paginator.cast_const(), "paginator") }?;
+        if let Some(item) = exclusive(&paginator.items, "paginator")?.next() {
             item_out.set_string(item?)?;
         }
         Ok(())
@@ -95,7 +98,8 @@ pub unsafe extern "C" fn pinecone_paginator_next(
 /// `item_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
 /// end of the list; `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
 /// paginator stays usable and continues after that item); the error of a page
-/// fetch; `_NULL_ARGUMENT` for `paginator` or `cb`.
+/// fetch; `_NULL_ARGUMENT` for `paginator` or `cb`. While this runs the paginator
+/// is busy: a call on it from `cb` returns `PINECONE_RESULT_INVALID_ARGUMENT`.
 ///
 /// # Safety
 ///
@@ -109,10 +113,11 @@ pub unsafe extern "C" fn pinecone_paginator_for_each(
     userdata: *mut c_void,
 ) -> pinecone_result {
     guard(|| {
-        // SAFETY: live, exclusive or NULL per the contract.
-        let paginator = unsafe { handle_mut(paginator, "paginator") }?;
+        // SAFETY: live or NULL per the contract; only shared access is made.
+        let paginator = unsafe { handle(paginator.cast_const(), "paginator") }?;
         let cb = cb.ok_or_else(|| FfiError::null("cb"))?;
-        for item in paginator.items.by_ref() {
+        let mut items = exclusive(&paginator.items, "paginator")?;
+        for item in items.by_ref() {
             // SAFETY: `cb` is a valid callback per the contract.
             unsafe { deliver(cb, userdata, item?, "cb") }?;
         }

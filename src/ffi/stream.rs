@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use serde::Serialize;
 
 use super::assistant::pinecone_assistant;
-use super::boundary::{FfiError, guard, guard_void, handle, json_arg, out, to_json};
+use super::boundary::{FfiError, exclusive, guard, guard_void, handle, json_arg, out, to_json};
 use super::error::pinecone_result;
 use super::paginator::{deliver, pinecone_json_cb};
 use crate::models::{ChatCompletionChunk, ChatCompletionRequest, ChatRequest, ChatStreamChunk};
@@ -41,7 +41,8 @@ impl Chunks for ChatCompletionStream {
 
 /// A stream with its cancel handle. The chunks sit behind a mutex so that
 /// `_next` (one thread) and `_cancel` (any thread) only ever share the handle,
-/// never alias it mutably; the lock is uncontended in correct use.
+/// never alias it mutably; the lock is uncontended in correct use, and misuse
+/// (two readers, or a callback that re-enters) gets an error from [`exclusive`].
 struct Shared<S> {
     cancel: CancelHandle,
     chunks: Mutex<S>,
@@ -55,21 +56,19 @@ impl<S: Chunks> Shared<S> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, S> {
-        // A panic caught at the boundary cannot break the iterator's invariants
-        // beyond what its fusing already handles.
-        self.chunks.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Result<MutexGuard<'_, S>, FfiError> {
+        exclusive(&self.chunks, "stream")
     }
 
     fn next_json(&self) -> Result<Option<String>, FfiError> {
-        match self.lock().next() {
+        match self.lock()?.next() {
             Some(chunk) => Ok(Some(to_json(&chunk?)?)),
             None => Ok(None),
         }
     }
 
     fn next_text(&self) -> Result<Option<String>, FfiError> {
-        let mut chunks = self.lock();
+        let mut chunks = self.lock()?;
         for chunk in chunks.by_ref() {
             if let Some(text) = S::text(chunk?) {
                 return Ok(Some(text));
@@ -80,7 +79,7 @@ impl<S: Chunks> Shared<S> {
 
     fn for_each(&self, cb: pinecone_json_cb, userdata: *mut c_void) -> Result<(), FfiError> {
         let cb = cb.ok_or_else(|| FfiError::null("cb"))?;
-        let mut chunks = self.lock();
+        let mut chunks = self.lock()?;
         for chunk in chunks.by_ref() {
             // SAFETY: a valid callback per the caller's contract.
             unsafe { deliver(cb, userdata, to_json(&chunk?)?, "cb") }?;
@@ -209,7 +208,9 @@ pub unsafe extern "C" fn pinecone_chat_stream_next_text(
 /// `chunk_json` is borrowed for that call only. Returns `PINECONE_RESULT_OK` at the
 /// end of the answer, `PINECONE_RESULT_ABORTED` when `cb` returned non-zero (the
 /// rest of the answer stays unread; free the stream to close it), a stream error,
-/// or `_NULL_ARGUMENT` for `stream` or `cb`.
+/// or `_NULL_ARGUMENT` for `stream` or `cb`. While this runs the stream is busy:
+/// a `_next` on it from `cb` returns `PINECONE_RESULT_INVALID_ARGUMENT`
+/// (`pinecone_chat_stream_cancel` works).
 ///
 /// # Safety
 ///

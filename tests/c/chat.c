@@ -30,6 +30,23 @@ static int on_completion_chunk(void *userdata, const char *json) {
   return 0;
 }
 
+/* Calls back into the stream that is calling it: refused, not a deadlock. */
+static int reenter(void *userdata, const char *json) {
+  char *chunk = NULL;
+  (void)json;
+  CHECK_CODE(pinecone_chat_stream_next(userdata, &chunk), PINECONE_RESULT_INVALID_ARGUMENT);
+  CHECK(chunk == NULL);
+  pinecone_chat_stream_cancel(userdata); /* the one call allowed meanwhile */
+  return 0;
+}
+
+static void *cancel_handle_soon(void *cancel) {
+  struct timespec pause = {0, 150 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  pinecone_cancel_cancel(cancel);
+  return NULL;
+}
+
 static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -137,6 +154,12 @@ int main(void) {
     CHECK(s.chunks == 4);
     pinecone_chat_stream_free(stream);
     stream = NULL;
+
+    /* re-entered and cancelled from its own callback: the walk stops cancelled */
+    CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
+    CHECK_CODE(pinecone_chat_stream_for_each(stream, reenter, stream), PINECONE_RESULT_CANCELLED);
+    pinecone_chat_stream_free(stream);
+    stream = NULL;
   }
 
   /* refused before sending, refused by the server, cut off */
@@ -182,6 +205,32 @@ int main(void) {
     CHECK(pthread_join(thread, NULL) == 0);
     pinecone_chat_stream_free(stream);
     stream = NULL;
+  }
+
+  /* the callback form, stopped through a client bound to a cancel handle */
+  {
+    pthread_t thread;
+    pinecone_cancel *cancel = NULL;
+    pinecone_client *cancellable = NULL;
+    pinecone_assistant *slow = NULL;
+    struct seen s = {0, 0, ""};
+    double start;
+    CHECK_OK(pinecone_cancel_new(&cancel));
+    CHECK_OK(pinecone_client_with_cancel(client, cancel, &cancellable));
+    CHECK_OK(pinecone_client_assistant(cancellable, "support-bot", &slow));
+    CHECK(pthread_create(&thread, NULL, cancel_handle_soon, cancel) == 0);
+    start = now_ms();
+    CHECK_CODE(pinecone_assistant_chat_stream_cb(slow, QUESTION ",\"model\":\"slow\"}", on_chunk,
+                                                 &s),
+               PINECONE_RESULT_CANCELLED);
+    CHECK(now_ms() - start < 1000.0);
+    /* the cancel may land while the answer opens or while its second chunk is
+       awaited (the mock serves one slow answer at a time) */
+    CHECK(s.chunks <= 1);
+    CHECK(pthread_join(thread, NULL) == 0);
+    pinecone_assistant_free(slow);
+    pinecone_client_free(cancellable);
+    pinecone_cancel_free(cancel);
   }
 
   /* chat completions, whole and streamed */

@@ -22,6 +22,16 @@ static int stop_at_first(void *userdata, const char *json) {
   return 1;
 }
 
+/* Calls back into the paginator that is calling it: refused, not a deadlock. */
+static int reenter(void *userdata, const char *json) {
+  char *item = NULL;
+  (void)json;
+  CHECK_CODE(pinecone_paginator_next(userdata, &item), PINECONE_RESULT_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("in use");
+  CHECK(item == NULL);
+  return 1;
+}
+
 static void *cancel_soon(void *arg) {
   struct timespec pause = {0, 100 * 1000 * 1000};
   nanosleep(&pause, NULL);
@@ -169,6 +179,10 @@ int main(void) {
     CHECK_OK(pinecone_client_list_assistants(client, "{}", &pages));
     CHECK_OK(pinecone_paginator_for_each(pages, count_items, &count));
     CHECK(count == 3);
+    pinecone_paginator_free(pages);
+
+    CHECK_OK(pinecone_client_list_assistants(client, "{\"max_items\":1}", &pages));
+    CHECK_CODE(pinecone_paginator_for_each(pages, reenter, pages), PINECONE_RESULT_ABORTED);
     pinecone_paginator_free(pages);
 
     count = 0;
