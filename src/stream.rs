@@ -8,10 +8,10 @@
 //! | `[DONE]` | normal end | normal end |
 //! | not valid JSON | [`Error::Decode`], then the stream ends | same |
 //! | valid JSON, not an object | skipped | skipped |
-//! | object with a known `type` | the chunk; skipped when a field the reference client requires is missing or has the wrong type | — |
+//! | object with a known `type` | the chunk, read from the keys of its own type only (other keys are ignored, whatever their value); skipped when one of its required keys is missing or one of its keys has the wrong type | — |
 //! | object with an unknown `type` | [`ChatStreamChunk::Unknown`] with the raw JSON | — |
 //! | object without a string `type` | skipped | — |
-//! | object without `id` or `choices`, or with a wrong field type | — | skipped |
+//! | object without `id` or `choices`, or with a wrong type in one of the chunk's own keys (§7.4) | — | skipped; other keys are ignored |
 //!
 //! The body ending before the final chunk (`message_end`; a choice with a
 //! `finish_reason`) gives an [`Error::Stream`] saying the stream was truncated, so a
@@ -30,7 +30,7 @@ use crate::http::RawResponse;
 use crate::http::interrupt::Interrupter;
 use crate::models::{
     ChatCompletionChunk, ChatCompletionResponse, ChatResponse, ChatStreamChunk, ChunkKind,
-    CompletionChoice, FlatChunk,
+    CompletionChoice,
 };
 use crate::sse::SseReader;
 
@@ -93,13 +93,23 @@ impl Decoder for ChatDecoder {
         if let Some(early) = prelude(data, Self::WHAT) {
             return early;
         }
-        let chunk = match serde_json::from_slice::<FlatChunk>(data) {
-            Ok(flat) if flat.kind == Some(ChunkKind::Unknown) => unknown(data)?,
-            Ok(flat) => flat.into_chunk(),
-            // A wrong field type: skipped, unless the kind is unknown (then the
-            // fields mean something else) or the JSON itself is broken.
-            Err(e) if is_data_error(&e) => unknown(data)?,
-            Err(e) => return Err(Error::decode(Self::WHAT, e, data)),
+        // Dispatch on `type` first, then read only the keys of that kind: a key
+        // another kind uses, with whatever value, must not cost this chunk.
+        let chunk = match leading_type(data) {
+            Some(tag) => match ChunkKind::from_tag(tag) {
+                Some(kind) => match kind.decode(data) {
+                    Ok(chunk) => chunk,
+                    // One of this kind's keys has the wrong type: skipped, once
+                    // the whole payload is known to be JSON.
+                    Err(e) if is_data_error(&e) => {
+                        validate(data, Self::WHAT)?;
+                        None
+                    }
+                    Err(e) => return Err(Error::decode(Self::WHAT, e, data)),
+                },
+                None => Some(unknown(tag, parse_raw(data)?)),
+            },
+            None => by_parsed_type(parse_raw(data)?),
         };
         Ok(match chunk {
             Some(chunk) => {
@@ -123,23 +133,47 @@ impl Decoder for ChatDecoder {
     }
 }
 
-/// The raw form of an event whose `type` this version does not know; `None` for a
-/// known type (it was malformed) or no `type` at all.
-fn unknown(data: &[u8]) -> Result<Option<ChatStreamChunk>> {
-    let raw: Value =
-        serde_json::from_slice(data).map_err(|e| Error::decode(ChatDecoder::WHAT, e, data))?;
-    let Some(kind) = raw.get("type").and_then(Value::as_str) else {
-        return Ok(None);
-    };
-    if serde_json::from_value::<ChunkKind>(Value::String(kind.to_owned()))
-        .is_ok_and(|k| k != ChunkKind::Unknown)
-    {
-        return Ok(None);
+/// The `type` of an event when it is the object's first key and a plain string,
+/// as the service sends it: read from the bytes, so that dispatching costs no
+/// second parse. `None` sends the event the slow way ([`by_parsed_type`]).
+fn leading_type(data: &[u8]) -> Option<&str> {
+    let rest = data
+        .trim_ascii_start()
+        .strip_prefix(b"{")?
+        .trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"type\"")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    // An escape or a control character needs the real parser.
+    let end = rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    if rest[end] != b'"' {
+        return None;
     }
-    Ok(Some(ChatStreamChunk::Unknown {
-        kind: kind.to_owned(),
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
+fn parse_raw(data: &[u8]) -> Result<Value> {
+    serde_json::from_slice(data).map_err(|e| Error::decode(ChatDecoder::WHAT, e, data))
+}
+
+/// An event whose `type` is not its first key: dispatched on the parsed JSON.
+/// `None` (skipped) without a string `type` or when the event is malformed.
+fn by_parsed_type(raw: Value) -> Option<ChatStreamChunk> {
+    let tag = raw.get("type").and_then(Value::as_str)?.to_owned();
+    match ChunkKind::from_tag(&tag) {
+        Some(kind) => kind.decode_value(&raw).ok().flatten(),
+        None => Some(unknown(&tag, raw)),
+    }
+}
+
+/// An event of a type this version does not know, kept whole.
+fn unknown(tag: &str, raw: Value) -> ChatStreamChunk {
+    ChatStreamChunk::Unknown {
+        kind: tag.to_owned(),
         raw,
-    }))
+    }
 }
 
 /// Chat-completions chunks.
@@ -740,6 +774,102 @@ mod tests {
             panic!("{:?}", items[1]);
         };
         assert_eq!(raw, &serde_json::json!({"type": "ping"}));
+    }
+
+    #[test]
+    fn keys_of_other_chunk_kinds_never_cost_a_chunk() {
+        // Each event carries keys that belong to other kinds, with values of a
+        // type those kinds would refuse; only the event's own keys count.
+        let body = concat!(
+            "data: {\"type\":\"message_start\",\"model\":\"m\",\"role\":\"assistant\",\"delta\":5,\"citation\":\"x\",\"finish_reason\":7,\"usage\":\"n/a\"}\n\n",
+            "data: {\"type\":\"content_chunk\",\"id\":\"x\",\"delta\":{\"content\":\"Hi\"},\"usage\":\"n/a\",\"role\":7,\"citation\":[],\"finish_reason\":{},\"context_snippet_count\":\"many\"}\n\n",
+            "data: {\"type\":\"citation\",\"id\":\"x\",\"citation\":{\"position\":2,\"references\":[]},\"content_filter_results\":5,\"usage\":\"n/a\",\"delta\":null,\"role\":1}\n\n",
+            "data: {\"type\":\"message_end\",\"id\":\"x\",\"finish_reason\":\"stop\",\"role\":7,\"delta\":\"x\",\"citation\":1,\"context_snippet_count\":-1}\n\n",
+        );
+        let items = chat(body);
+        assert_eq!(
+            kinds(&items),
+            ["message_start", "content_chunk", "citation", "message_end"]
+        );
+        let reply = ChatStream::from_reader(body.as_bytes())
+            .into_response()
+            .unwrap();
+        assert_eq!(reply.content(), "Hi");
+        assert_eq!(reply.finish_reason, Some(FinishReason::Stop));
+        assert_eq!(reply.citations.len(), 1);
+    }
+
+    #[test]
+    fn type_anywhere_in_the_object_dispatches_the_same() {
+        // Not the first key, or spelled with an escape: the slow path, same result.
+        let body = concat!(
+            "data: {\"id\":\"x\",\"role\":7,\"delta\":{\"content\":\"Hi\"},\"type\":\"content_chunk\"}\n\n",
+            "data: {\"n\":1,\"type\":\"ping\"}\n\n",
+            "data: {\"id\":\"x\",\"type\":\"content_chunk\"}\n\n",
+            "data: {\"id\":\"x\",\"type\":5}\n\n",
+            "data: { \"type\" : \"message\\u005fend\", \"id\":\"x\", \"usage\":\"n/a\"}\n\n",
+            "data: {\"type\":\"message_end\",\"id\":\"x\"}\n\n",
+        );
+        let items = chat(body);
+        assert_eq!(kinds(&items), ["content_chunk", "ping", "message_end"]);
+        let Ok(ChatStreamChunk::ContentDelta(d)) = &items[0] else {
+            panic!("{:?}", items[0]);
+        };
+        assert_eq!(d.content, "Hi");
+        // The escaped spelling with a bad own key was skipped; the plain one ended it.
+        let body = "data: {\"usage\":5,\"type\":\"message_end\",\"id\":\"x\"}\n\n";
+        assert!(matches!(chat(body).last(), Some(Err(Error::Stream(_)))));
+        // An unknown type keeps its raw JSON whichever path found it.
+        let Ok(ChatStreamChunk::Unknown { kind, raw }) = &items[1] else {
+            panic!("{:?}", items[1]);
+        };
+        assert_eq!(kind, "ping");
+        assert_eq!(raw, &serde_json::json!({"n": 1, "type": "ping"}));
+    }
+
+    #[test]
+    fn own_keys_with_a_wrong_type_still_skip_the_chunk() {
+        let body = concat!(
+            "data: {\"type\":\"content_chunk\",\"id\":\"x\",\"delta\":{\"content\":\"a\"},\"model\":5}\n\n",
+            "data: {\"type\":\"message_end\",\"id\":\"x\",\"usage\":\"n/a\"}\n\n",
+        );
+        assert_eq!(kinds(&chat(body)).len(), 1);
+        assert!(matches!(chat(body).last(), Some(Err(Error::Stream(_)))));
+    }
+
+    #[test]
+    fn odd_content_filter_results_keep_the_chunk() {
+        let body = concat!(
+            "data: {\"type\":\"content_chunk\",\"id\":\"x\",\"delta\":{\"content\":\"a\"},\"content_filter_results\":{\"spec\":{\"v\":2},\"results\":[1]}}\n\n",
+            "data: {\"type\":\"message_end\",\"id\":\"x\",\"content_filter_results\":\"none\"}\n\n",
+        );
+        let items = chat(body);
+        assert_eq!(kinds(&items), ["content_chunk", "message_end"]);
+        let Ok(ChatStreamChunk::ContentDelta(d)) = &items[0] else {
+            panic!("{:?}", items[0]);
+        };
+        let filter = d.content_filter_results.as_deref().unwrap();
+        assert_eq!(filter.spec, None);
+        assert_eq!(filter.results, Some(serde_json::json!([1])));
+        // Written back exactly as received.
+        assert_eq!(
+            serde_json::to_value(items[0].as_ref().unwrap()).unwrap()["content_filter_results"],
+            serde_json::json!({"spec": {"v": 2}, "results": [1]})
+        );
+    }
+
+    #[test]
+    fn completion_chunks_ignore_keys_that_are_not_theirs() {
+        let body = concat!(
+            "data: {\"id\":\"c\",\"type\":7,\"role\":[],\"delta\":\"x\",\"citation\":1,\"message\":2,\"content_filter_results\":5,",
+            "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\",\"tool_calls\":5,\"refusal\":[]},\"logprobs\":\"x\",\"message\":3}]}\n\n",
+            "data: {\"id\":\"c\",\"usage_extra\":\"n/a\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\",\"usage\":\"n/a\"}]}\n\n",
+        );
+        let reply = ChatCompletionStream::from_reader(body.as_bytes())
+            .into_response()
+            .unwrap();
+        assert_eq!(reply.content(), "Hi");
+        assert_eq!(reply.choices[0].finish_reason, Some(FinishReason::Stop));
     }
 
     #[test]

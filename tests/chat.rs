@@ -843,3 +843,105 @@ fn a_plain_chat_waits_the_chat_read_timeout_not_the_short_one() {
     let _ = finish.send(());
     raw.handle.join().unwrap();
 }
+
+/// A server that reads the request, reports its body and then stays silent
+/// (no response headers) until told to finish.
+fn silent_server() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<String>) {
+    let (finish, wait) = mpsc::channel::<()>();
+    let (body_tx, body_rx) = mpsc::channel();
+    let raw = RawServer::start(Box::new(move |_socket, body| {
+        let _ = body_tx.send(body);
+        let _ = wait.recv_timeout(Duration::from_secs(10));
+    }));
+    (raw, finish, body_rx)
+}
+
+/// Runs `call` against a silent server with a 5 s configured read timeout and
+/// a 300 ms per-call one; checks the call times out on the per-call timeout
+/// and that the timeout is not sent.
+fn times_out_on_the_per_call_timeout<T: std::fmt::Debug>(
+    call: impl FnOnce(&Client) -> Result<T, Error>,
+) {
+    let (raw, finish, body) = silent_server();
+    let (_cp, client) = stream_client(&raw);
+    let started = Instant::now();
+    let outcome = call(&client);
+    let waited = started.elapsed();
+    assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    let body = body.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(!body.contains("timeout"), "{body}");
+    assert!(
+        body.starts_with(
+            r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o","stream":"#
+        )
+    );
+    let _ = finish.send(());
+    raw.handle.join().unwrap();
+}
+
+const PER_CALL: Duration = Duration::from_millis(300);
+
+#[test]
+fn chat_uses_the_per_call_timeout_even_below_the_floor() {
+    times_out_on_the_per_call_timeout(|c| {
+        c.assistant("support-bot")
+            .chat(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
+    });
+}
+
+#[test]
+fn chat_stream_uses_the_per_call_timeout() {
+    times_out_on_the_per_call_timeout(|c| {
+        c.assistant("support-bot")
+            .chat_stream(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
+    });
+}
+
+#[test]
+fn chat_completions_uses_the_per_call_timeout() {
+    times_out_on_the_per_call_timeout(|c| {
+        c.assistant("support-bot")
+            .chat_completions(ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL))
+    });
+}
+
+#[test]
+fn chat_completions_stream_uses_the_per_call_timeout() {
+    times_out_on_the_per_call_timeout(|c| {
+        c.assistant("support-bot").chat_completions_stream(
+            ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL),
+        )
+    });
+}
+
+#[test]
+fn a_per_call_timeout_also_bounds_the_silence_inside_a_stream() {
+    let (raw, finish, _closed) = silent_after_first_event();
+    let (_cp, client) = stream_client(&raw);
+    let mut stream = client
+        .assistant("support-bot")
+        .chat_stream(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
+        .unwrap();
+    assert!(stream.next().unwrap().is_ok());
+    let started = Instant::now();
+    let outcome = stream.next();
+    assert!(
+        matches!(outcome, Some(Err(Error::Timeout(_)))),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let _ = finish.send(());
+    raw.handle.join().unwrap();
+}
+
+#[test]
+fn the_per_call_timeout_is_never_serialised() {
+    let r = ChatRequest::new([Message::user("hi")]).timeout(PER_CALL);
+    assert!(!serde_json::to_string(&r).unwrap().contains("timeout"));
+    let r = ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL);
+    assert!(!serde_json::to_string(&r).unwrap().contains("timeout"));
+}

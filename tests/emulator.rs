@@ -926,7 +926,7 @@ mod client_files {
         assert_eq!(file.status, Some(FileStatus::Available));
         assert_eq!(file.name, "kettle.md");
         assert_eq!(file.metadata, Some(json!({"team": "support"})));
-        assert_eq!(file.size, Some(HANDBOOK.len() as u64));
+        assert_eq!(file.size, Some(HANDBOOK.len() as i64));
         assert!(done.operation.is_completed());
         assert_eq!(done.operation.percent_complete, Some(100));
         assert!(done.operation.ingestion_units.unwrap() > 0.0);

@@ -15,12 +15,13 @@ use crate::models::{
 use crate::stream::{ChatCompletionStream, ChatStream};
 
 impl Assistant {
-    /// The longest silence allowed while an answer is generated: the configured
-    /// timeout, but never less than `chat_read_timeout` (300 s by default), since
-    /// nothing arrives until the model has something to say.
-    fn generation_read_timeout(&self) -> Duration {
+    /// The longest silence allowed while an answer is generated: the call's own
+    /// timeout as given, else the configured timeout but never less than
+    /// `chat_read_timeout` (300 s by default), since nothing arrives until the
+    /// model has something to say.
+    fn generation_read_timeout(&self, per_call: Option<Duration>) -> Duration {
         let config = self.client.config();
-        config.timeout.max(config.chat_read_timeout)
+        per_call.unwrap_or_else(|| config.timeout.max(config.chat_read_timeout))
     }
 
     fn generation_request(&self, suffix: &str, body: Body<'static>) -> Result<Request<'static>> {
@@ -34,6 +35,7 @@ impl Assistant {
     fn open_stream(
         &self,
         mut req: Request<'static>,
+        timeout: Option<Duration>,
     ) -> Result<(RawResponse, Arc<Interrupter>, crate::cancel::HookGuard)> {
         let interrupter = Arc::new(Interrupter::default());
         let hook = {
@@ -43,7 +45,7 @@ impl Assistant {
                 .on_cancel(move || interrupter.interrupt())
         };
         req = req
-            .read_timeout(self.generation_read_timeout())
+            .read_timeout(self.generation_read_timeout(timeout))
             .interruptible(interrupter.clone());
         match self.send_data(&mut req) {
             Ok(resp) => Ok((resp, interrupter, hook)),
@@ -84,7 +86,8 @@ impl Assistant {
     /// Asks the assistant and waits for the whole answer, with citations.
     ///
     /// The read timeout is at least the configured `chat_read_timeout` (300 s by
-    /// default): nothing arrives until the answer is complete.
+    /// default), since nothing arrives until the answer is complete, unless the
+    /// request sets its own with [`ChatRequest::timeout`].
     ///
     /// ```no_run
     /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
@@ -107,7 +110,7 @@ impl Assistant {
     pub fn chat(&self, request: ChatRequest) -> Result<ChatResponse> {
         let req = self
             .generation_request("", Body::json(&request.body(false))?)?
-            .read_timeout(self.generation_read_timeout());
+            .read_timeout(self.generation_read_timeout(request.timeout));
         self.json_data(req, "chat response")
     }
 
@@ -115,7 +118,8 @@ impl Assistant {
     ///
     /// The request is sent before this returns, so a refusal comes back here
     /// rather than from the first chunk. The stream allows `chat_read_timeout`
-    /// (300 s by default) of silence between bytes.
+    /// (300 s by default) of silence between bytes, or the request's own
+    /// [`ChatRequest::timeout`].
     ///
     /// ```no_run
     /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
@@ -143,7 +147,7 @@ impl Assistant {
             ));
         }
         let req = self.generation_request("", Body::json(&request.body(true))?)?;
-        let (resp, interrupter, hook) = self.open_stream(req)?;
+        let (resp, interrupter, hook) = self.open_stream(req, request.timeout)?;
         Ok(ChatStream::from_response(resp, interrupter, hook))
     }
 
@@ -169,7 +173,7 @@ impl Assistant {
     ) -> Result<ChatCompletionResponse> {
         let req = self
             .generation_request("/chat/completions", Body::json(&request.body(false))?)?
-            .read_timeout(self.generation_read_timeout());
+            .read_timeout(self.generation_read_timeout(request.timeout));
         self.json_data(req, "chat completion")
     }
 
@@ -194,7 +198,7 @@ impl Assistant {
         request: ChatCompletionRequest,
     ) -> Result<ChatCompletionStream> {
         let req = self.generation_request("/chat/completions", Body::json(&request.body(true))?)?;
-        let (resp, interrupter, hook) = self.open_stream(req)?;
+        let (resp, interrupter, hook) = self.open_stream(req, request.timeout)?;
         Ok(ChatCompletionStream::from_response(resp, interrupter, hook))
     }
 }

@@ -1,5 +1,7 @@
 //! Chat: messages, the chat request, its answer and the chunks of a chat stream.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -212,6 +214,11 @@ pub struct ChatRequest {
     /// Retrieval settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_options: Option<ContextOptions>,
+    /// The longest silence allowed while waiting for the answer (or between
+    /// bytes of a stream); `None` for max(config timeout, chat_read_timeout).
+    /// Never sent.
+    #[serde(skip)]
+    pub timeout: Option<Duration>,
 }
 
 impl ChatRequest {
@@ -231,6 +238,7 @@ impl ChatRequest {
             json_response: false,
             include_highlights: false,
             context_options: None,
+            timeout: None,
         }
     }
 
@@ -307,6 +315,21 @@ impl ChatRequest {
     /// ```
     pub fn context_options(mut self, options: ContextOptions) -> Self {
         self.context_options = Some(options);
+        self
+    }
+
+    /// The read timeout of this call: the longest silence allowed while waiting
+    /// for the answer, or between the bytes of a stream. Used as given, even
+    /// below 300 s. Defaults to max(config timeout, chat_read_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]).timeout(Duration::from_secs(60));
+    /// assert_eq!(r.timeout, Some(Duration::from_secs(60)));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -418,15 +441,82 @@ pub enum ContentFilterSpec {
 }
 
 /// Content-filter results, in the shape the named provider defines.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Reading this object never fails the answer that carries it: the reference
+/// client keeps it untyped, so anything that does not fit (a `spec` that is not
+/// a string, or something other than an object) is kept whole in `raw`.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ContentFilterResults {
-    /// Which provider's format `results` follows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Which provider's format `results` follows (`None` when absent or not a
+    /// string).
     pub spec: Option<ContentFilterSpec>,
     /// The provider's results, as sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Value>,
+    /// The whole value as sent when it does not have the documented shape; `None`
+    /// when it does. Serialising writes this back unchanged.
+    pub raw: Option<Value>,
+}
+
+/// The documented shape of [`ContentFilterResults`], as written.
+#[derive(Serialize)]
+struct FilterWire<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spec: Option<&'a ContentFilterSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<&'a Value>,
+}
+
+impl Serialize for ContentFilterResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.raw {
+            Some(raw) => raw.serialize(serializer),
+            None => FilterWire {
+                spec: self.spec.as_ref(),
+                results: self.results.as_ref(),
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ContentFilterResults {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Rare and small: going through `Value` keeps every shape readable.
+        let value = Value::deserialize(d)?;
+        let Value::Object(map) = &value else {
+            return Ok(Self {
+                spec: None,
+                results: None,
+                raw: Some(value),
+            });
+        };
+        let results = map.get("results").filter(|v| !v.is_null()).cloned();
+        let spec = match map.get("spec") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(spec_from_str(s)),
+            Some(_) => {
+                return Ok(Self {
+                    spec: None,
+                    results,
+                    raw: Some(value),
+                });
+            }
+        };
+        Ok(Self {
+            spec,
+            results,
+            raw: None,
+        })
+    }
+}
+
+fn spec_from_str(s: &str) -> ContentFilterSpec {
+    match s {
+        "openai" => ContentFilterSpec::Openai,
+        "gemini" => ContentFilterSpec::Gemini,
+        other => ContentFilterSpec::Other(other.to_owned()),
+    }
 }
 
 /// The cited passage of a reference (asked for with `include_highlights`).
@@ -640,15 +730,143 @@ pub struct MessageEnd {
 }
 
 /// The kinds of chat chunk this version knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ChunkKind {
     MessageStart,
     ContentChunk,
     Citation,
     MessageEnd,
-    #[serde(other)]
-    Unknown,
+}
+
+impl ChunkKind {
+    /// The kind a wire `type` names, `None` for a type this version does not know.
+    pub(crate) fn from_tag(tag: &str) -> Option<Self> {
+        Some(match tag {
+            "message_start" => ChunkKind::MessageStart,
+            "content_chunk" => ChunkKind::ContentChunk,
+            "citation" => ChunkKind::Citation,
+            "message_end" => ChunkKind::MessageEnd,
+            _ => return None,
+        })
+    }
+
+    /// Decodes an event of this kind from its JSON text, reading only the keys
+    /// this kind has: a key of another kind, whatever its value, is ignored.
+    /// `Ok(None)` when a key the reference client requires is missing.
+    ///
+    /// # Errors
+    ///
+    /// One of this kind's keys has the wrong type, or the JSON is broken.
+    pub(crate) fn decode(self, data: &[u8]) -> serde_json::Result<Option<ChatStreamChunk>> {
+        fn read<W: WireChunk>(data: &[u8]) -> serde_json::Result<Option<ChatStreamChunk>> {
+            serde_json::from_slice::<W>(data).map(W::into_chunk)
+        }
+        match self {
+            ChunkKind::MessageStart => read::<StartWire>(data),
+            ChunkKind::ContentChunk => read::<ContentWire>(data),
+            ChunkKind::Citation => read::<CitationWire>(data),
+            ChunkKind::MessageEnd => read::<EndWire>(data),
+        }
+    }
+
+    /// As [`decode`](Self::decode), from JSON already parsed.
+    pub(crate) fn decode_value(self, raw: &Value) -> serde_json::Result<Option<ChatStreamChunk>> {
+        fn read<W: WireChunk>(raw: &Value) -> serde_json::Result<Option<ChatStreamChunk>> {
+            W::deserialize(raw).map(W::into_chunk)
+        }
+        match self {
+            ChunkKind::MessageStart => read::<StartWire>(raw),
+            ChunkKind::ContentChunk => read::<ContentWire>(raw),
+            ChunkKind::Citation => read::<CitationWire>(raw),
+            ChunkKind::MessageEnd => read::<EndWire>(raw),
+        }
+    }
+}
+
+/// The wire record of one chunk kind: exactly the keys PROTOCOL §7.2 lists for
+/// it, each optional here so that a missing one skips the chunk (`None`) rather
+/// than failing the parse.
+trait WireChunk: for<'de> Deserialize<'de> {
+    fn into_chunk(self) -> Option<ChatStreamChunk>;
+}
+
+#[derive(Deserialize)]
+struct StartWire {
+    id: Option<String>,
+    model: Option<String>,
+    role: Option<String>,
+    context_snippet_count: Option<u64>,
+    content_filter_results: Option<Box<ContentFilterResults>>,
+}
+
+impl WireChunk for StartWire {
+    fn into_chunk(self) -> Option<ChatStreamChunk> {
+        Some(ChatStreamChunk::MessageStart(MessageStart {
+            id: self.id,
+            model: self.model?,
+            role: self.role?,
+            context_snippet_count: self.context_snippet_count,
+            content_filter_results: self.content_filter_results,
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+struct ContentWire {
+    id: Option<String>,
+    model: Option<String>,
+    delta: Option<Delta>,
+    content_filter_results: Option<Box<ContentFilterResults>>,
+}
+
+impl WireChunk for ContentWire {
+    fn into_chunk(self) -> Option<ChatStreamChunk> {
+        Some(ChatStreamChunk::ContentDelta(ContentDelta {
+            id: self.id?,
+            model: self.model,
+            content: self.delta?.content?,
+            content_filter_results: self.content_filter_results,
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+struct CitationWire {
+    id: Option<String>,
+    model: Option<String>,
+    citation: Option<Box<Citation>>,
+}
+
+impl WireChunk for CitationWire {
+    fn into_chunk(self) -> Option<ChatStreamChunk> {
+        Some(ChatStreamChunk::Citation(CitationChunk {
+            id: self.id?,
+            model: self.model,
+            citation: *self.citation?,
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+struct EndWire {
+    id: Option<String>,
+    model: Option<String>,
+    finish_reason: Option<FinishReason>,
+    usage: Option<Usage>,
+    content_filter_results: Option<Box<ContentFilterResults>>,
+}
+
+impl WireChunk for EndWire {
+    fn into_chunk(self) -> Option<ChatStreamChunk> {
+        Some(ChatStreamChunk::MessageEnd(MessageEnd {
+            id: self.id?,
+            model: self.model,
+            finish_reason: self.finish_reason,
+            usage: self.usage,
+            content_filter_results: self.content_filter_results,
+        }))
+    }
 }
 
 /// `delta` of a content chunk.
@@ -658,79 +876,30 @@ pub(crate) struct Delta {
     pub content: Option<String>,
 }
 
-/// Every field any chat chunk has, in one flat record. Decoding into this and then
-/// moving into [`ChatStreamChunk`] is much faster than serde's internally tagged
-/// enums, which buffer each object first; it also serialises chunks back.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct FlatChunk {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<ChunkKind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_snippet_count: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delta: Option<Delta>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub citation: Option<Box<Citation>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finish_reason: Option<FinishReason>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Usage>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_filter_results: Option<Box<ContentFilterResults>>,
-}
-
-impl FlatChunk {
-    /// The typed chunk, or `None` when a field the reference client requires for
-    /// this kind is missing. `Unknown` kinds are handled by the caller (it needs
-    /// the raw JSON).
-    pub(crate) fn into_chunk(self) -> Option<ChatStreamChunk> {
-        let FlatChunk {
-            kind,
-            id,
-            model,
-            role,
-            context_snippet_count,
-            delta,
-            citation,
-            finish_reason,
-            usage,
-            content_filter_results,
-        } = self;
-        Some(match kind? {
-            ChunkKind::MessageStart => ChatStreamChunk::MessageStart(MessageStart {
-                id,
-                model: model?,
-                role: role?,
-                context_snippet_count,
-                content_filter_results,
-            }),
-            ChunkKind::ContentChunk => ChatStreamChunk::ContentDelta(ContentDelta {
-                id: id?,
-                model,
-                content: delta?.content?,
-                content_filter_results,
-            }),
-            ChunkKind::Citation => ChatStreamChunk::Citation(CitationChunk {
-                id: id?,
-                model,
-                citation: *citation?,
-            }),
-            ChunkKind::MessageEnd => ChatStreamChunk::MessageEnd(MessageEnd {
-                id: id?,
-                model,
-                finish_reason,
-                usage,
-                content_filter_results,
-            }),
-            ChunkKind::Unknown => return None,
-        })
-    }
+/// Every field any chat chunk has, in one flat record, for writing a chunk back
+/// as its wire JSON (reading goes through the record of the chunk's own kind).
+#[derive(Debug, Default, Serialize)]
+struct FlatChunk {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<ChunkKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context_snippet_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delta: Option<Delta>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    citation: Option<Box<Citation>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finish_reason: Option<FinishReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 impl Serialize for ChatStreamChunk {
@@ -857,6 +1026,56 @@ mod tests {
         assert_eq!(r.content(), "x");
         assert!(r.citations.is_empty());
         assert_eq!(r.usage, None);
+    }
+
+    #[test]
+    fn content_filter_results_never_fail_the_answer() {
+        let r: ChatResponse = serde_json::from_str(
+            r#"{"message":{"role":"assistant","content":"x"},"content_filter_results":{"spec":"gemini","results":{"blocked":false}}}"#,
+        )
+        .unwrap();
+        let f = r.content_filter_results.unwrap();
+        assert_eq!(f.spec, Some(ContentFilterSpec::Gemini));
+        assert_eq!(f.results, Some(serde_json::json!({"blocked": false})));
+        assert_eq!(f.raw, None);
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"spec":"gemini","results":{"blocked":false}}"#
+        );
+        let r: ChatResponse = serde_json::from_str(
+            r#"{"message":{"role":"assistant","content":"x"},"content_filter_results":{"spec":"azure"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.content_filter_results.unwrap().spec,
+            Some(ContentFilterSpec::Other("azure".into()))
+        );
+        for odd in [
+            r#"{"spec":7,"results":{"a":1}}"#,
+            r#"{"spec":["openai"]}"#,
+            r#""filtered""#,
+            r#"[1,2]"#,
+            "3",
+        ] {
+            let body = format!(
+                r#"{{"message":{{"role":"assistant","content":"x"}},"content_filter_results":{odd}}}"#
+            );
+            let r: ChatResponse = serde_json::from_str(&body).unwrap();
+            assert_eq!(r.content(), "x");
+            let f = r.content_filter_results.unwrap();
+            assert_eq!(f.spec, None, "{odd}");
+            assert_eq!(f.raw, Some(serde_json::from_str::<Value>(odd).unwrap()));
+            // Written back as received.
+            assert_eq!(
+                serde_json::to_value(&f).unwrap(),
+                serde_json::from_str::<Value>(odd).unwrap()
+            );
+        }
+        let r: ChatResponse = serde_json::from_str(
+            r#"{"message":{"role":"assistant","content":"x"},"content_filter_results":null}"#,
+        )
+        .unwrap();
+        assert_eq!(r.content_filter_results, None);
     }
 
     #[test]

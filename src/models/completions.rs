@@ -1,5 +1,7 @@
 //! Chat completions: the OpenAI-shaped chat endpoint, plain and streamed.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -35,6 +37,11 @@ pub struct ChatCompletionRequest {
     /// A metadata filter on the files used for retrieval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Value>,
+    /// The longest silence allowed while waiting for the answer (or between
+    /// bytes of a stream); `None` for max(config timeout, chat_read_timeout).
+    /// Never sent.
+    #[serde(skip)]
+    pub timeout: Option<Duration>,
 }
 
 impl ChatCompletionRequest {
@@ -51,6 +58,7 @@ impl ChatCompletionRequest {
             model: default_model(),
             temperature: None,
             filter: None,
+            timeout: None,
         }
     }
 
@@ -88,6 +96,21 @@ impl ChatCompletionRequest {
     /// ```
     pub fn filter(mut self, filter: Value) -> Self {
         self.filter = Some(filter);
+        self
+    }
+
+    /// The read timeout of this call: the longest silence allowed while waiting
+    /// for the answer, or between the bytes of a stream. Used as given, even
+    /// below 300 s. Defaults to max(config timeout, chat_read_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+    /// let r = ChatCompletionRequest::new([Message::user("Hi")]).timeout(Duration::from_secs(60));
+    /// assert_eq!(r.timeout, Some(Duration::from_secs(60)));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 

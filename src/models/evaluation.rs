@@ -94,9 +94,14 @@ pub struct EvaluatedFact {
     /// The verdict.
     pub entailment: Entailment,
     /// Why (sent by the service although the schema does not list it; `""` when
-    /// absent).
-    #[serde(default)]
+    /// absent or `null`).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub reasoning: String,
+}
+
+/// An optional string where `null` means the same as absent.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// The reasoning behind the scores.
@@ -181,5 +186,15 @@ mod tests {
             Entailment::Other("partial".into())
         );
         assert_eq!(ok.facts()[0].reasoning, "");
+    }
+
+    #[test]
+    fn null_reasoning_reads_as_empty() {
+        let ok: AlignmentResponse = serde_json::from_str(
+            r#"{"metrics":{"correctness":1,"completeness":1,"alignment":1},"reasoning":{"evaluated_facts":[{"fact":{"content":"x"},"entailment":"entailed","reasoning":null},{"fact":{"content":"y"},"entailment":"neutral","reasoning":"why"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.facts()[0].reasoning, "");
+        assert_eq!(ok.facts()[1].reasoning, "why");
     }
 }

@@ -23,9 +23,10 @@ pub struct FileModel {
     /// Processing state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<FileStatus>,
-    /// Size in bytes.
+    /// Size in bytes (an int64 on the wire: a negative value is kept as sent
+    /// rather than failing the listing that carries it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
+    pub size: Option<i64>,
     /// Whether images in the file were processed too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multimodal: Option<bool>,
@@ -71,5 +72,24 @@ impl ListFilesResponse {
     /// The token of the next page, `None` on the last page.
     pub fn next_token(&self) -> Option<String> {
         super::next_token(&self.pagination)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_negative_size_does_not_fail_the_page() {
+        let page: ListFilesResponse = serde_json::from_str(
+            r#"{"files":[{"name":"a.txt","id":"a","size":-1},{"name":"b.txt","id":"b","size":9223372036854775807}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.files[0].size, Some(-1));
+        assert_eq!(page.files[1].size, Some(i64::MAX));
+        assert_eq!(
+            serde_json::to_value(&page.files[0]).unwrap()["size"],
+            serde_json::json!(-1)
+        );
     }
 }
