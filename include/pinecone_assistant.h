@@ -899,8 +899,10 @@ enum pinecone_result pinecone_assistant_context(const struct pinecone_assistant 
  * `request_json`: `{"messages": [{"role": "user", "content": "..."}]}` plus
  * optional `model` (default `"gpt-4o"`), `temperature`, `filter`,
  * `json_response`, `include_highlights`, `context_options` (`top_k`,
- * `snippet_size`, `multimodal`, `include_binary_content`). A `stream` key is
- * ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
+ * `snippet_size`, `multimodal`, `include_binary_content`), and `timeout_ms`: the
+ * longest silence this one call accepts (default: the larger of the client's
+ * `timeout_ms` and `chat_read_timeout_ms`; it is not sent to the server). A
+ * `stream` key is ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
  * `{"id":...,"model":...,"message":{"role":...,"content":...},"citations":[...],
  * "usage":{...},"finish_reason":...}` (free with `pinecone_string_free`).
  *
@@ -920,7 +922,8 @@ enum pinecone_result pinecone_assistant_chat(const struct pinecone_assistant *as
  * OpenAI-compatible chat (`POST /chat/{assistant}/chat/completions`), whole answer.
  *
  * `request_json`: `{"messages": [...]}` plus optional `model`, `temperature`,
- * `filter` (a `stream` key is ignored). `json_out` receives
+ * `filter`, and `timeout_ms` as for `pinecone_assistant_chat` (a `stream` key is
+ * ignored). `json_out` receives
  * `{"id":...,"choices":[{"index":0,"message":{...},"finish_reason":...}],
  * "model":...,"usage":{...}}` (free with `pinecone_string_free`).
  *

@@ -211,6 +211,53 @@ pub(crate) unsafe fn json_arg<T: DeserializeOwned>(
     parse_json(text, name)
 }
 
+/// A request that carries a per-call timeout outside its wire body.
+pub(crate) trait CallTimeout {
+    fn with_call_timeout(self, timeout: Duration) -> Self;
+}
+
+impl CallTimeout for crate::models::ChatRequest {
+    fn with_call_timeout(self, timeout: Duration) -> Self {
+        self.timeout(timeout)
+    }
+}
+
+impl CallTimeout for crate::models::ChatCompletionRequest {
+    fn with_call_timeout(self, timeout: Duration) -> Self {
+        self.timeout(timeout)
+    }
+}
+
+/// A chat request argument: the wire JSON, plus an optional `timeout_ms` key (the
+/// longest silence this one call accepts), which the wire body does not carry.
+///
+/// # Safety
+///
+/// As [`str_arg`].
+pub(crate) unsafe fn chat_request_arg<T: DeserializeOwned + CallTimeout>(
+    ptr: *const c_char,
+    name: &str,
+) -> Result<T, FfiError> {
+    #[derive(serde::Deserialize)]
+    struct Timeout {
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    }
+    // SAFETY: forwarded contract.
+    let text = unsafe { str_arg(ptr, name) }?;
+    let request: T = parse_json(text, name)?;
+    let timeout: Timeout = parse_json(text, name)?;
+    match timeout.timeout_ms {
+        None => Ok(request),
+        Some(0) => Err(FfiError::new(
+            pinecone_result::InvalidArgument,
+            format!("`{name}`: timeout_ms must be at least 1; leave it out for the default"),
+        )
+        .argument(name)),
+        Some(ms) => Ok(request.with_call_timeout(Duration::from_millis(ms))),
+    }
+}
+
 /// An optional JSON argument: NULL gives `T::default()`.
 ///
 /// # Safety
@@ -375,6 +422,39 @@ pub(crate) fn wait_arg(mode: c_int, timeout_ms: u64) -> Result<Wait, FfiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chat_requests_take_a_per_call_timeout_outside_the_wire_body() {
+        use crate::models::{ChatCompletionRequest, ChatRequest};
+        let text =
+            CString::new(r#"{"messages":[{"role":"user","content":"hi"}],"timeout_ms":300}"#)
+                .unwrap();
+        // SAFETY: a live NUL-terminated string.
+        let chat: ChatRequest = unsafe { chat_request_arg(text.as_ptr(), "request_json") }.unwrap();
+        assert_eq!(chat.timeout, Some(Duration::from_millis(300)));
+        // SAFETY: as above.
+        let completions: ChatCompletionRequest =
+            unsafe { chat_request_arg(text.as_ptr(), "request_json") }.unwrap();
+        assert_eq!(completions.timeout, Some(Duration::from_millis(300)));
+
+        let plain = CString::new(r#"{"messages":[]}"#).unwrap();
+        // SAFETY: as above.
+        let chat: ChatRequest =
+            unsafe { chat_request_arg(plain.as_ptr(), "request_json") }.unwrap();
+        assert_eq!(chat.timeout, None);
+
+        let zero = CString::new(r#"{"messages":[],"timeout_ms":0}"#).unwrap();
+        // SAFETY: as above.
+        let err =
+            unsafe { chat_request_arg::<ChatRequest>(zero.as_ptr(), "request_json") }.unwrap_err();
+        assert_eq!(err.code, pinecone_result::InvalidArgument);
+        let text_ms = CString::new(r#"{"messages":[],"timeout_ms":"soon"}"#).unwrap();
+        // SAFETY: as above.
+        let err = unsafe { chat_request_arg::<ChatRequest>(text_ms.as_ptr(), "request_json") }
+            .unwrap_err();
+        assert_eq!(err.code, pinecone_result::InvalidJson);
+        assert!(err.message.contains("timeout_ms"), "{}", err.message);
+    }
 
     #[derive(serde::Deserialize, Debug)]
     #[allow(dead_code)] // Fields exist to be decoded.

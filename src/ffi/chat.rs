@@ -4,7 +4,7 @@
 use std::ffi::c_char;
 
 use super::assistant::pinecone_assistant;
-use super::boundary::{guard, handle, json_arg, out};
+use super::boundary::{chat_request_arg, guard, handle, json_arg, out};
 use super::client::pinecone_client;
 use super::error::pinecone_result;
 use crate::models::{AlignmentRequest, ChatCompletionRequest, ChatRequest, ContextRequest};
@@ -48,8 +48,10 @@ pub unsafe extern "C" fn pinecone_assistant_context(
 /// `request_json`: `{"messages": [{"role": "user", "content": "..."}]}` plus
 /// optional `model` (default `"gpt-4o"`), `temperature`, `filter`,
 /// `json_response`, `include_highlights`, `context_options` (`top_k`,
-/// `snippet_size`, `multimodal`, `include_binary_content`). A `stream` key is
-/// ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
+/// `snippet_size`, `multimodal`, `include_binary_content`), and `timeout_ms`: the
+/// longest silence this one call accepts (default: the larger of the client's
+/// `timeout_ms` and `chat_read_timeout_ms`; it is not sent to the server). A
+/// `stream` key is ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
 /// `{"id":...,"model":...,"message":{"role":...,"content":...},"citations":[...],
 /// "usage":{...},"finish_reason":...}` (free with `pinecone_string_free`).
 ///
@@ -72,7 +74,7 @@ pub unsafe extern "C" fn pinecone_assistant_chat(
         // SAFETY: live or NULL per the contract.
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ChatRequest = unsafe { json_arg(request_json, "request_json") }?;
+        let request: ChatRequest = unsafe { chat_request_arg(request_json, "request_json") }?;
         json_out.set_json(&assistant.inner.chat(request)?)
     })
 }
@@ -80,7 +82,8 @@ pub unsafe extern "C" fn pinecone_assistant_chat(
 /// OpenAI-compatible chat (`POST /chat/{assistant}/chat/completions`), whole answer.
 ///
 /// `request_json`: `{"messages": [...]}` plus optional `model`, `temperature`,
-/// `filter` (a `stream` key is ignored). `json_out` receives
+/// `filter`, and `timeout_ms` as for `pinecone_assistant_chat` (a `stream` key is
+/// ignored). `json_out` receives
 /// `{"id":...,"choices":[{"index":0,"message":{...},"finish_reason":...}],
 /// "model":...,"usage":{...}}` (free with `pinecone_string_free`).
 ///
@@ -101,7 +104,8 @@ pub unsafe extern "C" fn pinecone_assistant_chat_completions(
         // SAFETY: live or NULL per the contract.
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ChatCompletionRequest = unsafe { json_arg(request_json, "request_json") }?;
+        let request: ChatCompletionRequest =
+            unsafe { chat_request_arg(request_json, "request_json") }?;
         json_out.set_json(&assistant.inner.chat_completions(request)?)
     })
 }

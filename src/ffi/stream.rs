@@ -8,7 +8,9 @@ use std::sync::{Mutex, MutexGuard};
 use serde::Serialize;
 
 use super::assistant::pinecone_assistant;
-use super::boundary::{FfiError, exclusive, guard, guard_void, handle, json_arg, out, to_json};
+use super::boundary::{
+    FfiError, chat_request_arg, exclusive, guard, guard_void, handle, out, to_json,
+};
 use super::error::pinecone_result;
 use super::paginator::{deliver, pinecone_json_cb};
 use crate::models::{ChatCompletionChunk, ChatCompletionRequest, ChatRequest, ChatStreamChunk};
@@ -137,7 +139,7 @@ pub unsafe extern "C" fn pinecone_assistant_chat_stream(
         // SAFETY: live or NULL per the contract.
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ChatRequest = unsafe { json_arg(request_json, "request_json") }?;
+        let request: ChatRequest = unsafe { chat_request_arg(request_json, "request_json") }?;
         let stream = assistant.inner.chat_stream(request)?;
         let cancel = stream.canceller();
         stream_out.set_box(pinecone_chat_stream {
@@ -251,7 +253,7 @@ pub unsafe extern "C" fn pinecone_assistant_chat_stream_cb(
         // SAFETY: live or NULL per the contract.
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ChatRequest = unsafe { json_arg(request_json, "request_json") }?;
+        let request: ChatRequest = unsafe { chat_request_arg(request_json, "request_json") }?;
         if cb.is_none() {
             return Err(FfiError::null("cb"));
         }
@@ -319,7 +321,8 @@ pub unsafe extern "C" fn pinecone_assistant_chat_completions_stream(
         // SAFETY: live or NULL per the contract.
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ChatCompletionRequest = unsafe { json_arg(request_json, "request_json") }?;
+        let request: ChatCompletionRequest =
+            unsafe { chat_request_arg(request_json, "request_json") }?;
         let stream = assistant.inner.chat_completions_stream(request)?;
         let cancel = stream.canceller();
         stream_out.set_box(pinecone_chat_completions_stream {
@@ -412,7 +415,8 @@ pub unsafe extern "C" fn pinecone_assistant_chat_completions_stream_cb(
         // SAFETY: live or NULL per the contract.
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ChatCompletionRequest = unsafe { json_arg(request_json, "request_json") }?;
+        let request: ChatCompletionRequest =
+            unsafe { chat_request_arg(request_json, "request_json") }?;
         if cb.is_none() {
             return Err(FfiError::null("cb"));
         }
