@@ -491,7 +491,8 @@ enum pinecone_result pinecone_client_list_assistants_page(const struct pinecone_
  * advances (nothing is sent before the first call).
  *
  * `options_json`: NULL, or `{"limit": <page size>, "pagination_token": "<start>",
- * "max_items": <stop after this many>}`. `paginator_out` receives the paginator
+ * "skip": <items of that page to pass over>, "max_items": <stop after this many>}`
+ * (`pinecone_paginator_resume_point` gives the token and skip that resume a walk). `paginator_out` receives the paginator
  * (free with `pinecone_paginator_free`; NULL first and on failure); it keeps its
  * own reference to the client. Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
  * `_INVALID_UTF8`, `_INVALID_JSON`. Thread-safe (the paginator itself is not).
@@ -710,7 +711,8 @@ enum pinecone_result pinecone_assistant_list_files_page(const struct pinecone_as
  * `pinecone_paginator_next`); the filter is repeated on every page.
  *
  * `options_json`: NULL or `{"limit": <page size>, "pagination_token": "<start>",
- * "filter": {...}, "max_items": <stop after>}`. `paginator_out` receives the
+ * "skip": <items of that page to pass over>, "filter": {...}, "max_items": <stop
+ * after>}`. `paginator_out` receives the
  * paginator (free with `pinecone_paginator_free`; NULL first and on failure).
  * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
  * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
@@ -860,6 +862,25 @@ enum pinecone_result pinecone_paginator_next(struct pinecone_paginator *paginato
 enum pinecone_result pinecone_paginator_for_each(struct pinecone_paginator *paginator,
                                                  pinecone_json_cb cb,
                                                  void *userdata);
+
+/**
+ * Where the walk stands: `{"pagination_token": <token or null>, "skip": <n>}`, or
+ * the JSON text `null` once every item has been returned. Passing both as options
+ * to a new paginator (`pinecone_client_list_assistants`,
+ * `pinecone_assistant_list_files`, `pinecone_assistant_list_operations`) continues
+ * exactly after the last item returned; after an error it retries the failed page.
+ *
+ * `json_out` receives an owned JSON string (free with `pinecone_string_free`; NULL
+ * first and on failure). Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, or
+ * `_INVALID_ARGUMENT` while the paginator is in use by another call.
+ *
+ * # Safety
+ *
+ * `paginator` is NULL or a live paginator that no other thread is using;
+ * `json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_paginator_resume_point(struct pinecone_paginator *paginator,
+                                                     char **json_out);
 
 /**
  * Frees a paginator. NULL does nothing.

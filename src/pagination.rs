@@ -134,23 +134,43 @@ impl<T> Paginator<T> {
         self
     }
 
-    /// Where to resume to continue after the last item yielded (exact to the item).
-    pub fn resume_point(&self) -> ResumePoint {
-        if self.buffer.is_empty() && self.started {
-            ResumePoint {
+    /// Where to resume to continue after the last item yielded, exact to the item;
+    /// `None` once every item has been yielded. After an error the point names the
+    /// page that failed, so a new paginator started there retries it.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// let mut first = client.list_assistants();
+    /// let _ = first.next();
+    /// if let Some(point) = first.resume_point() {
+    ///     let mut rest = client.list_assistants();
+    ///     if let Some(token) = point.token {
+    ///         rest = rest.starting_from(token);
+    ///     }
+    ///     for assistant in rest.skip(point.skip) {
+    ///         println!("{}", assistant?.name);
+    ///     }
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn resume_point(&self) -> Option<ResumePoint> {
+        if !self.started {
+            return Some(ResumePoint {
                 token: self.next_token.clone(),
                 skip: 0,
-            }
-        } else {
-            ResumePoint {
-                token: if self.started {
-                    self.current_token.clone()
-                } else {
-                    self.next_token.clone()
-                },
-                skip: self.consumed_in_page,
-            }
+            });
         }
+        if self.buffer.is_empty() {
+            // The page in hand is used up: continue with the next one, if any.
+            return self.next_token.clone().map(|token| ResumePoint {
+                token: Some(token),
+                skip: 0,
+            });
+        }
+        Some(ResumePoint {
+            token: self.current_token.clone(),
+            skip: self.consumed_in_page,
+        })
     }
 
     /// Iterates over whole pages instead of items. With a [`limit`](Self::limit),
@@ -194,6 +214,8 @@ impl<T> Paginator<T> {
                 Some(Ok(page))
             }
             Err(e) => {
+                // Keep the failed page's token so the resume point retries it.
+                self.next_token = token;
                 self.done = true;
                 Some(Err(e))
             }
@@ -314,25 +336,43 @@ mod tests {
         let (mut p, _) = paged(&[3, 3]);
         p.next();
         p.next();
-        assert_eq!(
-            p.resume_point(),
-            ResumePoint {
-                token: None,
-                skip: 2
-            }
-        );
+        let at = |token: Option<&str>, skip| {
+            Some(ResumePoint {
+                token: token.map(str::to_owned),
+                skip,
+            })
+        };
+        assert_eq!(p.resume_point(), at(None, 2));
         p.next();
         p.next();
-        assert_eq!(
-            p.resume_point(),
-            ResumePoint {
-                token: Some("t1".into()),
-                skip: 1
-            }
-        );
+        assert_eq!(p.resume_point(), at(Some("t1"), 1));
+        p.next();
+        p.next();
+        assert_eq!(p.resume_point(), None, "every item was yielded");
         let (p2, _) = paged(&[3, 3]);
         let rest: Vec<usize> = p2.starting_from("t1").skip(1).map(Result::unwrap).collect();
         assert_eq!(rest, vec![4, 5]);
+    }
+
+    #[test]
+    fn resume_point_after_an_error_retries_the_failed_page() {
+        let mut calls = 0;
+        let mut p: Paginator<u8> = Paginator::new(move |_, _| {
+            calls += 1;
+            match calls {
+                1 => Ok(Page::new(vec![1], Some("t1".into()))),
+                _ => Err(Error::invalid("x", "boom")),
+            }
+        });
+        assert!(matches!(p.next(), Some(Ok(1))));
+        assert!(matches!(p.next(), Some(Err(_))));
+        assert_eq!(
+            p.resume_point(),
+            Some(ResumePoint {
+                token: Some("t1".into()),
+                skip: 0
+            })
+        );
     }
 
     #[test]

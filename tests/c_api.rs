@@ -265,7 +265,8 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
-    // Four walks fetch page 1; two reach page 2 (the others stop at max_items).
+    // Six walks fetch page 1; three reach page 2 (the others stop at max_items or
+    // after one item).
     mocks.push(
         get(
             server,
@@ -273,7 +274,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             200,
             &page(&["support-bot", "eu-docs"], Some("YXNzdDoy")),
         )
-        .expect(4),
+        .expect(6),
     );
     mocks.push(
         get(
@@ -282,7 +283,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             200,
             &page(&["third-bot"], None),
         )
-        .expect(2),
+        .expect(3),
     );
     let mut updated: serde_json::Value = serde_json::from_str(&a("support-bot", "Ready")).unwrap();
     updated["instructions"] = json!("Cite pages.");

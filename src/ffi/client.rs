@@ -485,7 +485,8 @@ pub unsafe extern "C" fn pinecone_client_list_assistants_page(
 /// advances (nothing is sent before the first call).
 ///
 /// `options_json`: NULL, or `{"limit": <page size>, "pagination_token": "<start>",
-/// "max_items": <stop after this many>}`. `paginator_out` receives the paginator
+/// "skip": <items of that page to pass over>, "max_items": <stop after this many>}`
+/// (`pinecone_paginator_resume_point` gives the token and skip that resume a walk). `paginator_out` receives the paginator
 /// (free with `pinecone_paginator_free`; NULL first and on failure); it keeps its
 /// own reference to the client. Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
 /// `_INVALID_UTF8`, `_INVALID_JSON`. Thread-safe (the paginator itself is not).
@@ -506,9 +507,7 @@ pub unsafe extern "C" fn pinecone_client_list_assistants(
         let client = unsafe { handle(client, "client") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
         let args: ListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        paginator_out.set_box(pinecone_paginator::new(
-            args.apply(client.inner.list_assistants()),
-        ));
+        paginator_out.set_box(args.walk(client.inner.list_assistants()));
         Ok(())
     })
 }

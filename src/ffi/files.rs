@@ -344,6 +344,7 @@ struct FileListArgs {
     limit: Option<u32>,
     pagination_token: Option<String>,
     filter: Option<Value>,
+    skip: Option<usize>,
     max_items: Option<usize>,
 }
 
@@ -363,16 +364,16 @@ impl FileListArgs {
     }
 }
 
-/// `max_items` caps a paginator's walk; a one-page call refuses it rather than
-/// ignoring it.
-fn no_max_items(max_items: Option<usize>) -> Result<(), FfiError> {
-    match max_items {
-        Some(_) => Err(FfiError::invalid(
+/// `skip` and `max_items` steer a paginator's walk; a one-page call refuses them
+/// rather than ignoring them.
+fn walk_only(skip: Option<usize>, max_items: Option<usize>) -> Result<(), FfiError> {
+    if skip.is_some() || max_items.is_some() {
+        return Err(FfiError::invalid(
             "options_json",
-            "max_items applies to paginators only; use limit for the page size",
-        )),
-        None => Ok(()),
+            "skip and max_items apply to paginators only; use limit for the page size",
+        ));
     }
+    Ok(())
 }
 
 /// One page of files (`GET /files/{assistant}`).
@@ -402,7 +403,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_files_page(
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
         let args: FileListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        no_max_items(args.max_items)?;
+        walk_only(args.skip, args.max_items)?;
         json_out.set_json(&assistant.inner.list_files_page(args.options())?)
     })
 }
@@ -411,7 +412,8 @@ pub unsafe extern "C" fn pinecone_assistant_list_files_page(
 /// `pinecone_paginator_next`); the filter is repeated on every page.
 ///
 /// `options_json`: NULL or `{"limit": <page size>, "pagination_token": "<start>",
-/// "filter": {...}, "max_items": <stop after>}`. `paginator_out` receives the
+/// "skip": <items of that page to pass over>, "filter": {...}, "max_items": <stop
+/// after>}`. `paginator_out` receives the
 /// paginator (free with `pinecone_paginator_free`; NULL first and on failure).
 /// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
 /// `_INVALID_JSON`. Thread-safe (the paginator itself is not).
@@ -440,11 +442,10 @@ pub unsafe extern "C" fn pinecone_assistant_list_files(
         let walk = ListArgs {
             limit: args.limit,
             pagination_token: args.pagination_token,
+            skip: args.skip,
             max_items: args.max_items,
         };
-        paginator_out.set_box(pinecone_paginator::new(
-            walk.apply(assistant.inner.list_files(options)),
-        ));
+        paginator_out.set_box(walk.walk(assistant.inner.list_files(options)));
         Ok(())
     })
 }
@@ -552,6 +553,7 @@ struct OperationListArgs {
     status: Option<String>,
     limit: Option<u32>,
     pagination_token: Option<String>,
+    skip: Option<usize>,
     max_items: Option<usize>,
 }
 
@@ -596,7 +598,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations_page(
         let assistant = unsafe { handle(assistant, "assistant") }?;
         // SAFETY: NUL-terminated or NULL per the contract.
         let args: OperationListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        no_max_items(args.max_items)?;
+        walk_only(args.skip, args.max_items)?;
         let mut options = args.filters();
         if let Some(n) = args.limit {
             options = options.page_size(n);
@@ -637,11 +639,10 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations(
         let walk = ListArgs {
             limit: args.limit,
             pagination_token: args.pagination_token.clone(),
+            skip: args.skip,
             max_items: args.max_items,
         };
-        paginator_out.set_box(pinecone_paginator::new(
-            walk.apply(assistant.inner.list_operations(args.filters())),
-        ));
+        paginator_out.set_box(walk.walk(assistant.inner.list_operations(args.filters())));
         Ok(())
     })
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::boundary::{FfiError, exclusive, guard, guard_void, handle, out, to_cstring, to_json};
 use super::error::pinecone_result;
-use crate::Paginator;
+use crate::{Paginator, ResumePoint};
 
 /// Receives one JSON document (a list item or a stream chunk), borrowed for the
 /// duration of the call only: copy what you keep. Return 0 to go on, non-zero to
@@ -17,7 +17,37 @@ use crate::Paginator;
 pub type pinecone_json_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, json: *const c_char) -> c_int>;
 
-type Items = Box<dyn Iterator<Item = Result<String, FfiError>> + Send>;
+/// A walk whose items leave as JSON and whose position can be reported.
+trait JsonItems: Send {
+    fn next_json(&mut self) -> Option<Result<String, FfiError>>;
+    fn resume_point(&self) -> Option<ResumePoint>;
+}
+
+/// A paginator, after first dropping `to_skip` items (an exact resume).
+struct Walk<T> {
+    paginator: Paginator<T>,
+    to_skip: usize,
+}
+
+impl<T: Serialize + Send> JsonItems for Walk<T> {
+    fn next_json(&mut self) -> Option<Result<String, FfiError>> {
+        while self.to_skip > 0 {
+            self.to_skip -= 1;
+            if let Err(e) = self.paginator.next()? {
+                return Some(Err(e.into()));
+            }
+        }
+        self.paginator.next().map(|item| to_json(&item?))
+    }
+
+    fn resume_point(&self) -> Option<ResumePoint> {
+        let mut point = self.paginator.resume_point()?;
+        point.skip += self.to_skip;
+        Some(point)
+    }
+}
+
+type Items = Box<dyn JsonItems>;
 
 /// A lazy list walk: each `pinecone_paginator_next` returns one item as JSON and
 /// fetches the next page only when the current one is used up.
@@ -30,26 +60,25 @@ pub struct pinecone_paginator {
     items: Mutex<Items>,
 }
 
-impl pinecone_paginator {
-    pub(crate) fn new<T: Serialize + Send + 'static>(paginator: Paginator<T>) -> Self {
-        Self {
-            items: Mutex::new(Box::new(paginator.map(|item| to_json(&item?)))),
-        }
-    }
-}
-
 /// The options of a paginator: wire `limit` (page size) and `pagination_token`
-/// (where to start), plus `max_items` (stop after that many; never sent).
+/// (where to start), plus `skip` (items of that page to pass over, for an exact
+/// resume) and `max_items` (stop after that many; never sent).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListArgs {
     pub(crate) limit: Option<u32>,
     pub(crate) pagination_token: Option<String>,
+    pub(crate) skip: Option<usize>,
     pub(crate) max_items: Option<usize>,
 }
 
 impl ListArgs {
-    pub(crate) fn apply<T>(self, mut p: Paginator<T>) -> Paginator<T> {
+    /// The paginator handle for `p` walked as these options say.
+    pub(crate) fn walk<T: Serialize + Send + 'static>(
+        self,
+        mut p: Paginator<T>,
+    ) -> pinecone_paginator {
+        let to_skip = self.skip.unwrap_or(0);
         if let Some(n) = self.limit {
             p = p.page_size(n);
         }
@@ -57,9 +86,15 @@ impl ListArgs {
             p = p.starting_from(t);
         }
         if let Some(n) = self.max_items {
-            p = p.limit(n);
+            // The paginator counts the skipped items too.
+            p = p.limit(n.saturating_add(to_skip));
         }
-        p
+        pinecone_paginator {
+            items: Mutex::new(Box::new(Walk {
+                paginator: p,
+                to_skip,
+            })),
+        }
     }
 }
 
@@ -86,7 +121,7 @@ pub unsafe extern "C" fn pinecone_paginator_next(
         let item_out = unsafe { out(item_json_out, "item_json_out") }?;
         // SAFETY: live or NULL per the contract; only shared access is made.
         let paginator = unsafe { handle(paginator.cast_const(), "paginator") }?;
-        if let Some(item) = exclusive(&paginator.items, "paginator")?.next() {
+        if let Some(item) = exclusive(&paginator.items, "paginator")?.next_json() {
             item_out.set_string(item?)?;
         }
         Ok(())
@@ -117,11 +152,45 @@ pub unsafe extern "C" fn pinecone_paginator_for_each(
         let paginator = unsafe { handle(paginator.cast_const(), "paginator") }?;
         let cb = cb.ok_or_else(|| FfiError::null("cb"))?;
         let mut items = exclusive(&paginator.items, "paginator")?;
-        for item in items.by_ref() {
+        while let Some(item) = items.next_json() {
             // SAFETY: `cb` is a valid callback per the contract.
             unsafe { deliver(cb, userdata, item?, "cb") }?;
         }
         Ok(())
+    })
+}
+
+/// Where the walk stands: `{"pagination_token": <token or null>, "skip": <n>}`, or
+/// the JSON text `null` once every item has been returned. Passing both as options
+/// to a new paginator (`pinecone_client_list_assistants`,
+/// `pinecone_assistant_list_files`, `pinecone_assistant_list_operations`) continues
+/// exactly after the last item returned; after an error it retries the failed page.
+///
+/// `json_out` receives an owned JSON string (free with `pinecone_string_free`; NULL
+/// first and on failure). Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, or
+/// `_INVALID_ARGUMENT` while the paginator is in use by another call.
+///
+/// # Safety
+///
+/// `paginator` is NULL or a live paginator that no other thread is using;
+/// `json_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_paginator_resume_point(
+    paginator: *mut pinecone_paginator,
+    json_out: *mut *mut c_char,
+) -> pinecone_result {
+    guard(|| {
+        // SAFETY: writable or NULL per the contract.
+        let json_out = unsafe { out(json_out, "json_out") }?;
+        // SAFETY: live or NULL per the contract; only shared access is made.
+        let paginator = unsafe { handle(paginator.cast_const(), "paginator") }?;
+        let point = exclusive(&paginator.items, "paginator")?.resume_point();
+        json_out.set_json(&point.map(|p| {
+            serde_json::json!({
+                "pagination_token": p.token,
+                "skip": p.skip,
+            })
+        }))
     })
 }
 

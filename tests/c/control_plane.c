@@ -199,6 +199,36 @@ int main(void) {
     pinecone_paginator_free(pages);
   }
 
+  /* resume: stop after one item, then continue exactly after it. */
+  {
+    pinecone_paginator *pages = NULL;
+    char *item = NULL;
+    char *point = NULL;
+    CHECK_OK(pinecone_client_list_assistants(client, NULL, &pages));
+    CHECK_OK(pinecone_paginator_next(pages, &item));
+    CHECK_CONTAINS(item, "support-bot");
+    pinecone_string_free(item);
+    CHECK_OK(pinecone_paginator_resume_point(pages, &point));
+    CHECK(strcmp(point, "{\"pagination_token\":null,\"skip\":1}") == 0);
+    pinecone_string_free(point);
+    pinecone_paginator_free(pages);
+
+    CHECK_OK(pinecone_client_list_assistants(client, "{\"skip\":1}", &pages));
+    CHECK_OK(pinecone_paginator_next(pages, &item));
+    CHECK_CONTAINS(item, "eu-docs");
+    pinecone_string_free(item);
+    CHECK_OK(pinecone_paginator_next(pages, &item));
+    CHECK_CONTAINS(item, "third-bot");
+    pinecone_string_free(item);
+    /* every item returned: nothing to resume */
+    CHECK_OK(pinecone_paginator_resume_point(pages, &point));
+    CHECK(strcmp(point, "null") == 0);
+    pinecone_string_free(point);
+    CHECK_CODE(pinecone_paginator_resume_point(NULL, &point), PINECONE_RESULT_NULL_ARGUMENT);
+    CHECK_CODE(pinecone_paginator_resume_point(pages, NULL), PINECONE_RESULT_NULL_ARGUMENT);
+    pinecone_paginator_free(pages);
+  }
+
   /* update */
   CHECK_OK(pinecone_client_update_assistant(
       client, "support-bot", "{\"instructions\":\"Cite pages.\"}", &json));
