@@ -1315,3 +1315,262 @@ mod client_chat {
         assert_eq!(eval.facts().len(), 2);
     }
 }
+
+// ---------------------------------------------------------------- review fixes
+
+#[test]
+fn upsert_right_after_delete_survives_the_queued_delete() {
+    let emu = Emulator::builder()
+        .ready_delay(Duration::ZERO)
+        .processing_delay(Duration::from_millis(100))
+        .start()
+        .unwrap();
+    client(&emu)
+        .create_assistant(CreateAssistantRequest::new("docs"), Wait::Forever)
+        .unwrap();
+    let (_, first) = upload(&emu, "docs", "a.txt", b"First version.", None, Some("f"));
+    assert_eq!(
+        wait_op(&emu, "docs", first["id"].as_str().unwrap())["status"],
+        "Completed"
+    );
+    let (s, del) = raw(&emu, "DELETE", "/assistant/files/docs/f", None, &key(&emu));
+    assert_eq!(s, 202);
+    // Upserted before the deletion has run: the new version must outlive it.
+    let (s, up) = upload(&emu, "docs", "b.txt", b"Second version.", None, Some("f"));
+    assert_eq!(s, 202);
+    assert_eq!(
+        wait_op(&emu, "docs", del["id"].as_str().unwrap())["status"],
+        "Completed"
+    );
+    let done = wait_op(&emu, "docs", up["id"].as_str().unwrap());
+    assert_eq!(done["status"], "Completed", "{done}");
+    let (s, file) = raw(&emu, "GET", "/assistant/files/docs/f", None, &key(&emu));
+    assert_eq!((s, file["status"].as_str()), (200, Some("Available")));
+    assert_eq!(file["name"], "b.txt");
+}
+
+#[test]
+fn malformed_filters_are_400_naming_the_operator() {
+    let emu = fast();
+    with_files(&emu);
+    for (filter, op) in [
+        (json!({"year": {"$gt": "2024"}}), "$gt"),
+        (json!({"year": {"$gte": true}}), "$gte"),
+        (json!({"year": {"$lt": null}}), "$lt"),
+        (json!({"year": {"$lte": [1]}}), "$lte"),
+        (json!({"team": {"$eq": 1, "x": 2}}), "$eq"),
+        (json!({"team": {"$in": "support"}}), "$in"),
+        (json!({"team": {"$nin": {"a": 1}}}), "$nin"),
+        (json!({"team": {"$exists": "yes"}}), "$exists"),
+        (json!({"$and": {"team": "support"}}), "$and"),
+        (json!({"$or": [1]}), "$or"),
+        (json!({"team": {"$regex": "s"}}), "$regex"),
+        (json!({"$nor": []}), "$nor"),
+    ] {
+        let q: String = filter
+            .to_string()
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect();
+        let (s, body) = raw(
+            &emu,
+            "GET",
+            &format!("/assistant/files/docs?filter={q}"),
+            None,
+            &key(&emu),
+        );
+        assert_eq!(
+            (s, body["error"]["code"].as_str(), body["status"].as_u64()),
+            (400, Some("INVALID_ARGUMENT"), Some(400)),
+            "{filter}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(op), "{filter}: {message}");
+        let (s, body) = raw(
+            &emu,
+            "POST",
+            "/assistant/chat/docs/context",
+            Some(json!({"query": "kettle", "filter": filter})),
+            &key(&emu),
+        );
+        assert_eq!((s, body["status"].as_u64()), (400, Some(400)), "{filter}");
+    }
+    let (s, body) = raw(
+        &emu,
+        "GET",
+        "/assistant/files/docs?filter=%7B%22year%22%3A%7B%22%24gte%22%3A2026%7D%7D",
+        None,
+        &key(&emu),
+    );
+    assert_eq!((s, body["files"].as_array().map(Vec::len)), (200, Some(1)));
+}
+
+#[test]
+fn a_fault_for_zero_requests_is_refused() {
+    let emu = fast();
+    let (s, body) = raw(
+        &emu,
+        "POST",
+        "/_emulator/faults",
+        Some(json!({"kind": "status", "status": 503, "times": 0})),
+        &[],
+    );
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (400, Some("INVALID_ARGUMENT"))
+    );
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("times"),
+        "{body}"
+    );
+}
+
+/// Opens a connection and sends `head` (and nothing more), with a read timeout.
+fn connect_and_send(emu: &Emulator, head: &[u8]) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(emu.url().trim_start_matches("http://")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(head).unwrap();
+    s.flush().unwrap();
+    s
+}
+
+/// Reads one response with a `Content-Length` body: the status and the JSON body.
+fn read_response(s: &mut std::net::TcpStream) -> (u16, Value) {
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).expect("a status line in time");
+    let status = line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).unwrap();
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+const STALLED: &[u8] = b"POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"name\":";
+
+#[test]
+fn a_stalled_body_frees_the_worker_and_is_answered_408() {
+    use std::io::Write;
+    let emu = Emulator::builder()
+        .workers(1)
+        .body_timeout(Duration::from_millis(300))
+        .start()
+        .unwrap();
+    let mut stalled = connect_and_send(&emu, STALLED);
+    std::thread::sleep(Duration::from_millis(50));
+    // The only worker is not held by the silent client.
+    let quick: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(3)))
+        .build()
+        .into();
+    let resp = quick
+        .get(format!("{}/assistant/assistants", emu.url()))
+        .header("Api-Key", emu.api_key())
+        .call()
+        .expect("served while another body is stalled");
+    assert_eq!(resp.status().as_u16(), 200);
+    std::thread::sleep(Duration::from_millis(400));
+    // Past the deadline, the next bytes get the 408.
+    stalled.write_all(b" ").unwrap();
+    let (status, body) = read_response(&mut stalled);
+    assert_eq!(
+        (
+            status,
+            body["error"]["code"].as_str(),
+            body["status"].as_u64()
+        ),
+        (408, Some("DEADLINE_EXCEEDED"), Some(408))
+    );
+}
+
+#[test]
+fn drop_does_not_hang_on_a_stalled_body() {
+    let emu = Emulator::builder().workers(1).start().unwrap();
+    let stalled = connect_and_send(&emu, STALLED);
+    std::thread::sleep(Duration::from_millis(100));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(emu);
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(Duration::from_secs(5))
+        .expect("the emulator dropped within its grace period");
+    drop(stalled);
+}
+
+#[test]
+fn oversized_bodies_get_an_early_413() {
+    let emu = Emulator::builder().max_body(2000).start().unwrap();
+    let mut s = connect_and_send(
+        &emu,
+        b"POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\nContent-Length: 1000000000\r\n\r\n",
+    );
+    let (status, body) = read_response(&mut s);
+    assert_eq!(
+        (
+            status,
+            body["error"]["code"].as_str(),
+            body["status"].as_u64()
+        ),
+        (413, Some("INVALID_ARGUMENT"), Some(413))
+    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("2000"));
+    // A chunked body is cut off once it passes the limit.
+    let mut head = b"POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..3 {
+        head.extend_from_slice(format!("3e8\r\n{}\r\n", "x".repeat(1000)).as_bytes());
+    }
+    let mut s = connect_and_send(&emu, &head);
+    let (status, body) = read_response(&mut s);
+    assert_eq!((status, body["status"].as_u64()), (413, Some(413)));
+    // Within the limit, a large body still goes through.
+    let name = format!(
+        "{{\"name\":\"big\",\"instructions\":\"{}\"}}",
+        "y".repeat(1500)
+    );
+    let (s, a) = send(
+        &emu,
+        "POST",
+        "/assistant/assistants",
+        Some(("application/json".into(), name.into_bytes())),
+        &key(&emu),
+    );
+    let a: Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!((s, a["name"].as_str()), (200, Some("big")), "{a}");
+}
+
+#[test]
+fn a_malformed_chunked_body_is_400() {
+    let emu = fast();
+    let mut s = connect_and_send(
+        &emu,
+        b"POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    );
+    let (status, body) = read_response(&mut s);
+    assert_eq!(
+        (
+            status,
+            body["error"]["code"].as_str(),
+            body["status"].as_u64()
+        ),
+        (400, Some("INVALID_ARGUMENT"), Some(400))
+    );
+}

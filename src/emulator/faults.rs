@@ -126,7 +126,9 @@ impl Fault {
         self
     }
 
-    /// How many matching requests it affects. Defaults to 1.
+    /// How many matching requests it affects. Defaults to 1. A fault for 0
+    /// requests is dropped by [`Emulator::inject`](super::Emulator::inject)
+    /// (over HTTP, `"times": 0` is a 400).
     pub fn times(mut self, n: u32) -> Self {
         self.times = n;
         self
@@ -196,8 +198,17 @@ impl Fault {
                 ));
             }
         };
-        if let Some(n) = num("times") {
-            fault.times = u32::try_from(n).map_err(|_| "times is too large")?;
+        match v.get("times") {
+            None => {}
+            Some(t) => {
+                // A fault for no request would be queued and never fire: refused, so
+                // that a test script's mistake shows at once.
+                let n = t
+                    .as_u64()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| format!("times must be an integer >= 1, got {t}"))?;
+                fault.times = u32::try_from(n).map_err(|_| "times is too large")?;
+            }
         }
         fault.path_contains = text("path_contains");
         fault.method = text("method");
@@ -278,6 +289,7 @@ mod tests {
         );
         assert!(Fault::from_json(&json!({"kind":"status"})).is_err());
         assert!(Fault::from_json(&json!({"kind":"explode"})).is_err());
+        assert!(Fault::from_json(&json!({"kind":"reset","times":0})).is_err());
         assert_eq!(
             Fault::from_json(&json!({"kind":"delay","delay_ms":5}))
                 .unwrap()

@@ -86,12 +86,12 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
         file_id.map_or_else(|| st.ids.uuid(), str::to_owned),
         format!("op-{}", st.ids.uuid()),
     );
+    let generation = st.next_generation();
     let a = match live(&mut st, name) {
         Ok(a) => a,
         Err(r) => return r,
     };
     let stamp = now();
-    let generation = a.file(&file_id).map_or(0, |f| f.generation + 1);
     let created_on = a
         .file(&file_id)
         .map_or_else(|| stamp.clone(), |f| f.created_on.clone());
@@ -209,6 +209,7 @@ pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
         return Reply::Empty(204);
     }
     f.status = "Deleting";
+    let generation = f.generation;
     let op = OpRec {
         id: op_id.clone(),
         operation_type: "delete_file",
@@ -227,6 +228,7 @@ pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
         assistant: name.to_owned(),
         file_id: id.to_owned(),
         op_id,
+        generation,
     });
     reply
 }

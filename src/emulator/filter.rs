@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use serde_json::{Map, Value};
 
 /// Checks a filter's shape, so a malformed one is a 400 rather than "no match".
+/// Messages name the operator at fault.
 pub(crate) fn validate(filter: &Value) -> Result<(), String> {
     let obj = filter.as_object().ok_or("filter must be a JSON object")?;
     for (key, cond) in obj {
@@ -13,29 +14,54 @@ pub(crate) fn validate(filter: &Value) -> Result<(), String> {
             "$and" | "$or" => {
                 let list = cond
                     .as_array()
-                    .ok_or_else(|| format!("{key} takes an array of filters"))?;
+                    .ok_or_else(|| format!("{key} takes an array of filters, got {cond}"))?;
                 for f in list {
+                    if !f.is_object() {
+                        return Err(format!("{key} takes an array of filters, got {f} in it"));
+                    }
                     validate(f)?;
                 }
             }
             k if k.starts_with('$') => return Err(format!("unknown top-level operator {k}")),
             _ => {
-                if let Some(ops) = operator_object(cond) {
-                    for (op, arg) in ops {
-                        match op.as_str() {
-                            "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" => {}
-                            "$in" | "$nin" if arg.is_array() => {}
-                            "$in" | "$nin" => return Err(format!("{op} takes an array")),
-                            "$exists" if arg.is_boolean() => {}
-                            "$exists" => return Err("$exists takes true or false".into()),
-                            other => return Err(format!("unknown operator {other}")),
-                        }
-                    }
+                let Some(ops) = cond.as_object() else {
+                    continue; // implicit equality
+                };
+                let dollar = ops.keys().filter(|k| k.starts_with('$')).count();
+                if dollar == 0 {
+                    continue; // equality with an object value
+                }
+                if dollar != ops.len() {
+                    let op = ops
+                        .keys()
+                        .find(|k| k.starts_with('$'))
+                        .map_or("", String::as_str);
+                    return Err(format!(
+                        "the condition on {key:?} mixes the operator {op} with plain keys; \
+                         use only $-operators in an operator object"
+                    ));
+                }
+                for (op, arg) in ops {
+                    check_operator(op, arg)?;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// One `$op: argument` pair of a field's operator object.
+fn check_operator(op: &str, arg: &Value) -> Result<(), String> {
+    match op {
+        "$eq" | "$ne" => Ok(()),
+        "$gt" | "$gte" | "$lt" | "$lte" if arg.is_number() => Ok(()),
+        "$gt" | "$gte" | "$lt" | "$lte" => Err(format!("{op} takes a number, got {arg}")),
+        "$in" | "$nin" if arg.is_array() => Ok(()),
+        "$in" | "$nin" => Err(format!("{op} takes an array, got {arg}")),
+        "$exists" if arg.is_boolean() => Ok(()),
+        "$exists" => Err(format!("$exists takes true or false, got {arg}")),
+        other => Err(format!("unknown operator {other}")),
+    }
 }
 
 /// `{"$eq": …}`-style objects; any other value is implicit equality.
@@ -129,5 +155,10 @@ mod tests {
         assert!(validate(&json!({"team": {"$regex": "o"}})).is_err());
         assert!(validate(&json!({"$nor": []})).is_err());
         assert!(validate(&json!([1])).is_err());
+        assert!(validate(&json!({"year": {"$gt": "2024"}})).is_err());
+        assert!(validate(&json!({"team": {"$eq": 1, "x": 2}})).is_err());
+        assert!(validate(&json!({"team": {"$exists": 1}})).is_err());
+        assert!(validate(&json!({"$or": [1]})).is_err());
+        assert!(validate(&json!({"team": {"a": 1}})).is_ok());
     }
 }

@@ -23,6 +23,9 @@ pub(crate) enum Job {
         assistant: String,
         file_id: String,
         op_id: String,
+        /// The version being deleted: an upsert in the meantime replaces it, and
+        /// the new version must survive this job.
+        generation: u64,
     },
 }
 
@@ -96,10 +99,15 @@ pub(crate) fn run(shared: &Shared, jobs: &Receiver<Job>) {
                 assistant,
                 file_id,
                 op_id,
+                generation,
             } => {
                 let mut st = shared.state();
                 if let Some(a) = st.find_mut(&assistant) {
-                    a.files.retain(|f| f.id != file_id);
+                    // The version asked for is gone either way; a newer one
+                    // uploaded under the same id is left alone.
+                    a.files.retain(|f| {
+                        !(f.id == file_id && f.generation == generation && f.status == "Deleting")
+                    });
                     if let Some(op) = a.op_mut(&op_id) {
                         op.status = "Completed";
                         op.percent = 100;

@@ -18,7 +18,25 @@
 //!
 //! Every list paginates with `limit` and `pagination_token`. Errors use the
 //! service's body, `{"error":{"code":…,"message":…},"status":…}`; a wrong or
-//! missing `Api-Key` is a 401.
+//! missing `Api-Key` is a 401; a malformed metadata `filter` (an unknown `$`
+//! operator, `$gt`/`$gte`/`$lt`/`$lte` without a number, `$in`/`$nin` without an
+//! array, `$exists` without a boolean, `$and`/`$or` without an array of filters,
+//! `$` operators mixed with plain keys) is a 400 naming the operator.
+//!
+//! Request bodies are bounded: a `Content-Length` above
+//! [`max_body`](EmulatorBuilder::max_body) (100 MiB) is answered 413 before the
+//! body is read, and a chunked body is cut off with a 413 once it passes the
+//! limit; a malformed chunked body is a 400. A body that does not arrive within
+//! [`body_timeout`](EmulatorBuilder::body_timeout) (10 s) no longer holds a
+//! worker; it is answered 408 as soon as the client sends anything more or
+//! half-closes (`tiny_http` offers no way to interrupt a read on the socket). A
+//! handler that panics answers 500 with the error body and its worker goes on.
+//!
+//! Streams are paced by [`stream_delay`](EmulatorBuilder::stream_delay) and keep
+//! the connection alive with `: heartbeat` comments every
+//! [`heartbeat`](EmulatorBuilder::heartbeat); from other languages, run the
+//! `emulator` example with `--stream-delay-ms N` and `--heartbeat-ms N` to
+//! exercise a client's idle timeout and heartbeat handling.
 //!
 //! Tests can inject faults ([`Emulator::inject`], or `POST /_emulator/faults` with
 //! the JSON described at [`Fault`]): statuses with `Retry-After`, delays, broken
@@ -39,8 +57,13 @@
 //! multimodal options are accepted and ignored; token counts are estimates (four
 //! characters a token); answers are extracted sentences, not generated text; a
 //! "reset" sends bytes that are not HTTP rather than closing the socket, which
-//! `tiny_http` does not expose; the request log grows until cleared.
+//! `tiny_http` does not expose; the request log grows until cleared; an
+//! assistant with no `Available` file still answers chat and context requests
+//! (with no snippets or citations), where the real service answers an error
+//! whose exact status is not documented; a request line with bytes outside
+//! ASCII (non-UTF-8 ones included) is dropped by `tiny_http` without any status.
 
+mod body;
 mod chat;
 mod control;
 mod evaluate;
@@ -108,6 +131,8 @@ pub(crate) struct Shared {
     log: Mutex<Vec<RecordedRequest>>,
     pub stop: AtomicBool,
     jobs: Mutex<Option<Sender<Job>>>,
+    /// Threads reading or discarding request bodies (see `body`).
+    helpers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -149,6 +174,33 @@ impl Shared {
         }
     }
 
+    /// Runs `f` on a thread of its own, joined (or, when stuck, detached) when the
+    /// emulator drops. Without a thread, `f` runs here.
+    pub(crate) fn spawn_helper(&self, f: impl FnOnce() + Send + 'static) {
+        let mut helpers = lock(&self.helpers);
+        helpers.retain(|h| !h.is_finished());
+        // `f` is kept aside so that it can still run if the spawn fails.
+        let f = Arc::new(Mutex::new(Some(f)));
+        let theirs = Arc::clone(&f);
+        let spawned = std::thread::Builder::new()
+            .name("emulator-body".into())
+            .spawn(move || {
+                if let Some(f) = lock(&theirs).take() {
+                    f();
+                }
+            });
+        match spawned {
+            Ok(h) => helpers.push(h),
+            Err(e) => {
+                log::warn!("emulator: cannot start a thread ({e}); working inline");
+                drop(helpers);
+                if let Some(f) = lock(&f).take() {
+                    f();
+                }
+            }
+        }
+    }
+
     /// Sleeps up to `d`, returning early (false) when the emulator is stopping.
     pub(crate) fn pause(&self, d: Duration) -> bool {
         let end = std::time::Instant::now() + d;
@@ -167,7 +219,9 @@ impl Shared {
 
 /// A running emulator. Dropping it stops the server and joins every thread it
 /// started (`tiny_http`'s own connection threads end by themselves within about
-/// five seconds).
+/// five seconds). A thread blocked on a client that neither sends the body it
+/// announced nor reads its answer cannot be interrupted: after a grace period of
+/// 2 s it is detached (it ends when that connection does), so a drop never hangs.
 ///
 /// ```no_run
 /// use pinecone_assistant::emulator::Emulator;
@@ -287,6 +341,9 @@ impl Emulator {
     }
 }
 
+/// How long dropping an emulator waits for its threads.
+const DROP_GRACE: Duration = Duration::from_secs(2);
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
@@ -295,9 +352,26 @@ impl Drop for Emulator {
         for _ in 0..self.threads.len() {
             self.server.unblock();
         }
-        for t in self.threads.drain(..) {
-            // A handler panic already ended that thread; nothing is left to clean.
-            let _ = t.join();
+        let mut threads: Vec<JoinHandle<()>> = self.threads.drain(..).collect();
+        threads.append(&mut lock(&self.shared.helpers));
+        // Every thread notices the stop within tens of milliseconds, except one
+        // blocked on a socket that tiny_http gives no way to interrupt (a client
+        // that stopped sending its body or reading its answer). Such a thread is
+        // left to end with its connection rather than hang the drop.
+        let deadline = std::time::Instant::now() + DROP_GRACE;
+        while threads.iter().any(|t| !t.is_finished()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for t in threads {
+            if t.is_finished() {
+                // A panic already ended that thread; nothing is left to clean.
+                let _ = t.join();
+            } else {
+                log::warn!(
+                    "emulator: a thread blocked on a client connection is left running ({:?})",
+                    t.thread().name()
+                );
+            }
         }
     }
 }
@@ -317,6 +391,8 @@ pub struct EmulatorBuilder {
     workers: usize,
     stream_delay: Duration,
     heartbeat: Duration,
+    max_body: u64,
+    body_timeout: Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -333,6 +409,8 @@ impl Default for EmulatorBuilder {
             workers: 4,
             stream_delay: Duration::ZERO,
             heartbeat: Duration::from_secs(15),
+            max_body: 100 * 1024 * 1024,
+            body_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -408,6 +486,23 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Largest request body accepted, in bytes: a larger `Content-Length` is
+    /// answered 413 before any of the body is read, and a chunked body is cut off
+    /// with a 413 once it passes the limit. Defaults to 100 MiB.
+    pub fn max_body(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// How long a request body may take to arrive after the headers. Past it the
+    /// worker goes back to serving and the request is answered 408 as soon as the
+    /// client sends anything more or half-closes (the server library cannot
+    /// interrupt a read on the socket). Defaults to 10 s.
+    pub fn body_timeout(mut self, d: Duration) -> Self {
+        self.body_timeout = d;
+        self
+    }
+
     /// Binds 127.0.0.1 and starts the worker and processing threads.
     ///
     /// # Errors
@@ -439,6 +534,8 @@ impl EmulatorBuilder {
                 page_size: self.page_size,
                 stream_delay: self.stream_delay,
                 heartbeat: self.heartbeat,
+                max_body: self.max_body,
+                body_timeout: self.body_timeout,
             },
             host: url.clone(),
             state: Mutex::new(State::new(seed)),
@@ -446,6 +543,7 @@ impl EmulatorBuilder {
             log: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             jobs: Mutex::new(Some(tx)),
+            helpers: Mutex::new(Vec::new()),
         });
         // Built before the threads, so a failed spawn still stops the ones started.
         let mut emulator = Emulator {

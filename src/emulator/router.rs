@@ -59,6 +59,9 @@ pub(crate) fn route(shared: &Shared, call: &Call) -> Reply {
             chat::completions(shared, call, a)
         }
         ("POST", ["assistant", "evaluation", "metrics", "alignment"]) => evaluate::alignment(call),
+        // Lets the unit tests check that a handler bug costs one request only.
+        #[cfg(test)]
+        ("POST", ["assistant", "_test", "panic"]) => panic!("a handler bug, on purpose"),
         _ => wire::not_found(format!("no endpoint {m} /{}", call.segments.join("/"))),
     }
 }

@@ -1,18 +1,17 @@
 //! The request pipeline: log, injected faults, authentication, routing, answer.
 
-use std::io::{Read, Write};
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::body::{self, Body};
 use super::faults::{Fault, FaultAction};
 use super::router::{self, Call};
 use super::wire::{self, Reply, parse_query};
 use super::{RecordedRequest, Shared, sse};
-
-/// Bodies above this are refused (the real service caps uploads far lower).
-const MAX_BODY: u64 = 512 * 1024 * 1024;
 
 /// Headers kept in the request log.
 const LOGGED_HEADERS: [&str; 4] = [
@@ -26,7 +25,14 @@ const LOGGED_HEADERS: [&str; 4] = [
 pub(crate) fn serve(shared: &Shared, server: &tiny_http::Server) {
     while !shared.stop.load(Ordering::Relaxed) {
         match server.recv_timeout(Duration::from_millis(100)) {
-            Ok(Some(req)) => handle(shared, req),
+            Ok(Some(req)) => {
+                // A handler bug must cost one request, not the worker: the
+                // request was answered 500 by the inner guard, or by tiny_http
+                // when it was dropped during the unwinding.
+                if catch_unwind(AssertUnwindSafe(|| handle(shared, req))).is_err() {
+                    log::error!("emulator: a request handler panicked");
+                }
+            }
             Ok(None) => {}
             Err(_) => break,
         }
@@ -40,24 +46,28 @@ fn header(req: &tiny_http::Request, name: &str) -> Option<String> {
         .map(|h| h.value.as_str().to_owned())
 }
 
-fn handle(shared: &Shared, mut req: tiny_http::Request) {
+/// Runs a handler, turning a panic into a 500 with the service's error body.
+fn guarded(what: impl FnOnce() -> Reply) -> Reply {
+    catch_unwind(AssertUnwindSafe(what)).unwrap_or_else(|_| {
+        log::error!("emulator: a request handler panicked");
+        wire::error(
+            500,
+            "INTERNAL",
+            "the emulator failed while handling this request",
+        )
+    })
+}
+
+fn handle(shared: &Shared, req: tiny_http::Request) {
     let method = req.method().as_str().to_ascii_uppercase();
     let url = req.url().to_owned();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let (path, query) = (path.to_owned(), query.to_owned());
-    let mut body = Vec::new();
-    if let Err(e) = req.as_reader().take(MAX_BODY + 1).read_to_end(&mut body) {
-        log::debug!("emulator: cannot read request body: {e}");
+    let Body::Ready(req, body) = body::read(shared, req) else {
         return;
-    }
-    if body.len() as u64 > MAX_BODY {
-        return send(
-            req,
-            wire::error(413, "INVALID_ARGUMENT", "request body too large"),
-        );
-    }
+    };
     if let Some(rest) = path.strip_prefix("/_emulator/") {
-        let reply = control(shared, &method, rest, &body);
+        let reply = guarded(|| control(shared, &method, rest, &body));
         return send(req, reply);
     }
     shared.record(RecordedRequest {
@@ -128,7 +138,7 @@ fn handle(shared: &Shared, mut req: tiny_http::Request) {
         content_type: header(&req, "content-type"),
         body,
     };
-    match router::route(shared, &call) {
+    match guarded(|| router::route(shared, &call)) {
         Reply::Stream(stream) => {
             let fault = shared.faults().take(&call.method, &path, true);
             sse::send(shared, req, stream, fault);
@@ -144,6 +154,7 @@ fn code_for(status: u16) -> &'static str {
         401 => "UNAUTHENTICATED",
         403 => "FORBIDDEN",
         404 => "NOT_FOUND",
+        408 => "DEADLINE_EXCEEDED",
         409 => "ALREADY_EXISTS",
         429 => "TOO_MANY_REQUESTS",
         503 => "UNAVAILABLE",
@@ -217,7 +228,7 @@ fn download(shared: &Shared, path: &str) -> Reply {
 }
 
 /// Writes a non-streaming reply; a client that went away is not an error here.
-fn send(req: tiny_http::Request, reply: Reply) {
+pub(crate) fn send(req: tiny_http::Request, reply: Reply) {
     let result = match reply {
         Reply::Json {
             status,
@@ -254,4 +265,41 @@ fn send(req: tiny_http::Request, reply: Reply) {
 /// as a server error rather than a panic.
 fn unreachable_stream(req: tiny_http::Request) -> std::io::Result<()> {
     req.respond(tiny_http::Response::empty(500))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::Emulator;
+
+    fn post(emu: &Emulator, path: &str) -> (u16, serde_json::Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build()
+            .into();
+        let mut resp = agent
+            .post(format!("{}{path}", emu.url()))
+            .header("Api-Key", emu.api_key())
+            .send_empty()
+            .expect("an answer");
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().read_json().unwrap_or_default();
+        (status, body)
+    }
+
+    #[test]
+    fn a_panicking_handler_answers_500_and_the_worker_lives_on() {
+        let emu = Emulator::builder().workers(1).start().unwrap();
+        for _ in 0..2 {
+            let (status, body) = post(&emu, "/assistant/_test/panic");
+            assert_eq!(status, 500);
+            assert_eq!(body["error"]["code"], "INTERNAL");
+            assert_eq!(body["status"], 500);
+        }
+        // The only worker still serves.
+        let (status, body) = post(&emu, "/assistant/evaluation/metrics/alignment");
+        assert_eq!((status, body["message"].is_string()), (422, true));
+    }
 }

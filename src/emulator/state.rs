@@ -19,6 +19,10 @@ pub(crate) struct Settings {
     pub page_size: usize,
     pub stream_delay: Duration,
     pub heartbeat: Duration,
+    /// Largest request body accepted (413 above it).
+    pub max_body: u64,
+    /// How long a request body may take to arrive (408 after it).
+    pub body_timeout: Duration,
 }
 
 /// Everything the emulator knows.
@@ -26,6 +30,9 @@ pub(crate) struct Settings {
 pub(crate) struct State {
     pub assistants: Vec<AssistantRec>,
     pub ids: Ids,
+    /// The last file generation handed out; shared by all files so that a
+    /// generation never repeats, even for an id deleted and uploaded again.
+    generations: u64,
 }
 
 #[derive(Debug)]
@@ -57,7 +64,8 @@ pub(crate) struct FileRec {
     /// The uploaded bytes, served at the file's `signed_url`.
     pub data: Arc<Vec<u8>>,
     pub chunks: Vec<Chunk>,
-    /// Bumped by every upsert, so a slower earlier ingestion cannot overwrite a newer one.
+    /// New for every upload or upsert, so that work queued for an earlier version
+    /// of the file (its ingestion, its deletion) cannot touch this one.
     pub generation: u64,
 }
 
@@ -79,7 +87,14 @@ impl State {
         Self {
             assistants: Vec::new(),
             ids: Ids::new(seed),
+            generations: 0,
         }
+    }
+
+    /// A generation no file record has had yet.
+    pub(crate) fn next_generation(&mut self) -> u64 {
+        self.generations += 1;
+        self.generations
     }
 
     /// Forgets assistants whose deletion has run its course.
