@@ -28,7 +28,10 @@ fi
 cargo build --quiet --example emulator --features emulator
 out="$tmp/emulator.out"
 # No processing delays: the SDK polls every 5 s, so any delay costs 5 s a call.
-"$root/target/debug/examples/emulator" --processing-delay-ms 0 --delete-delay-ms 0 --ready-delay-ms 0 >"$out" &
+# Streams are paced with a heartbeat comment between events, as the real service
+# sends them on a slow answer, so the SDK's stream parsing meets them too.
+"$root/target/debug/examples/emulator" --processing-delay-ms 0 --delete-delay-ms 0 --ready-delay-ms 0 \
+    --stream-delay-ms 5 --heartbeat-ms 2 >"$out" &
 emu_pid=$!
 
 url=""
