@@ -883,7 +883,9 @@ enum pinecone_result pinecone_paginator_resume_point(struct pinecone_paginator *
                                                      char **json_out);
 
 /**
- * Frees a paginator. NULL does nothing.
+ * Frees a paginator. NULL does nothing. Called from the paginator's own
+ * `pinecone_paginator_for_each` callback, it ends that walk once the callback
+ * returns, and the paginator is freed then.
  *
  * # Safety
  *
@@ -1025,7 +1027,8 @@ enum pinecone_result pinecone_chat_stream_next(struct pinecone_chat_stream *stre
  *
  * `text_out` receives an owned UTF-8 string (free with `pinecone_string_free`;
  * it may be empty), or NULL at the end. Returns the codes of
- * `pinecone_chat_stream_next`; `_DECODE` if the text holds a NUL byte.
+ * `pinecone_chat_stream_next`; `_DECODE` if the text holds a NUL byte (only that
+ * piece is lost: unlike the other errors, this one does not end the stream).
  *
  * # Safety
  *
@@ -1085,7 +1088,8 @@ void pinecone_chat_stream_cancel(const struct pinecone_chat_stream *stream);
 
 /**
  * Frees a stream, closing its connection if the answer was not read to the end.
- * NULL does nothing.
+ * NULL does nothing. Called from the stream's own `_for_each` callback, it ends
+ * that walk once the callback returns, and the stream is freed then.
  *
  * # Safety
  *
@@ -1168,7 +1172,9 @@ enum pinecone_result pinecone_assistant_chat_completions_stream_cb(const struct 
 void pinecone_chat_completions_stream_cancel(const struct pinecone_chat_completions_stream *stream);
 
 /**
- * Frees a completion stream, closing its connection. NULL does nothing.
+ * Frees a completion stream, closing its connection. NULL does nothing. Called
+ * from the stream's own `_for_each` callback, it ends that walk once the callback
+ * returns, and the stream is freed then.
  *
  * # Safety
  *

@@ -265,8 +265,8 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
-    // Six walks fetch page 1; three reach page 2 (the others stop at max_items or
-    // after one item).
+    // Seven walks fetch page 1; three reach page 2 (the others stop at max_items,
+    // after one item, or when freed from their callback).
     mocks.push(
         get(
             server,
@@ -274,7 +274,7 @@ fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             200,
             &page(&["support-bot", "eu-docs"], Some("YXNzdDoy")),
         )
-        .expect(6),
+        .expect(7),
     );
     mocks.push(
         get(
@@ -723,7 +723,8 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
-    // Pulled, as text, pushed, pushed and aborted, pulled then pushed, re-entered.
+    // Pulled, as text, pushed, pushed and aborted, pulled then pushed, freed from
+    // its callback, re-entered.
     mocks.push(
         sse(
             server,
@@ -731,7 +732,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             json!({"stream": true, "model": "gpt-4o", "include_highlights": false}),
             STREAM_F2,
         )
-        .expect(6),
+        .expect(7),
     );
     mocks.push(
         post_json(

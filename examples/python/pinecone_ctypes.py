@@ -113,16 +113,36 @@ def _call_json(fn, *args):
     return _take_json(out)
 
 
-def _iterate(next_fn, free_fn, handle):
-    """Yields each JSON document of a pull iterator, then frees it (also on break)."""
-    try:
-        while True:
-            item = _call_json(next_fn, handle)
-            if item is None:
-                return
-            yield item
-    finally:
-        free_fn(handle)
+class _Walk:
+    """A pull iterator over JSON documents. The C handle is freed at the end of the
+    walk, on an error, or when the walk is dropped unfinished (even unstarted)."""
+
+    def __init__(self, next_fn, free_fn, handle):
+        self._next, self._free, self._h = next_fn, free_fn, handle
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._h is None:
+            raise StopIteration
+        try:
+            item = _call_json(self._next, self._h)
+        except Exception:
+            self.close()
+            raise
+        if item is None:
+            self.close()
+            raise StopIteration
+        return item
+
+    def close(self):
+        if self._h is not None:
+            self._free(self._h)
+            self._h = None
+
+    def __del__(self):
+        self.close()
 
 
 class Client:
@@ -173,13 +193,13 @@ class Assistant:
     def list_files(self, options=None):
         pages = ctypes.c_void_p()
         _check(lib.pinecone_assistant_list_files(self._h, _enc(options), ctypes.byref(pages)))
-        return _iterate(lib.pinecone_paginator_next, lib.pinecone_paginator_free, pages)
+        return _Walk(lib.pinecone_paginator_next, lib.pinecone_paginator_free, pages)
 
     def chat_stream(self, request):
         """Yields the chunks of a streamed answer as dicts, as they arrive."""
         stream = ctypes.c_void_p()
         _check(lib.pinecone_assistant_chat_stream(self._h, _enc(request), ctypes.byref(stream)))
-        return _iterate(lib.pinecone_chat_stream_next, lib.pinecone_chat_stream_free, stream)
+        return _Walk(lib.pinecone_chat_stream_next, lib.pinecone_chat_stream_free, stream)
 
 
 def _emulator():

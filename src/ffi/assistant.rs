@@ -14,6 +14,17 @@ pub struct pinecone_assistant {
     pub(crate) inner: Assistant,
 }
 
+impl pinecone_assistant {
+    /// A copy for a call that runs C callbacks: a callback may free the caller's
+    /// handle (`pinecone_assistant_free`) while the call goes on, so the call must
+    /// not keep borrowing it. The copy shares the client and its host cache.
+    pub(crate) fn detached(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
 /// Makes a handle for the assistant called `name`. Nothing is sent: the
 /// assistant's host is looked up on its first call and cached in the client.
 ///

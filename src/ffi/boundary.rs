@@ -135,6 +135,8 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), FfiError>) -> pinecone_res
         }
         Err(payload) => {
             let message = panic_message(payload.as_ref());
+            // A payload whose own drop panics must not unwind into C either.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
             set_last_error(pinecone_result::Panic, &message, 0, Map::new());
             pinecone_result::Panic
         }
@@ -144,7 +146,9 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), FfiError>) -> pinecone_res
 /// Runs an infallible export (`_free`, cancel): a panic is swallowed, because
 /// such functions have no way to report it and must not unwind into C.
 pub(crate) fn guard_void(body: impl FnOnce()) {
-    let _ = catch_unwind(AssertUnwindSafe(body));
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(body)) {
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    }
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -238,23 +242,32 @@ pub(crate) unsafe fn chat_request_arg<T: DeserializeOwned + CallTimeout>(
     ptr: *const c_char,
     name: &str,
 ) -> Result<T, FfiError> {
-    #[derive(serde::Deserialize)]
-    struct Timeout {
-        #[serde(default)]
-        timeout_ms: Option<u64>,
-    }
     // SAFETY: forwarded contract.
     let text = unsafe { str_arg(ptr, name) }?;
-    let request: T = parse_json(text, name)?;
-    let timeout: Timeout = parse_json(text, name)?;
-    match timeout.timeout_ms {
-        None => Ok(request),
-        Some(0) => Err(FfiError::new(
-            pinecone_result::InvalidArgument,
-            format!("`{name}`: timeout_ms must be at least 1; leave it out for the default"),
-        )
-        .argument(name)),
-        Some(ms) => Ok(request.with_call_timeout(Duration::from_millis(ms))),
+    let mut value: Value = parse_json(text, name)?;
+    // `stream` is set by the function called, `timeout_ms` is not a wire key:
+    // neither belongs to the request body, which refuses unknown keys.
+    let timeout_ms = value.as_object_mut().and_then(|body| {
+        body.remove("stream");
+        body.remove("timeout_ms")
+    });
+    let request: T = serde_path_to_error::deserialize(value)
+        .map_err(|e| json_error(name, &e.path().to_string(), e.inner()))?;
+    match timeout_ms {
+        None | Some(Value::Null) => Ok(request),
+        Some(ms) => match ms.as_u64() {
+            Some(0) => Err(FfiError::new(
+                pinecone_result::InvalidArgument,
+                format!("`{name}`: timeout_ms must be at least 1; leave it out for the default"),
+            )
+            .argument(name)),
+            Some(ms) => Ok(request.with_call_timeout(Duration::from_millis(ms))),
+            None => Err(json_error(
+                name,
+                "timeout_ms",
+                &"expected a whole number of milliseconds",
+            )),
+        },
     }
 }
 
@@ -320,8 +333,15 @@ pub(crate) fn exclusive<'a, T>(
 ) -> Result<MutexGuard<'a, T>, FfiError> {
     match state.try_lock() {
         Ok(guard) => Ok(guard),
-        // A panic caught at the boundary leaves iterators fused or consistent.
-        Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        // A panic inside an earlier call may have left the walk half-advanced:
+        // refuse to go on rather than silently cut it short.
+        Err(TryLockError::Poisoned(_)) => Err(FfiError::new(
+            pinecone_result::Panic,
+            format!(
+                "`{name}` is unusable after an internal error in an earlier call; free it \
+                 and start again"
+            ),
+        )),
         Err(TryLockError::WouldBlock) => Err(FfiError::invalid(
             name,
             "is in use by another call (re-entered from a callback, or used by two \
@@ -448,6 +468,16 @@ mod tests {
         let err =
             unsafe { chat_request_arg::<ChatRequest>(zero.as_ptr(), "request_json") }.unwrap_err();
         assert_eq!(err.code, pinecone_result::InvalidArgument);
+        let stream_key = CString::new(r#"{"messages":[],"stream":true}"#).unwrap();
+        // SAFETY: as above.
+        let _ = unsafe { chat_request_arg::<ChatRequest>(stream_key.as_ptr(), "request_json") }
+            .unwrap();
+        let typo = CString::new(r#"{"messages":[],"temprature":0.2}"#).unwrap();
+        // SAFETY: as above.
+        let err =
+            unsafe { chat_request_arg::<ChatRequest>(typo.as_ptr(), "request_json") }.unwrap_err();
+        assert_eq!(err.code, pinecone_result::InvalidJson);
+        assert!(err.message.contains("temprature"), "{}", err.message);
         let text_ms = CString::new(r#"{"messages":[],"timeout_ms":"soon"}"#).unwrap();
         // SAFETY: as above.
         let err = unsafe { chat_request_arg::<ChatRequest>(text_ms.as_ptr(), "request_json") }

@@ -190,6 +190,11 @@ pub extern "C" fn pinecone_last_error_message() -> *const c_char {
 /// Borrowed: valid until the next fallible call on this thread; do not free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn pinecone_last_error_json() -> *const c_char {
+    // Builds JSON, unlike the other accessors: keep any panic on this side.
+    std::panic::catch_unwind(last_error_json).unwrap_or(c"".as_ptr())
+}
+
+fn last_error_json() -> *const c_char {
     LAST_ERROR
         .try_with(|cell| {
             let Ok(mut last) = cell.try_borrow_mut() else {

@@ -153,7 +153,7 @@ pub unsafe extern "C" fn pinecone_assistant_upload_file(
         // SAFETY: writable or NULL per the contract.
         let json_out = unsafe { out(json_out, "json_out") }?;
         // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
+        let assistant = unsafe { handle(assistant, "assistant") }?.detached();
         // SAFETY: NUL-terminated or NULL per the contract.
         let path = unsafe { str_arg(path, "path") }?;
         // SAFETY: as above.
@@ -208,7 +208,7 @@ pub unsafe extern "C" fn pinecone_assistant_upload_reader(
         // SAFETY: writable or NULL per the contract.
         let json_out = unsafe { out(json_out, "json_out") }?;
         // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
+        let assistant = unsafe { handle(assistant, "assistant") }?.detached();
         // SAFETY: NUL-terminated or NULL per the contract.
         let file_name = unsafe { str_arg(file_name, "file_name") }?;
         // SAFETY: as above.
@@ -271,7 +271,7 @@ pub unsafe extern "C" fn pinecone_assistant_upload_bytes(
         // SAFETY: writable or NULL per the contract.
         let json_out = unsafe { out(json_out, "json_out") }?;
         // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
+        let assistant = unsafe { handle(assistant, "assistant") }?.detached();
         // SAFETY: NUL-terminated or NULL per the contract.
         let file_name = unsafe { str_arg(file_name, "file_name") }?;
         let bytes = if data_len == 0 {

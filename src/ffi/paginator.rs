@@ -2,7 +2,8 @@
 //! files, operations), plus the callback form.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, TryLockError};
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +59,9 @@ pub struct pinecone_paginator {
     /// Behind a mutex only so that misuse (a callback re-entering, two threads)
     /// is refused by [`exclusive`] instead of aliasing the iterator.
     items: Mutex<Items>,
+    /// Set when the paginator's own callback frees it: the running `_for_each`
+    /// then stops and frees it on its way out.
+    free_requested: AtomicBool,
 }
 
 /// The options of a paginator: wire `limit` (page size) and `pagination_token`
@@ -94,6 +98,7 @@ impl ListArgs {
                 paginator: p,
                 to_skip,
             })),
+            free_requested: AtomicBool::new(false),
         }
     }
 }
@@ -149,14 +154,25 @@ pub unsafe extern "C" fn pinecone_paginator_for_each(
 ) -> pinecone_result {
     guard(|| {
         // SAFETY: live or NULL per the contract; only shared access is made.
-        let paginator = unsafe { handle(paginator.cast_const(), "paginator") }?;
+        let shared = unsafe { handle(paginator.cast_const(), "paginator") }?;
         let cb = cb.ok_or_else(|| FfiError::null("cb"))?;
-        let mut items = exclusive(&paginator.items, "paginator")?;
-        while let Some(item) = items.next_json() {
-            // SAFETY: `cb` is a valid callback per the contract.
-            unsafe { deliver(cb, userdata, item?, "cb") }?;
+        let outcome = (|| {
+            let mut items = exclusive(&shared.items, "paginator")?;
+            while let Some(item) = items.next_json() {
+                // SAFETY: `cb` is a valid callback per the contract.
+                unsafe { deliver(cb, userdata, item?, "cb") }?;
+                if shared.free_requested.load(Ordering::SeqCst) {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        if shared.free_requested.load(Ordering::SeqCst) {
+            // SAFETY: the callback freed the paginator while this call held it;
+            // the free was deferred to here, and nothing borrows it any more.
+            drop(unsafe { Box::from_raw(paginator) });
         }
-        Ok(())
+        outcome
     })
 }
 
@@ -215,7 +231,9 @@ pub(crate) unsafe fn deliver(
     }
 }
 
-/// Frees a paginator. NULL does nothing.
+/// Frees a paginator. NULL does nothing. Called from the paginator's own
+/// `pinecone_paginator_for_each` callback, it ends that walk once the callback
+/// returns, and the paginator is freed then.
 ///
 /// # Safety
 ///
@@ -226,6 +244,14 @@ pub unsafe extern "C" fn pinecone_paginator_free(paginator: *mut pinecone_pagina
         return;
     }
     guard_void(|| {
+        // SAFETY: live per the contract; only shared access is made.
+        let shared = unsafe { &*paginator };
+        if let Err(TryLockError::WouldBlock) = shared.items.try_lock() {
+            // A call on it is running on this thread (its callback asked): that
+            // call frees it when it returns.
+            shared.free_requested.store(true, Ordering::SeqCst);
+            return;
+        }
         // SAFETY: made by `Box::into_raw` and freed once, per the contract.
         drop(unsafe { Box::from_raw(paginator) });
     });

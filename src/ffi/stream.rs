@@ -3,7 +3,8 @@
 //! with a callback form and a cancel function callable from another thread.
 
 use std::ffi::{c_char, c_void};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use serde::Serialize;
 
@@ -48,6 +49,9 @@ impl Chunks for ChatCompletionStream {
 struct Shared<S> {
     cancel: CancelHandle,
     chunks: Mutex<S>,
+    /// Set when the stream's own callback frees it: the running `_for_each` then
+    /// stops and frees it on its way out.
+    free_requested: AtomicBool,
 }
 
 impl<S: Chunks> Shared<S> {
@@ -55,6 +59,19 @@ impl<S: Chunks> Shared<S> {
         Self {
             cancel,
             chunks: Mutex::new(stream),
+            free_requested: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the stream may be freed now; if a call on it is running (a free
+    /// from inside its callback), marks it for that call to free instead.
+    fn may_free_now(&self) -> bool {
+        match self.chunks.try_lock() {
+            Err(TryLockError::WouldBlock) => {
+                self.free_requested.store(true, Ordering::SeqCst);
+                false
+            }
+            _ => true,
         }
     }
 
@@ -85,6 +102,9 @@ impl<S: Chunks> Shared<S> {
         for chunk in chunks.by_ref() {
             // SAFETY: a valid callback per the caller's contract.
             unsafe { deliver(cb, userdata, to_json(&chunk?)?, "cb") }?;
+            if self.free_requested.load(Ordering::SeqCst) {
+                break;
+            }
         }
         Ok(())
     }
@@ -183,7 +203,8 @@ pub unsafe extern "C" fn pinecone_chat_stream_next(
 ///
 /// `text_out` receives an owned UTF-8 string (free with `pinecone_string_free`;
 /// it may be empty), or NULL at the end. Returns the codes of
-/// `pinecone_chat_stream_next`; `_DECODE` if the text holds a NUL byte.
+/// `pinecone_chat_stream_next`; `_DECODE` if the text holds a NUL byte (only that
+/// piece is lost: unlike the other errors, this one does not end the stream).
 ///
 /// # Safety
 ///
@@ -225,8 +246,14 @@ pub unsafe extern "C" fn pinecone_chat_stream_for_each(
 ) -> pinecone_result {
     guard(|| {
         // SAFETY: live or NULL per the contract; only shared access is made.
-        let stream = unsafe { handle(stream.cast_const(), "stream") }?;
-        stream.inner.for_each(cb, userdata)
+        let shared = unsafe { handle(stream.cast_const(), "stream") }?;
+        let outcome = shared.inner.for_each(cb, userdata);
+        if shared.inner.free_requested.load(Ordering::SeqCst) {
+            // SAFETY: the callback freed the stream while this call held it; the
+            // free was deferred to here, and nothing borrows the stream any more.
+            drop(unsafe { Box::from_raw(stream) });
+        }
+        outcome
     })
 }
 
@@ -251,7 +278,7 @@ pub unsafe extern "C" fn pinecone_assistant_chat_stream_cb(
 ) -> pinecone_result {
     guard(|| {
         // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
+        let assistant = unsafe { handle(assistant, "assistant") }?.detached();
         // SAFETY: NUL-terminated or NULL per the contract.
         let request: ChatRequest = unsafe { chat_request_arg(request_json, "request_json") }?;
         if cb.is_none() {
@@ -282,7 +309,8 @@ pub unsafe extern "C" fn pinecone_chat_stream_cancel(stream: *const pinecone_cha
 }
 
 /// Frees a stream, closing its connection if the answer was not read to the end.
-/// NULL does nothing.
+/// NULL does nothing. Called from the stream's own `_for_each` callback, it ends
+/// that walk once the callback returns, and the stream is freed then.
 ///
 /// # Safety
 ///
@@ -293,8 +321,11 @@ pub unsafe extern "C" fn pinecone_chat_stream_free(stream: *mut pinecone_chat_st
         return;
     }
     guard_void(|| {
-        // SAFETY: made by `Box::into_raw` and freed once, per the contract.
-        drop(unsafe { Box::from_raw(stream) });
+        // SAFETY: live per the contract; only shared access is made.
+        if unsafe { &*stream }.inner.may_free_now() {
+            // SAFETY: made by `Box::into_raw` and freed once, per the contract.
+            drop(unsafe { Box::from_raw(stream) });
+        }
     });
 }
 
@@ -394,8 +425,14 @@ pub unsafe extern "C" fn pinecone_chat_completions_stream_for_each(
 ) -> pinecone_result {
     guard(|| {
         // SAFETY: live or NULL per the contract; only shared access is made.
-        let stream = unsafe { handle(stream.cast_const(), "stream") }?;
-        stream.inner.for_each(cb, userdata)
+        let shared = unsafe { handle(stream.cast_const(), "stream") }?;
+        let outcome = shared.inner.for_each(cb, userdata);
+        if shared.inner.free_requested.load(Ordering::SeqCst) {
+            // SAFETY: the callback freed the stream while this call held it; the
+            // free was deferred to here, and nothing borrows the stream any more.
+            drop(unsafe { Box::from_raw(stream) });
+        }
+        outcome
     })
 }
 
@@ -413,7 +450,7 @@ pub unsafe extern "C" fn pinecone_assistant_chat_completions_stream_cb(
 ) -> pinecone_result {
     guard(|| {
         // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
+        let assistant = unsafe { handle(assistant, "assistant") }?.detached();
         // SAFETY: NUL-terminated or NULL per the contract.
         let request: ChatCompletionRequest =
             unsafe { chat_request_arg(request_json, "request_json") }?;
@@ -443,7 +480,9 @@ pub unsafe extern "C" fn pinecone_chat_completions_stream_cancel(
     });
 }
 
-/// Frees a completion stream, closing its connection. NULL does nothing.
+/// Frees a completion stream, closing its connection. NULL does nothing. Called
+/// from the stream's own `_for_each` callback, it ends that walk once the callback
+/// returns, and the stream is freed then.
 ///
 /// # Safety
 ///
@@ -456,7 +495,10 @@ pub unsafe extern "C" fn pinecone_chat_completions_stream_free(
         return;
     }
     guard_void(|| {
-        // SAFETY: made by `Box::into_raw` and freed once, per the contract.
-        drop(unsafe { Box::from_raw(stream) });
+        // SAFETY: live per the contract; only shared access is made.
+        if unsafe { &*stream }.inner.may_free_now() {
+            // SAFETY: made by `Box::into_raw` and freed once, per the contract.
+            drop(unsafe { Box::from_raw(stream) });
+        }
     });
 }

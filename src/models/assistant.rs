@@ -133,6 +133,8 @@ impl Region {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[must_use]
 #[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
 pub struct CreateAssistantRequest {
     /// 1–63 characters: lowercase letters, digits and `-`, starting and ending with a
     /// letter or digit (checked by the server).
@@ -188,6 +190,8 @@ impl CreateAssistantRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[must_use]
 #[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
 pub struct UpdateAssistantRequest {
     /// New instructions; `""` clears them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

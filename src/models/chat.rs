@@ -102,6 +102,8 @@ impl Message {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[must_use]
 #[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
 pub struct ContextOptions {
     /// How many snippets to retrieve.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -193,6 +195,8 @@ impl ContextOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[must_use]
 #[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     /// The conversation so far, the question last.
     pub messages: Vec<Message>,

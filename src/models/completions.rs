@@ -25,6 +25,8 @@ fn default_model() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[must_use]
 #[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
 pub struct ChatCompletionRequest {
     /// The conversation so far, the question last.
     pub messages: Vec<Message>,

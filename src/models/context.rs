@@ -33,6 +33,8 @@ fn is_empty_messages(m: &Option<Vec<Message>>) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[must_use]
 #[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
 pub struct ContextRequest {
     /// A search text.
     #[serde(default, skip_serializing_if = "is_empty_str")]

@@ -19,6 +19,8 @@ use super::Usage;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[must_use]
 #[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
 pub struct AlignmentRequest {
     /// The question asked.
     pub question: String,

@@ -47,6 +47,13 @@ static void *cancel_handle_soon(void *cancel) {
   return NULL;
 }
 
+/* Frees the stream it is reading from its own callback, after the first chunk. */
+static int free_self(void *stream, const char *json) {
+  (void)json;
+  pinecone_chat_stream_free((pinecone_chat_stream *)stream);
+  return 0;
+}
+
 static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -153,6 +160,12 @@ int main(void) {
     CHECK_OK(pinecone_chat_stream_for_each(stream, on_chunk, &s));
     CHECK(s.chunks == 4);
     pinecone_chat_stream_free(stream);
+    stream = NULL;
+
+    /* freed from its own callback: the walk ends there and the stream is freed
+       when it returns (valgrind checks there is no use after free) */
+    CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
+    CHECK_OK(pinecone_chat_stream_for_each(stream, free_self, stream));
     stream = NULL;
 
     /* re-entered and cancelled from its own callback: the walk stops cancelled */

@@ -32,6 +32,13 @@ static int reenter(void *userdata, const char *json) {
   return 1;
 }
 
+/* Frees the paginator it is walking from its own callback. */
+static int free_self(void *pages, const char *json) {
+  (void)json;
+  pinecone_paginator_free((pinecone_paginator *)pages);
+  return 0;
+}
+
 static void *cancel_soon(void *arg) {
   struct timespec pause = {0, 100 * 1000 * 1000};
   nanosleep(&pause, NULL);
@@ -197,6 +204,14 @@ int main(void) {
     CHECK_OK(pinecone_paginator_next(pages, &json));
     CHECK(json == NULL);
     pinecone_paginator_free(pages);
+  }
+
+  /* freed from its own callback: the walk ends there, the paginator is freed
+     when it returns (valgrind checks there is no use after free) */
+  {
+    pinecone_paginator *pages = NULL;
+    CHECK_OK(pinecone_client_list_assistants(client, NULL, &pages));
+    CHECK_OK(pinecone_paginator_for_each(pages, free_self, pages));
   }
 
   /* resume: stop after one item, then continue exactly after it. */
