@@ -75,8 +75,8 @@ pub(crate) fn read(shared: &Shared, mut req: tiny_http::Request) -> Body {
     if buffered {
         return match read_all(&mut req, limit, declared, || false) {
             Ok(body) => Body::Ready(req, body),
-            Err(reply) => {
-                super::server::send(req, reply);
+            Err(refusal) => {
+                super::server::send(req, refusal.reply);
                 Body::Handled
             }
         };
@@ -86,20 +86,24 @@ pub(crate) fn read(shared: &Shared, mut req: tiny_http::Request) -> Body {
         ready: Condvar::new(),
     });
     let timeout = shared.settings.body_timeout;
+    let deadline = Instant::now() + timeout;
     let theirs = Arc::clone(&handoff);
     shared.spawn_helper(move || {
-        let abandoned = || matches!(*lock(&theirs.slot), Slot::Abandoned);
-        let outcome = read_all(&mut req, limit, declared, abandoned);
+        // Late by the clock or given up by the worker: either way the request
+        // gets its 408, and the worker stops waiting.
+        let late = || Instant::now() >= deadline || matches!(*lock(&theirs.slot), Slot::Abandoned);
+        let outcome = read_all(&mut req, limit, declared, late);
         let mut slot = lock(&theirs.slot);
-        if matches!(*slot, Slot::Abandoned) {
+        if matches!(*slot, Slot::Abandoned) || outcome.as_ref().is_err_and(|e| e.late) {
+            *slot = Slot::Abandoned;
+            theirs.ready.notify_one();
             drop(slot);
             super::server::send(req, timed_out(timeout));
         } else {
-            *slot = Slot::Done(Box::new((req, outcome)));
+            *slot = Slot::Done(Box::new((req, outcome.map_err(|e| e.reply))));
             theirs.ready.notify_one();
         }
     });
-    let deadline = Instant::now() + timeout;
     let mut slot = lock(&handoff.slot);
     loop {
         match std::mem::replace(&mut *slot, Slot::Reading) {
@@ -114,7 +118,9 @@ pub(crate) fn read(shared: &Shared, mut req: tiny_http::Request) -> Body {
                     }
                 };
             }
-            other => *slot = other,
+            // The helper gave up first and answers the request itself.
+            Slot::Abandoned => return Body::Handled,
+            Slot::Reading => {}
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || shared.stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -144,14 +150,27 @@ enum Slot {
     Abandoned,
 }
 
-/// The whole body, or the reply that refuses it. Stops early (with a reply the
-/// caller replaces) once `abandoned` says the worker gave up.
+/// Why a body was not read to its end.
+struct Refusal {
+    reply: Reply,
+    /// Stopped because the deadline passed; the reply is then a 408 instead.
+    late: bool,
+}
+
+impl From<Reply> for Refusal {
+    fn from(reply: Reply) -> Self {
+        Self { reply, late: false }
+    }
+}
+
+/// The whole body, or why it is refused. Stops as soon as `late` says the
+/// deadline has passed.
 fn read_all(
     req: &mut tiny_http::Request,
     limit: u64,
     declared: Option<usize>,
-    abandoned: impl Fn() -> bool,
-) -> Result<Vec<u8>, Reply> {
+    late: impl Fn() -> bool,
+) -> Result<Vec<u8>, Refusal> {
     let mut body = Vec::with_capacity(declared.unwrap_or(0).min(1 << 20));
     let mut buf = vec![0u8; declared.unwrap_or(64 * 1024).clamp(1, 64 * 1024)];
     let reader = req.as_reader();
@@ -164,14 +183,18 @@ fn read_all(
                 log::debug!("emulator: cannot read request body: {e}");
                 return Err(wire::invalid(format!(
                     "the request body is malformed or was cut off: {e}"
-                )));
+                ))
+                .into());
             }
         };
-        if abandoned() {
-            return Err(wire::invalid("abandoned"));
+        if late() {
+            return Err(Refusal {
+                reply: wire::invalid("late"),
+                late: true,
+            });
         }
         if (body.len() + n) as u64 > limit {
-            return Err(too_large(limit));
+            return Err(too_large(limit).into());
         }
         body.extend_from_slice(&buf[..n]);
     }
@@ -179,7 +202,8 @@ fn read_all(
         Some(len) if body.len() != len => Err(wire::invalid(format!(
             "the request body ended after {} of {len} bytes",
             body.len()
-        ))),
+        ))
+        .into()),
         _ => Ok(body),
     }
 }
