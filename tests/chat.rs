@@ -769,6 +769,38 @@ fn cancel_while_waiting_for_response_headers() {
 }
 
 #[test]
+fn plain_chat_and_completions_stop_when_cancelled_while_the_answer_is_written() {
+    for completions in [false, true] {
+        let (finish, wait) = mpsc::channel::<()>();
+        let raw = RawServer::start(Box::new(move |_socket, _| {
+            let _ = wait.recv_timeout(Duration::from_secs(10));
+        }));
+        let (_cp, client) = stream_client(&raw);
+        let stop = CancelHandle::new();
+        let worker = client.with_cancel_handle(stop.clone());
+        let call = thread::spawn(move || {
+            let started = Instant::now();
+            let docs = worker.assistant("support-bot");
+            let messages = [Message::user("hi")];
+            let r = if completions {
+                docs.chat_completions(ChatCompletionRequest::new(messages))
+                    .map(|_| ())
+            } else {
+                docs.chat(ChatRequest::new(messages)).map(|_| ())
+            };
+            (r, started.elapsed())
+        });
+        thread::sleep(Duration::from_millis(300));
+        stop.cancel();
+        let (outcome, waited) = call.join().unwrap();
+        assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
+        assert!(waited < Duration::from_secs(3), "took {waited:?}");
+        let _ = finish.send(());
+        raw.handle.join().unwrap();
+    }
+}
+
+#[test]
 fn dropping_a_stream_closes_its_connection() {
     let (raw, finish, closed) = silent_after_first_event();
     let (_cp, client) = stream_client(&raw);

@@ -1,13 +1,15 @@
 //! Retrieval and generation: context, chat and chat completions, plain and streamed.
 
 use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
 use std::time::Duration;
 
 use crate::assistant::Assistant;
 use crate::error::{Error, Result};
 use crate::http::interrupt::Interrupter;
 use crate::http::retry::RequestClass;
-use crate::http::{Body, Method, RawResponse, Request};
+use crate::http::{Body, Method, RawResponse, Request, read_reply};
 use crate::models::{
     ChatCompletionRequest, ChatCompletionResponse, ChatRequest, ChatResponse, ContextRequest,
     ContextResponse,
@@ -30,9 +32,10 @@ impl Assistant {
         Ok(Request::new(Method::Post, path, RequestClass::Generation).body(body))
     }
 
-    /// Sends a streaming request on its own, interruptible connection and returns
-    /// the response with its hook on the client's cancel handle.
-    fn open_stream(
+    /// Sends a generation request on its own, interruptible connection and returns
+    /// the response with its hook on the client's cancel handle, so cancelling
+    /// stops it even while the model is still writing.
+    fn open_interruptible(
         &self,
         mut req: Request<'static>,
         timeout: Option<Duration>,
@@ -49,6 +52,23 @@ impl Assistant {
             .interruptible(interrupter.clone());
         match self.send_data(&mut req) {
             Ok(resp) => Ok((resp, interrupter, hook)),
+            Err(_) if interrupter.is_interrupted() => Err(Error::Cancelled),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a generation request interruptibly and decodes the whole answer; a
+    /// cancel while the answer is awaited gives [`Error::Cancelled`].
+    fn generate<T: DeserializeOwned>(
+        &self,
+        req: Request<'static>,
+        timeout: Option<Duration>,
+        what: &str,
+    ) -> Result<T> {
+        let limit = req.max_body;
+        let (resp, interrupter, _hook) = self.open_interruptible(req, timeout)?;
+        match read_reply(resp, limit) {
+            Ok(reply) => reply.decode(what),
             Err(_) if interrupter.is_interrupted() => Err(Error::Cancelled),
             Err(e) => Err(e),
         }
@@ -106,12 +126,12 @@ impl Assistant {
     ///
     /// [`Error::Api`] / [`Error::NotFound`] when the server refuses;
     /// [`Error::Timeout`] when no answer came within the read timeout;
-    /// [`Error::Decode`] for an unreadable answer.
+    /// [`Error::Decode`] for an unreadable answer; [`Error::Cancelled`] when the
+    /// client's cancel handle fires first (the call runs on its own connection, so
+    /// a cancel stops it even while the answer is being written).
     pub fn chat(&self, request: ChatRequest) -> Result<ChatResponse> {
-        let req = self
-            .generation_request("", Body::json(&request.body(false))?)?
-            .read_timeout(self.generation_read_timeout(request.timeout));
-        self.json_data(req, "chat response")
+        let req = self.generation_request("", Body::json(&request.body(false))?)?;
+        self.generate(req, request.timeout, "chat response")
     }
 
     /// Asks the assistant and streams the answer as it is generated.
@@ -147,7 +167,7 @@ impl Assistant {
             ));
         }
         let req = self.generation_request("", Body::json(&request.body(true))?)?;
-        let (resp, interrupter, hook) = self.open_stream(req, request.timeout)?;
+        let (resp, interrupter, hook) = self.open_interruptible(req, request.timeout)?;
         Ok(ChatStream::from_response(resp, interrupter, hook))
     }
 
@@ -171,10 +191,9 @@ impl Assistant {
         &self,
         request: ChatCompletionRequest,
     ) -> Result<ChatCompletionResponse> {
-        let req = self
-            .generation_request("/chat/completions", Body::json(&request.body(false))?)?
-            .read_timeout(self.generation_read_timeout(request.timeout));
-        self.json_data(req, "chat completion")
+        let req =
+            self.generation_request("/chat/completions", Body::json(&request.body(false))?)?;
+        self.generate(req, request.timeout, "chat completion")
     }
 
     /// Streams an answer from the OpenAI-shaped endpoint as it is generated.
@@ -198,7 +217,7 @@ impl Assistant {
         request: ChatCompletionRequest,
     ) -> Result<ChatCompletionStream> {
         let req = self.generation_request("/chat/completions", Body::json(&request.body(true))?)?;
-        let (resp, interrupter, hook) = self.open_stream(req, request.timeout)?;
+        let (resp, interrupter, hook) = self.open_interruptible(req, request.timeout)?;
         Ok(ChatCompletionStream::from_response(resp, interrupter, hook))
     }
 }
