@@ -49,7 +49,8 @@
  *   `uint64_t timeout_ms` (used with PINECONE_WAIT_FOR only). A deadline that
  *   passes gives PINECONE_RESULT_WAIT_TIMEOUT; the work goes on at the server.
  *   A client bound to a pinecone_cancel (pinecone_client_with_cancel) lets
- *   another thread stop any wait, retry pause or stream at once.
+ *   another thread stop any wait, retry pause, upload or chat call (plain or
+ *   streamed) at once.
  *
  * Panics. A bug inside the library never unwinds into C: the call returns
  *   PINECONE_RESULT_PANIC with a description as the last error.

@@ -69,7 +69,8 @@ impl Client {
     }
 
     /// A clone of this client whose calls stop with [`Error::Cancelled`] once
-    /// `handle` is cancelled: waits and retry sleeps wake at once, streams close.
+    /// `handle` is cancelled: waits and retry sleeps wake at once, uploads stop,
+    /// and chat calls (plain or streamed) close their connection.
     ///
     /// ```no_run
     /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;

@@ -1,7 +1,8 @@
 //! A blocking client and C ABI for the [Pinecone Assistant API] (version 2026-07).
 //!
-//! No async runtime: every call runs on the caller's thread over a pooled `ureq`
-//! agent, waits poll with interruptible sleeps, streams are iterators that yield
+//! No async runtime: every call runs on the caller's thread over pooled `ureq`
+//! connections (chat calls get their own, so a cancel can stop them), waits poll
+//! with interruptible sleeps, streams are iterators that yield
 //! each event as it arrives, and uploads stream from disk in constant memory. The
 //! same operations are exported to C through `include/pinecone_assistant.h`.
 //!
@@ -21,8 +22,8 @@
 //! # Logging
 //!
 //! Records go through the [`log`](https://docs.rs/log) facade: each request at
-//! debug level (method and URL, never the API key), retries and stream events at
-//! debug or trace. The HTTP layer underneath dumps raw request bytes — headers, so
+//! debug level (method and URL, never the API key), as are retries and the stream
+//! events that are skipped. The HTTP layer underneath dumps raw request bytes — headers, so
 //! the API key, included — at **trace** level under the `ureq_proto` and `ureq`
 //! targets; keep those targets below trace wherever logs are kept (for example
 //! `RUST_LOG=debug,ureq=info,ureq_proto=off`).
