@@ -40,6 +40,16 @@ pub struct Client {
 impl Client {
     /// A client for `config`.
     ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pinecone_assistant::{Client, ClientConfig};
+    /// let client = Client::new(
+    ///     ClientConfig::builder("pcsk_example").timeout(Duration::from_secs(10)).build(),
+    /// )?;
+    /// assert_eq!(client.config().host, "https://api.pinecone.io");
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] naming the setting when the API key is not a valid
@@ -55,6 +65,12 @@ impl Client {
 
     /// A client configured from the environment (see
     /// [`ClientConfig::builder_from_env`]).
+    ///
+    /// ```no_run
+    /// // PINECONE_API_KEY=pcsk_… [PINECONE_CONTROLLER_HOST=http://127.0.0.1:8080]
+    /// let client = pinecone_assistant::Client::from_env()?;
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
     ///
     /// # Errors
     ///

@@ -213,6 +213,16 @@ impl ClientConfig {
     /// Setters called afterwards override what the environment gave. Nothing else in this crate
     /// reads the environment.
     ///
+    /// ```no_run
+    /// // PINECONE_API_KEY=pcsk_…
+    /// // PINECONE_ADDITIONAL_HEADERS='{"X-Team": "search", "X-Trace": "on"}'
+    /// use std::time::Duration;
+    /// let config = pinecone_assistant::ClientConfig::builder_from_env()?
+    ///     .timeout(Duration::from_secs(10)) // explicit settings win
+    ///     .build();
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] when `PINECONE_API_KEY` is unset or empty.
@@ -383,6 +393,14 @@ impl ClientConfigBuilder {
     /// Custom proxy headers are not supported. The standard `HTTP_PROXY` /
     /// `HTTPS_PROXY` / `ALL_PROXY` variables are never read. Defaults to a direct
     /// connection.
+    ///
+    /// ```
+    /// use pinecone_assistant::ClientConfig;
+    /// let config = ClientConfig::builder("pcsk_example")
+    ///     .proxy("http://me:p%40ss@proxy.internal:3128") // password "p@ss"
+    ///     .build();
+    /// assert!(!format!("{config:?}").contains("p%40ss"), "Debug hides the credentials");
+    /// ```
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.config.proxy = Some(url.into());
         self
@@ -390,6 +408,17 @@ impl ClientConfigBuilder {
 
     /// Trusts the certificates of this PEM file, or of every PEM file in this
     /// directory, instead of the bundled Mozilla roots. Defaults to the bundled roots.
+    ///
+    /// ```no_run
+    /// use pinecone_assistant::{Client, ClientConfig};
+    /// let client = Client::new(
+    ///     ClientConfig::builder("pcsk_example")
+    ///         .host("https://gateway.internal")
+    ///         .ca_bundle("/etc/ssl/internal-ca.pem")
+    ///         .build(),
+    /// )?; // an unreadable or empty bundle is an InvalidArgument naming `ca_bundle`
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
     pub fn ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
         self.config.ca_bundle = Some(path.into());
         self

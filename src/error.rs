@@ -172,7 +172,17 @@ impl Error {
     }
 
     /// Whether trying the same call again later may succeed: rate limits, server
-    /// errors, timeouts and connection failures.
+    /// errors, timeouts and connection failures. The client has already retried
+    /// what its policy allows; this tells an application whether to try later.
+    ///
+    /// ```
+    /// # fn check(err: pinecone_assistant::Error) {
+    /// if err.is_retryable() {
+    ///     let wait = err.api().and_then(|a| a.retry_after);
+    ///     eprintln!("try again later (server asked for {wait:?})");
+    /// }
+    /// # }
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => matches!(e.status, 408 | 429 | 500..=599),
@@ -232,6 +242,17 @@ pub enum ApiErrorKind {
 
 impl ApiError {
     /// The kind of error, from the status.
+    ///
+    /// ```
+    /// use pinecone_assistant::{ApiErrorKind, Error};
+    /// # fn check(err: Error) {
+    /// match err.api().map(|a| a.kind()) {
+    ///     Some(ApiErrorKind::Unauthorized) => eprintln!("check PINECONE_API_KEY"),
+    ///     Some(ApiErrorKind::Conflict | ApiErrorKind::RateLimited) => eprintln!("name taken or quota reached"),
+    ///     _ => eprintln!("{err}"),
+    /// }
+    /// # }
+    /// ```
     pub fn kind(&self) -> ApiErrorKind {
         match self.status {
             401 => ApiErrorKind::Unauthorized,

@@ -107,6 +107,13 @@ impl<T> Paginator<T> {
     }
 
     /// Stops after `n` items, without fetching further pages. Defaults to no limit.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// // At most 5 assistants, fetched 5 per page: one request.
+    /// let first: Vec<_> = client.list_assistants().page_size(5).limit(5).collect();
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
     pub fn limit(mut self, n: usize) -> Self {
         self.limit = Some(n);
         self
@@ -175,6 +182,15 @@ impl<T> Paginator<T> {
 
     /// Iterates over whole pages instead of items. With a [`limit`](Self::limit),
     /// the page that reaches it is cut and the walk ends there.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// for page in client.list_assistants().page_size(50).pages() {
+    ///     let page = page?;
+    ///     println!("{} assistants, more: {}", page.items.len(), page.next.is_some());
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
     pub fn pages(self) -> Pages<T> {
         Pages { inner: self }
     }
