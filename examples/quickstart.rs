@@ -17,7 +17,7 @@ use pinecone_assistant::models::{
     ChatRequest, ChatStreamChunk, ContextRequest, CreateAssistantRequest, Message, Snippet,
     UploadFile,
 };
-use pinecone_assistant::{Client, ClientConfig, Wait};
+use pinecone_assistant::{Assistant, Client, ClientConfig, Wait};
 use serde_json::json;
 
 const NAME: &str = "orbit-quickstart";
@@ -48,8 +48,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Wait::For(Duration::from_secs(120)),
     )?;
     println!("assistant {} is {}", created.name, created.status);
-    let assistant = client.assistant(NAME);
 
+    // Whatever happens in the tour, the assistant is deleted afterwards.
+    let tour = tour(&client.assistant(NAME));
+    client.delete_assistant(NAME, Wait::For(Duration::from_secs(120)))?;
+    println!("\ndeleted {NAME}");
+    tour
+}
+
+/// Uploads the documents, streams a cited answer and shows the context.
+fn tour(assistant: &Assistant) -> Result<(), Box<dyn std::error::Error>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
     for name in [
         "orbit-overview.md",
@@ -100,7 +108,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    client.delete_assistant(NAME, Wait::For(Duration::from_secs(120)))?;
-    println!("\ndeleted {NAME}");
     Ok(())
 }
