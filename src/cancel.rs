@@ -80,17 +80,21 @@ impl CancelHandle {
 
     /// Sleeps for `duration` unless cancelled first.
     pub(crate) fn sleep(&self, duration: Duration) -> Result<()> {
-        let deadline = Instant::now() + duration;
+        // A duration too long to represent (`Duration::MAX`) sleeps until cancelled.
+        let deadline = Instant::now().checked_add(duration);
         let mut guard = lock(&self.inner.hooks);
         loop {
             if self.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(());
-            }
-            guard = match self.inner.wake.wait_timeout(guard, deadline - now) {
+            let left = match deadline {
+                Some(end) => match end.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return Ok(()),
+                },
+                None => Duration::from_secs(3600),
+            };
+            guard = match self.inner.wake.wait_timeout(guard, left) {
                 Ok((g, _)) => g,
                 Err(poisoned) => poisoned.into_inner().0,
             };
@@ -156,6 +160,18 @@ mod tests {
             Err(Error::Cancelled)
         ));
         assert!(start.elapsed() < Duration::from_secs(5));
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn an_endless_sleep_still_wakes_on_cancel() {
+        let h = CancelHandle::new();
+        let remote = h.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            remote.cancel();
+        });
+        assert!(matches!(h.sleep(Duration::MAX), Err(Error::Cancelled)));
         t.join().unwrap();
     }
 

@@ -307,7 +307,7 @@ impl Client {
         let mut req = Request::new(Method::Delete, url, RequestClass::ReplaySafe);
         req.replayed_not_found_is_success = true;
         self.transport.call(req, &self.cancel)?;
-        self.hosts.evict(name, None);
+        self.hosts.forget(name);
         if wait == Wait::No {
             return Ok(());
         }

@@ -65,6 +65,8 @@ pub struct Paginator<T> {
     done: bool,
     seen: HashSet<String>,
     pending_error: Option<Error>,
+    /// A page fetch failed: the walk stopped at `next_token`, not at the end.
+    failed: bool,
 }
 
 impl<T> fmt::Debug for Paginator<T> {
@@ -96,6 +98,7 @@ impl<T> Paginator<T> {
             done: false,
             seen: HashSet::new(),
             pending_error: None,
+            failed: false,
         }
     }
 
@@ -161,7 +164,7 @@ impl<T> Paginator<T> {
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     pub fn resume_point(&self) -> Option<ResumePoint> {
-        if !self.started {
+        if !self.started || self.failed {
             return Some(ResumePoint {
                 token: self.next_token.clone(),
                 skip: 0,
@@ -232,6 +235,7 @@ impl<T> Paginator<T> {
             Err(e) => {
                 // Keep the failed page's token so the resume point retries it.
                 self.next_token = token;
+                self.failed = true;
                 self.done = true;
                 Some(Err(e))
             }
@@ -389,6 +393,11 @@ mod tests {
                 skip: 0
             })
         );
+
+        // A failed first page is not an empty list: resume from the start.
+        let mut first: Paginator<u8> = Paginator::new(|_, _| Err(Error::invalid("x", "boom")));
+        assert!(matches!(first.next(), Some(Err(_))));
+        assert_eq!(first.resume_point(), Some(ResumePoint::default()));
     }
 
     #[test]

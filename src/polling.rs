@@ -106,7 +106,8 @@ pub(crate) fn poll_until<T>(
         _ => None,
     };
     let start = Instant::now();
-    let _deadline = DeadlineScope::enter(deadline.map(|d| start + d));
+    // A deadline too far away to represent (`Duration::MAX`) is no deadline.
+    let _deadline = DeadlineScope::enter(deadline.and_then(|d| start.checked_add(d)));
     // With an injected sleeper no real time passes, so the slept total counts too.
     let mut slept = Duration::ZERO;
     loop {

@@ -907,3 +907,25 @@ fn a_retry_inside_a_wait_never_sleeps_past_its_deadline() {
         Some(&Duration::from_secs(25))
     );
 }
+
+#[test]
+fn a_wait_too_long_to_represent_is_a_wait_without_deadline() {
+    let mut server = Server::new();
+    server
+        .mock("POST", "/assistant/assistants")
+        .with_body(assistant_json("bot", "Initializing", "h"))
+        .create();
+    server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Initializing", "h"))
+        .expect(1)
+        .create();
+    server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(assistant_json("bot", "Ready", "h"))
+        .create();
+    let a = client(&server)
+        .create_assistant(CreateAssistantRequest::new("bot"), Wait::For(Duration::MAX))
+        .unwrap();
+    assert_eq!(a.status, AssistantStatus::Ready);
+}

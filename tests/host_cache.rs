@@ -74,3 +74,46 @@ fn concurrent_first_calls_describe_once_and_waiters_obey_their_cancel_handle() {
     describe.assert();
     file.assert();
 }
+
+#[test]
+fn deleting_an_assistant_forgets_its_host() {
+    let mut server = Server::new();
+    let host = server.url();
+    let describe = server
+        .mock("GET", "/assistant/assistants/docs")
+        .with_body(format!(
+            r#"{{"name":"docs","status":"Ready","host":"{host}"}}"#
+        ))
+        .expect(2)
+        .create();
+    let file = server
+        .mock("GET", "/assistant/files/docs/f1")
+        .with_body(FILE)
+        .expect(3)
+        .create();
+    let delete = server
+        .mock("DELETE", "/assistant/assistants/docs")
+        .expect(1)
+        .create();
+    let client = Client::new(
+        ClientConfig::builder("k")
+            .host(server.url())
+            .sleeper(|_| {})
+            .build(),
+    )
+    .unwrap();
+    let docs = client.assistant("docs");
+    for _ in 0..2 {
+        docs.describe_file("f1", DescribeFileOptions::new())
+            .unwrap();
+    }
+    client
+        .delete_assistant("docs", pinecone_assistant::Wait::No)
+        .unwrap();
+    // Re-created under the same name: the host is looked up again.
+    docs.describe_file("f1", DescribeFileOptions::new())
+        .unwrap();
+    describe.assert();
+    file.assert();
+    delete.assert();
+}

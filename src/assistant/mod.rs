@@ -85,13 +85,29 @@ impl HostCache {
             .clone()
     }
 
-    /// Forgets the base of `name`; with `only`, only if it is still that value (so a
-    /// fresher entry written by another thread survives).
-    pub(crate) fn evict(&self, name: &str, only: Option<&str>) {
+    /// Drops everything cached for `name` (its assistant was deleted), so a client
+    /// used with many names over time does not keep one entry per name forever.
+    pub(crate) fn forget(&self, name: &str) {
+        let mut slots = lock(&self.slots);
+        if let Some(slot) = slots.get(name).cloned() {
+            let mut state = lock(&slot.state);
+            if state.resolving {
+                // A lookup is running: its waiters hold this slot; just clear it.
+                state.base = None;
+            } else {
+                drop(state);
+                slots.remove(name);
+            }
+        }
+    }
+
+    /// Forgets the base of `name` if it is still `stale` (so a fresher entry written
+    /// by another thread survives).
+    pub(crate) fn evict(&self, name: &str, stale: &str) {
         let slot = lock(&self.slots).get(name).cloned();
         if let Some(slot) = slot {
             let mut state = lock(&slot.state);
-            if only.is_none() || state.base.as_deref() == only {
+            if state.base.as_deref() == Some(stale) {
                 state.base = None;
             }
         }
@@ -185,7 +201,7 @@ impl Assistant {
         let transport = &self.client.transport;
         match transport.send(req, &self.client.cancel) {
             Err(first) if first.is_not_found() => {
-                self.client.hosts.evict(&self.name, Some(&base));
+                self.client.hosts.evict(&self.name, &base);
                 let fresh = self.data_base()?;
                 let replayable = match &req.body {
                     Body::Source(src) => src.can_replay(),

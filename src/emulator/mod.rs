@@ -79,6 +79,7 @@ mod sse;
 mod state;
 mod wire;
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -128,7 +129,7 @@ pub(crate) struct Shared {
     pub host: String,
     state: Mutex<State>,
     faults: Mutex<FaultQueue>,
-    log: Mutex<Vec<RecordedRequest>>,
+    log: Mutex<VecDeque<RecordedRequest>>,
     pub stop: AtomicBool,
     jobs: Mutex<Option<Sender<Job>>>,
     /// Threads reading or discarding request bodies (see `body`).
@@ -154,11 +155,16 @@ impl Shared {
     }
 
     pub(crate) fn record(&self, r: RecordedRequest) {
-        lock(&self.log).push(r);
+        let mut log = lock(&self.log);
+        // A long-running emulator must not grow without bound.
+        if log.len() == MAX_RECORDED_REQUESTS {
+            log.pop_front();
+        }
+        log.push_back(r);
     }
 
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.log).clone()
+        lock(&self.log).iter().cloned().collect()
     }
 
     pub(crate) fn clear_requests(&self) {
@@ -317,8 +323,9 @@ impl Emulator {
         self.shared.faults().clear();
     }
 
-    /// Every API request received so far, oldest first (the `/_emulator/` control
-    /// endpoints are not recorded).
+    /// The API requests received so far, oldest first: the last 10 000 (older ones
+    /// are dropped so a long-running emulator stays small; the `/_emulator/`
+    /// control endpoints are not recorded).
     ///
     /// ```no_run
     /// # let emu = pinecone_assistant::emulator::Emulator::start()?;
@@ -340,6 +347,9 @@ impl Emulator {
         self.shared.clear_requests();
     }
 }
+
+/// How many requests the log keeps.
+const MAX_RECORDED_REQUESTS: usize = 10_000;
 
 /// How long dropping an emulator waits for its threads.
 const DROP_GRACE: Duration = Duration::from_secs(2);
@@ -540,7 +550,7 @@ impl EmulatorBuilder {
             host: url.clone(),
             state: Mutex::new(State::new(seed)),
             faults: Mutex::new(FaultQueue::default()),
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(VecDeque::new()),
             stop: AtomicBool::new(false),
             jobs: Mutex::new(Some(tx)),
             helpers: Mutex::new(Vec::new()),

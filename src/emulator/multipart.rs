@@ -15,9 +15,30 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + from)
 }
 
+/// The parameters of a header value, split at the `;` outside double quotes
+/// (a quoted file name may hold `;`).
+fn params(header: &str) -> impl Iterator<Item = &str> {
+    let mut pieces = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in header.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                pieces.push(&header[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(&header[start..]);
+    pieces.into_iter().skip(1)
+}
+
 /// The value of `key="value"` or `key=value` in a header's parameters.
 fn param(header: &str, key: &str) -> Option<String> {
-    for piece in header.split(';').skip(1) {
+    for piece in params(header) {
         let (k, v) = piece.trim().split_once('=')?;
         if k.trim().eq_ignore_ascii_case(key) {
             let v = v.trim();
@@ -77,6 +98,13 @@ pub(crate) fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Vec<Part>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_semicolon_inside_a_quoted_file_name_is_part_of_the_name() {
+        let cd = r#"form-data; name="file"; filename="notes;v2 \\ x.md""#;
+        assert_eq!(param(cd, "filename").as_deref(), Some(r"notes;v2 \ x.md"));
+        assert_eq!(param(cd, "name").as_deref(), Some("file"));
+    }
 
     #[test]
     fn reads_file_and_metadata_parts() {

@@ -33,10 +33,12 @@ struct Walk<T> {
 impl<T: Serialize + Send> JsonItems for Walk<T> {
     fn next_json(&mut self) -> Option<Result<String, FfiError>> {
         while self.to_skip > 0 {
-            self.to_skip -= 1;
+            // Counted only once skipped: after a failed fetch the resume point must
+            // still pass over every item the caller already had.
             if let Err(e) = self.paginator.next()? {
                 return Some(Err(e.into()));
             }
+            self.to_skip -= 1;
         }
         self.paginator.next().map(|item| to_json(&item?))
     }
@@ -255,4 +257,35 @@ pub unsafe extern "C" fn pinecone_paginator_free(paginator: *mut pinecone_pagina
         // SAFETY: made by `Box::into_raw` and freed once, per the contract.
         drop(unsafe { Box::from_raw(paginator) });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pagination::Page;
+    use crate::{Error, ResumePoint};
+
+    #[test]
+    fn a_failed_skip_keeps_every_item_to_pass_over() {
+        let mut walk = Walk {
+            paginator: Paginator::<u8>::new(|_, _| Err(Error::invalid("x", "boom")))
+                .starting_from("t1"),
+            to_skip: 3,
+        };
+        assert!(matches!(walk.next_json(), Some(Err(_))));
+        assert_eq!(
+            walk.resume_point(),
+            Some(ResumePoint {
+                token: Some("t1".into()),
+                skip: 3
+            })
+        );
+
+        let mut walk = Walk {
+            paginator: Paginator::new(|_, _| Ok(Page::new(vec![1u8, 2, 3], None))),
+            to_skip: 2,
+        };
+        assert_eq!(walk.next_json().unwrap().unwrap(), "3");
+        assert!(walk.next_json().is_none());
+    }
 }

@@ -339,7 +339,8 @@ impl Transport {
             };
             // Inside a wait with a deadline, a retry that would end past it is not
             // worth starting: the caller asked to be answered by then.
-            if crate::polling::wait_deadline().is_some_and(|end| Instant::now() + delay > end) {
+            let past = |end| Instant::now().checked_add(delay).is_none_or(|t| t > end);
+            if crate::polling::wait_deadline().is_some_and(past) {
                 return Err(error);
             }
             log::debug!(
