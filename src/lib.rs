@@ -1,10 +1,12 @@
-//! A blocking client and C ABI for the [Pinecone Assistant API] (version 2026-07).
+//! A blocking client for the [Pinecone Assistant API] (version 2026-07).
 //!
 //! No async runtime: every call runs on the caller's thread over pooled `ureq`
 //! connections (chat calls get their own, so a cancel can stop them), waits poll
 //! with interruptible sleeps, streams are iterators that yield
 //! each event as it arrives, and uploads stream from disk in constant memory. The
-//! same operations are exported to C through `include/pinecone_assistant.h`.
+//! same operations are exported to C by the companion crate
+//! `pinecone-assistant-ffi` (`ffi/` in this repository), declared in
+//! `include/pinecone_assistant.h`.
 //!
 //! ```no_run
 //! use pinecone_assistant::{Client, Wait};
@@ -31,7 +33,7 @@
 //! [Pinecone Assistant API]: https://docs.pinecone.io/guides/assistant/overview
 
 #![deny(missing_docs)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 mod assistant;
 mod cancel;
@@ -41,10 +43,6 @@ mod config;
 pub mod emulator;
 mod error;
 mod evaluation;
-// The C ABI dereferences pointers handed over by C; that code, and only that code,
-// needs `unsafe`, each block with the reason it is sound.
-#[allow(unsafe_code)]
-mod ffi;
 mod http;
 pub mod models;
 mod pagination;

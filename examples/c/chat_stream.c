@@ -48,7 +48,7 @@ static int fail(const char *what, pinecone_result code) {
 int main(int argc, char **argv) {
   pinecone_client *client = NULL;
   pinecone_assistant *assistant = NULL;
-  pinecone_chat_stream *stream = NULL;
+  pinecone_stream *stream = NULL;
   char question[4096], request[4200];
   pinecone_result rc;
   int status = 1;
@@ -78,8 +78,8 @@ int main(int argc, char **argv) {
   }
   for (;;) {
     char *text = NULL;
-    if ((rc = pinecone_chat_stream_next_text(stream, &text)) != PINECONE_RESULT_OK) {
-      status = fail("pinecone_chat_stream_next_text", rc);
+    if ((rc = pinecone_stream_next_text(stream, &text)) != PINECONE_RESULT_OK) {
+      status = fail("pinecone_stream_next_text", rc);
       goto cleanup;
     }
     if (text == NULL) break; /* end of the answer */
@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
   status = 0;
 
 cleanup: /* every pointer is NULL or owned here, so freeing is unconditional */
-  pinecone_chat_stream_free(stream);
+  pinecone_stream_free(stream);
   pinecone_assistant_free(assistant);
   pinecone_client_free(client);
   return status;

@@ -57,7 +57,7 @@ _SIGNATURES = {
     "pinecone_assistant_list_files": "hsp",
     "pinecone_paginator_next": "ho",
     "pinecone_assistant_chat_stream": "hsp",
-    "pinecone_chat_stream_next": "ho",
+    "pinecone_stream_next": "ho",
 }
 _TYPES = {"h": ctypes.c_void_p, "s": ctypes.c_char_p, "o": ctypes.POINTER(ctypes.c_void_p),
           "p": handle_p, "i": ctypes.c_int, "u": ctypes.c_uint64, "q": ctypes.c_int64,
@@ -72,7 +72,7 @@ for _name in ("pinecone_last_error_message", "pinecone_last_error_json", "pineco
 lib.pinecone_result_name.argtypes = [ctypes.c_int]
 lib.pinecone_last_error_status.restype = ctypes.c_int
 for _name in ("pinecone_string_free", "pinecone_client_free", "pinecone_assistant_free",
-              "pinecone_paginator_free", "pinecone_chat_stream_free"):
+              "pinecone_paginator_free", "pinecone_stream_free"):
     getattr(lib, _name).argtypes = [ctypes.c_void_p]
     getattr(lib, _name).restype = None
 
@@ -199,7 +199,7 @@ class Assistant:
         """Yields the chunks of a streamed answer as dicts, as they arrive."""
         stream = ctypes.c_void_p()
         _check(lib.pinecone_assistant_chat_stream(self._h, _enc(request), ctypes.byref(stream)))
-        return _Walk(lib.pinecone_chat_stream_next, lib.pinecone_chat_stream_free, stream)
+        return _Walk(lib.pinecone_stream_next, lib.pinecone_stream_free, stream)
 
 
 def _emulator():

@@ -34,9 +34,9 @@ static int on_completion_chunk(void *userdata, const char *json) {
 static int reenter(void *userdata, const char *json) {
   char *chunk = NULL;
   (void)json;
-  CHECK_CODE(pinecone_chat_stream_next(userdata, &chunk), PINECONE_RESULT_INVALID_ARGUMENT);
+  CHECK_CODE(pinecone_stream_next(userdata, &chunk), PINECONE_RESULT_INVALID_ARGUMENT);
   CHECK(chunk == NULL);
-  pinecone_chat_stream_cancel(userdata); /* the one call allowed meanwhile */
+  pinecone_stream_cancel(userdata); /* the one call allowed meanwhile */
   return 0;
 }
 
@@ -50,7 +50,7 @@ static void *cancel_handle_soon(void *cancel) {
 /* Frees the stream it is reading from its own callback, after the first chunk. */
 static int free_self(void *stream, const char *json) {
   (void)json;
-  pinecone_chat_stream_free((pinecone_chat_stream *)stream);
+  pinecone_stream_free((pinecone_stream *)stream);
   return 0;
 }
 
@@ -63,7 +63,7 @@ static double now_ms(void) {
 static void *cancel_soon(void *stream) {
   struct timespec pause = {0, 150 * 1000 * 1000};
   nanosleep(&pause, NULL);
-  pinecone_chat_stream_cancel(stream);
+  pinecone_stream_cancel(stream);
   return NULL;
 }
 
@@ -72,8 +72,8 @@ int main(void) {
   char extra[512];
   pinecone_client *client = NULL;
   pinecone_assistant *docs = NULL;
-  pinecone_chat_stream *stream = NULL;
-  pinecone_chat_completions_stream *completions = NULL;
+  pinecone_stream *stream = NULL;
+  pinecone_stream *completions = NULL;
   char *json = NULL;
 
   snprintf(extra, sizeof extra, "\"evaluation_host\":\"%s\"", url);
@@ -110,7 +110,7 @@ int main(void) {
     int i = 0;
     CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
     for (;;) {
-      CHECK_OK(pinecone_chat_stream_next(stream, &json));
+      CHECK_OK(pinecone_stream_next(stream, &json));
       if (json == NULL) break;
       CHECK(i < 5);
       snprintf(want, sizeof want, "\"type\":\"%s\"", types[i]);
@@ -120,9 +120,9 @@ int main(void) {
       i++;
     }
     CHECK(i == 5);
-    CHECK_OK(pinecone_chat_stream_next(stream, &json));
+    CHECK_OK(pinecone_stream_next(stream, &json));
     CHECK(json == NULL);
-    pinecone_chat_stream_free(stream);
+    pinecone_stream_free(stream);
     stream = NULL;
   }
 
@@ -131,14 +131,14 @@ int main(void) {
     char text[256] = "";
     CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
     for (;;) {
-      CHECK_OK(pinecone_chat_stream_next_text(stream, &json));
+      CHECK_OK(pinecone_stream_next_text(stream, &json));
       if (json == NULL) break;
       CHECK(strlen(text) + strlen(json) < sizeof text);
       strcat(text, json);
       pinecone_string_free(json);
     }
     CHECK(strcmp(text, "Annual plans can be refunded within 30 days of purchase.") == 0);
-    pinecone_chat_stream_free(stream);
+    pinecone_stream_free(stream);
     stream = NULL;
   }
 
@@ -155,23 +155,23 @@ int main(void) {
     s.chunks = 0;
     s.stop_at = 0;
     CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
-    CHECK_OK(pinecone_chat_stream_next(stream, &json)); /* message_start */
+    CHECK_OK(pinecone_stream_next(stream, &json)); /* message_start */
     pinecone_string_free(json);
-    CHECK_OK(pinecone_chat_stream_for_each(stream, on_chunk, &s));
+    CHECK_OK(pinecone_stream_for_each(stream, on_chunk, &s));
     CHECK(s.chunks == 4);
-    pinecone_chat_stream_free(stream);
+    pinecone_stream_free(stream);
     stream = NULL;
 
     /* freed from its own callback: the walk ends there and the stream is freed
        when it returns (valgrind checks there is no use after free) */
     CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
-    CHECK_OK(pinecone_chat_stream_for_each(stream, free_self, stream));
+    CHECK_OK(pinecone_stream_for_each(stream, free_self, stream));
     stream = NULL;
 
     /* re-entered and cancelled from its own callback: the walk stops cancelled */
     CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
-    CHECK_CODE(pinecone_chat_stream_for_each(stream, reenter, stream), PINECONE_RESULT_CANCELLED);
-    pinecone_chat_stream_free(stream);
+    CHECK_CODE(pinecone_stream_for_each(stream, reenter, stream), PINECONE_RESULT_CANCELLED);
+    pinecone_stream_free(stream);
     stream = NULL;
   }
 
@@ -186,21 +186,21 @@ int main(void) {
   CHECK(stream == NULL);
   CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION ",\"model\":\"cut\"}", &stream));
   /* NULL outputs and callbacks on a live stream consume nothing */
-  CHECK_CODE(pinecone_chat_stream_next(stream, NULL), PINECONE_RESULT_NULL_ARGUMENT);
+  CHECK_CODE(pinecone_stream_next(stream, NULL), PINECONE_RESULT_NULL_ARGUMENT);
   CHECK_ERROR_MENTIONS("chunk_json_out");
-  CHECK_CODE(pinecone_chat_stream_next_text(stream, NULL), PINECONE_RESULT_NULL_ARGUMENT);
+  CHECK_CODE(pinecone_stream_next_text(stream, NULL), PINECONE_RESULT_NULL_ARGUMENT);
   CHECK_ERROR_MENTIONS("text_out");
-  CHECK_CODE(pinecone_chat_stream_for_each(stream, NULL, NULL), PINECONE_RESULT_NULL_ARGUMENT);
+  CHECK_CODE(pinecone_stream_for_each(stream, NULL, NULL), PINECONE_RESULT_NULL_ARGUMENT);
   CHECK_ERROR_MENTIONS("cb");
-  CHECK_OK(pinecone_chat_stream_next(stream, &json));
+  CHECK_OK(pinecone_stream_next(stream, &json));
   pinecone_string_free(json);
-  CHECK_OK(pinecone_chat_stream_next(stream, &json));
+  CHECK_OK(pinecone_stream_next(stream, &json));
   pinecone_string_free(json);
-  CHECK_CODE(pinecone_chat_stream_next(stream, &json), PINECONE_RESULT_STREAM);
+  CHECK_CODE(pinecone_stream_next(stream, &json), PINECONE_RESULT_STREAM);
   CHECK(json == NULL);
-  CHECK_OK(pinecone_chat_stream_next(stream, &json));
+  CHECK_OK(pinecone_stream_next(stream, &json));
   CHECK(json == NULL);
-  pinecone_chat_stream_free(stream);
+  pinecone_stream_free(stream);
   stream = NULL;
 
   /* cancelled from another thread while the next chunk is slow to come */
@@ -208,15 +208,15 @@ int main(void) {
     pthread_t thread;
     double start;
     CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION ",\"model\":\"slow\"}", &stream));
-    CHECK_OK(pinecone_chat_stream_next(stream, &json));
+    CHECK_OK(pinecone_stream_next(stream, &json));
     CHECK_CONTAINS(json, "message_start");
     pinecone_string_free(json);
     CHECK(pthread_create(&thread, NULL, cancel_soon, stream) == 0);
     start = now_ms();
-    CHECK_CODE(pinecone_chat_stream_next(stream, &json), PINECONE_RESULT_CANCELLED);
+    CHECK_CODE(pinecone_stream_next(stream, &json), PINECONE_RESULT_CANCELLED);
     CHECK(now_ms() - start < 2000.0);
     CHECK(pthread_join(thread, NULL) == 0);
-    pinecone_chat_stream_free(stream);
+    pinecone_stream_free(stream);
     stream = NULL;
   }
 
@@ -256,7 +256,7 @@ int main(void) {
     int i = 0;
     CHECK_OK(pinecone_assistant_chat_completions_stream(docs, QUESTION "}", &completions));
     for (;;) {
-      CHECK_OK(pinecone_chat_completions_stream_next_text(completions, &json));
+      CHECK_OK(pinecone_stream_next_text(completions, &json));
       if (json == NULL) break;
       CHECK(i < 2);
       CHECK(strcmp(json, pieces[i]) == 0);
@@ -264,26 +264,26 @@ int main(void) {
       i++;
     }
     CHECK(i == 2);
-    pinecone_chat_completions_stream_free(completions);
+    pinecone_stream_free(completions);
     completions = NULL;
 
     CHECK_OK(pinecone_assistant_chat_completions_stream(docs, QUESTION "}", &completions));
-    CHECK_CODE(pinecone_chat_completions_stream_next(completions, NULL),
+    CHECK_CODE(pinecone_stream_next(completions, NULL),
                PINECONE_RESULT_NULL_ARGUMENT);
-    CHECK_CODE(pinecone_chat_completions_stream_next_text(completions, NULL),
+    CHECK_CODE(pinecone_stream_next_text(completions, NULL),
                PINECONE_RESULT_NULL_ARGUMENT);
-    CHECK_CODE(pinecone_chat_completions_stream_for_each(completions, NULL, NULL),
+    CHECK_CODE(pinecone_stream_for_each(completions, NULL, NULL),
                PINECONE_RESULT_NULL_ARGUMENT);
-    CHECK_OK(pinecone_chat_completions_stream_next(completions, &json));
+    CHECK_OK(pinecone_stream_next(completions, &json));
     CHECK_CONTAINS(json, "\"role\":\"assistant\"");
     pinecone_string_free(json);
     {
       struct seen s = {0, 0, ""};
-      CHECK_OK(pinecone_chat_completions_stream_for_each(completions, on_completion_chunk, &s));
+      CHECK_OK(pinecone_stream_for_each(completions, on_completion_chunk, &s));
       CHECK(s.chunks == 4);
     }
-    pinecone_chat_completions_stream_cancel(completions);
-    pinecone_chat_completions_stream_free(completions);
+    pinecone_stream_cancel(completions);
+    pinecone_stream_free(completions);
     completions = NULL;
 
     {

@@ -37,7 +37,7 @@ int main(void) {
   pinecone_client *client = NULL;
   pinecone_assistant *docs = NULL;
   pinecone_paginator *files = NULL;
-  pinecone_chat_stream *stream = NULL;
+  pinecone_stream *stream = NULL;
   char *json = NULL;
   int i, n = 0;
   const char *texts[] = {
@@ -84,13 +84,13 @@ int main(void) {
       &stream));
   n = 0;
   for (;;) {
-    CHECK_OK(pinecone_chat_stream_next(stream, &json));
+    CHECK_OK(pinecone_stream_next(stream, &json));
     if (json == NULL) break;
     n++;
     pinecone_string_free(json);
   }
   CHECK(n >= 3);
-  pinecone_chat_stream_free(stream);
+  pinecone_stream_free(stream);
 
   n = 0;
   CHECK_OK(pinecone_assistant_chat_completions_stream_cb(

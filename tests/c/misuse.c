@@ -77,7 +77,7 @@ int main(void) {
   CHECK_ERROR_MENTIONS("timeout_ms");
   CHECK_CONTAINS(pinecone_last_error_json(), "\"field\":\"timeout_ms\"");
   CHECK_CODE(pinecone_client_new("k", "{\"hots\": \"x\"}", &other),
-             PINECONE_RESULT_INVALID_ARGUMENT);
+             PINECONE_RESULT_INVALID_JSON);
   CHECK_ERROR_MENTIONS("hots");
   CHECK_CODE(pinecone_client_new("k", "{\"host\": \"" BAD_UTF8 "\"}", &other),
              PINECONE_RESULT_INVALID_UTF8);
@@ -261,8 +261,8 @@ int main(void) {
 
   /* retrieval, chat and streams */
   {
-    pinecone_chat_stream *stream = POISON;
-    pinecone_chat_completions_stream *completions = POISON;
+    pinecone_stream *stream = POISON;
+    pinecone_stream *completions = POISON;
     const char *q = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
     CHECK_NULL_ARG(pinecone_assistant_context(NULL, "{\"query\":\"q\"}", &json), "assistant");
     CHECK_NULL_ARG(pinecone_assistant_context(assistant, NULL, &json), "request_json");
@@ -291,29 +291,24 @@ int main(void) {
     CHECK(stream == NULL);
     CHECK_NULL_ARG(pinecone_assistant_chat_stream(assistant, NULL, &stream), "request_json");
     CHECK_NULL_ARG(pinecone_assistant_chat_stream(assistant, q, NULL), "stream_out");
-    CHECK_NULL_ARG(pinecone_chat_stream_next(NULL, &json), "stream");
-    CHECK_NULL_ARG(pinecone_chat_stream_next_text(NULL, &json), "stream");
-    CHECK_NULL_ARG(pinecone_chat_stream_for_each(NULL, never_called, NULL), "stream");
+    CHECK_NULL_ARG(pinecone_stream_next(NULL, &json), "stream");
+    CHECK_NULL_ARG(pinecone_stream_next_text(NULL, &json), "stream");
+    CHECK_NULL_ARG(pinecone_stream_for_each(NULL, never_called, NULL), "stream");
     CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(NULL, q, never_called, NULL), "assistant");
     CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(assistant, NULL, never_called, NULL),
                    "request_json");
     CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(assistant, q, NULL, NULL), "cb");
-    pinecone_chat_stream_cancel(NULL);
-    pinecone_chat_stream_free(NULL);
+    pinecone_stream_cancel(NULL);
+    pinecone_stream_free(NULL);
 
     CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(NULL, q, &completions), "assistant");
     CHECK(completions == NULL);
     CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(assistant, NULL, &completions),
                    "request_json");
     CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(assistant, q, NULL), "stream_out");
-    CHECK_NULL_ARG(pinecone_chat_completions_stream_next(NULL, &json), "stream");
-    CHECK_NULL_ARG(pinecone_chat_completions_stream_next_text(NULL, &json), "stream");
-    CHECK_NULL_ARG(pinecone_chat_completions_stream_for_each(NULL, never_called, NULL), "stream");
     CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream_cb(NULL, q, never_called, NULL),
                    "assistant");
     CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream_cb(assistant, q, NULL, NULL), "cb");
-    pinecone_chat_completions_stream_cancel(NULL);
-    pinecone_chat_completions_stream_free(NULL);
     /* the connection is refused when the stream opens, not later */
     CHECK_CODE(pinecone_assistant_chat_stream(assistant, q, &stream), PINECONE_RESULT_TRANSPORT);
     CHECK(stream == NULL);

@@ -2,27 +2,17 @@
 
 use std::ffi::c_char;
 
-use super::boundary::{FfiError, guard, guard_void, handle, out, str_arg};
-use super::client::pinecone_client;
-use super::error::pinecone_result;
-use crate::Assistant;
+use ::pinecone_assistant::Assistant;
+
+use crate::boundary::{FfiError, free_box};
+use crate::client::pinecone_client;
+use crate::error::pinecone_result;
 
 /// One assistant's data plane: files, operations, context, chat.
 ///
 /// Thread-safe: one handle may be used from many threads at once.
 pub struct pinecone_assistant {
     pub(crate) inner: Assistant,
-}
-
-impl pinecone_assistant {
-    /// A copy for a call that runs C callbacks: a callback may free the caller's
-    /// handle (`pinecone_assistant_free`) while the call goes on, so the call must
-    /// not keep borrowing it. The copy shares the client and its host cache.
-    pub(crate) fn detached(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-        }
-    }
 }
 
 /// Makes a handle for the assistant called `name`. Nothing is sent: the
@@ -44,20 +34,15 @@ pub unsafe extern "C" fn pinecone_client_assistant(
     name: *const c_char,
     assistant_out: *mut *mut pinecone_assistant,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let assistant_out = unsafe { out(assistant_out, "assistant_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let name = unsafe { str_arg(name, "name") }?;
+    ffi_call!(assistant_out => handle, {
+        let client = arg!(client: handle);
+        let name = arg!(name: str);
         if name.is_empty() {
             return Err(FfiError::invalid("name", "must not be empty"));
         }
-        assistant_out.set_box(pinecone_assistant {
+        pinecone_assistant {
             inner: client.inner.assistant(name),
-        });
-        Ok(())
+        }
     })
 }
 
@@ -68,11 +53,6 @@ pub unsafe extern "C" fn pinecone_client_assistant(
 /// `assistant` is NULL or a handle not yet freed, not in use by another thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pinecone_assistant_free(assistant: *mut pinecone_assistant) {
-    if assistant.is_null() {
-        return;
-    }
-    guard_void(|| {
-        // SAFETY: made by `Box::into_raw` and freed once, per the contract.
-        drop(unsafe { Box::from_raw(assistant) });
-    });
+    // SAFETY: forwarded contract.
+    unsafe { free_box(assistant) }
 }

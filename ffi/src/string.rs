@@ -2,7 +2,7 @@
 
 use std::ffi::{CString, c_char};
 
-use super::boundary::guard_void;
+use crate::boundary::guard_void;
 
 /// Frees a string this library returned through a `char **..._out` parameter.
 /// NULL does nothing.

@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int};
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::Value;
-
-use super::boundary::{
-    FfiError, guard, guard_void, handle, json_arg, opt_json_arg, out, parse_json, str_arg, wait_arg,
+use ::pinecone_assistant::{
+    CancelHandle, Client, ClientConfig, ClientConfigBuilder, EvaluationRegion, RetryPolicy,
 };
-use super::error::pinecone_result;
-use super::paginator::{ListArgs, pinecone_paginator};
-use crate::models::{CreateAssistantRequest, ListOptions, UpdateAssistantRequest};
-use crate::{CancelHandle, Client, ClientConfig, EvaluationRegion, RetryPolicy};
+use serde::Deserialize;
+
+use crate::args::wait;
+use crate::boundary::{FfiError, free_box, guard_void};
+use crate::error::pinecone_result;
+use crate::paginator::{WalkOptions, paged, pinecone_paginator};
+use crate::shadow;
 
 /// A client: connection pool, configuration and the cache of data-plane hosts.
 ///
@@ -46,13 +46,17 @@ pub enum pinecone_wait {
     For = 2,
 }
 
-/// Every setting of `options_json`, as in `ClientConfig`, with durations in ms.
+/// Every setting of `options_json`: the `ClientConfig` builder's settings, with
+/// durations in milliseconds. Unknown keys are refused, so a misspelt setting is
+/// never silently ignored.
 #[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct ClientOptions {
     host: Option<String>,
     api_version: Option<String>,
     timeout_ms: Option<u64>,
-    additional_headers: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    additional_headers: BTreeMap<String, String>,
     source_tag: Option<String>,
     proxy: Option<String>,
     ca_bundle: Option<String>,
@@ -68,110 +72,56 @@ struct ClientOptions {
     evaluation_host: Option<String>,
 }
 
-const OPTION_KEYS: [&str; 17] = [
-    "host",
-    "api_version",
-    "timeout_ms",
-    "additional_headers",
-    "source_tag",
-    "proxy",
-    "ca_bundle",
-    "accept_invalid_certs",
-    "pool_size",
-    "max_retries",
-    "retry_base_delay_ms",
-    "retry_max_delay_ms",
-    "create_poll_interval_ms",
-    "operation_poll_interval_ms",
-    "chat_read_timeout_ms",
-    "evaluation_region",
-    "evaluation_host",
-];
-
-/// Builds the configuration from `options_json`; unknown keys are refused so a
-/// misspelt setting is never silently ignored.
-fn config_from_options(api_key: &str, text: Option<&str>) -> Result<ClientConfig, FfiError> {
-    let mut builder = ClientConfig::builder(api_key);
-    let Some(text) = text else {
-        return Ok(builder.build());
-    };
-    let map: serde_json::Map<String, Value> = parse_json(text, "options_json")?;
-    if let Some(key) = map.keys().find(|k| !OPTION_KEYS.contains(&k.as_str())) {
-        return Err(FfiError::invalid(
-            "options_json",
-            format!(
-                "unknown setting \"{key}\"; known settings: {}",
-                OPTION_KEYS.join(", ")
-            ),
-        ));
-    }
-    let o: ClientOptions = serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
-        super::boundary::json_error("options_json", &e.path().to_string(), e.inner())
-    })?;
-    let ms = Duration::from_millis;
-    if let Some(v) = o.host {
-        builder = builder.host(v);
-    }
-    if let Some(v) = o.api_version {
-        builder = builder.api_version(v);
-    }
-    if let Some(v) = o.timeout_ms {
-        builder = builder.timeout(ms(v));
-    }
-    for (name, value) in o.additional_headers.unwrap_or_default() {
-        builder = builder.header(name, value);
-    }
-    if let Some(v) = o.source_tag {
-        builder = builder.source_tag(v);
-    }
-    if let Some(v) = o.proxy {
-        builder = builder.proxy(v);
-    }
-    if let Some(v) = o.ca_bundle {
-        builder = builder.ca_bundle(v);
-    }
-    if let Some(v) = o.accept_invalid_certs {
-        builder = builder.accept_invalid_certs(v);
-    }
-    if let Some(v) = o.pool_size {
-        builder = builder.pool_size(v);
-    }
+/// The configuration `options` describe for `api_key`.
+fn config(api_key: &str, o: ClientOptions) -> Result<ClientConfig, FfiError> {
+    type B = ClientConfigBuilder;
+    let ms = |v: Option<u64>| v.map(Duration::from_millis);
+    let region = o.evaluation_region.map(|r| region(&r)).transpose()?;
     let mut retry = RetryPolicy::default();
-    if let Some(v) = o.max_retries {
-        retry = retry.max_retries(v);
+    retry = set(retry, o.max_retries, RetryPolicy::max_retries);
+    retry = set(retry, ms(o.retry_base_delay_ms), RetryPolicy::base_delay);
+    retry = set(retry, ms(o.retry_max_delay_ms), RetryPolicy::max_delay);
+    let mut b = ClientConfig::builder(api_key).retry(retry);
+    b = set(b, o.host, B::host);
+    b = set(b, o.api_version, B::api_version);
+    b = set(b, ms(o.timeout_ms), B::timeout);
+    b = set(b, o.source_tag, B::source_tag);
+    b = set(b, o.proxy, B::proxy);
+    b = set(b, o.ca_bundle, B::ca_bundle);
+    b = set(b, o.accept_invalid_certs, B::accept_invalid_certs);
+    b = set(b, o.pool_size, B::pool_size);
+    b = set(b, ms(o.create_poll_interval_ms), B::create_poll_interval);
+    b = set(
+        b,
+        ms(o.operation_poll_interval_ms),
+        B::operation_poll_interval,
+    );
+    b = set(b, ms(o.chat_read_timeout_ms), B::chat_read_timeout);
+    b = set(b, region, B::evaluation_region);
+    b = set(b, o.evaluation_host, B::evaluation_host);
+    for (name, value) in o.additional_headers {
+        b = b.header(name, value);
     }
-    if let Some(v) = o.retry_base_delay_ms {
-        retry = retry.base_delay(ms(v));
+    Ok(b.build())
+}
+
+/// `setter(builder, value)` when a value was given, else `builder` unchanged.
+fn set<B, T>(builder: B, value: Option<T>, setter: impl FnOnce(B, T) -> B) -> B {
+    match value {
+        Some(value) => setter(builder, value),
+        None => builder,
     }
-    if let Some(v) = o.retry_max_delay_ms {
-        retry = retry.max_delay(ms(v));
+}
+
+fn region(name: &str) -> Result<EvaluationRegion, FfiError> {
+    match name {
+        "us" => Ok(EvaluationRegion::Us),
+        "eu" => Ok(EvaluationRegion::Eu),
+        other => Err(FfiError::invalid(
+            "options_json",
+            format!("evaluation_region \"{other}\" is not \"us\" or \"eu\""),
+        )),
     }
-    builder = builder.retry(retry);
-    if let Some(v) = o.create_poll_interval_ms {
-        builder = builder.create_poll_interval(ms(v));
-    }
-    if let Some(v) = o.operation_poll_interval_ms {
-        builder = builder.operation_poll_interval(ms(v));
-    }
-    if let Some(v) = o.chat_read_timeout_ms {
-        builder = builder.chat_read_timeout(ms(v));
-    }
-    if let Some(v) = o.evaluation_region {
-        builder = builder.evaluation_region(match v.as_str() {
-            "us" => EvaluationRegion::Us,
-            "eu" => EvaluationRegion::Eu,
-            other => {
-                return Err(FfiError::invalid(
-                    "options_json",
-                    format!("evaluation_region \"{other}\" is not \"us\" or \"eu\""),
-                ));
-            }
-        });
-    }
-    if let Some(v) = o.evaluation_host {
-        builder = builder.evaluation_host(v);
-    }
-    Ok(builder.build())
 }
 
 /// Creates a client.
@@ -205,17 +155,8 @@ pub unsafe extern "C" fn pinecone_client_new(
     options_json: *const c_char,
     client_out: *mut *mut pinecone_client,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let client_out = unsafe { out(client_out, "client_out") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let api_key = unsafe { str_arg(api_key, "api_key") }?;
-        // SAFETY: as above.
-        let options = unsafe { super::boundary::opt_str_arg(options_json, "options_json") }?;
-        let config = config_from_options(api_key, options)?;
-        let client = Client::new(config)?;
-        client_out.set_box(pinecone_client { inner: client });
-        Ok(())
+    ffi_call!(client_out => handle, pinecone_client {
+        inner: Client::new(config(arg!(api_key: str), arg!(options_json: opt_json))?)?,
     })
 }
 
@@ -234,13 +175,8 @@ pub unsafe extern "C" fn pinecone_client_new(
 pub unsafe extern "C" fn pinecone_client_from_env(
     client_out: *mut *mut pinecone_client,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let client_out = unsafe { out(client_out, "client_out") }?;
-        client_out.set_box(pinecone_client {
-            inner: Client::from_env()?,
-        });
-        Ok(())
+    ffi_call!(client_out => handle, pinecone_client {
+        inner: Client::from_env()?,
     })
 }
 
@@ -253,13 +189,8 @@ pub unsafe extern "C" fn pinecone_client_from_env(
 /// thread is using it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pinecone_client_free(client: *mut pinecone_client) {
-    if client.is_null() {
-        return;
-    }
-    guard_void(|| {
-        // SAFETY: made by `Box::into_raw` here and freed once, per the contract.
-        drop(unsafe { Box::from_raw(client) });
-    });
+    // SAFETY: forwarded contract.
+    unsafe { free_box(client) }
 }
 
 /// Makes a client that shares `client`'s connections and host cache but whose
@@ -281,17 +212,10 @@ pub unsafe extern "C" fn pinecone_client_with_cancel(
     cancel: *const pinecone_cancel,
     client_out: *mut *mut pinecone_client,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let client_out = unsafe { out(client_out, "client_out") }?;
-        // SAFETY: live handles or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: as above.
-        let cancel = unsafe { handle(cancel, "cancel") }?;
-        client_out.set_box(pinecone_client {
-            inner: client.inner.with_cancel_handle(cancel.inner.clone()),
-        });
-        Ok(())
+    ffi_call!(client_out => handle, pinecone_client {
+        inner: arg!(client: handle)
+            .inner
+            .with_cancel_handle(arg!(cancel: handle).inner.clone()),
     })
 }
 
@@ -306,13 +230,8 @@ pub unsafe extern "C" fn pinecone_client_with_cancel(
 pub unsafe extern "C" fn pinecone_cancel_new(
     cancel_out: *mut *mut pinecone_cancel,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let cancel_out = unsafe { out(cancel_out, "cancel_out") }?;
-        cancel_out.set_box(pinecone_cancel {
-            inner: CancelHandle::new(),
-        });
-        Ok(())
+    ffi_call!(cancel_out => handle, pinecone_cancel {
+        inner: CancelHandle::new(),
     })
 }
 
@@ -353,13 +272,8 @@ pub unsafe extern "C" fn pinecone_cancel_is_cancelled(cancel: *const pinecone_ca
 /// `cancel` is NULL or a cancel handle not yet freed, not in use by another thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pinecone_cancel_free(cancel: *mut pinecone_cancel) {
-    if cancel.is_null() {
-        return;
-    }
-    guard_void(|| {
-        // SAFETY: made by `Box::into_raw` here and freed once, per the contract.
-        drop(unsafe { Box::from_raw(cancel) });
-    });
+    // SAFETY: forwarded contract.
+    unsafe { free_box(cancel) }
 }
 
 /// Creates an assistant (`POST /assistants`) and waits as `wait_mode` says
@@ -388,17 +302,10 @@ pub unsafe extern "C" fn pinecone_client_create_assistant(
     timeout_ms: u64,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let request: CreateAssistantRequest = unsafe { json_arg(request_json, "request_json") }?;
-        let wait = wait_arg(wait_mode, timeout_ms)?;
-        let created = client.inner.create_assistant(request, wait)?;
-        json_out.set_json(&created)
-    })
+    ffi_call!(json_out => json, arg!(client: handle).inner.create_assistant(
+        arg!(request_json: json),
+        wait(wait_mode, timeout_ms)?
+    )?)
 }
 
 /// Describes the assistant called `name` (`GET /assistants/{name}`).
@@ -418,38 +325,7 @@ pub unsafe extern "C" fn pinecone_client_describe_assistant(
     name: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let name = unsafe { str_arg(name, "name") }?;
-        json_out.set_json(&client.inner.describe_assistant(name)?)
-    })
-}
-
-/// The query of a one-page list call, with the wire names.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PageArgs {
-    /// Items per page.
-    pub(crate) limit: Option<u32>,
-    /// Where to continue.
-    pub(crate) pagination_token: Option<String>,
-}
-
-impl PageArgs {
-    pub(crate) fn options(&self) -> ListOptions {
-        let mut o = ListOptions::new();
-        if let Some(n) = self.limit {
-            o = o.page_size(n);
-        }
-        if let Some(t) = &self.pagination_token {
-            o = o.pagination_token(t.clone());
-        }
-        o
-    }
+    ffi_call!(json_out => json, arg!(client: handle).inner.describe_assistant(arg!(name: str))?)
 }
 
 /// One page of assistants (`GET /assistants`).
@@ -470,14 +346,9 @@ pub unsafe extern "C" fn pinecone_client_list_assistants_page(
     options_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let args: PageArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        json_out.set_json(&client.inner.list_assistants_page(args.options())?)
+    ffi_call!(json_out => json, {
+        let options = shadow::list_options(arg!(options_json: opt_json));
+        arg!(client: handle).inner.list_assistants_page(options)?
     })
 }
 
@@ -500,15 +371,10 @@ pub unsafe extern "C" fn pinecone_client_list_assistants(
     options_json: *const c_char,
     paginator_out: *mut *mut pinecone_paginator,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let paginator_out = unsafe { out(paginator_out, "paginator_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let args: ListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        paginator_out.set_box(args.walk(client.inner.list_assistants()));
-        Ok(())
+    ffi_call!(paginator_out => handle, {
+        let client = arg!(client: handle);
+        let (options, walk): (_, WalkOptions) = arg!(options_json: split);
+        walk.start(paged(client.inner.list_assistants(), shadow::list_options(options)))
     })
 }
 
@@ -531,17 +397,9 @@ pub unsafe extern "C" fn pinecone_client_update_assistant(
     request_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let name = unsafe { str_arg(name, "name") }?;
-        // SAFETY: as above.
-        let request: UpdateAssistantRequest = unsafe { json_arg(request_json, "request_json") }?;
-        json_out.set_json(&client.inner.update_assistant(name, request)?)
-    })
+    ffi_call!(json_out => json, arg!(client: handle)
+        .inner
+        .update_assistant(arg!(name: str), arg!(request_json: json))?)
 }
 
 /// Deletes an assistant (`DELETE /assistants/{name}`) and waits as `wait_mode`
@@ -562,33 +420,31 @@ pub unsafe extern "C" fn pinecone_client_delete_assistant(
     wait_mode: c_int,
     timeout_ms: u64,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: live or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let name = unsafe { str_arg(name, "name") }?;
-        let wait = wait_arg(wait_mode, timeout_ms)?;
-        client.inner.delete_assistant(name, wait)?;
-        Ok(())
-    })
+    ffi_call!(
+        arg!(client: handle)
+            .inner
+            .delete_assistant(arg!(name: str), wait(wait_mode, timeout_ms)?)?
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::args::parse_json;
+
+    fn config_from(text: &str) -> Result<ClientConfig, FfiError> {
+        config("k", parse_json(text, "options_json")?)
+    }
 
     #[test]
     fn every_setting_is_read() {
-        let c = config_from_options(
-            "k",
-            Some(
-                r#"{"host":"http://127.0.0.1:9","api_version":"2026-04","timeout_ms":1500,
+        let c = config_from(
+            r#"{"host":"http://127.0.0.1:9","api_version":"2026-04","timeout_ms":1500,
                 "additional_headers":{"X-A":"1"},"source_tag":"My App","proxy":"http://p:1",
                 "ca_bundle":"/tmp/ca.pem","accept_invalid_certs":true,"pool_size":4,
                 "max_retries":7,"retry_base_delay_ms":2,"retry_max_delay_ms":3,
                 "create_poll_interval_ms":4,"operation_poll_interval_ms":5,
                 "chat_read_timeout_ms":6,"evaluation_region":"eu","evaluation_host":"http://e"}"#,
-            ),
         )
         .unwrap();
         assert_eq!(c.host, "http://127.0.0.1:9");
@@ -615,21 +471,21 @@ mod tests {
 
     #[test]
     fn unknown_and_mistyped_settings_are_named() {
-        let e = config_from_options("k", Some(r#"{"hots":"x"}"#))
-            .err()
-            .unwrap();
-        assert_eq!(e.code, pinecone_result::InvalidArgument);
-        assert!(e.message.contains("\"hots\""), "{}", e.message);
-        let e = config_from_options("k", Some(r#"{"timeout_ms":"soon"}"#))
-            .err()
-            .unwrap();
+        // Unknown keys are bad JSON for the call, as in every other JSON argument.
+        let e = config_from(r#"{"hots":"x"}"#).err().unwrap();
+        assert_eq!(e.code, pinecone_result::InvalidJson);
+        assert!(e.message.contains("`hots`"), "{}", e.message);
+        assert!(
+            e.message.contains("`host`"),
+            "lists the known settings: {}",
+            e.message
+        );
+        let e = config_from(r#"{"timeout_ms":"soon"}"#).err().unwrap();
         assert_eq!(e.code, pinecone_result::InvalidJson);
         assert!(e.message.contains("`timeout_ms`"), "{}", e.message);
-        let e = config_from_options("k", Some(r#"{"evaluation_region":"ap"}"#))
-            .err()
-            .unwrap();
+        let e = config_from(r#"{"evaluation_region":"ap"}"#).err().unwrap();
         assert_eq!(e.code, pinecone_result::InvalidArgument);
-        let e = config_from_options("k", Some("[1]")).err().unwrap();
+        let e = config_from("[1]").err().unwrap();
         assert_eq!(e.code, pinecone_result::InvalidJson);
     }
 }

@@ -5,8 +5,8 @@
 //! `taskset -c 1 $(ls -t target/release/deps/ffi-* | grep -v '\.d$' | head -1)`.
 //! Prints the time per `describe` round trip through Rust and through
 //! `pinecone_client_describe_assistant`, and the decode rate of one large chat
-//! stream read with the Rust iterator, `pinecone_chat_stream_next` (one JSON
-//! document per chunk) and `pinecone_chat_stream_next_text`.
+//! stream read with the Rust iterator, `pinecone_stream_next` (one JSON
+//! document per chunk) and `pinecone_stream_next_text`.
 
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -16,6 +16,8 @@ use std::time::Instant;
 
 use pinecone_assistant::models::{ChatRequest, Message};
 use pinecone_assistant::{Client, ClientConfig};
+// Links the library whose exports are declared below.
+use pinecone_assistant_ffi as _;
 
 // The exported C functions, called exactly as a C program would.
 unsafe extern "C" {
@@ -38,9 +40,9 @@ unsafe extern "C" {
         request: *const c_char,
         out: *mut *mut c_void,
     ) -> c_int;
-    fn pinecone_chat_stream_next(stream: *mut c_void, out: *mut *mut c_char) -> c_int;
-    fn pinecone_chat_stream_next_text(stream: *mut c_void, out: *mut *mut c_char) -> c_int;
-    fn pinecone_chat_stream_free(stream: *mut c_void);
+    fn pinecone_stream_next(stream: *mut c_void, out: *mut *mut c_char) -> c_int;
+    fn pinecone_stream_next_text(stream: *mut c_void, out: *mut *mut c_char) -> c_int;
+    fn pinecone_stream_free(stream: *mut c_void);
     fn pinecone_string_free(s: *mut c_char);
 }
 
@@ -175,12 +177,12 @@ fn main() {
     type Next = unsafe extern "C" fn(*mut c_void, *mut *mut c_char) -> c_int;
     let nexts: [(&str, Next); 2] = [
         (
-            "stream, C ABI pinecone_chat_stream_next (JSON per chunk)",
-            pinecone_chat_stream_next,
+            "stream, C ABI pinecone_stream_next (JSON per chunk)",
+            pinecone_stream_next,
         ),
         (
-            "stream, C ABI pinecone_chat_stream_next_text",
-            pinecone_chat_stream_next_text,
+            "stream, C ABI pinecone_stream_next_text",
+            pinecone_stream_next_text,
         ),
     ];
     for (label, next) in nexts {
@@ -206,7 +208,7 @@ fn main() {
         }
         rate(label, n, stream_mb, start);
         // SAFETY: a stream from the library, freed once.
-        unsafe { pinecone_chat_stream_free(stream) };
+        unsafe { pinecone_stream_free(stream) };
     }
     // SAFETY: handles from the library, freed once.
     unsafe {

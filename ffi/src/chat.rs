@@ -3,11 +3,9 @@
 
 use std::ffi::c_char;
 
-use super::assistant::pinecone_assistant;
-use super::boundary::{chat_request_arg, guard, handle, json_arg, out};
-use super::client::pinecone_client;
-use super::error::pinecone_result;
-use crate::models::{AlignmentRequest, ChatCompletionRequest, ChatRequest, ContextRequest};
+use crate::assistant::pinecone_assistant;
+use crate::client::pinecone_client;
+use crate::error::pinecone_result;
 
 /// Retrieves context snippets (`POST /chat/{assistant}/context`).
 ///
@@ -32,15 +30,7 @@ pub unsafe extern "C" fn pinecone_assistant_context(
     request_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ContextRequest = unsafe { json_arg(request_json, "request_json") }?;
-        json_out.set_json(&assistant.inner.context(request)?)
-    })
+    ffi_call!(json_out => json, arg!(assistant: handle).inner.context(arg!(request_json: json))?)
 }
 
 /// Asks the assistant (`POST /chat/{assistant}`) and returns the whole answer.
@@ -68,15 +58,7 @@ pub unsafe extern "C" fn pinecone_assistant_chat(
     request_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ChatRequest = unsafe { chat_request_arg(request_json, "request_json") }?;
-        json_out.set_json(&assistant.inner.chat(request)?)
-    })
+    ffi_call!(json_out => json, arg!(assistant: handle).inner.chat(arg!(request_json: chat))?)
 }
 
 /// OpenAI-compatible chat (`POST /chat/{assistant}/chat/completions`), whole answer.
@@ -98,16 +80,9 @@ pub unsafe extern "C" fn pinecone_assistant_chat_completions(
     request_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let request: ChatCompletionRequest =
-            unsafe { chat_request_arg(request_json, "request_json") }?;
-        json_out.set_json(&assistant.inner.chat_completions(request)?)
-    })
+    ffi_call!(json_out => json, arg!(assistant: handle)
+        .inner
+        .chat_completions(arg!(request_json: chat))?)
 }
 
 /// Scores an answer against a ground truth (`POST /evaluation/metrics/alignment`
@@ -132,13 +107,7 @@ pub unsafe extern "C" fn pinecone_client_evaluate_alignment(
     request_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let client = unsafe { handle(client, "client") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let request: AlignmentRequest = unsafe { json_arg(request_json, "request_json") }?;
-        json_out.set_json(&client.inner.evaluate_alignment(request)?)
-    })
+    ffi_call!(json_out => json, arg!(client: handle)
+        .inner
+        .evaluate_alignment(arg!(request_json: json))?)
 }

@@ -5,15 +5,17 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::io::{self, Read};
 
+use ::pinecone_assistant::models::{UploadFile, UploadResult};
+use ::pinecone_assistant::{Assistant, Wait};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::assistant::pinecone_assistant;
-use super::boundary::{FfiError, Out, guard, handle, opt_json_arg, out, str_arg, wait_arg};
-use super::error::pinecone_result;
-use super::paginator::{ListArgs, pinecone_paginator};
-use crate::models::{DescribeFileOptions, ListFilesOptions, ListOperationsOptions, UploadFile};
-use crate::{Assistant, Wait};
+use crate::args::wait;
+use crate::assistant::pinecone_assistant;
+use crate::boundary::FfiError;
+use crate::error::pinecone_result;
+use crate::paginator::{WalkOptions, pinecone_paginator};
+use crate::shadow;
 
 /// Supplies upload bytes: write at most `len` bytes into `buf` and return how
 /// many were written; return 0 at the end of the data and a negative number on
@@ -30,10 +32,11 @@ pub type pinecone_progress_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, sent: u64, total: u64)>;
 
 /// The options of an upload, as JSON: `file_id` (upsert under this id),
-/// `metadata` (object), `multimodal` (bool).
+/// `metadata` (object), `multimodal` (bool). They are settings of the upload
+/// call rather than a request body, so no Rust model type decodes them.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct UploadArgs {
+struct UploadOptions {
     file_id: Option<String>,
     metadata: Option<Value>,
     multimodal: Option<bool>,
@@ -87,30 +90,64 @@ impl CallbackProgress {
     }
 }
 
-/// Applies the options and the progress callback, then uploads.
+/// Applies the options and the progress callback, then uploads. The assistant
+/// is owned (a copy sharing the client): a callback may free the caller's
+/// handle while the upload goes on.
 fn upload(
-    assistant: &Assistant,
+    assistant: Assistant,
     mut file: UploadFile,
-    args: UploadArgs,
+    options: UploadOptions,
+    wait: Wait,
     progress: pinecone_progress_cb,
     userdata: *mut c_void,
-    wait: Wait,
-    json_out: Out<c_char>,
-) -> Result<(), FfiError> {
-    if let Some(id) = args.file_id {
+) -> Result<UploadResult, FfiError> {
+    if let Some(id) = options.file_id {
         file = file.file_id(id);
     }
-    if let Some(m) = args.metadata {
+    if let Some(m) = options.metadata {
         file = file.metadata(m);
     }
-    if let Some(m) = args.multimodal {
+    if let Some(m) = options.multimodal {
         file = file.multimodal(m);
     }
     if let Some(progress) = progress {
         let cb = CallbackProgress { progress, userdata };
         file = file.on_progress(move |sent, total| cb.report(sent, total));
     }
-    json_out.set_json(&assistant.upload_file(file, wait)?)
+    Ok(assistant.upload_file(file, wait)?)
+}
+
+/// The upload source of `pinecone_assistant_upload_reader`: `length` bytes, or
+/// an unknown number (-1).
+fn reader_file(
+    reader: CallbackReader,
+    file_name: &str,
+    length: i64,
+) -> Result<UploadFile, FfiError> {
+    match (length, u64::try_from(length)) {
+        (-1, _) => Ok(UploadFile::reader(reader, file_name)),
+        (_, Ok(n)) => Ok(UploadFile::sized_reader(reader, file_name, n)),
+        (n, Err(_)) => Err(FfiError::invalid(
+            "length",
+            format!("{n} is neither a byte count nor -1 (unknown)"),
+        )),
+    }
+}
+
+/// The bytes of `pinecone_assistant_upload_bytes`, copied.
+///
+/// # Safety
+///
+/// `data` is NULL or points to `len` readable bytes.
+unsafe fn bytes(data: *const u8, len: usize) -> Result<Vec<u8>, FfiError> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    if data.is_null() {
+        return Err(FfiError::null("data"));
+    }
+    // SAFETY: not NULL, and `len` readable bytes per the contract.
+    Ok(unsafe { std::slice::from_raw_parts(data, len) }.to_vec())
 }
 
 /// Uploads the file at `path` (streamed from disk in constant memory) and waits
@@ -149,26 +186,14 @@ pub unsafe extern "C" fn pinecone_assistant_upload_file(
     userdata: *mut c_void,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?.detached();
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let path = unsafe { str_arg(path, "path") }?;
-        // SAFETY: as above.
-        let args: UploadArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        let wait = wait_arg(wait_mode, timeout_ms)?;
-        upload(
-            &assistant.inner,
-            UploadFile::path(path),
-            args,
-            progress,
-            userdata,
-            wait,
-            json_out,
-        )
-    })
+    ffi_call!(json_out => json, upload(
+        arg!(assistant: handle).inner.clone(),
+        UploadFile::path(arg!(path: str)),
+        arg!(options_json: opt_json),
+        wait(wait_mode, timeout_ms)?,
+        progress,
+        userdata,
+    )?)
 }
 
 /// Uploads bytes supplied by `read` under `file_name` and waits as `wait_mode`
@@ -204,39 +229,16 @@ pub unsafe extern "C" fn pinecone_assistant_upload_reader(
     userdata: *mut c_void,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?.detached();
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let file_name = unsafe { str_arg(file_name, "file_name") }?;
-        // SAFETY: as above.
-        let args: UploadArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        let read = read.ok_or_else(|| FfiError::null("read"))?;
-        let wait = wait_arg(wait_mode, timeout_ms)?;
-        let reader = CallbackReader { read, userdata };
-        let file = match length {
-            -1 => UploadFile::reader(reader, file_name),
-            n => match u64::try_from(n) {
-                Ok(n) => UploadFile::sized_reader(reader, file_name, n),
-                Err(_) => {
-                    return Err(FfiError::invalid(
-                        "length",
-                        format!("{n} is neither a byte count nor -1 (unknown)"),
-                    ));
-                }
-            },
-        };
-        upload(
-            &assistant.inner,
-            file,
-            args,
-            progress,
+    ffi_call!(json_out => json, {
+        let assistant = arg!(assistant: handle).inner.clone();
+        let file_name = arg!(file_name: str);
+        let options = arg!(options_json: opt_json);
+        let reader = CallbackReader {
+            read: arg!(read: callback),
             userdata,
-            wait,
-            json_out,
-        )
+        };
+        let file = reader_file(reader, file_name, length)?;
+        upload(assistant, file, options, wait(wait_mode, timeout_ms)?, progress, userdata)?
     })
 }
 
@@ -267,40 +269,15 @@ pub unsafe extern "C" fn pinecone_assistant_upload_bytes(
     userdata: *mut c_void,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?.detached();
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let file_name = unsafe { str_arg(file_name, "file_name") }?;
-        let bytes = if data_len == 0 {
-            Vec::new()
-        } else if data.is_null() {
-            return Err(FfiError::null("data"));
-        } else {
-            // SAFETY: not NULL, and `data_len` readable bytes per the contract.
-            unsafe { std::slice::from_raw_parts(data, data_len) }.to_vec()
-        };
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let args: UploadArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        let wait = wait_arg(wait_mode, timeout_ms)?;
-        upload(
-            &assistant.inner,
-            UploadFile::bytes(bytes, file_name),
-            args,
-            progress,
-            userdata,
-            wait,
-            json_out,
-        )
-    })
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct DescribeFileArgs {
-    include_url: Option<bool>,
+    ffi_call!(json_out => json, upload(
+        arg!(assistant: handle).inner.clone(),
+        // SAFETY: `data` is NULL or `data_len` readable bytes, per the contract.
+        UploadFile::bytes(unsafe { bytes(data, data_len) }?, arg!(file_name: str)),
+        arg!(options_json: opt_json),
+        wait(wait_mode, timeout_ms)?,
+        progress,
+        userdata,
+    )?)
 }
 
 /// Describes one file (`GET /files/{assistant}/{file_id}`).
@@ -323,57 +300,10 @@ pub unsafe extern "C" fn pinecone_assistant_describe_file(
     options_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let file_id = unsafe { str_arg(file_id, "file_id") }?;
-        // SAFETY: as above.
-        let args: DescribeFileArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        let options = DescribeFileOptions::new().include_url(args.include_url.unwrap_or(false));
-        json_out.set_json(&assistant.inner.describe_file(file_id, options)?)
-    })
-}
-
-/// The options of a file listing, wire names plus `max_items` for paginators.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct FileListArgs {
-    limit: Option<u32>,
-    pagination_token: Option<String>,
-    filter: Option<Value>,
-    skip: Option<usize>,
-    max_items: Option<usize>,
-}
-
-impl FileListArgs {
-    fn options(&self) -> ListFilesOptions {
-        let mut o = ListFilesOptions::new();
-        if let Some(f) = &self.filter {
-            o = o.filter(f.clone());
-        }
-        if let Some(n) = self.limit {
-            o = o.page_size(n);
-        }
-        if let Some(t) = &self.pagination_token {
-            o = o.pagination_token(t.clone());
-        }
-        o
-    }
-}
-
-/// `skip` and `max_items` steer a paginator's walk; a one-page call refuses them
-/// rather than ignoring them.
-fn walk_only(skip: Option<usize>, max_items: Option<usize>) -> Result<(), FfiError> {
-    if skip.is_some() || max_items.is_some() {
-        return Err(FfiError::invalid(
-            "options_json",
-            "skip and max_items apply to paginators only; use limit for the page size",
-        ));
-    }
-    Ok(())
+    ffi_call!(json_out => json, arg!(assistant: handle).inner.describe_file(
+        arg!(file_id: str),
+        shadow::describe_file(arg!(options_json: opt_json))
+    )?)
 }
 
 /// One page of files (`GET /files/{assistant}`).
@@ -396,16 +326,9 @@ pub unsafe extern "C" fn pinecone_assistant_list_files_page(
     options_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let args: FileListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        walk_only(args.skip, args.max_items)?;
-        json_out.set_json(&assistant.inner.list_files_page(args.options())?)
-    })
+    ffi_call!(json_out => json, arg!(assistant: handle)
+        .inner
+        .list_files_page(shadow::files(arg!(options_json: page)))?)
 }
 
 /// A paginator over every file (nothing is sent before the first
@@ -428,25 +351,10 @@ pub unsafe extern "C" fn pinecone_assistant_list_files(
     options_json: *const c_char,
     paginator_out: *mut *mut pinecone_paginator,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let paginator_out = unsafe { out(paginator_out, "paginator_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let args: FileListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        let mut options = ListFilesOptions::new();
-        if let Some(f) = args.filter {
-            options = options.filter(f);
-        }
-        let walk = ListArgs {
-            limit: args.limit,
-            pagination_token: args.pagination_token,
-            skip: args.skip,
-            max_items: args.max_items,
-        };
-        paginator_out.set_box(walk.walk(assistant.inner.list_files(options)));
-        Ok(())
+    ffi_call!(paginator_out => handle, {
+        let assistant = arg!(assistant: handle);
+        let (options, walk): (_, WalkOptions) = arg!(options_json: split);
+        walk.start(assistant.inner.list_files(shadow::files(options)))
     })
 }
 
@@ -472,16 +380,9 @@ pub unsafe extern "C" fn pinecone_assistant_delete_file(
     timeout_ms: u64,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let file_id = unsafe { str_arg(file_id, "file_id") }?;
-        let wait = wait_arg(wait_mode, timeout_ms)?;
-        json_out.set_json(&assistant.inner.delete_file(file_id, wait)?)
-    })
+    ffi_call!(json_out => json, arg!(assistant: handle)
+        .inner
+        .delete_file(arg!(file_id: str), wait(wait_mode, timeout_ms)?)?)
 }
 
 /// Describes an operation (`GET /operations/{assistant}/{operation_id}`): an
@@ -502,15 +403,9 @@ pub unsafe extern "C" fn pinecone_assistant_describe_operation(
     operation_id: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let operation_id = unsafe { str_arg(operation_id, "operation_id") }?;
-        json_out.set_json(&assistant.inner.describe_operation(operation_id)?)
-    })
+    ffi_call!(json_out => json, arg!(assistant: handle)
+        .inner
+        .describe_operation(arg!(operation_id: str))?)
 }
 
 /// Polls an operation (e.g. one started with `PINECONE_WAIT_NO`) until it
@@ -533,41 +428,9 @@ pub unsafe extern "C" fn pinecone_assistant_wait_for_operation(
     timeout_ms: u64,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let operation_id = unsafe { str_arg(operation_id, "operation_id") }?;
-        let wait = wait_arg(wait_mode, timeout_ms)?;
-        json_out.set_json(&assistant.inner.wait_for_operation(operation_id, wait)?)
-    })
-}
-
-/// The options of an operation listing, wire names plus `max_items`.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct OperationListArgs {
-    operation_type: Option<String>,
-    status: Option<String>,
-    limit: Option<u32>,
-    pagination_token: Option<String>,
-    skip: Option<usize>,
-    max_items: Option<usize>,
-}
-
-impl OperationListArgs {
-    fn filters(&self) -> ListOperationsOptions {
-        let mut o = ListOperationsOptions::new();
-        if let Some(t) = &self.operation_type {
-            o = o.operation_type(t.clone());
-        }
-        if let Some(s) = &self.status {
-            o = o.status(s.clone());
-        }
-        o
-    }
+    ffi_call!(json_out => json, arg!(assistant: handle)
+        .inner
+        .wait_for_operation(arg!(operation_id: str), wait(wait_mode, timeout_ms)?)?)
 }
 
 /// One page of operations (`GET /operations/{assistant}`).
@@ -591,23 +454,9 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations_page(
     options_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let json_out = unsafe { out(json_out, "json_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let args: OperationListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        walk_only(args.skip, args.max_items)?;
-        let mut options = args.filters();
-        if let Some(n) = args.limit {
-            options = options.page_size(n);
-        }
-        if let Some(t) = args.pagination_token {
-            options = options.pagination_token(t);
-        }
-        json_out.set_json(&assistant.inner.list_operations_page(options)?)
-    })
+    ffi_call!(json_out => json, arg!(assistant: handle)
+        .inner
+        .list_operations_page(shadow::operations(arg!(options_json: page)))?)
 }
 
 /// A paginator over every operation, repeating the filters on every page.
@@ -629,20 +478,9 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations(
     options_json: *const c_char,
     paginator_out: *mut *mut pinecone_paginator,
 ) -> pinecone_result {
-    guard(|| {
-        // SAFETY: writable or NULL per the contract.
-        let paginator_out = unsafe { out(paginator_out, "paginator_out") }?;
-        // SAFETY: live or NULL per the contract.
-        let assistant = unsafe { handle(assistant, "assistant") }?;
-        // SAFETY: NUL-terminated or NULL per the contract.
-        let args: OperationListArgs = unsafe { opt_json_arg(options_json, "options_json") }?;
-        let walk = ListArgs {
-            limit: args.limit,
-            pagination_token: args.pagination_token.clone(),
-            skip: args.skip,
-            max_items: args.max_items,
-        };
-        paginator_out.set_box(walk.walk(assistant.inner.list_operations(args.filters())));
-        Ok(())
+    ffi_call!(paginator_out => handle, {
+        let assistant = arg!(assistant: handle);
+        let (options, walk): (_, WalkOptions) = arg!(options_json: split);
+        walk.start(assistant.inner.list_operations(shadow::operations(options)))
     })
 }
