@@ -48,7 +48,7 @@ pub mod models;
 mod pagination;
 mod polling;
 mod sse;
-mod stream;
+pub mod stream;
 mod upload;
 
 pub use assistant::Assistant;
@@ -62,7 +62,7 @@ pub use error::{ApiError, ApiErrorKind, Error, Result};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
-pub use stream::{ChatCompletionStream, ChatStream};
+pub use stream::{ChatCompletionStream, ChatStream, EventStream, RawChunk, StreamChunk};
 pub use upload::UploadFile;
 
 // Compiles the README's Rust examples as doc tests, so they cannot rot.

@@ -160,8 +160,8 @@ impl Assistant {
     pub fn list_files_page(&self, options: ListFilesOptions) -> Result<ListFilesResponse> {
         let filter = options.filter.map(|f| f.to_string());
         self.fetch_files(
-            options.pagination_token.as_deref(),
-            options.page_size,
+            options.page.pagination_token.as_deref(),
+            options.page.page_size,
             filter.as_deref(),
         )
     }
@@ -190,10 +190,10 @@ impl Assistant {
             let next = page.next_token();
             Ok(Page::new(page.files, next))
         });
-        if let Some(size) = options.page_size {
+        if let Some(size) = options.page.page_size {
             pages = pages.page_size(size);
         }
-        if let Some(token) = options.pagination_token {
+        if let Some(token) = options.page.pagination_token {
             pages = pages.starting_from(token);
         }
         pages
@@ -366,8 +366,8 @@ impl Assistant {
         check_operation_options(&options)?;
         self.fetch_operations(
             &options,
-            options.pagination_token.as_deref(),
-            options.page_size,
+            options.page.pagination_token.as_deref(),
+            options.page.page_size,
         )
     }
 
@@ -390,8 +390,8 @@ impl Assistant {
             return Paginator::failed(e);
         }
         let this = self.clone();
-        let start = options.pagination_token.clone();
-        let size = options.page_size;
+        let start = options.page.pagination_token.clone();
+        let size = options.page.page_size;
         let mut pages = Paginator::new(move |token, page_size| {
             let page = this.fetch_operations(&options, token, page_size)?;
             let next = page.next_token();
@@ -457,10 +457,10 @@ fn check_operation_options(options: &ListOperationsOptions) -> Result<()> {
     one_of(
         "operation_type",
         options.operation_type.as_deref(),
-        &OperationType::KNOWN,
+        OperationType::KNOWN,
     )?;
-    one_of("status", options.status.as_deref(), &OperationStatus::KNOWN)?;
-    check_page_size(options.page_size)
+    one_of("status", options.status.as_deref(), OperationStatus::KNOWN)?;
+    check_page_size(options.page.page_size)
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! Chat streams: iterators over the chunks of a streamed answer.
+//! Streamed answers: one iterator type, [`EventStream`], over the server-sent
+//! events of a chat or chat-completions answer, parameterised by the
+//! [`Decoder`] that turns each event into a chunk.
 //!
 //! Each `data:` payload is decoded on its own:
 //!
@@ -11,45 +13,156 @@
 //! | object with a known `type` | the chunk, read from the keys of its own type only (other keys are ignored, whatever their value); skipped when one of its required keys is missing or one of its keys has the wrong type | — |
 //! | object with an unknown `type` | [`ChatStreamChunk::Unknown`] with the raw JSON | — |
 //! | object without a string `type` | skipped | — |
-//! | object without `id` or `choices`, or with a wrong type in one of the chunk's own keys (§7.4) | — | skipped; other keys are ignored |
+//! | object without `id` or `choices`, or with a wrong type in one of the chunk's own keys | — | skipped; other keys are ignored |
 //!
 //! The body ending before the final chunk (`message_end`; a choice with a
 //! `finish_reason`) gives an [`Error::Stream`] saying the stream was truncated, so a
 //! cut connection never looks like a short answer. After an error or the end the
-//! iterator is fused.
+//! iterator is fused. `docs/wire/streaming.md` describes the events themselves.
+
+mod chat;
+mod completions;
 
 use std::io::{BufReader, Read};
 use std::sync::Arc;
 
 use serde::de::IgnoredAny;
-use serde_json::Value;
+
+pub use chat::ChatDecoder;
+pub use completions::CompletionDecoder;
 
 use crate::cancel::{CancelHandle, HookGuard};
 use crate::error::{Error, Result};
 use crate::http::RawResponse;
 use crate::http::interrupt::Interrupter;
-use crate::models::{
-    ChatCompletionChunk, ChatCompletionResponse, ChatResponse, ChatStreamChunk, ChunkKind,
-    CompletionChoice,
-};
+#[cfg(doc)]
+use crate::models::ChatStreamChunk;
+use crate::models::{ChatCompletionChunk, ChatStreamChunk as ChatChunk};
 use crate::sse::SseReader;
 
+/// A streamed chat answer: an iterator of
+/// [`ChatStreamChunk`]s, each yielded as soon as
+/// its event arrives. Made by [`Assistant::chat_stream`](crate::Assistant::chat_stream).
+///
+/// ```no_run
+/// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+/// use pinecone_assistant::models::{ChatRequest, ChatStreamChunk, Message};
+/// let stream = client
+///     .assistant("docs")
+///     .chat_stream(ChatRequest::new([Message::user("What is the refund window?")]))?;
+/// for chunk in stream {
+///     match chunk? {
+///         ChatStreamChunk::ContentDelta(d) => print!("{}", d.content),
+///         ChatStreamChunk::MessageEnd(end) => println!("\n[{:?}]", end.finish_reason),
+///         _ => {}
+///     }
+/// }
+/// # Ok::<(), pinecone_assistant::Error>(())
+/// ```
+pub type ChatStream = EventStream<ChatDecoder>;
+
+/// A streamed chat completion: an iterator of
+/// [`ChatCompletionChunk`]s, each yielded as
+/// soon as its event arrives. Made by
+/// [`Assistant::chat_completions_stream`](crate::Assistant::chat_completions_stream).
+///
+/// ```no_run
+/// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+/// use pinecone_assistant::models::{ChatCompletionRequest, Message};
+/// let stream = client
+///     .assistant("docs")
+///     .chat_completions_stream(ChatCompletionRequest::new([Message::user("Hi")]))?;
+/// for piece in stream.text() {
+///     print!("{}", piece?);
+/// }
+/// # Ok::<(), pinecone_assistant::Error>(())
+/// ```
+pub type ChatCompletionStream = EventStream<CompletionDecoder>;
+
 /// What one `data:` payload amounts to.
-pub(crate) enum Decoded<T> {
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Decoded<T> {
+    /// A chunk.
     Item(T),
+    /// Nothing to yield (blank, not an object, or not a usable chunk).
     Skip,
+    /// `[DONE]`: the normal end.
     Done,
 }
 
-/// Turns payloads into chunks and knows whether the final one was seen.
-pub(crate) trait Decoder {
-    type Item;
+mod sealed {
+    /// Only this crate's decoders exist: the set of stream kinds is the API's.
+    pub trait Sealed {}
+}
+
+/// How the events of one kind of stream become chunks, and what a whole stream
+/// folds into. Implemented by [`ChatDecoder`] and [`CompletionDecoder`] only.
+pub trait Decoder: sealed::Sealed + Default + Send {
+    /// What the stream yields.
+    type Chunk: StreamChunk;
+    /// What a whole stream folds into ([`EventStream::into_response`]).
+    type Response;
     /// What the stream is called in messages.
+    #[doc(hidden)]
     const WHAT: &'static str;
-    /// What the final chunk is, for the truncation message.
+    /// What its final chunk is, for the truncation message.
+    #[doc(hidden)]
     const FINAL: &'static str;
-    fn decode(&mut self, data: &[u8]) -> Result<Decoded<Self::Item>>;
+    /// Decodes one payload.
+    #[doc(hidden)]
+    fn decode(&mut self, data: &[u8]) -> Result<Decoded<Self::Chunk>>;
+    /// Whether the final chunk was seen.
+    #[doc(hidden)]
     fn complete(&self) -> bool;
+    /// Folds chunks into the response of a non-streaming call.
+    #[doc(hidden)]
+    fn fold(chunks: impl Iterator<Item = Result<Self::Chunk>>) -> Result<Self::Response>;
+}
+
+/// A chunk that may carry a piece of the answer text.
+pub trait StreamChunk: Send {
+    /// The piece of answer text this chunk carries, if any: the content of a chat
+    /// content chunk (possibly empty), or the non-empty content of a completion
+    /// chunk's first choice.
+    ///
+    /// ```
+    /// use pinecone_assistant::StreamChunk;
+    /// use pinecone_assistant::ChatStream;
+    /// let body = "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Hi\"}}\n\n";
+    /// let chunk = ChatStream::from_reader(body.as_bytes()).next().unwrap()?;
+    /// assert_eq!(chunk.into_text().as_deref(), Some("Hi"));
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    fn into_text(self) -> Option<String>;
+}
+
+impl StreamChunk for ChatChunk {
+    fn into_text(self) -> Option<String> {
+        match self {
+            ChatChunk::ContentDelta(d) => Some(d.content),
+            _ => None,
+        }
+    }
+}
+
+impl StreamChunk for ChatCompletionChunk {
+    fn into_text(mut self) -> Option<String> {
+        let first = self.choices.first_mut()?;
+        first.delta.content.take().filter(|t| !t.is_empty())
+    }
+}
+
+/// A chunk together with its event's JSON text exactly as the server sent it
+/// (the `data` lines joined with `\n`), for passing events on without encoding
+/// them again. Made by [`EventStream::next_raw`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RawChunk<C> {
+    /// The decoded chunk.
+    pub chunk: C,
+    /// The event's JSON text.
+    pub json: String,
 }
 
 /// Classifies a payload before the typed decoding: `None` to go on decoding.
@@ -78,147 +191,16 @@ fn is_data_error(e: &serde_json::Error) -> bool {
     e.classify() == serde_json::error::Category::Data
 }
 
-/// Native chat chunks.
-#[derive(Default)]
-pub(crate) struct ChatDecoder {
-    ended: bool,
-}
-
-impl Decoder for ChatDecoder {
-    type Item = ChatStreamChunk;
-    const WHAT: &'static str = "chat stream event";
-    const FINAL: &'static str = "message_end";
-
-    fn decode(&mut self, data: &[u8]) -> Result<Decoded<ChatStreamChunk>> {
-        if let Some(early) = prelude(data, Self::WHAT) {
-            return early;
-        }
-        // Dispatch on `type` first, then read only the keys of that kind: a key
-        // another kind uses, with whatever value, must not cost this chunk.
-        let chunk = match leading_type(data) {
-            Some(tag) => match ChunkKind::from_tag(tag) {
-                Some(kind) => match kind.decode(data) {
-                    Ok(chunk) => chunk,
-                    // One of this kind's keys has the wrong type: skipped, once
-                    // the whole payload is known to be JSON.
-                    Err(e) if is_data_error(&e) => {
-                        validate(data, Self::WHAT)?;
-                        None
-                    }
-                    Err(e) => return Err(Error::decode(Self::WHAT, e, data)),
-                },
-                None => Some(unknown(tag, parse_raw(data)?)),
-            },
-            None => by_parsed_type(parse_raw(data)?),
-        };
-        Ok(match chunk {
-            Some(chunk) => {
-                if matches!(chunk, ChatStreamChunk::MessageEnd(_)) {
-                    self.ended = true;
-                }
-                Decoded::Item(chunk)
-            }
-            None => {
-                log::debug!(
-                    "skipped a chat stream event: {}",
-                    String::from_utf8_lossy(data)
-                );
-                Decoded::Skip
-            }
-        })
-    }
-
-    fn complete(&self) -> bool {
-        self.ended
-    }
-}
-
-/// The `type` of an event when it is the object's first key and a plain string,
-/// as the service sends it: read from the bytes, so that dispatching costs no
-/// second parse. `None` sends the event the slow way ([`by_parsed_type`]).
-fn leading_type(data: &[u8]) -> Option<&str> {
-    let rest = data
-        .trim_ascii_start()
-        .strip_prefix(b"{")?
-        .trim_ascii_start();
-    let rest = rest.strip_prefix(b"\"type\"")?.trim_ascii_start();
-    let rest = rest.strip_prefix(b":")?.trim_ascii_start();
-    let rest = rest.strip_prefix(b"\"")?;
-    // An escape or a control character needs the real parser.
-    let end = rest
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-    if rest[end] != b'"' {
-        return None;
-    }
-    std::str::from_utf8(&rest[..end]).ok()
-}
-
-fn parse_raw(data: &[u8]) -> Result<Value> {
-    serde_json::from_slice(data).map_err(|e| Error::decode(ChatDecoder::WHAT, e, data))
-}
-
-/// An event whose `type` is not its first key: dispatched on the parsed JSON.
-/// `None` (skipped) without a string `type` or when the event is malformed.
-fn by_parsed_type(raw: Value) -> Option<ChatStreamChunk> {
-    let tag = raw.get("type").and_then(Value::as_str)?.to_owned();
-    match ChunkKind::from_tag(&tag) {
-        Some(kind) => kind.decode_value(&raw).ok().flatten(),
-        None => Some(unknown(&tag, raw)),
-    }
-}
-
-/// An event of a type this version does not know, kept whole.
-fn unknown(tag: &str, raw: Value) -> ChatStreamChunk {
-    ChatStreamChunk::Unknown {
-        kind: tag.to_owned(),
-        raw,
-    }
-}
-
-/// Chat-completions chunks.
-#[derive(Default)]
-pub(crate) struct CompletionDecoder {
-    finished: bool,
-}
-
-impl Decoder for CompletionDecoder {
-    type Item = ChatCompletionChunk;
-    const WHAT: &'static str = "chat completion stream event";
-    const FINAL: &'static str = "a choice with a finish_reason";
-
-    fn decode(&mut self, data: &[u8]) -> Result<Decoded<ChatCompletionChunk>> {
-        if let Some(early) = prelude(data, Self::WHAT) {
-            return early;
-        }
-        match serde_json::from_slice::<ChatCompletionChunk>(data) {
-            Ok(chunk) => {
-                if chunk.is_finish() {
-                    self.finished = true;
-                }
-                Ok(Decoded::Item(chunk))
-            }
-            Err(e) if is_data_error(&e) => {
-                validate(data, Self::WHAT)?;
-                log::debug!(
-                    "skipped a chat completion chunk ({e}): {}",
-                    String::from_utf8_lossy(data)
-                );
-                Ok(Decoded::Skip)
-            }
-            Err(e) => Err(Error::decode(Self::WHAT, e, data)),
-        }
-    }
-
-    fn complete(&self) -> bool {
-        self.finished
-    }
-}
-
 type Body = BufReader<Box<dyn Read + Send>>;
 
-/// The machinery both stream types share.
-struct EventStream<D> {
+/// An answer arriving event by event: an iterator of `D::Chunk`s, each yielded as
+/// soon as its event arrives. [`ChatStream`] and [`ChatCompletionStream`] are the
+/// two kinds.
+///
+/// Dropping the stream closes its connection. [`canceller`](Self::canceller) (or
+/// the client's cancel handle) stops it from another thread: a blocked `next()`
+/// then returns [`Error::Cancelled`] at once.
+pub struct EventStream<D> {
     /// `None` once the stream ended: the body (and its connection) is dropped then.
     events: Option<SseReader<Body>>,
     decoder: D,
@@ -228,8 +210,17 @@ struct EventStream<D> {
     _hooks: Vec<HookGuard>,
 }
 
+impl<D> std::fmt::Debug for EventStream<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("kind", &std::any::type_name::<D>())
+            .field("ended", &self.events.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<D: Decoder> EventStream<D> {
-    fn new(reader: Box<dyn Read + Send>, interrupter: Arc<Interrupter>, decoder: D) -> Self {
+    fn new(reader: Box<dyn Read + Send>, interrupter: Arc<Interrupter>) -> Self {
         let cancel = CancelHandle::new();
         let hook = {
             let interrupter = interrupter.clone();
@@ -237,14 +228,151 @@ impl<D: Decoder> EventStream<D> {
         };
         Self {
             events: Some(SseReader::new(BufReader::with_capacity(32 << 10, reader))),
-            decoder,
+            decoder: D::default(),
             interrupter,
             cancel,
             _hooks: vec![hook],
         }
     }
 
-    fn next_item(&mut self) -> Option<Result<D::Item>> {
+    /// The stream over a response whose socket `interrupter` can shut down;
+    /// `hook` ties it to the client's cancel handle.
+    pub(crate) fn from_response(
+        resp: RawResponse,
+        interrupter: Arc<Interrupter>,
+        hook: HookGuard,
+    ) -> Self {
+        let mut stream = Self::new(Box::new(resp.into_body().into_reader()), interrupter);
+        stream._hooks.push(hook);
+        stream
+    }
+
+    /// A stream over an SSE body from any reader, e.g. a recorded answer.
+    ///
+    /// Cancelling such a stream takes effect at its next read, since an arbitrary
+    /// reader cannot be woken.
+    ///
+    /// ```
+    /// use pinecone_assistant::{ChatCompletionStream, ChatStream};
+    /// let body = "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Hi\"}}\n\n\
+    ///             data: {\"type\":\"message_end\",\"id\":\"1\"}\n\n";
+    /// assert_eq!(ChatStream::from_reader(body.as_bytes()).collect_text()?, "Hi");
+    ///
+    /// let body = "data: {\"id\":\"1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n";
+    /// assert_eq!(ChatCompletionStream::from_reader(body.as_bytes()).collect_text()?, "Hi");
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn from_reader(reader: impl Read + Send + 'static) -> Self {
+        Self::new(Box::new(reader), Arc::new(Interrupter::default()))
+    }
+
+    /// A handle that stops this stream from another thread.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// # use pinecone_assistant::models::{ChatRequest, Message};
+    /// let stream = client.assistant("docs").chat_stream(ChatRequest::new([Message::user("Hi")]))?;
+    /// let stop = stream.canceller();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_secs(5));
+    ///     stop.cancel();
+    /// });
+    /// for chunk in stream {
+    ///     if let Err(pinecone_assistant::Error::Cancelled) = chunk {
+    ///         break;
+    ///     }
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn canceller(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    /// The next chunk together with its event's JSON text as received, for
+    /// handing events on (to another language, a log, a proxy) without encoding
+    /// them again. Decoding, skipping and errors are as for `next()`.
+    ///
+    /// ```
+    /// use pinecone_assistant::ChatStream;
+    /// let body = "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Hi\"}}\n\n";
+    /// let raw = ChatStream::from_reader(body.as_bytes()).next_raw().unwrap()?;
+    /// assert_eq!(raw.json, r#"{"type":"content_chunk","id":"1","delta":{"content":"Hi"}}"#);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn next_raw(&mut self) -> Option<Result<RawChunk<D::Chunk>>> {
+        self.advance(|chunk, data| RawChunk {
+            chunk,
+            // Decoding succeeded, so the text is valid UTF-8 JSON.
+            json: String::from_utf8_lossy(data).into_owned(),
+        })
+    }
+
+    /// The answer text piece by piece ([`StreamChunk::into_text`] of each chunk),
+    /// other chunks skipped, errors passed on.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// # use pinecone_assistant::models::{ChatRequest, Message};
+    /// let stream = client.assistant("docs").chat_stream(ChatRequest::new([Message::user("Hi")]))?;
+    /// for piece in stream.text() {
+    ///     print!("{}", piece?);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn text(self) -> impl Iterator<Item = Result<String>> + Send {
+        self.filter_map(|chunk| match chunk {
+            Ok(chunk) => chunk.into_text().map(Ok),
+            Err(e) => Some(Err(e)),
+        })
+    }
+
+    /// Reads the whole stream and returns the answer text.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// # use pinecone_assistant::models::{ChatRequest, Message};
+    /// let text = client
+    ///     .assistant("docs")
+    ///     .chat_stream(ChatRequest::new([Message::user("Hi")]))?
+    ///     .collect_text()?;
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
+    pub fn collect_text(self) -> Result<String> {
+        self.text().collect()
+    }
+
+    /// Reads the whole stream into the response a non-streaming call would have
+    /// returned: a [`ChatResponse`](crate::models::ChatResponse) for a chat (id,
+    /// model, text, citations, finish reason, usage, snippet count), a
+    /// [`ChatCompletionResponse`](crate::models::ChatCompletionResponse) for a
+    /// chat completion (id, model, each choice's text, role and finish reason,
+    /// usage).
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// # use pinecone_assistant::models::{ChatRequest, Message};
+    /// let reply = client
+    ///     .assistant("docs")
+    ///     .chat_stream(ChatRequest::new([Message::user("Hi")]))?
+    ///     .into_response()?;
+    /// println!("{} ({} citations)", reply.content(), reply.citations.len());
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
+    pub fn into_response(self) -> Result<D::Response> {
+        D::fold(self)
+    }
+
+    /// Reads events until one yields a chunk, and hands it with its payload to
+    /// `make`; the end, a decode error or a truncation ends the stream.
+    fn advance<T>(&mut self, make: impl FnOnce(D::Chunk, &[u8]) -> T) -> Option<Result<T>> {
         let events = self.events.as_mut()?;
         let outcome = loop {
             if self.interrupter.is_interrupted() {
@@ -252,7 +380,7 @@ impl<D: Decoder> EventStream<D> {
             }
             match events.next_event() {
                 Ok(Some(event)) => match self.decoder.decode(event.data) {
-                    Ok(Decoded::Item(item)) => return Some(Ok(item)),
+                    Ok(Decoded::Item(item)) => return Some(Ok(make(item, event.data))),
                     Ok(Decoded::Skip) => continue,
                     Ok(Decoded::Done) => break Ok(()),
                     Err(e) => break Err(e),
@@ -279,404 +407,27 @@ impl<D: Decoder> EventStream<D> {
     }
 }
 
-fn boxed_body(resp: RawResponse) -> Box<dyn Read + Send> {
-    Box::new(resp.into_body().into_reader())
-}
-
-/// A streamed chat answer: an iterator of [`ChatStreamChunk`]s, each yielded as
-/// soon as its event arrives. Made by
-/// [`Assistant::chat_stream`](crate::Assistant::chat_stream).
-///
-/// Dropping the stream closes its connection. [`canceller`](Self::canceller) (or
-/// the client's cancel handle) stops it from another thread: a blocked `next()`
-/// then returns [`Error::Cancelled`] at once.
-///
-/// ```no_run
-/// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-/// use pinecone_assistant::models::{ChatRequest, ChatStreamChunk, Message};
-/// let stream = client
-///     .assistant("docs")
-///     .chat_stream(ChatRequest::new([Message::user("What is the refund window?")]))?;
-/// for chunk in stream {
-///     match chunk? {
-///         ChatStreamChunk::ContentDelta(d) => print!("{}", d.content),
-///         ChatStreamChunk::MessageEnd(end) => println!("\n[{:?}]", end.finish_reason),
-///         _ => {}
-///     }
-/// }
-/// # Ok::<(), pinecone_assistant::Error>(())
-/// ```
-pub struct ChatStream {
-    inner: EventStream<ChatDecoder>,
-}
-
-impl std::fmt::Debug for ChatStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatStream")
-            .field("ended", &self.inner.events.is_none())
-            .finish_non_exhaustive()
-    }
-}
-
-impl ChatStream {
-    pub(crate) fn from_response(
-        resp: RawResponse,
-        interrupter: Arc<Interrupter>,
-        hook: HookGuard,
-    ) -> Self {
-        let mut inner = EventStream::new(boxed_body(resp), interrupter, ChatDecoder::default());
-        inner._hooks.push(hook);
-        Self { inner }
-    }
-
-    /// A stream over an SSE body from any reader, e.g. a recorded answer.
-    ///
-    /// Cancelling such a stream takes effect at its next read, since an arbitrary
-    /// reader cannot be woken.
-    ///
-    /// ```
-    /// use pinecone_assistant::ChatStream;
-    /// let body = "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Hi\"}}\n\n\
-    ///             data: {\"type\":\"message_end\",\"id\":\"1\"}\n\n";
-    /// let text = ChatStream::from_reader(body.as_bytes()).collect_text()?;
-    /// assert_eq!(text, "Hi");
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    pub fn from_reader(reader: impl Read + Send + 'static) -> Self {
-        Self {
-            inner: EventStream::new(
-                Box::new(reader),
-                Arc::new(Interrupter::default()),
-                ChatDecoder::default(),
-            ),
-        }
-    }
-
-    /// A handle that stops this stream from another thread.
-    ///
-    /// ```no_run
-    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-    /// # use pinecone_assistant::models::{ChatRequest, Message};
-    /// let mut stream = client.assistant("docs").chat_stream(ChatRequest::new([Message::user("Hi")]))?;
-    /// let stop = stream.canceller();
-    /// std::thread::spawn(move || {
-    ///     std::thread::sleep(std::time::Duration::from_secs(5));
-    ///     stop.cancel();
-    /// });
-    /// for chunk in stream {
-    ///     if let Err(pinecone_assistant::Error::Cancelled) = chunk {
-    ///         break;
-    ///     }
-    /// }
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    pub fn canceller(&self) -> CancelHandle {
-        self.inner.cancel.clone()
-    }
-
-    /// The answer text piece by piece: the content of every content chunk (empty
-    /// pieces included), other chunks skipped, errors passed on.
-    ///
-    /// ```no_run
-    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-    /// # use pinecone_assistant::models::{ChatRequest, Message};
-    /// let stream = client.assistant("docs").chat_stream(ChatRequest::new([Message::user("Hi")]))?;
-    /// for piece in stream.text() {
-    ///     print!("{}", piece?);
-    /// }
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    pub fn text(self) -> impl Iterator<Item = Result<String>> + Send {
-        self.filter_map(|chunk| match chunk {
-            Ok(ChatStreamChunk::ContentDelta(d)) => Some(Ok(d.content)),
-            Ok(_) => None,
-            Err(e) => Some(Err(e)),
-        })
-    }
-
-    /// Reads the whole stream and returns the answer text.
-    ///
-    /// ```no_run
-    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-    /// # use pinecone_assistant::models::{ChatRequest, Message};
-    /// let text = client
-    ///     .assistant("docs")
-    ///     .chat_stream(ChatRequest::new([Message::user("Hi")]))?
-    ///     .collect_text()?;
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
-    pub fn collect_text(self) -> Result<String> {
-        self.text().collect()
-    }
-
-    /// Reads the whole stream into the [`ChatResponse`] a non-streaming
-    /// [`chat`](crate::Assistant::chat) would have returned: id, model, text,
-    /// citations, finish reason, usage and snippet count.
-    ///
-    /// ```no_run
-    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-    /// # use pinecone_assistant::models::{ChatRequest, Message};
-    /// let reply = client
-    ///     .assistant("docs")
-    ///     .chat_stream(ChatRequest::new([Message::user("Hi")]))?
-    ///     .into_response()?;
-    /// println!("{} ({} citations)", reply.content(), reply.citations.len());
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
-    pub fn into_response(self) -> Result<ChatResponse> {
-        let mut reply = ChatResponse::default();
-        for chunk in self {
-            match chunk? {
-                ChatStreamChunk::MessageStart(start) => {
-                    reply.id = start.id.or(reply.id);
-                    reply.model = Some(start.model);
-                    reply.message.role = start.role;
-                    reply.context_snippet_count = start.context_snippet_count;
-                    if start.content_filter_results.is_some() {
-                        reply.content_filter_results = start.content_filter_results.map(|b| *b);
-                    }
-                }
-                ChatStreamChunk::ContentDelta(delta) => {
-                    reply.message.content.push_str(&delta.content);
-                    if delta.content_filter_results.is_some() {
-                        reply.content_filter_results = delta.content_filter_results.map(|b| *b);
-                    }
-                }
-                ChatStreamChunk::Citation(c) => reply.citations.push(c.citation),
-                ChatStreamChunk::MessageEnd(end) => {
-                    reply.id = reply.id.or(Some(end.id));
-                    reply.model = reply.model.or(end.model);
-                    reply.finish_reason = end.finish_reason;
-                    reply.usage = end.usage;
-                    if end.content_filter_results.is_some() {
-                        reply.content_filter_results = end.content_filter_results.map(|b| *b);
-                    }
-                }
-                ChatStreamChunk::Unknown { .. } => {}
-            }
-        }
-        Ok(reply)
-    }
-}
-
-impl Iterator for ChatStream {
-    type Item = Result<ChatStreamChunk>;
+impl<D: Decoder> Iterator for EventStream<D> {
+    type Item = Result<D::Chunk>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next_item()
+        self.advance(|chunk, _| chunk)
     }
 }
 
-impl std::iter::FusedIterator for ChatStream {}
-
-/// A streamed chat completion: an iterator of [`ChatCompletionChunk`]s, each
-/// yielded as soon as its event arrives. Made by
-/// [`Assistant::chat_completions_stream`](crate::Assistant::chat_completions_stream).
-///
-/// Dropping the stream closes its connection; [`canceller`](Self::canceller) (or
-/// the client's cancel handle) stops it from another thread.
-///
-/// ```no_run
-/// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-/// use pinecone_assistant::models::{ChatCompletionRequest, Message};
-/// let stream = client
-///     .assistant("docs")
-///     .chat_completions_stream(ChatCompletionRequest::new([Message::user("Hi")]))?;
-/// for piece in stream.text() {
-///     print!("{}", piece?);
-/// }
-/// # Ok::<(), pinecone_assistant::Error>(())
-/// ```
-pub struct ChatCompletionStream {
-    inner: EventStream<CompletionDecoder>,
-}
-
-impl std::fmt::Debug for ChatCompletionStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatCompletionStream")
-            .field("ended", &self.inner.events.is_none())
-            .finish_non_exhaustive()
-    }
-}
-
-impl ChatCompletionStream {
-    pub(crate) fn from_response(
-        resp: RawResponse,
-        interrupter: Arc<Interrupter>,
-        hook: HookGuard,
-    ) -> Self {
-        let mut inner =
-            EventStream::new(boxed_body(resp), interrupter, CompletionDecoder::default());
-        inner._hooks.push(hook);
-        Self { inner }
-    }
-
-    /// A stream over an SSE body from any reader, e.g. a recorded answer.
-    ///
-    /// ```
-    /// use pinecone_assistant::ChatCompletionStream;
-    /// let body = "data: {\"id\":\"1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n";
-    /// assert_eq!(ChatCompletionStream::from_reader(body.as_bytes()).collect_text()?, "Hi");
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    pub fn from_reader(reader: impl Read + Send + 'static) -> Self {
-        Self {
-            inner: EventStream::new(
-                Box::new(reader),
-                Arc::new(Interrupter::default()),
-                CompletionDecoder::default(),
-            ),
-        }
-    }
-
-    /// A handle that stops this stream from another thread.
-    ///
-    /// ```no_run
-    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-    /// # use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let stream = client
-    ///     .assistant("docs")
-    ///     .chat_completions_stream(ChatCompletionRequest::new([Message::user("Hi")]))?;
-    /// let stop = stream.canceller();
-    /// std::thread::spawn(move || stop.cancel());
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    pub fn canceller(&self) -> CancelHandle {
-        self.inner.cancel.clone()
-    }
-
-    /// The answer text piece by piece: the first choice's non-empty content of
-    /// each chunk; role-only, finish and usage chunks yield nothing.
-    ///
-    /// ```no_run
-    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-    /// # use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let stream = client
-    ///     .assistant("docs")
-    ///     .chat_completions_stream(ChatCompletionRequest::new([Message::user("Hi")]))?;
-    /// for piece in stream.text() {
-    ///     print!("{}", piece?);
-    /// }
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    pub fn text(self) -> impl Iterator<Item = Result<String>> + Send {
-        self.filter_map(|chunk| match chunk {
-            Ok(mut chunk) => {
-                let first = chunk.choices.first_mut()?;
-                first.delta.content.take().filter(|t| !t.is_empty()).map(Ok)
-            }
-            Err(e) => Some(Err(e)),
-        })
-    }
-
-    /// Reads the whole stream and returns the answer text.
-    ///
-    /// ```no_run
-    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-    /// # use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let text = client
-    ///     .assistant("docs")
-    ///     .chat_completions_stream(ChatCompletionRequest::new([Message::user("Hi")]))?
-    ///     .collect_text()?;
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
-    pub fn collect_text(self) -> Result<String> {
-        self.text().collect()
-    }
-
-    /// Reads the whole stream into the [`ChatCompletionResponse`] a non-streaming
-    /// call would have returned: id, model, each choice's text, role and finish
-    /// reason, and usage.
-    ///
-    /// ```no_run
-    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-    /// # use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let reply = client
-    ///     .assistant("docs")
-    ///     .chat_completions_stream(ChatCompletionRequest::new([Message::user("Hi")]))?
-    ///     .into_response()?;
-    /// println!("{} {:?}", reply.content(), reply.usage);
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// The first error of the stream, e.g. [`Error::Stream`] when it was truncated.
-    pub fn into_response(self) -> Result<ChatCompletionResponse> {
-        let mut reply = ChatCompletionResponse::default();
-        for chunk in self {
-            let chunk = chunk?;
-            if reply.id.is_none() {
-                reply.id = Some(chunk.id);
-            }
-            if chunk.model.is_some() {
-                reply.model = chunk.model;
-            }
-            if chunk.usage.is_some() {
-                reply.usage = chunk.usage;
-            }
-            for part in chunk.choices {
-                let choice = match reply.choices.iter().position(|c| c.index == part.index) {
-                    Some(i) => &mut reply.choices[i],
-                    None => {
-                        reply.choices.push(CompletionChoice {
-                            index: part.index,
-                            ..CompletionChoice::default()
-                        });
-                        let last = reply.choices.len() - 1;
-                        &mut reply.choices[last]
-                    }
-                };
-                if let Some(role) = part.delta.role {
-                    choice.message.role = Some(role);
-                }
-                if let Some(text) = part.delta.content {
-                    choice
-                        .message
-                        .content
-                        .get_or_insert_with(String::new)
-                        .push_str(&text);
-                }
-                if part.finish_reason.is_some() {
-                    choice.finish_reason = part.finish_reason;
-                }
-            }
-        }
-        reply.choices.sort_by_key(|c| c.index);
-        Ok(reply)
-    }
-}
-
-impl Iterator for ChatCompletionStream {
-    type Item = Result<ChatCompletionChunk>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next_item()
-    }
-}
-
-impl std::iter::FusedIterator for ChatCompletionStream {}
+impl<D: Decoder> std::iter::FusedIterator for EventStream<D> {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::FinishReason;
+    use crate::models::{ChatStreamChunk, FinishReason};
     use proptest::prelude::*;
 
-    pub(crate) const F2: &str = include_str!("../tests/fixtures/f2_chat_stream.sse");
-    pub(crate) const F3: &str = include_str!("../tests/fixtures/f3_completions_stream.sse");
+    /// A recorded chat answer: start, two content chunks, a citation, the end.
+    pub(crate) const CHAT_ANSWER: &str = include_str!("../../tests/fixtures/f2_chat_stream.sse");
+    /// A recorded chat completion whose final chunk carries the usage.
+    pub(crate) const COMPLETION_ANSWER: &str =
+        include_str!("../../tests/fixtures/f3_completions_stream.sse");
     fn chat(body: &str) -> Vec<Result<ChatStreamChunk>> {
         ChatStream::from_reader(std::io::Cursor::new(body.to_owned())).collect()
     }
@@ -692,8 +443,8 @@ mod tests {
     }
 
     #[test]
-    fn f2_decodes_to_five_chunks() {
-        let items = chat(F2);
+    fn a_recorded_answer_decodes_to_five_chunks() {
+        let items = chat(CHAT_ANSWER);
         assert_eq!(
             kinds(&items),
             [
@@ -704,7 +455,7 @@ mod tests {
                 "message_end"
             ]
         );
-        let text = ChatStream::from_reader(std::io::Cursor::new(F2))
+        let text = ChatStream::from_reader(std::io::Cursor::new(CHAT_ANSWER))
             .collect_text()
             .unwrap();
         assert_eq!(
@@ -714,8 +465,8 @@ mod tests {
     }
 
     #[test]
-    fn f2_folds_into_the_plain_response() {
-        let r = ChatStream::from_reader(std::io::Cursor::new(F2))
+    fn a_recorded_answer_folds_into_the_plain_response() {
+        let r = ChatStream::from_reader(std::io::Cursor::new(CHAT_ANSWER))
             .into_response()
             .unwrap();
         assert_eq!(r.id.as_deref(), Some("00000000000000007e21a9c4d8b05f13"));
@@ -744,8 +495,8 @@ mod tests {
     }
 
     #[test]
-    fn f2_negative_variants() {
-        let noisy = F2.replacen(
+    fn noise_between_events_is_skipped_or_kept_as_unknown() {
+        let noisy = CHAT_ANSWER.replacen(
             "\n\n",
             concat!(
                 "\n\n: keep-alive\n\nevent: message\n\n",
@@ -874,14 +625,14 @@ mod tests {
 
     #[test]
     fn malformed_json_is_an_error_and_ends_the_stream() {
-        let body = F2.replacen("\n\n", "\n\ndata: {not json\n\n", 1);
+        let body = CHAT_ANSWER.replacen("\n\n", "\n\ndata: {not json\n\n", 1);
         let items = chat(&body);
         assert_eq!(items.len(), 2);
         assert!(
             matches!(&items[1], Err(Error::Decode { what, .. }) if what == "chat stream event")
         );
         // Broken JSON is an error even when its start looks like a wrong field type.
-        let body = F2.replacen(
+        let body = CHAT_ANSWER.replacen(
             "\n\n",
             "\n\ndata: {\"type\":\"content_chunk\",\"delta\":5,\n\n",
             1,
@@ -908,7 +659,7 @@ mod tests {
 
     #[test]
     fn a_cut_off_stream_is_an_error() {
-        let cut = &F2[..F2.find("data: {\"type\":\"message_end\"").unwrap()];
+        let cut = &CHAT_ANSWER[..CHAT_ANSWER.find("data: {\"type\":\"message_end\"").unwrap()];
         let items = chat(cut);
         assert_eq!(items.len(), 5);
         assert!(
@@ -922,7 +673,7 @@ mod tests {
                 .is_err()
         );
         // Cut in the middle of the last event.
-        let items = chat(&F2[..F2.len() - 20]);
+        let items = chat(&CHAT_ANSWER[..CHAT_ANSWER.len() - 20]);
         assert!(matches!(items.last(), Some(Err(Error::Decode { .. }))));
         // An empty body is a truncated stream too.
         assert!(matches!(chat("").last(), Some(Err(Error::Stream(_)))));
@@ -949,7 +700,7 @@ mod tests {
 
     #[test]
     fn cancel_before_next_returns_cancelled() {
-        let mut s = ChatStream::from_reader(std::io::Cursor::new(F2));
+        let mut s = ChatStream::from_reader(std::io::Cursor::new(CHAT_ANSWER));
         assert!(s.next().unwrap().is_ok());
         s.canceller().cancel();
         assert!(matches!(s.next(), Some(Err(Error::Cancelled))));
@@ -957,13 +708,14 @@ mod tests {
     }
 
     #[test]
-    fn f3_completions() {
-        let items: Vec<_> = ChatCompletionStream::from_reader(F3.as_bytes()).collect();
+    fn a_recorded_completion_decodes_and_folds() {
+        let items: Vec<_> =
+            ChatCompletionStream::from_reader(COMPLETION_ANSWER.as_bytes()).collect();
         assert_eq!(items.len(), 5);
         let last = items[4].as_ref().unwrap();
         assert!(last.choices.is_empty());
         assert_eq!(last.usage.unwrap().total_tokens, 1910);
-        let pieces: Vec<String> = ChatCompletionStream::from_reader(F3.as_bytes())
+        let pieces: Vec<String> = ChatCompletionStream::from_reader(COMPLETION_ANSWER.as_bytes())
             .text()
             .collect::<Result<_>>()
             .unwrap();
@@ -974,7 +726,7 @@ mod tests {
                 " [1, pp. 4]."
             ]
         );
-        let r = ChatCompletionStream::from_reader(F3.as_bytes())
+        let r = ChatCompletionStream::from_reader(COMPLETION_ANSWER.as_bytes())
             .into_response()
             .unwrap();
         assert_eq!(
@@ -988,8 +740,8 @@ mod tests {
     }
 
     #[test]
-    fn f3_negative_variants() {
-        let noisy = F3.replacen(
+    fn malformed_completion_chunks_are_skipped_and_broken_json_ends_the_stream() {
+        let noisy = COMPLETION_ANSWER.replacen(
             "\n\n",
             "\n\ndata: {\"bad\":1}\n\ndata: \"text\"\n\ndata: {\"id\":\"x\",\"choices\":5}\n\n",
             1,
@@ -998,7 +750,7 @@ mod tests {
             ChatCompletionStream::from_reader(std::io::Cursor::new(noisy)).collect();
         assert_eq!(items.len(), 5);
         assert!(items.iter().all(Result::is_ok));
-        let broken = F3.replacen("\n\n", "\n\ndata: {\"id\":\n\n", 1);
+        let broken = COMPLETION_ANSWER.replacen("\n\n", "\n\ndata: {\"id\":\n\n", 1);
         let items: Vec<_> =
             ChatCompletionStream::from_reader(std::io::Cursor::new(broken)).collect();
         assert_eq!(items.len(), 2);
@@ -1007,23 +759,74 @@ mod tests {
 
     #[test]
     fn completions_cut_before_finish_is_an_error() {
-        let cut = &F3[..F3.find("\"finish_reason\":\"stop\"").unwrap()];
+        let cut = &COMPLETION_ANSWER[..COMPLETION_ANSWER
+            .find("\"finish_reason\":\"stop\"")
+            .unwrap()];
         let cut = &cut[..cut.rfind("data:").unwrap()];
         let items: Vec<_> = ChatCompletionStream::from_reader(cut.as_bytes()).collect();
         assert_eq!(items.len(), 4);
         assert!(matches!(&items[3], Err(Error::Stream(m)) if m.contains("truncated")));
         // Cut after the finish chunk but before usage and [DONE]: complete.
-        let cut = &F3[..F3.find("\"choices\":[]").unwrap()];
+        let cut = &COMPLETION_ANSWER[..COMPLETION_ANSWER.find("\"choices\":[]").unwrap()];
         let cut = &cut[..cut.rfind("data:").unwrap()];
         let items: Vec<_> = ChatCompletionStream::from_reader(cut.as_bytes()).collect();
         assert_eq!(items.len(), 4);
         assert!(items.iter().all(Result::is_ok));
     }
 
+    #[test]
+    fn raw_chunks_carry_the_event_text_as_received() {
+        let mut stream = ChatStream::from_reader(std::io::Cursor::new(CHAT_ANSWER));
+        let mut typed = ChatStream::from_reader(std::io::Cursor::new(CHAT_ANSWER));
+        let events: Vec<&str> = CHAT_ANSWER
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .collect();
+        for expected in events {
+            let raw = stream.next_raw().unwrap().unwrap();
+            assert_eq!(raw.json, expected);
+            assert_eq!(raw.chunk, typed.next().unwrap().unwrap());
+        }
+        assert!(stream.next_raw().is_none());
+        // Multi-line data is joined with a newline, and errors end the stream too.
+        let body = "data: {\"type\":\"ping\",\ndata: \"n\":1}\n\ndata: {x\n\n";
+        let mut stream = ChatStream::from_reader(body.as_bytes());
+        assert_eq!(
+            stream.next_raw().unwrap().unwrap().json,
+            "{\"type\":\"ping\",\n\"n\":1}"
+        );
+        assert!(matches!(stream.next_raw(), Some(Err(Error::Decode { .. }))));
+        assert!(stream.next_raw().is_none());
+        let mut completions =
+            ChatCompletionStream::from_reader(std::io::Cursor::new(COMPLETION_ANSWER));
+        let first = completions.next_raw().unwrap().unwrap();
+        assert!(first.json.starts_with('{') && first.json.contains("\"choices\""));
+    }
+
+    #[test]
+    fn chunks_give_their_text() {
+        let texts: Vec<Option<String>> = ChatStream::from_reader(std::io::Cursor::new(CHAT_ANSWER))
+            .map(|c| c.unwrap().into_text())
+            .collect();
+        assert_eq!(texts.iter().filter(|t| t.is_some()).count(), 2);
+        let texts: Vec<String> =
+            ChatCompletionStream::from_reader(std::io::Cursor::new(COMPLETION_ANSWER))
+                .filter_map(|c| c.unwrap().into_text())
+                .collect();
+        assert_eq!(
+            texts.concat(),
+            "Annual plans can be refunded within 30 days [1, pp. 4]."
+        );
+    }
+
     /// A body mixing every line ending, comments, multi-line data and noise.
     fn rich_body() -> String {
         let mut body = String::new();
-        for (i, line) in F2.split("\n\n").filter(|l| !l.is_empty()).enumerate() {
+        for (i, line) in CHAT_ANSWER
+            .split("\n\n")
+            .filter(|l| !l.is_empty())
+            .enumerate()
+        {
             let eol = ["\n", "\r\n", "\r"][i % 3];
             body.push_str(&format!(": heartbeat {i}{eol}"));
             body.push_str(&format!("event: message{eol}id: {i}{eol}"));
@@ -1036,9 +839,9 @@ mod tests {
     }
 
     #[test]
-    fn the_rich_body_means_the_same_as_f2() {
+    fn the_rich_body_means_the_same_as_the_plain_one() {
         let rich: Vec<_> = chat(&rich_body()).into_iter().map(|r| r.unwrap()).collect();
-        let plain: Vec<_> = chat(F2).into_iter().map(|r| r.unwrap()).collect();
+        let plain: Vec<_> = chat(CHAT_ANSWER).into_iter().map(|r| r.unwrap()).collect();
         assert_eq!(rich, plain);
     }
 
@@ -1064,7 +867,7 @@ mod tests {
         fn any_split_of_a_completions_body_gives_the_same_chunks(
             sizes in proptest::collection::vec(1usize..40, 1..8),
         ) {
-            let body = F3.replace("\n\n", "\r\n\r\n");
+            let body = COMPLETION_ANSWER.replace("\n\n", "\r\n\r\n");
             let whole: Vec<_> = ChatCompletionStream::from_reader(std::io::Cursor::new(body.clone()))
                 .map(|r| r.unwrap())
                 .collect();
