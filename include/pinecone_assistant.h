@@ -206,10 +206,10 @@ typedef struct pinecone_paginator pinecone_paginator;
  * A streamed answer: a chat answer (`pinecone_assistant_chat_stream`) or a chat
  * completion (`pinecone_assistant_chat_completions_stream`), read chunk by chunk.
  *
- * Each chunk is a JSON object. A chat answer's chunks have a `type`:
- * `message_start`, `content_chunk` (`delta.content`), `citation`, `message_end`
- * (`finish_reason`, `usage`), or a type this version does not know, passed on as
- * received. A chat completion's chunks are OpenAI-style:
+ * Each chunk is the JSON object the server sent, exactly as received. A chat
+ * answer's chunks have a `type`: `message_start`, `content_chunk`
+ * (`delta.content`), `citation`, `message_end` (`finish_reason`, `usage`), or a
+ * type this version does not know. A chat completion's chunks are OpenAI-style:
  * `{"id":...,"choices":[{"index":0,"delta":{"content":"..."},"finish_reason":...}],
  * "model":...,"usage":...}`.
  *
@@ -1048,7 +1048,8 @@ enum pinecone_result pinecone_assistant_chat_completions_stream_cb(const struct 
                                                                    void *userdata);
 
 /**
- * The next chunk as JSON, read as soon as the server sends it.
+ * The next chunk as JSON (the server's event text as received), read as soon as
+ * the server sends it.
  *
  * `chunk_json_out` receives an owned JSON string (free with
  * `pinecone_string_free`), or NULL with `PINECONE_RESULT_OK` at the end of the

@@ -15,7 +15,6 @@ use crate::args::wait;
 use crate::boundary::{FfiError, free_box, guard_void};
 use crate::error::pinecone_result;
 use crate::paginator::{WalkOptions, paged, pinecone_paginator};
-use crate::shadow;
 
 /// A client: connection pool, configuration and the cache of data-plane hosts.
 ///
@@ -346,10 +345,9 @@ pub unsafe extern "C" fn pinecone_client_list_assistants_page(
     options_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    ffi_call!(json_out => json, {
-        let options = shadow::list_options(arg!(options_json: opt_json));
-        arg!(client: handle).inner.list_assistants_page(options)?
-    })
+    ffi_call!(json_out => json, arg!(client: handle)
+        .inner
+        .list_assistants_page(arg!(options_json: opt_json))?)
 }
 
 /// A paginator over every assistant, fetching pages as `pinecone_paginator_next`
@@ -374,7 +372,7 @@ pub unsafe extern "C" fn pinecone_client_list_assistants(
     ffi_call!(paginator_out => handle, {
         let client = arg!(client: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(paged(client.inner.list_assistants(), shadow::list_options(options)))
+        walk.start(paged(client.inner.list_assistants(), options))
     })
 }
 

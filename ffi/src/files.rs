@@ -15,7 +15,6 @@ use crate::assistant::pinecone_assistant;
 use crate::boundary::FfiError;
 use crate::error::pinecone_result;
 use crate::paginator::{WalkOptions, pinecone_paginator};
-use crate::shadow;
 
 /// Supplies upload bytes: write at most `len` bytes into `buf` and return how
 /// many were written; return 0 at the end of the data and a negative number on
@@ -302,7 +301,7 @@ pub unsafe extern "C" fn pinecone_assistant_describe_file(
 ) -> pinecone_result {
     ffi_call!(json_out => json, arg!(assistant: handle).inner.describe_file(
         arg!(file_id: str),
-        shadow::describe_file(arg!(options_json: opt_json))
+        arg!(options_json: opt_json)
     )?)
 }
 
@@ -328,7 +327,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_files_page(
 ) -> pinecone_result {
     ffi_call!(json_out => json, arg!(assistant: handle)
         .inner
-        .list_files_page(shadow::files(arg!(options_json: page)))?)
+        .list_files_page(arg!(options_json: page))?)
 }
 
 /// A paginator over every file (nothing is sent before the first
@@ -354,7 +353,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_files(
     ffi_call!(paginator_out => handle, {
         let assistant = arg!(assistant: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(assistant.inner.list_files(shadow::files(options)))
+        walk.start(assistant.inner.list_files(options))
     })
 }
 
@@ -456,7 +455,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations_page(
 ) -> pinecone_result {
     ffi_call!(json_out => json, arg!(assistant: handle)
         .inner
-        .list_operations_page(shadow::operations(arg!(options_json: page)))?)
+        .list_operations_page(arg!(options_json: page))?)
 }
 
 /// A paginator over every operation, repeating the filters on every page.
@@ -481,6 +480,6 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations(
     ffi_call!(paginator_out => handle, {
         let assistant = arg!(assistant: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(assistant.inner.list_operations(shadow::operations(options)))
+        walk.start(assistant.inner.list_operations(options))
     })
 }

@@ -51,8 +51,6 @@
 mod boundary;
 mod args;
 mod exclusive;
-// Until the option types decode the C API's keys themselves.
-mod shadow;
 
 // The order of these declarations is the order of the header's sections.
 mod error;

@@ -4,55 +4,13 @@
 
 use std::ffi::{c_char, c_void};
 
-use ::pinecone_assistant::models::{ChatCompletionChunk, ChatStreamChunk};
-use ::pinecone_assistant::{CancelHandle, ChatCompletionStream, ChatStream};
-use serde::Serialize;
+use ::pinecone_assistant::stream::{Decoder, EventStream};
+use ::pinecone_assistant::{CancelHandle, StreamChunk};
 
 use crate::assistant::pinecone_assistant;
-use crate::boundary::{FfiError, guard_void, to_json};
+use crate::boundary::{FfiError, guard_void};
 use crate::error::pinecone_result;
 use crate::exclusive::{self, Exclusive, ExclusiveHandle, JsonItems, JsonSink, pinecone_json_cb};
-
-/// A chunk type, with the answer text it carries.
-trait TextChunk: Serialize {
-    fn into_text(self) -> Option<String>;
-}
-
-impl TextChunk for ChatStreamChunk {
-    fn into_text(self) -> Option<String> {
-        match self {
-            ChatStreamChunk::ContentDelta(d) => Some(d.content),
-            _ => None,
-        }
-    }
-}
-
-impl TextChunk for ChatCompletionChunk {
-    fn into_text(mut self) -> Option<String> {
-        let first = self.choices.first_mut()?;
-        first.delta.content.take().filter(|t| !t.is_empty())
-    }
-}
-
-/// A Rust stream the handle can hold: its chunks, and a way to stop it.
-trait Stream: Iterator<Item = ::pinecone_assistant::Result<Self::Chunk>> + Send + 'static {
-    type Chunk: TextChunk;
-    fn canceller(&self) -> CancelHandle;
-}
-
-impl Stream for ChatStream {
-    type Chunk = ChatStreamChunk;
-    fn canceller(&self) -> CancelHandle {
-        ChatStream::canceller(self)
-    }
-}
-
-impl Stream for ChatCompletionStream {
-    type Chunk = ChatCompletionChunk;
-    fn canceller(&self) -> CancelHandle {
-        ChatCompletionStream::canceller(self)
-    }
-}
 
 /// What the handle reads from a stream: chunks as JSON, or answer text.
 pub(crate) trait Chunks: JsonItems {
@@ -60,19 +18,20 @@ pub(crate) trait Chunks: JsonItems {
     fn next_text(&mut self) -> Option<Result<String, FfiError>>;
 }
 
-/// A Rust stream read as [`Chunks`].
-struct Reader<S>(S);
+/// The chunks of either kind of stream. A chunk leaves as its event's JSON text
+/// exactly as the server sent it (checked by decoding, never encoded again).
+struct Reader<D>(EventStream<D>);
 
-impl<S: Stream> JsonItems for Reader<S> {
+impl<D: Decoder> JsonItems for Reader<D> {
     fn next_json(&mut self) -> Option<Result<String, FfiError>> {
-        self.0.next().map(|chunk| to_json(&chunk?))
+        self.0.next_raw().map(|raw| Ok(raw?.json))
     }
 }
 
-impl<S: Stream> Chunks for Reader<S> {
+impl<D: Decoder> Chunks for Reader<D> {
     fn next_text(&mut self) -> Option<Result<String, FfiError>> {
         for chunk in self.0.by_ref() {
-            match chunk.map(TextChunk::into_text) {
+            match chunk.map(StreamChunk::into_text) {
                 Ok(None) => continue,
                 Ok(Some(text)) => return Some(Ok(text)),
                 Err(e) => return Some(Err(e.into())),
@@ -85,10 +44,10 @@ impl<S: Stream> Chunks for Reader<S> {
 /// A streamed answer: a chat answer (`pinecone_assistant_chat_stream`) or a chat
 /// completion (`pinecone_assistant_chat_completions_stream`), read chunk by chunk.
 ///
-/// Each chunk is a JSON object. A chat answer's chunks have a `type`:
-/// `message_start`, `content_chunk` (`delta.content`), `citation`, `message_end`
-/// (`finish_reason`, `usage`), or a type this version does not know, passed on as
-/// received. A chat completion's chunks are OpenAI-style:
+/// Each chunk is the JSON object the server sent, exactly as received. A chat
+/// answer's chunks have a `type`: `message_start`, `content_chunk`
+/// (`delta.content`), `citation`, `message_end` (`finish_reason`, `usage`), or a
+/// type this version does not know. A chat completion's chunks are OpenAI-style:
 /// `{"id":...,"choices":[{"index":0,"delta":{"content":"..."},"finish_reason":...}],
 /// "model":...,"usage":...}`.
 ///
@@ -100,7 +59,7 @@ pub struct pinecone_stream {
 }
 
 impl pinecone_stream {
-    fn new<S: Stream>(stream: S) -> Self {
+    fn new<D: Decoder + 'static>(stream: EventStream<D>) -> Self {
         Self {
             cancel: stream.canceller(),
             chunks: Exclusive::new(Box::new(Reader(stream))),
@@ -118,7 +77,7 @@ impl ExclusiveHandle for pinecone_stream {
 }
 
 /// Hands every chunk of `stream` to `sink`; the stream is closed on return.
-fn pour<S: Stream>(sink: JsonSink, stream: S) -> Result<(), FfiError> {
+fn pour<D: Decoder>(sink: JsonSink, stream: EventStream<D>) -> Result<(), FfiError> {
     Exclusive::new(Reader(stream)).walk(pinecone_stream::NAME, &sink)
 }
 
@@ -214,7 +173,8 @@ pub unsafe extern "C" fn pinecone_assistant_chat_completions_stream_cb(
     )?)
 }
 
-/// The next chunk as JSON, read as soon as the server sends it.
+/// The next chunk as JSON (the server's event text as received), read as soon as
+/// the server sends it.
 ///
 /// `chunk_json_out` receives an owned JSON string (free with
 /// `pinecone_string_free`), or NULL with `PINECONE_RESULT_OK` at the end of the
@@ -312,4 +272,67 @@ pub unsafe extern "C" fn pinecone_stream_cancel(stream: *const pinecone_stream) 
 pub unsafe extern "C" fn pinecone_stream_free(stream: *mut pinecone_stream) {
     // SAFETY: forwarded contract.
     unsafe { exclusive::free(stream) }
+}
+
+#[cfg(test)]
+mod tests {
+    use ::pinecone_assistant::{ChatCompletionStream, ChatStream};
+
+    use super::*;
+
+    /// Reads every JSON chunk, then checks the end is sticky.
+    fn all_json(mut chunks: impl Chunks) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(json) = chunks.next_json() {
+            out.push(json.unwrap());
+        }
+        assert!(chunks.next_json().is_none());
+        out
+    }
+
+    #[test]
+    fn chunks_leave_as_the_server_sent_them() {
+        let chat = concat!(
+            "data: {\"type\": \"content_chunk\", \"id\": \"1\",\n",
+            "data:  \"delta\": {\"content\": \"Hi\"}, \"extra\": [1, 2]}\n\n",
+            "data: {\"type\":\"message_end\",\"id\":\"1\",\"finish_reason\":\"stop\"}\n\n",
+        );
+        assert_eq!(
+            all_json(Reader(ChatStream::from_reader(chat.as_bytes()))),
+            [
+                "{\"type\": \"content_chunk\", \"id\": \"1\",\n \"delta\": {\"content\": \"Hi\"}, \"extra\": [1, 2]}",
+                r#"{"type":"message_end","id":"1","finish_reason":"stop"}"#,
+            ]
+        );
+        let completions = concat!(
+            "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}] }\n\n",
+            "data: [DONE]\n\n",
+        );
+        assert_eq!(
+            all_json(Reader(ChatCompletionStream::from_reader(
+                completions.as_bytes()
+            ))),
+            [r#"{"id":"c","choices":[{"index":0,"delta":{"content":"Hi"}}] }"#]
+        );
+    }
+
+    #[test]
+    fn text_passes_over_chunks_without_any() {
+        let chat = concat!(
+            "data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n",
+            "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Hi\"}}\n\n",
+            "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"\"}}\n\n",
+            "data: {\"type\":\"message_end\",\"id\":\"1\",\"finish_reason\":\"stop\"}\n\n",
+        );
+        let mut reader = Reader(ChatStream::from_reader(chat.as_bytes()));
+        assert_eq!(reader.next_text().unwrap().unwrap(), "Hi");
+        // A chat content chunk may carry empty text; it is still a piece.
+        assert_eq!(reader.next_text().unwrap().unwrap(), "");
+        assert!(reader.next_text().is_none());
+
+        let cut = "data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n";
+        let mut reader = Reader(ChatStream::from_reader(cut.as_bytes()));
+        let error = reader.next_text().unwrap().unwrap_err();
+        assert_eq!(error.code, pinecone_result::Stream);
+    }
 }

@@ -195,6 +195,9 @@ int main(void) {
   CHECK_OK(pinecone_stream_next(stream, &json));
   pinecone_string_free(json);
   CHECK_OK(pinecone_stream_next(stream, &json));
+  /* the server's event text, byte for byte */
+  CHECK(strcmp(json, "{\"type\": \"content_chunk\", \"id\": \"1\", \"delta\": {\"content\": "
+                     "\"Annual\"}, \"seq\": 2}") == 0);
   pinecone_string_free(json);
   CHECK_CODE(pinecone_stream_next(stream, &json), PINECONE_RESULT_STREAM);
   CHECK(json == NULL);

@@ -83,9 +83,11 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
+    // The second event is spaced and carries a key no chunk type has: C must get
+    // its text exactly as sent, not a re-encoding of the decoded chunk.
     let cut: &'static str = concat!(
         "data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n",
-        "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Annual\"}}\n\n",
+        "data: {\"type\": \"content_chunk\", \"id\": \"1\", \"delta\": {\"content\": \"Annual\"}, \"seq\": 2}\n\n",
     );
     mocks.push(sse(server, chat, json!({"stream": true, "model": "cut"}), cut).expect(1));
     mocks.push(

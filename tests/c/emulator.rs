@@ -1,13 +1,14 @@
 //! `emulator.c` runs a whole session against the in-process emulator.
 
-use crate::support::{program, run, runners};
-
 #[test]
 #[cfg_attr(not(feature = "emulator"), ignore = "needs `--features emulator`")]
 fn c_program_against_the_emulator() {
     #[cfg(feature = "emulator")]
     {
         use pinecone_assistant::emulator::Emulator;
+
+        use crate::support::{program, run, runners};
+
         let exe = program("emulator");
         for runner in runners() {
             let emulator = Emulator::start().expect("start the emulator");
