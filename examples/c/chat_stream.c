@@ -1,7 +1,7 @@
 /* Streams an assistant's answer to stdout as it is generated.
  *
- * Build (from the repository root, after `cargo build --release`):
- *   cc -std=c11 -Iinclude examples/c/chat_stream.c target/release/libpinecone_assistant.a -lpthread -ldl -lm -lrt -lutil -lgcc_s -o chat_stream
+ * Build (from the repository root, after `cargo build --release -p pinecone-assistant-ffi`):
+ *   cc -std=c11 -Iinclude examples/c/chat_stream.c target/release/libpinecone_assistant_ffi.a -lpthread -ldl -lm -lrt -lutil -lgcc_s -o chat_stream
  *
  * Run:
  *   PINECONE_API_KEY=... ./chat_stream my-assistant "What is the refund window?"
