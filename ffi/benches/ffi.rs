@@ -8,7 +8,7 @@
 //! stream read with the Rust iterator, `pinecone_stream_next` (one JSON
 //! document per chunk) and `pinecone_stream_next_text`.
 
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{CStr, c_char};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::ptr;
@@ -16,35 +16,13 @@ use std::time::Instant;
 
 use pinecone_assistant::models::{ChatRequest, Message};
 use pinecone_assistant::{Client, ClientConfig};
-// Links the library whose exports are declared below.
-use pinecone_assistant_ffi as _;
-
-// The exported C functions, called exactly as a C program would.
-unsafe extern "C" {
-    fn pinecone_client_new(key: *const c_char, opts: *const c_char, out: *mut *mut c_void)
-    -> c_int;
-    fn pinecone_client_free(client: *mut c_void);
-    fn pinecone_client_describe_assistant(
-        client: *const c_void,
-        name: *const c_char,
-        json_out: *mut *mut c_char,
-    ) -> c_int;
-    fn pinecone_client_assistant(
-        client: *const c_void,
-        name: *const c_char,
-        out: *mut *mut c_void,
-    ) -> c_int;
-    fn pinecone_assistant_free(assistant: *mut c_void);
-    fn pinecone_assistant_chat_stream(
-        assistant: *const c_void,
-        request: *const c_char,
-        out: *mut *mut c_void,
-    ) -> c_int;
-    fn pinecone_stream_next(stream: *mut c_void, out: *mut *mut c_char) -> c_int;
-    fn pinecone_stream_next_text(stream: *mut c_void, out: *mut *mut c_char) -> c_int;
-    fn pinecone_stream_free(stream: *mut c_void);
-    fn pinecone_string_free(s: *mut c_char);
-}
+// The exported C functions, called exactly as a C program calls them.
+use pinecone_assistant_ffi::{
+    pinecone_assistant_chat_stream, pinecone_assistant_free, pinecone_client_assistant,
+    pinecone_client_describe_assistant, pinecone_client_free, pinecone_client_new, pinecone_result,
+    pinecone_stream, pinecone_stream_free, pinecone_stream_next, pinecone_stream_next_text,
+    pinecone_string_free,
+};
 
 const CHUNKS: usize = 100_000;
 
@@ -143,7 +121,7 @@ fn main() {
             &mut c_client,
         )
     };
-    assert_eq!(rc, 0);
+    assert_eq!(rc, pinecone_result::Ok);
 
     client.describe_assistant("support-bot").expect("warm-up");
     time("describe, Rust API", calls, || {
@@ -155,7 +133,7 @@ fn main() {
         let rc = unsafe {
             pinecone_client_describe_assistant(c_client, c"support-bot".as_ptr(), &mut json)
         };
-        assert_eq!(rc, 0);
+        assert_eq!(rc, pinecone_result::Ok);
         // SAFETY: an owned string from the library, freed once.
         unsafe { pinecone_string_free(std::hint::black_box(json)) };
     });
@@ -170,11 +148,11 @@ fn main() {
     // SAFETY: live client, NUL-terminated name, writable out pointer.
     assert_eq!(
         unsafe { pinecone_client_assistant(c_client, c"support-bot".as_ptr(), &mut c_docs) },
-        0
+        pinecone_result::Ok
     );
     let request =
         c"{\"messages\":[{\"role\":\"user\",\"content\":\"How long is the refund window?\"}]}";
-    type Next = unsafe extern "C" fn(*mut c_void, *mut *mut c_char) -> c_int;
+    type Next = unsafe extern "C" fn(*mut pinecone_stream, *mut *mut c_char) -> pinecone_result;
     let nexts: [(&str, Next); 2] = [
         (
             "stream, C ABI pinecone_stream_next (JSON per chunk)",
@@ -191,13 +169,13 @@ fn main() {
         // SAFETY: live assistant, NUL-terminated request, writable out pointer.
         assert_eq!(
             unsafe { pinecone_assistant_chat_stream(c_docs, request.as_ptr(), &mut stream) },
-            0
+            pinecone_result::Ok
         );
         let mut n = 0;
         loop {
             let mut item = ptr::null_mut();
             // SAFETY: live stream used by this thread only, writable out pointer.
-            assert_eq!(unsafe { next(stream, &mut item) }, 0);
+            assert_eq!(unsafe { next(stream, &mut item) }, pinecone_result::Ok);
             if item.is_null() {
                 break;
             }

@@ -69,6 +69,18 @@ mod chat;
 
 mod stream;
 
+// The exports are Rust items too, so the benches call them as a C program would,
+// with the signatures checked by the compiler.
+pub use assistant::*;
+pub use chat::*;
+pub use client::*;
+pub use error::*;
+pub use exclusive::pinecone_json_cb;
+pub use files::*;
+pub use paginator::*;
+pub use stream::*;
+pub use string::*;
+
 #[cfg(test)]
 mod tests {
     use super::assistant::pinecone_assistant;
