@@ -169,7 +169,7 @@ impl Client {
             &self.transport,
             &self.cancel,
             wait,
-            self.config().create_poll_interval,
+            self.config().create_poll_interval(),
             || format!("assistant \"{name}\" to become Ready"),
             || {
                 let a = self.describe_assistant(&name)?;
@@ -315,7 +315,7 @@ impl Client {
             &self.transport,
             &self.cancel,
             wait,
-            self.config().operation_poll_interval,
+            self.config().operation_poll_interval(),
             || format!("assistant \"{name}\" to be deleted"),
             || match self.describe_assistant(name) {
                 Err(e) if e.is_not_found() => Ok(Poll::Done(())),

@@ -320,7 +320,7 @@ impl Assistant {
             &self.client.transport,
             &self.client.cancel,
             wait,
-            self.client.config().operation_poll_interval,
+            self.client.config().operation_poll_interval(),
             || format!("operation \"{operation_id}\" to complete"),
             || {
                 let op = self.describe_operation(operation_id)?;
