@@ -1,69 +1,39 @@
 //! Context, chat, chat completions and evaluation against local servers: exact
 //! request bodies, fixture decoding, streaming delivery, cancellation, timeouts.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod support;
+
+use std::io::Read;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use mockito::{Matcher, Mock, Server, ServerGuard};
+use mockito::Server;
 use pinecone_assistant::models::{
     AlignmentRequest, ChatCompletionRequest, ChatRequest, ChatStreamChunk, ContentBlock,
     ContextOptions, ContextRequest, Entailment, FinishReason, Message, Snippet,
 };
-use pinecone_assistant::{CancelHandle, Client, ClientConfig, Error, EvaluationRegion};
+use pinecone_assistant::{
+    CancelHandle, Client, ClientConfig, Error, EvaluationRegion, TimeoutPhase, TransportErrorKind,
+};
+use support::fixtures::*;
+use support::mock::{
+    ASSISTANT, builder, builder_for, client, control_plane_for, data_plane, post_json, refuses,
+};
+use support::tcp::{RawServer, end_chunks, mute_proxy, send_chunk, send_sse_headers};
 
-const F1_REQUEST: &str = r#"{"messages":[{"role":"user","content":"How long do customers on annual plans have to request a refund?"}],"model":"gpt-4o","stream":false,"temperature":0.2,"filter":{"department":{"$eq":"billing"}},"include_highlights":true,"context_options":{"top_k":8,"snippet_size":512}}"#;
-const F2_REQUEST: &str = r#"{"messages":[{"role":"user","content":"How long do customers on annual plans have to request a refund?"}],"model":"gpt-4o","stream":true,"temperature":0.2,"filter":{"department":{"$eq":"billing"}},"include_highlights":false,"context_options":{"top_k":8,"snippet_size":512}}"#;
-const F1_RESPONSE: &str = include_str!("fixtures/f1_chat_response.json");
-const F2_STREAM: &str = include_str!("fixtures/f2_chat_stream.sse");
-const F3_STREAM: &str = include_str!("fixtures/f3_completions_stream.sse");
-const F4_RESPONSE: &str = include_str!("fixtures/f4_context_response.json");
-const F5_RESPONSE: &str = include_str!("fixtures/f5_alignment_response.json");
-const QUESTION: &str = "How long do customers on annual plans have to request a refund?";
-
-fn config(server_url: &str) -> pinecone_assistant::ClientConfigBuilder {
-    ClientConfig::builder("test-key")
-        .host(server_url)
-        .sleeper(|_| {})
-}
-
-/// A mockito server whose describe of `support-bot` points the data plane at
-/// `data_host` (the server itself when `None`).
-fn control_plane(data_host: Option<&str>) -> (ServerGuard, Mock) {
-    let mut server = Server::new();
-    let host = data_host.map_or_else(|| server.url(), str::to_owned);
-    let describe = server
-        .mock("GET", "/assistant/assistants/support-bot")
-        .match_header("api-key", "test-key")
-        .with_status(200)
-        .with_header("content-type", "application/json")
-        .with_body(format!(
-            r#"{{"name":"support-bot","status":"Ready","host":"{host}","region":"us"}}"#
-        ))
-        .create();
-    (server, describe)
-}
-
-fn client(server: &ServerGuard) -> Client {
-    Client::new(config(&server.url()).build()).unwrap()
-}
-
-fn post(server: &mut ServerGuard, path: &str, body: &str) -> mockito::Mock {
-    server
-        .mock("POST", path)
-        .match_header("api-key", "test-key")
-        .match_header("x-pinecone-api-version", "2026-07")
-        .match_header("content-type", "application/json")
-        .match_body(Matcher::Exact(body.to_owned()))
-}
-
-fn f1_request() -> ChatRequest {
-    ChatRequest::new([Message::user(QUESTION)])
+/// The refund question with a filter, temperature and context options.
+fn refund_request() -> ChatRequest {
+    ChatRequest::new([Message::user(REFUND_QUESTION)])
         .temperature(0.2)
         .filter(serde_json::json!({"department": {"$eq": "billing"}}))
         .context_options(ContextOptions::new().top_k(8).snippet_size(512))
+}
+
+/// Whether `err` is a timeout that passed while waiting for the server's answer.
+fn is_receive_timeout(err: &Error) -> bool {
+    let receive = TransportErrorKind::Timeout(TimeoutPhase::Receive);
+    matches!(err, Error::Timeout(t) if t.kind() == receive)
 }
 
 #[test]
@@ -78,17 +48,21 @@ fn streams_can_move_to_another_thread_and_be_cancelled_from_one() {
 // ---------------------------------------------------------------- chat
 
 #[test]
-fn chat_f1_sends_the_exact_body_and_decodes_the_answer() {
-    let (mut server, describe) = control_plane(None);
-    let chat = post(&mut server, "/assistant/chat/support-bot", F1_REQUEST)
-        .with_status(200)
-        .with_header("content-type", "application/json")
-        .with_body(F1_RESPONSE)
-        .expect(2)
-        .create();
+fn chat_sends_the_exact_body_and_decodes_the_answer() {
+    let (mut server, describe) = data_plane();
+    let chat = post_json(
+        &mut server,
+        "/assistant/chat/support-bot",
+        REFUND_CHAT_REQUEST,
+    )
+    .with_status(200)
+    .with_header("content-type", "application/json")
+    .with_body(CHAT_RESPONSE)
+    .expect(2)
+    .create();
     let client = client(&server);
-    let bot = client.assistant("support-bot");
-    let reply = bot.chat(f1_request().include_highlights(true)).unwrap();
+    let bot = client.assistant(ASSISTANT);
+    let reply = bot.chat(refund_request().include_highlights(true)).unwrap();
     assert_eq!(
         reply.content(),
         "Customers on annual plans can request a full refund within 30 days of purchase."
@@ -110,29 +84,29 @@ fn chat_f1_sends_the_exact_body_and_decodes_the_answer() {
         "billing-policy-2025.pdf"
     );
     // The host is cached: the second call describes nothing.
-    bot.chat(f1_request().include_highlights(true)).unwrap();
+    bot.chat(refund_request().include_highlights(true)).unwrap();
     describe.assert();
     chat.assert();
 }
 
 #[test]
 fn chat_without_options_sends_only_the_required_keys() {
-    let (mut server, _describe) = control_plane(None);
-    let minimal = post(
+    let (mut server, _describe) = data_plane();
+    let minimal = post_json(
         &mut server,
         "/assistant/chat/support-bot",
         r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}],"model":"gpt-4o","stream":false}"#,
     )
     .with_body(r#"{"message":{"role":"assistant","content":"ok"}}"#)
     .create();
-    let json = post(
+    let json = post_json(
         &mut server,
         "/assistant/chat/support-bot",
         r#"{"messages":[{"role":"system","content":"s"}],"model":"gpt-5","stream":false,"json_response":true,"context_options":{"multimodal":false,"include_binary_content":false}}"#,
     )
     .with_body(r#"{"message":{"role":"assistant","content":"{}"},"citations":[]}"#)
     .create();
-    let bot = client(&server).assistant("support-bot");
+    let bot = client(&server).assistant(ASSISTANT);
     let reply = bot
         .chat(ChatRequest::new([
             Message::user("hi"),
@@ -158,7 +132,7 @@ fn chat_without_options_sends_only_the_required_keys() {
 
 #[test]
 fn chat_server_error_is_not_retried() {
-    let (mut server, _describe) = control_plane(None);
+    let (mut server, _describe) = data_plane();
     let chat = server
         .mock("POST", "/assistant/chat/support-bot")
         .with_status(500)
@@ -176,16 +150,20 @@ fn chat_server_error_is_not_retried() {
 // ---------------------------------------------------------------- chat stream
 
 #[test]
-fn chat_stream_f2_sends_the_exact_body_and_yields_five_chunks() {
-    let (mut server, _describe) = control_plane(None);
-    let chat = post(&mut server, "/assistant/chat/support-bot", F2_REQUEST)
-        .with_status(200)
-        .with_header("content-type", "text/event-stream")
-        .with_body(F2_STREAM)
-        .create();
-    let bot = client(&server).assistant("support-bot");
+fn chat_stream_sends_the_exact_body_and_yields_five_chunks() {
+    let (mut server, _describe) = data_plane();
+    let chat = post_json(
+        &mut server,
+        "/assistant/chat/support-bot",
+        REFUND_CHAT_STREAM_REQUEST,
+    )
+    .with_status(200)
+    .with_header("content-type", "text/event-stream")
+    .with_body(CHAT_STREAM)
+    .create();
+    let bot = client(&server).assistant(ASSISTANT);
     let chunks: Vec<ChatStreamChunk> = bot
-        .chat_stream(f1_request())
+        .chat_stream(refund_request())
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
@@ -214,7 +192,7 @@ fn chat_stream_f2_sends_the_exact_body_and_yields_five_chunks() {
         (2154, 14, 2168)
     );
     // Chunks serialise back to the wire JSON they came from.
-    let first_line = F2_STREAM
+    let first_line = CHAT_STREAM
         .lines()
         .next()
         .unwrap()
@@ -226,7 +204,7 @@ fn chat_stream_f2_sends_the_exact_body_and_yields_five_chunks() {
 
 #[test]
 fn chat_stream_refuses_json_response_without_sending() {
-    let (mut server, describe) = control_plane(None);
+    let (mut server, describe) = data_plane();
     let chat = server
         .mock("POST", "/assistant/chat/support-bot")
         .expect(0)
@@ -245,7 +223,7 @@ fn chat_stream_refuses_json_response_without_sending() {
 
 #[test]
 fn chat_stream_http_errors_come_from_the_call() {
-    let (mut server, _describe) = control_plane(None);
+    let (mut server, _describe) = data_plane();
     let chat = server
         .mock("POST", "/assistant/chat/support-bot")
         .with_status(400)
@@ -266,8 +244,8 @@ fn chat_stream_http_errors_come_from_the_call() {
 
 #[test]
 fn chat_stream_cut_off_is_an_error_not_a_short_answer() {
-    let (mut server, _describe) = control_plane(None);
-    let cut = &F2_STREAM[..F2_STREAM.find("data: {\"type\":\"message_end\"").unwrap()];
+    let (mut server, _describe) = data_plane();
+    let cut = &CHAT_STREAM[..CHAT_STREAM.find("data: {\"type\":\"message_end\"").unwrap()];
     let chat = server
         .mock("POST", "/assistant/chat/support-bot")
         .with_header("content-type", "text/event-stream")
@@ -290,23 +268,23 @@ fn chat_stream_cut_off_is_an_error_not_a_short_answer() {
 
 #[test]
 fn chat_completions_plain_and_streamed() {
-    let (mut server, _describe) = control_plane(None);
-    let plain = post(
+    let (mut server, _describe) = data_plane();
+    let plain = post_json(
         &mut server,
         "/assistant/chat/support-bot/chat/completions",
         r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":false,"temperature":0.0,"filter":{"team":"billing"}}"#,
     )
     .with_body(r#"{"id":"c1","model":"gpt-4o-2024-11-20","choices":[{"index":0,"message":{"role":"assistant","content":"30 days [1, pp. 4]."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#)
     .create();
-    let streamed = post(
+    let streamed = post_json(
         &mut server,
         "/assistant/chat/support-bot/chat/completions",
         r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":true}"#,
     )
     .with_header("content-type", "text/event-stream")
-    .with_body(F3_STREAM)
+    .with_body(COMPLETIONS_STREAM)
     .create();
-    let bot = client(&server).assistant("support-bot");
+    let bot = client(&server).assistant(ASSISTANT);
     let question = [Message::user("How long is the refund window?")];
     let reply = bot
         .chat_completions(
@@ -337,23 +315,23 @@ fn chat_completions_plain_and_streamed() {
 // ---------------------------------------------------------------- context
 
 #[test]
-fn context_f4_sends_the_exact_body_and_decodes_every_snippet_kind() {
-    let (mut server, _describe) = control_plane(None);
-    let by_query = post(
+fn context_sends_the_exact_body_and_decodes_every_snippet_kind() {
+    let (mut server, _describe) = data_plane();
+    let by_query = post_json(
         &mut server,
         "/assistant/chat/support-bot/context",
         r#"{"query":"refund window","top_k":3,"multimodal":true,"include_binary_content":true}"#,
     )
-    .with_body(F4_RESPONSE)
+    .with_body(CONTEXT_RESPONSE)
     .create();
-    let by_messages = post(
+    let by_messages = post_json(
         &mut server,
         "/assistant/chat/support-bot/context",
         r#"{"messages":[{"role":"user","content":"refund?"}],"filter":{"team":"billing"},"snippet_size":0}"#,
     )
     .with_body(r#"{"snippets":[{"type":"video","url":"x"}],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#)
     .create();
-    let bot = client(&server).assistant("support-bot");
+    let bot = client(&server).assistant(ASSISTANT);
     let found = bot
         .context(
             ContextRequest::query("refund window")
@@ -403,9 +381,9 @@ fn context_f4_sends_the_exact_body_and_decodes_every_snippet_kind() {
 
 #[test]
 fn context_validation_happens_before_any_request() {
-    let (mut server, describe) = control_plane(None);
-    let any = server.mock("POST", Matcher::Any).expect(0).create();
-    let bot = client(&server).assistant("support-bot");
+    let (mut server, describe) = data_plane();
+    let any = refuses(&mut server, "POST");
+    let bot = client(&server).assistant(ASSISTANT);
     for bad in [
         ContextRequest::query(""),
         ContextRequest::messages([]),
@@ -427,17 +405,17 @@ fn context_validation_happens_before_any_request() {
 // ---------------------------------------------------------------- evaluation
 
 #[test]
-fn evaluate_alignment_f5_on_an_overridden_host() {
+fn evaluate_alignment_on_an_overridden_host() {
     let mut server = Server::new();
-    let eval = post(
+    let eval = post_json(
         &mut server,
         "/assistant/evaluation/metrics/alignment",
         r#"{"question":"What is the refund window for annual plans?","answer":"30 days, but only monthly plans are refundable.","ground_truth_answer":"Annual plans can be refunded within 30 days."}"#,
     )
-    .with_body(F5_RESPONSE)
+    .with_body(ALIGNMENT_RESPONSE)
     .create();
     let client = Client::new(
-        config("http://127.0.0.1:9")
+        builder_for("http://127.0.0.1:9")
             .evaluation_region(EvaluationRegion::Eu)
             .evaluation_host(server.url())
             .build(),
@@ -472,7 +450,7 @@ fn evaluate_alignment_422_message() {
         .with_body(r#"{"message":"ground_truth_answer: field required"}"#)
         .expect(1)
         .create();
-    let client = Client::new(config(&server.url()).evaluation_host(server.url()).build()).unwrap();
+    let client = Client::new(builder(&server).evaluation_host(server.url()).build()).unwrap();
     let err = client
         .evaluate_alignment(AlignmentRequest::new("q", "a", ""))
         .unwrap_err();
@@ -485,17 +463,10 @@ fn evaluate_alignment_422_message() {
 /// naming the target host, so no byte leaves this machine (an HTTP proxy gets
 /// the host name unresolved: not even a DNS query is made).
 fn connect_target(builder: pinecone_assistant::ClientConfigBuilder) -> String {
-    let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = proxy.local_addr().unwrap().port();
-    let seen = thread::spawn(move || {
-        let (socket, _) = proxy.accept().unwrap();
-        let mut line = String::new();
-        BufReader::new(socket).read_line(&mut line).unwrap();
-        line
-    });
+    let (proxy, seen) = mute_proxy();
     let client = Client::new(
         builder
-            .proxy(format!("http://127.0.0.1:{port}"))
+            .proxy(proxy)
             .retry(pinecone_assistant::RetryPolicy::none())
             .build(),
     )
@@ -525,85 +496,28 @@ fn evaluation_goes_to_the_us_host_by_default_and_eu_when_selected() {
 
 // ---------------------------------------------------------------- live streaming
 
-/// A data-plane server on 127.0.0.1 that answers one request with a chunked SSE
-/// body it writes and flushes event by event, so the test controls exactly what
-/// the client has received.
-struct RawServer {
-    port: u16,
-    handle: thread::JoinHandle<()>,
-}
-
-/// What the raw server is told to do after the request arrives.
-type Script = Box<dyn FnOnce(&mut TcpStream, String) + Send>;
-
-impl RawServer {
-    fn start(script: Script) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handle = thread::spawn(move || {
-            let (mut socket, _) = listener.accept().unwrap();
-            let body = read_request(&mut socket);
-            script(&mut socket, body);
-        });
-        Self { port, handle }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-fn read_request(socket: &mut TcpStream) -> String {
-    let mut reader = BufReader::new(socket.try_clone().unwrap());
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    String::from_utf8(body).unwrap()
-}
-
-fn send_headers(socket: &mut TcpStream) {
-    socket
-        .write_all(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
-        )
-        .unwrap();
-    socket.flush().unwrap();
-}
-
-fn send_chunk(socket: &mut TcpStream, data: &str) {
-    write!(socket, "{:x}\r\n{data}\r\n", data.len()).unwrap();
-    socket.flush().unwrap();
-}
-
-fn f2_events() -> Vec<String> {
-    F2_STREAM
-        .split_inclusive("\n\n")
-        .map(str::to_owned)
-        .collect()
-}
-
-fn stream_client(raw: &RawServer) -> (ServerGuard, Client) {
-    let (server, _describe) = control_plane(Some(&raw.url()));
-    // A short read timeout, so that a stream that fails to wake fails the test
-    // within seconds instead of hanging it.
+/// A client whose data plane is `raw`, with a `timeout` and a `chat_read_timeout`;
+/// the control plane that sends it there is returned too, to be kept alive.
+fn raw_client(
+    raw: &RawServer,
+    timeout: Duration,
+    chat: Duration,
+) -> (mockito::ServerGuard, Client) {
+    let (server, _describe) = control_plane_for(&raw.url());
     let client = Client::new(
-        config(&server.url())
-            .timeout(Duration::from_secs(5))
-            .chat_read_timeout(Duration::from_secs(5))
+        builder(&server)
+            .timeout(timeout)
+            .chat_read_timeout(chat)
             .build(),
     )
     .unwrap();
     (server, client)
+}
+
+/// [`raw_client`] with short timeouts, so that a stream that fails to wake fails
+/// the test within seconds instead of hanging it.
+fn stream_client(raw: &RawServer) -> (mockito::ServerGuard, Client) {
+    raw_client(raw, Duration::from_secs(5), Duration::from_secs(5))
 }
 
 #[test]
@@ -612,8 +526,8 @@ fn each_event_is_yielded_before_the_server_sends_the_next() {
     let (body_tx, body_rx) = mpsc::channel();
     let raw = RawServer::start(Box::new(move |socket, body| {
         body_tx.send(body).unwrap();
-        send_headers(socket);
-        for event in f2_events() {
+        send_sse_headers(socket);
+        for event in chat_stream_events() {
             send_chunk(socket, &event);
             // Hold the rest back until the test has seen this event. The timeout
             // only keeps a broken client from hanging the test.
@@ -621,14 +535,14 @@ fn each_event_is_yielded_before_the_server_sends_the_next() {
                 return;
             }
         }
-        socket.write_all(b"0\r\n\r\n").unwrap();
+        end_chunks(socket);
     }));
     let (_cp, client) = stream_client(&raw);
     let mut stream = client
         .assistant("support-bot")
-        .chat_stream(f1_request())
+        .chat_stream(refund_request())
         .unwrap();
-    assert_eq!(body_rx.recv().unwrap(), F2_REQUEST);
+    assert_eq!(body_rx.recv().unwrap(), REFUND_CHAT_STREAM_REQUEST);
     let mut kinds = Vec::new();
     for _ in 0..5 {
         let started = Instant::now();
@@ -649,7 +563,7 @@ fn each_event_is_yielded_before_the_server_sends_the_next() {
             "message_end"
         ]
     );
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 /// A server that sends the first event and then nothing until told to finish;
@@ -658,8 +572,8 @@ fn silent_after_first_event() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<bo
     let (finish, wait) = mpsc::channel::<()>();
     let (closed_tx, closed) = mpsc::channel();
     let raw = RawServer::start(Box::new(move |socket, _| {
-        send_headers(socket);
-        send_chunk(socket, &f2_events()[0]);
+        send_sse_headers(socket);
+        send_chunk(socket, &chat_stream_events()[0]);
         socket
             .set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
@@ -712,7 +626,7 @@ fn canceller_wakes_a_blocked_next_from_another_thread() {
     assert_eq!(closed.recv_timeout(Duration::from_secs(5)), Ok(true));
     let _ = finish.send(());
     canceller.join().unwrap();
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]
@@ -740,7 +654,7 @@ fn the_clients_cancel_handle_stops_its_streams_too() {
     assert!(started.elapsed() < Duration::from_secs(2));
     let _ = finish.send(());
     canceller.join().unwrap();
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]
@@ -765,7 +679,7 @@ fn cancel_while_waiting_for_response_headers() {
     assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
     assert!(waited < Duration::from_secs(3), "took {waited:?}");
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]
@@ -796,7 +710,7 @@ fn plain_chat_and_completions_stop_when_cancelled_while_the_answer_is_written() 
         assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
         assert!(waited < Duration::from_secs(3), "took {waited:?}");
         let _ = finish.send(());
-        raw.handle.join().unwrap();
+        raw.join();
     }
 }
 
@@ -812,21 +726,14 @@ fn dropping_a_stream_closes_its_connection() {
     drop(stream);
     assert_eq!(closed.recv_timeout(Duration::from_secs(5)), Ok(true));
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]
 fn a_silent_stream_times_out_after_the_chat_read_timeout() {
     let (raw, finish, _closed) = silent_after_first_event();
-    let (cp, _describe) = control_plane(Some(&raw.url()));
     // The stream allows max(timeout, chat_read_timeout) of silence.
-    let client = Client::new(
-        config(&cp.url())
-            .timeout(Duration::from_millis(100))
-            .chat_read_timeout(Duration::from_millis(400))
-            .build(),
-    )
-    .unwrap();
+    let (_cp, client) = raw_client(&raw, Duration::from_millis(100), Duration::from_millis(400));
     let mut stream = client
         .assistant("support-bot")
         .chat_stream(ChatRequest::new([Message::user("hi")]))
@@ -839,12 +746,13 @@ fn a_silent_stream_times_out_after_the_chat_read_timeout() {
         matches!(outcome, Some(Err(Error::Timeout(_)))),
         "{outcome:?}"
     );
+    assert!(outcome.is_some_and(|r| r.is_err_and(|e| is_receive_timeout(&e))));
     assert!(
         waited >= Duration::from_millis(350) && waited < Duration::from_secs(3),
         "{waited:?}"
     );
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]
@@ -853,14 +761,7 @@ fn a_plain_chat_waits_the_chat_read_timeout_not_the_short_one() {
     let raw = RawServer::start(Box::new(move |_socket, _| {
         let _ = wait.recv_timeout(Duration::from_secs(10));
     }));
-    let (cp, _describe) = control_plane(Some(&raw.url()));
-    let client = Client::new(
-        config(&cp.url())
-            .timeout(Duration::from_millis(100))
-            .chat_read_timeout(Duration::from_millis(400))
-            .build(),
-    )
-    .unwrap();
+    let (_cp, client) = raw_client(&raw, Duration::from_millis(100), Duration::from_millis(400));
     let started = Instant::now();
     let err = client
         .assistant("support-bot")
@@ -868,12 +769,13 @@ fn a_plain_chat_waits_the_chat_read_timeout_not_the_short_one() {
         .unwrap_err();
     let waited = started.elapsed();
     assert!(matches!(err, Error::Timeout(_)), "{err}");
+    assert!(is_receive_timeout(&err), "{err:?}");
     assert!(
         waited >= Duration::from_millis(350) && waited < Duration::from_secs(3),
         "{waited:?}"
     );
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 /// A server that reads the request, reports its body and then stays silent
@@ -900,6 +802,7 @@ fn times_out_on_the_per_call_timeout<T: std::fmt::Debug>(
     let outcome = call(&client);
     let waited = started.elapsed();
     assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
+    assert!(outcome.is_err_and(|e| is_receive_timeout(&e)));
     assert!(
         waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
         "{waited:?}"
@@ -912,7 +815,7 @@ fn times_out_on_the_per_call_timeout<T: std::fmt::Debug>(
         )
     );
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 const PER_CALL: Duration = Duration::from_millis(300);
@@ -967,7 +870,7 @@ fn a_per_call_timeout_also_bounds_the_silence_inside_a_stream() {
     );
     assert!(started.elapsed() < Duration::from_secs(3));
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]

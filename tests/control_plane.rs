@@ -1,61 +1,50 @@
 //! The control plane against exact request shapes (mockito).
 
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::Duration;
 
-use mockito::{Matcher, Server};
+use mockito::{Matcher, Mock, Server, ServerGuard};
 use pinecone_assistant::models::{
     AssistantStatus, CreateAssistantRequest, ListOptions, Region, UpdateAssistantRequest,
 };
 use pinecone_assistant::{
-    ApiErrorKind, CancelHandle, Client, ClientConfig, ClientConfigBuilder, Error, RetryPolicy, Wait,
+    ApiErrorKind, CancelHandle, Client, ClientConfig, Error, RetryPolicy, Wait,
 };
 use serde_json::json;
+use support::fixtures::assistant_json;
+use support::mock::{KEY, builder, builder_for, client, recording_client, refuses};
 
-const KEY: &str = "pcsk_test_4f2a9c";
+const ASSISTANTS: &str = "/assistant/assistants";
 
-fn assistant_json(name: &str, status: &str, host: &str) -> String {
-    json!({
-        "name": name,
-        "instructions": "Answer from the billing documents only.",
-        "metadata": {"team": "billing"},
-        "status": status,
-        "host": host,
-        "region": "us",
-        "created_at": "2026-07-01T09:00:00Z",
-        "updated_at": "2026-07-01T09:00:41Z"
-    })
-    .to_string()
+fn path(name: &str) -> String {
+    format!("{ASSISTANTS}/{name}")
 }
 
-fn builder(server: &Server) -> ClientConfigBuilder {
-    ClientConfig::builder(KEY)
-        .host(server.url())
-        .sleeper(|_| {})
+/// A `method` request for assistant `name`, answered with `status` and no body.
+fn answer_status(server: &mut ServerGuard, method: &str, name: &str, status: usize) -> Mock {
+    server.mock(method, path(name).as_str()).with_status(status)
 }
 
-fn client(server: &Server) -> Client {
-    Client::new(builder(server).build()).unwrap()
+/// A describe of `name`, answering it in `state`.
+fn describing(server: &mut ServerGuard, name: &str, state: &str) -> Mock {
+    server
+        .mock("GET", path(name).as_str())
+        .with_body(assistant_json(name, state, "h"))
 }
 
-/// A client that records every delay it would have slept.
-fn recording_client(server: &Server) -> (Client, Arc<Mutex<Vec<Duration>>>) {
-    let slept = Arc::new(Mutex::new(Vec::new()));
-    let log = slept.clone();
-    let c = Client::new(
-        builder(server)
-            .sleeper(move |d| log.lock().unwrap().push(d))
-            .build(),
-    )
-    .unwrap();
-    (c, slept)
+/// A create, answering `name` as `Initializing`.
+fn creating(server: &mut ServerGuard, name: &str) -> Mock {
+    server
+        .mock("POST", ASSISTANTS)
+        .with_body(assistant_json(name, "Initializing", "h"))
 }
 
 #[test]
 fn create_sends_the_exact_body_and_headers() {
     let mut server = Server::new();
     let post = server
-        .mock("POST", "/assistant/assistants")
+        .mock("POST", ASSISTANTS)
         .match_header("api-key", KEY)
         .match_header("x-pinecone-api-version", "2026-07")
         .match_header("content-type", "application/json")
@@ -88,13 +77,11 @@ fn create_sends_the_exact_body_and_headers() {
 #[test]
 fn create_with_every_field() {
     let mut server = Server::new();
-    let post = server
-        .mock("POST", "/assistant/assistants")
+    let post = creating(&mut server, "eu-docs")
         .match_body(Matcher::Exact(
             r#"{"name":"eu-docs","instructions":"Be brief.","region":"eu","metadata":{"team":"ops"}}"#
                 .into(),
         ))
-        .with_body(assistant_json("eu-docs", "Initializing", "h"))
         .create();
     client(&server)
         .create_assistant(
@@ -111,18 +98,11 @@ fn create_with_every_field() {
 #[test]
 fn create_polls_until_ready() {
     let mut server = Server::new();
-    let post = server
-        .mock("POST", "/assistant/assistants")
-        .with_body(assistant_json("support-bot", "Initializing", "h"))
-        .create();
-    let initializing = server
-        .mock("GET", "/assistant/assistants/support-bot")
-        .with_body(assistant_json("support-bot", "Initializing", "h"))
+    let post = creating(&mut server, "support-bot").create();
+    let initializing = describing(&mut server, "support-bot", "Initializing")
         .expect(2)
         .create();
-    let ready = server
-        .mock("GET", "/assistant/assistants/support-bot")
-        .with_body(assistant_json("support-bot", "Ready", "h"))
+    let ready = describing(&mut server, "support-bot", "Ready")
         .expect(1)
         .create();
     let (c, slept) = recording_client(&server);
@@ -139,13 +119,8 @@ fn create_polls_until_ready() {
 #[test]
 fn create_fails_fast_on_a_terminal_state() {
     let mut server = Server::new();
-    server
-        .mock("POST", "/assistant/assistants")
-        .with_body(assistant_json("bot", "Initializing", "h"))
-        .create();
-    let poll = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "InitializationFailed", "h"))
+    creating(&mut server, "bot").create();
+    let poll = describing(&mut server, "bot", "InitializationFailed")
         .expect(1)
         .create();
     let err = client(&server)
@@ -166,13 +141,8 @@ fn create_fails_fast_on_a_terminal_state() {
 #[test]
 fn create_wait_deadline_of_zero_polls_once() {
     let mut server = Server::new();
-    server
-        .mock("POST", "/assistant/assistants")
-        .with_body(assistant_json("bot", "Initializing", "h"))
-        .create();
-    let poll = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Initializing", "h"))
+    creating(&mut server, "bot").create();
+    let poll = describing(&mut server, "bot", "Initializing")
         .expect(1)
         .create();
     let err = client(&server)
@@ -196,13 +166,8 @@ fn create_wait_deadline_of_zero_polls_once() {
 #[test]
 fn create_wait_deadline_counts_polling_time() {
     let mut server = Server::new();
-    server
-        .mock("POST", "/assistant/assistants")
-        .with_body(assistant_json("bot", "Initializing", "h"))
-        .create();
-    let poll = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Initializing", "h"))
+    creating(&mut server, "bot").create();
+    let poll = describing(&mut server, "bot", "Initializing")
         .expect(4)
         .create();
     let (c, slept) = recording_client(&server);
@@ -228,7 +193,7 @@ fn create_wait_deadline_counts_polling_time() {
 fn create_429_is_never_retried() {
     let mut server = Server::new();
     let post = server
-        .mock("POST", "/assistant/assistants")
+        .mock("POST", ASSISTANTS)
         .with_status(429)
         .with_header("retry-after", "120")
         .with_body(r#"{"error":{"code":"ALREADY_EXISTS","message":"Assistant support-bot already exists"},"status":429}"#)
@@ -251,7 +216,7 @@ fn create_429_is_never_retried() {
 fn create_500_is_not_replayed() {
     let mut server = Server::new();
     let post = server
-        .mock("POST", "/assistant/assistants")
+        .mock("POST", ASSISTANTS)
         .with_status(500)
         .expect(1)
         .create();
@@ -266,7 +231,7 @@ fn create_500_is_not_replayed() {
 #[test]
 fn empty_names_are_refused_before_any_request() {
     let mut server = Server::new();
-    let any = server.mock("GET", Matcher::Any).expect(0).create();
+    let any = refuses(&mut server, "GET");
     let c = client(&server);
     for err in [
         c.describe_assistant("").unwrap_err(),
@@ -306,9 +271,7 @@ fn describe_decodes_and_pins_headers() {
 #[test]
 fn describe_missing_assistant_is_not_found() {
     let mut server = Server::new();
-    server
-        .mock("GET", "/assistant/assistants/ghost-bot")
-        .with_status(404)
+    answer_status(&mut server, "GET", "ghost-bot", 404)
         .with_header("x-pinecone-request-id", "7f3e2b1a9c")
         .with_body(r#"{"error":{"code":"NOT_FOUND","message":"Assistant \"ghost-bot\" not found."},"status":404}"#)
         .create();
@@ -348,14 +311,23 @@ fn hostile_names_never_reach_another_endpoint() {
     }
 }
 
+/// A list request whose query must be exactly `query`, answered with `body`.
+fn listing(server: &mut ServerGuard, query: &str, body: impl AsRef<[u8]>) -> Mock {
+    server
+        .mock("GET", ASSISTANTS)
+        .match_query(Matcher::Exact(query.into()))
+        .with_body(body)
+}
+
 #[test]
 fn list_page_sends_limit_and_token() {
     let mut server = Server::new();
-    let page = server
-        .mock("GET", "/assistant/assistants")
-        .match_query(Matcher::Exact("limit=2&pagination_token=tok%20en%2F%2B%26".into()))
-        .with_body(r#"{"assistants":[{"name":"support-bot","instructions":"Answer from the billing documents only.","metadata":{"team":"billing"},"status":"Ready","host":"https://prod-1-data.ke.pinecone.io","region":"us","created_at":"2026-07-01T09:00:00Z","updated_at":"2026-07-01T09:00:41Z"},{"name":"eu-docs","instructions":null,"metadata":null,"status":"Initializing","host":"https://prod-eu-data.ke.pinecone.io","region":"eu","created_at":"2026-07-05T12:00:00Z","updated_at":"2026-07-05T12:00:00Z"}],"pagination":{"next":"YXNzdDoy"}}"#)
-        .create();
+    let page = listing(
+        &mut server,
+        "limit=2&pagination_token=tok%20en%2F%2B%26",
+        r#"{"assistants":[{"name":"support-bot","instructions":"Answer from the billing documents only.","metadata":{"team":"billing"},"status":"Ready","host":"https://prod-1-data.ke.pinecone.io","region":"us","created_at":"2026-07-01T09:00:00Z","updated_at":"2026-07-01T09:00:41Z"},{"name":"eu-docs","instructions":null,"metadata":null,"status":"Initializing","host":"https://prod-eu-data.ke.pinecone.io","region":"eu","created_at":"2026-07-05T12:00:00Z","updated_at":"2026-07-05T12:00:00Z"}],"pagination":{"next":"YXNzdDoy"}}"#,
+    )
+    .create();
     let resp = client(&server)
         .list_assistants_page(
             ListOptions::new()
@@ -372,11 +344,7 @@ fn list_page_sends_limit_and_token() {
 #[test]
 fn list_page_without_options_sends_no_query() {
     let mut server = Server::new();
-    let page = server
-        .mock("GET", "/assistant/assistants")
-        .match_query(Matcher::Exact(String::new()))
-        .with_body(r#"{"assistants":[]}"#)
-        .create();
+    let page = listing(&mut server, "", r#"{"assistants":[]}"#).create();
     let resp = client(&server)
         .list_assistants_page(ListOptions::new())
         .unwrap();
@@ -384,9 +352,9 @@ fn list_page_without_options_sends_no_query() {
     assert!(resp.assistants.is_empty() && resp.next_token().is_none());
 }
 
-fn mock_pages(server: &mut Server) -> (mockito::Mock, mockito::Mock) {
+fn mock_pages(server: &mut ServerGuard) -> (Mock, Mock) {
     let first = server
-        .mock("GET", "/assistant/assistants")
+        .mock("GET", ASSISTANTS)
         .match_query(Matcher::Missing)
         .with_body(format!(
             r#"{{"assistants":[{},{}],"pagination":{{"next":"p2"}}}}"#,
@@ -395,7 +363,7 @@ fn mock_pages(server: &mut Server) -> (mockito::Mock, mockito::Mock) {
         ))
         .create();
     let second = server
-        .mock("GET", "/assistant/assistants")
+        .mock("GET", ASSISTANTS)
         .match_query(Matcher::UrlEncoded("pagination_token".into(), "p2".into()))
         .with_body(format!(
             r#"{{"assistants":[{}],"pagination":null}}"#,
@@ -408,7 +376,7 @@ fn mock_pages(server: &mut Server) -> (mockito::Mock, mockito::Mock) {
 #[test]
 fn paginator_is_lazy() {
     let mut server = Server::new();
-    let any = server.mock("GET", Matcher::Any).expect(0).create();
+    let any = refuses(&mut server, "GET");
     let paginator = client(&server).list_assistants();
     drop(paginator);
     any.assert();
@@ -445,15 +413,16 @@ fn paginator_limit_stops_without_another_request() {
 #[test]
 fn paginator_resumes_from_a_token_and_sends_page_size() {
     let mut server = Server::new();
-    let second = server
-        .mock("GET", "/assistant/assistants")
-        .match_query(Matcher::Exact("limit=5&pagination_token=p2".into()))
-        .with_body(format!(
+    let second = listing(
+        &mut server,
+        "limit=5&pagination_token=p2",
+        format!(
             r#"{{"assistants":[{}]}}"#,
             assistant_json("a3", "Ready", "h")
-        ))
-        .expect(1)
-        .create();
+        ),
+    )
+    .expect(1)
+    .create();
     let names: Vec<String> = client(&server)
         .list_assistants()
         .page_size(5)
@@ -476,17 +445,24 @@ fn paginator_pages_view() {
     assert_eq!(sizes, [2, 1]);
 }
 
+/// An update of `name` whose JSON body must be exactly `body`.
+fn updating(server: &mut ServerGuard, name: &str, body: &str) -> Mock {
+    server
+        .mock("PATCH", path(name).as_str())
+        .match_body(Matcher::Exact(body.into()))
+}
+
 #[test]
 fn update_replaces_and_returns_the_full_record() {
     let mut server = Server::new();
-    let patch = server
-        .mock("PATCH", "/assistant/assistants/support-bot")
-        .match_header("content-type", "application/json")
-        .match_body(Matcher::Exact(
-            r#"{"instructions":"Cite pages.","metadata":{"team":"ops"}}"#.into(),
-        ))
-        .with_body(assistant_json("support-bot", "Ready", "h"))
-        .create();
+    let patch = updating(
+        &mut server,
+        "support-bot",
+        r#"{"instructions":"Cite pages.","metadata":{"team":"ops"}}"#,
+    )
+    .match_header("content-type", "application/json")
+    .with_body(assistant_json("support-bot", "Ready", "h"))
+    .create();
     let a = client(&server)
         .update_assistant(
             "support-bot",
@@ -502,14 +478,10 @@ fn update_replaces_and_returns_the_full_record() {
 #[test]
 fn update_with_a_spec_shaped_answer_describes_once() {
     let mut server = Server::new();
-    let patch = server
-        .mock("PATCH", "/assistant/assistants/support-bot")
-        .match_body(Matcher::Exact(r#"{"metadata":{}}"#.into()))
+    let patch = updating(&mut server, "support-bot", r#"{"metadata":{}}"#)
         .with_body(r#"{"assistant_name":"support-bot","instructions":"x","metadata":{}}"#)
         .create();
-    let get = server
-        .mock("GET", "/assistant/assistants/support-bot")
-        .with_body(assistant_json("support-bot", "Ready", "h"))
+    let get = describing(&mut server, "support-bot", "Ready")
         .expect(1)
         .create();
     let a = client(&server)
@@ -526,7 +498,7 @@ fn update_with_a_spec_shaped_answer_describes_once() {
 #[test]
 fn update_with_nothing_to_change_is_refused() {
     let mut server = Server::new();
-    let any = server.mock("PATCH", Matcher::Any).expect(0).create();
+    let any = refuses(&mut server, "PATCH");
     let err = client(&server)
         .update_assistant("support-bot", UpdateAssistantRequest::new())
         .unwrap_err();
@@ -537,20 +509,14 @@ fn update_with_nothing_to_change_is_refused() {
 #[test]
 fn delete_waits_until_gone() {
     let mut server = Server::new();
-    let delete = server
-        .mock("DELETE", "/assistant/assistants/bot")
+    let delete = answer_status(&mut server, "DELETE", "bot", 200)
         .match_header("api-key", KEY)
-        .with_status(200)
         .expect(1)
         .create();
-    let terminating = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Terminating", "h"))
+    let terminating = describing(&mut server, "bot", "Terminating")
         .expect(1)
         .create();
-    let gone = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(404)
+    let gone = answer_status(&mut server, "GET", "bot", 404)
         .with_body(r#"{"error":{"code":"NOT_FOUND","message":"gone"},"status":404}"#)
         .expect(1)
         .create();
@@ -565,11 +531,10 @@ fn delete_waits_until_gone() {
 #[test]
 fn delete_without_waiting_sends_one_request() {
     let mut server = Server::new();
-    let delete = server
-        .mock("DELETE", "/assistant/assistants/bot")
+    let delete = answer_status(&mut server, "DELETE", "bot", 200)
         .expect(1)
         .create();
-    let get = server.mock("GET", Matcher::Any).expect(0).create();
+    let get = refuses(&mut server, "GET");
     client(&server).delete_assistant("bot", Wait::No).unwrap();
     delete.assert();
     get.assert();
@@ -578,12 +543,8 @@ fn delete_without_waiting_sends_one_request() {
 #[test]
 fn delete_of_a_failed_assistant_is_an_error_not_an_endless_poll() {
     let mut server = Server::new();
-    server.mock("DELETE", "/assistant/assistants/bot").create();
-    let poll = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Failed", "h"))
-        .expect(1)
-        .create();
+    answer_status(&mut server, "DELETE", "bot", 200).create();
+    let poll = describing(&mut server, "bot", "Failed").expect(1).create();
     let err = client(&server)
         .delete_assistant("bot", Wait::Forever)
         .unwrap_err();
@@ -594,10 +555,8 @@ fn delete_of_a_failed_assistant_is_an_error_not_an_endless_poll() {
 #[test]
 fn delete_terminated_counts_as_done() {
     let mut server = Server::new();
-    server.mock("DELETE", "/assistant/assistants/bot").create();
-    server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Terminated", "h"))
+    answer_status(&mut server, "DELETE", "bot", 200).create();
+    describing(&mut server, "bot", "Terminated")
         .expect(1)
         .create();
     client(&server)
@@ -608,14 +567,10 @@ fn delete_terminated_counts_as_done() {
 #[test]
 fn replayed_delete_that_finds_nothing_succeeded() {
     let mut server = Server::new();
-    let unavailable = server
-        .mock("DELETE", "/assistant/assistants/bot")
-        .with_status(503)
+    let unavailable = answer_status(&mut server, "DELETE", "bot", 503)
         .expect(1)
         .create();
-    let gone = server
-        .mock("DELETE", "/assistant/assistants/bot")
-        .with_status(404)
+    let gone = answer_status(&mut server, "DELETE", "bot", 404)
         .expect(1)
         .create();
     client(&server).delete_assistant("bot", Wait::No).unwrap();
@@ -626,10 +581,7 @@ fn replayed_delete_that_finds_nothing_succeeded() {
 #[test]
 fn first_delete_404_is_not_found() {
     let mut server = Server::new();
-    server
-        .mock("DELETE", "/assistant/assistants/bot")
-        .with_status(404)
-        .create();
+    answer_status(&mut server, "DELETE", "bot", 404).create();
     let err = client(&server)
         .delete_assistant("bot", Wait::No)
         .unwrap_err();
@@ -639,16 +591,10 @@ fn first_delete_404_is_not_found() {
 #[test]
 fn get_is_retried_after_503_then_succeeds() {
     let mut server = Server::new();
-    let failing = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(503)
+    let failing = answer_status(&mut server, "GET", "bot", 503)
         .expect(2)
         .create();
-    let ok = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Ready", "h"))
-        .expect(1)
-        .create();
+    let ok = describing(&mut server, "bot", "Ready").expect(1).create();
     let (c, slept) = recording_client(&server);
     c.describe_assistant("bot").unwrap();
     failing.assert();
@@ -659,19 +605,19 @@ fn get_is_retried_after_503_then_succeeds() {
     assert!(slept[0] <= Duration::from_millis(500) && slept[1] <= Duration::from_secs(1));
 }
 
+/// A describe of `bot` answering 429 with `Retry-After: {seconds}`, once.
+fn rate_limited(server: &mut ServerGuard, seconds: &str) -> Mock {
+    answer_status(server, "GET", "bot", 429)
+        .with_header("retry-after", seconds)
+        .expect(1)
+        .create()
+}
+
 #[test]
 fn retry_after_is_honoured() {
     let mut server = Server::new();
-    let limited = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(429)
-        .with_header("retry-after", "7")
-        .expect(1)
-        .create();
-    server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Ready", "h"))
-        .create();
+    let limited = rate_limited(&mut server, "7");
+    describing(&mut server, "bot", "Ready").create();
     let (c, slept) = recording_client(&server);
     c.describe_assistant("bot").unwrap();
     limited.assert();
@@ -681,12 +627,7 @@ fn retry_after_is_honoured() {
 #[test]
 fn retry_after_beyond_the_cap_ends_retrying_with_the_value() {
     let mut server = Server::new();
-    let limited = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(429)
-        .with_header("retry-after", "120")
-        .expect(1)
-        .create();
+    let limited = rate_limited(&mut server, "120");
     let (c, slept) = recording_client(&server);
     let err = c.describe_assistant("bot").unwrap_err();
     limited.assert();
@@ -700,9 +641,7 @@ fn retry_after_beyond_the_cap_ends_retrying_with_the_value() {
 #[test]
 fn retries_stop_after_the_policy_allows() {
     let mut server = Server::new();
-    let failing = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(502)
+    let failing = answer_status(&mut server, "GET", "bot", 502)
         .expect(3)
         .create();
     let c = Client::new(
@@ -719,9 +658,7 @@ fn retries_stop_after_the_policy_allows() {
 #[test]
 fn client_errors_are_not_retried() {
     let mut server = Server::new();
-    let bad = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(400)
+    let bad = answer_status(&mut server, "GET", "bot", 400)
         .with_body(r#"{"detail":"bad request"}"#)
         .expect(1)
         .create();
@@ -733,9 +670,7 @@ fn client_errors_are_not_retried() {
 #[test]
 fn redirects_are_not_followed() {
     let mut server = Server::new();
-    server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(302)
+    answer_status(&mut server, "GET", "bot", 302)
         .with_header("location", "http://127.0.0.1:9/elsewhere")
         .create();
     let err = client(&server).describe_assistant("bot").unwrap_err();
@@ -745,8 +680,7 @@ fn redirects_are_not_followed() {
 #[test]
 fn a_malformed_success_body_is_a_decode_error_with_an_excerpt() {
     let mut server = Server::new();
-    server
-        .mock("GET", "/assistant/assistants/bot")
+    answer_status(&mut server, "GET", "bot", 200)
         .with_body("<html>gateway page</html>")
         .create();
     match client(&server).describe_assistant("bot").unwrap_err() {
@@ -761,15 +695,13 @@ fn a_malformed_success_body_is_a_decode_error_with_an_excerpt() {
 #[test]
 fn additional_headers_and_source_tag_are_sent() {
     let mut server = Server::new();
-    let get = server
-        .mock("GET", "/assistant/assistants/bot")
+    let get = describing(&mut server, "bot", "Ready")
         .match_header("x-team", "search")
         .match_header(
             "user-agent",
             Matcher::Regex(r"^pinecone-assistant-rust/\S+ source_tag=my_app:v2$".into()),
         )
         .match_header("x-pinecone-api-version", "2026-10")
-        .with_body(assistant_json("bot", "Ready", "h"))
         .create();
     let c = Client::new(
         builder(&server)
@@ -786,9 +718,7 @@ fn additional_headers_and_source_tag_are_sent() {
 #[test]
 fn the_api_key_never_shows() {
     let mut server = Server::new();
-    server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(401)
+    answer_status(&mut server, "GET", "bot", 401)
         .with_body(
             r#"{"error":{"code":"UNAUTHENTICATED","message":"Invalid API key"},"status":401}"#,
         )
@@ -811,7 +741,7 @@ fn the_api_key_never_shows() {
 #[test]
 fn cancelled_handle_stops_before_sending() {
     let mut server = Server::new();
-    let any = server.mock("GET", Matcher::Any).expect(0).create();
+    let any = refuses(&mut server, "GET");
     let handle = CancelHandle::new();
     handle.cancel();
     let c = client(&server).with_cancel_handle(handle);
@@ -822,11 +752,8 @@ fn cancelled_handle_stops_before_sending() {
 #[test]
 fn cancel_interrupts_a_real_wait() {
     let mut server = Server::new();
-    server.mock("DELETE", "/assistant/assistants/bot").create();
-    server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Terminating", "h"))
-        .create();
+    answer_status(&mut server, "DELETE", "bot", 200).create();
+    describing(&mut server, "bot", "Terminating").create();
     // Real sleeping here: the 1 h poll interval must be cut short by the cancel.
     let c = Client::new(
         ClientConfig::builder(KEY)
@@ -849,9 +776,7 @@ fn cancel_interrupts_a_real_wait() {
 fn connection_refused_is_a_transport_error() {
     // Port 9 (discard) is closed on loopback; nothing listens there in tests.
     let c = Client::new(
-        ClientConfig::builder(KEY)
-            .host("http://127.0.0.1:9")
-            .sleeper(|_| {})
+        builder_for("http://127.0.0.1:9")
             .retry(RetryPolicy::none())
             .build(),
     )
@@ -875,13 +800,8 @@ fn client_is_send_sync_and_clones_share_the_pool() {
 #[test]
 fn a_retry_inside_a_wait_never_sleeps_past_its_deadline() {
     let mut server = Server::new();
-    server
-        .mock("POST", "/assistant/assistants")
-        .with_body(assistant_json("bot", "Initializing", "h"))
-        .create();
-    let unavailable = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_status(503)
+    creating(&mut server, "bot").create();
+    let unavailable = answer_status(&mut server, "GET", "bot", 503)
         .with_header("retry-after", "25")
         .expect(1)
         .create();
@@ -911,19 +831,11 @@ fn a_retry_inside_a_wait_never_sleeps_past_its_deadline() {
 #[test]
 fn a_wait_too_long_to_represent_is_a_wait_without_deadline() {
     let mut server = Server::new();
-    server
-        .mock("POST", "/assistant/assistants")
-        .with_body(assistant_json("bot", "Initializing", "h"))
-        .create();
-    server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Initializing", "h"))
+    creating(&mut server, "bot").create();
+    describing(&mut server, "bot", "Initializing")
         .expect(1)
         .create();
-    server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(assistant_json("bot", "Ready", "h"))
-        .create();
+    describing(&mut server, "bot", "Ready").create();
     let a = client(&server)
         .create_assistant(CreateAssistantRequest::new("bot"), Wait::For(Duration::MAX))
         .unwrap();

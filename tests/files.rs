@@ -1,6 +1,8 @@
 //! Files and operations against a mock server: the exact requests (method, path,
 //! query, headers, multipart body), the polling that follows, retries, and the
-//! data-plane host cache. Fixtures are PROTOCOL.md F6–F11.
+//! data-plane host cache.
+
+mod support;
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -11,60 +13,35 @@ use pinecone_assistant::models::{
     DescribeFileOptions, FileStatus, ListFilesOptions, ListOperationsOptions, OperationStatus,
     OperationType, UploadFile,
 };
-use pinecone_assistant::{Client, ClientConfig, Error, Wait};
+use pinecone_assistant::{Error, Wait};
 use serde_json::json;
+use support::fixtures::*;
+use support::mock::{
+    ASSISTANT, answering, api, client, data_plane, data_plane_described, describe, refuses,
+};
 
-const NAME: &str = "support-bot";
-const OP_ID: &str = "op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10";
-const FILE_ID: &str = "8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54";
-const OP_ACCEPTED: &str = r#"{"id":"op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10","operation_type":"upload_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Processing","created_on":"2026-07-04T10:15:22Z","percent_complete":0}"#;
-const OP_42: &str = r#"{"id":"op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10","operation_type":"upload_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Processing","created_on":"2026-07-04T10:15:22Z","percent_complete":42}"#;
-const OP_DONE: &str = r#"{"id":"op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10","operation_type":"upload_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Completed","created_on":"2026-07-04T10:15:22Z","completed_on":"2026-07-04T10:15:41Z","percent_complete":100,"ingestion_units":12.5}"#;
-const FILE_F6: &str = r#"{"name":"report.pdf","id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","metadata":{"team":"finance"},"created_on":"2026-07-04T10:15:22Z","updated_on":"2026-07-04T10:15:41Z","status":"Available","size":14,"multimodal":true,"crc32c_hash":"yZRlqg=="}"#;
-const OP_F7_ID: &str = "op-5e0a9b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
-const OP_F7_ACCEPTED: &str = r#"{"id":"op-5e0a9b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d","operation_type":"upsert_file","file_id":"notes_v2","status":"Processing","created_on":"2026-07-04T11:30:00Z","percent_complete":0}"#;
-const OP_F7_FAILED: &str = r#"{"id":"op-5e0a9b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d","operation_type":"upsert_file","file_id":"notes_v2","status":"Failed","created_on":"2026-07-04T11:30:00Z","completed_on":"2026-07-04T11:30:09Z","percent_complete":15,"error_message":"File processing failed: unsupported file format."}"#;
-const FILES_PAGE_1: &str = r#"{"files":[{"name":"report.pdf","id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","metadata":{"team":"finance"},"created_on":"2026-07-04T10:15:22Z","updated_on":"2026-07-04T10:15:41Z","status":"Available","size":14,"multimodal":true},{"name":"notes.md","id":"notes_v2","metadata":null,"created_on":"2026-07-04T11:30:00Z","updated_on":"2026-07-04T11:30:09Z","status":"ProcessingFailed","size":5,"multimodal":false}],"pagination":{"next":"eyJvZmZzZXQiOjJ9"}}"#;
-const FILES_PAGE_2: &str = r#"{"files":[{"name":"billing-faq.md","id":"billing-faq","created_on":"2026-07-05T08:00:00Z","updated_on":"2026-07-05T08:00:12Z","status":"Processing","size":2210,"multimodal":false}]}"#;
-const OPS_PAGE: &str = r#"{"operations":[{"id":"op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10","operation_type":"upload_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Completed","created_on":"2026-07-04T10:15:22Z","completed_on":"2026-07-04T10:15:41Z","percent_complete":100,"ingestion_units":12.5},{"id":"op-5e0a9b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d","operation_type":"upsert_file","file_id":"notes_v2","status":"Failed","created_on":"2026-07-04T11:30:00Z","completed_on":"2026-07-04T11:30:09Z","percent_complete":15,"error_message":"File processing failed: unsupported file format."},{"id":"op-9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a","operation_type":"delete_file","file_id":"old-report","status":"Processing","created_on":"2026-07-05T09:00:00Z","completed_on":null,"percent_complete":0,"error_message":null,"ingestion_units":null}],"pagination":{"next":"b3BzOjM="}}"#;
-const DELETE_OP_ID: &str = "op-7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
-const DELETE_ACCEPTED: &str = r#"{"id":"op-7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d","operation_type":"delete_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Processing","created_on":"2026-07-05T09:00:00Z","percent_complete":0}"#;
-const DELETE_DONE: &str = r#"{"id":"op-7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d","operation_type":"delete_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Completed","created_on":"2026-07-05T09:00:00Z","completed_on":"2026-07-05T09:00:07Z","percent_complete":100}"#;
+/// Where files are uploaded and listed.
+const FILES: &str = "/assistant/files/support-bot";
 
-/// A client whose control plane is `server`, that never sleeps for real.
-fn client(server: &ServerGuard) -> Client {
-    Client::new(
-        ClientConfig::builder("k")
-            .host(server.url())
-            .sleeper(|_| {})
-            .build(),
-    )
-    .unwrap()
+fn file_path(id: &str) -> String {
+    format!("{FILES}/{id}")
 }
 
-/// The host-resolving describe of the assistant, pointing the data plane at `host`.
-fn describe_assistant(server: &mut ServerGuard, host: &str) -> Mock {
-    server
-        .mock("GET", format!("/assistant/assistants/{NAME}").as_str())
-        .match_header("api-key", "k")
-        .match_header("x-pinecone-api-version", "2026-07")
-        .with_header("content-type", "application/json")
-        .with_body(
-            json!({"name": NAME, "status": "Ready", "host": host, "region": "us"}).to_string(),
-        )
+/// Where the assistant's operations are listed.
+const OPERATIONS: &str = "/assistant/operations/support-bot";
+
+fn operation_path(id: &str) -> String {
+    format!("{OPERATIONS}/{id}")
 }
 
-/// A data-plane mock with the headers every request must carry.
-fn data(server: &mut ServerGuard, method: &str, path_and_query: &str) -> Mock {
-    server
-        .mock(method, path_and_query)
-        .match_header("api-key", "k")
-        .match_header("x-pinecone-api-version", "2026-07")
-        .with_header("content-type", "application/json")
+/// The describe of `report.pdf`, as it follows an upload.
+fn report_described(server: &mut ServerGuard) -> Mock {
+    answering(server, "GET", &file_path(REPORT_FILE_ID), 200, REPORT_FILE)
 }
 
-fn json_body(mock: Mock, status: usize, body: &str) -> Mock {
-    mock.with_status(status).with_body(body)
+/// A plain upload accepted with a 202.
+fn upload_accepted(server: &mut ServerGuard) -> Mock {
+    answering(server, "POST", FILES, 202, UPLOAD_ACCEPTED)
 }
 
 /// What a mock received: headers that matter and the body.
@@ -111,7 +88,7 @@ fn boundary_of(content_type: &str) -> &str {
     b
 }
 
-/// The body the protocol prescribes, written out independently of the library.
+/// The body the upload endpoints expect, written out independently of the library.
 fn expected_multipart(
     boundary: &str,
     filename: &str,
@@ -160,13 +137,11 @@ fn progress_log() -> (Calls, impl FnMut(u64, Option<u64>) + Send + 'static) {
 }
 
 #[test]
-fn f6_upload_with_metadata_polls_then_describes() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(1).create();
+fn upload_with_metadata_polls_then_describes() {
+    let (mut server, resolve) = data_plane_described(1);
     let log = Log::default();
     let upload = recording(
-        data(
+        api(
             &mut server,
             "POST",
             "/assistant/files/support-bot?multimodal=true",
@@ -177,35 +152,28 @@ fn f6_upload_with_metadata_polls_then_describes() {
         )
         .match_header("content-length", "298")
         .with_status(202)
-        .with_header("location", &format!("/operations/{NAME}/{OP_ID}")),
-        &log,
-        OP_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let op_path = format!("/assistant/operations/{NAME}/{OP_ID}");
-    let poll_1 = json_body(data(&mut server, "GET", &op_path), 200, OP_42)
-        .expect(1)
-        .create();
-    let poll_2 = json_body(data(&mut server, "GET", &op_path), 200, OP_DONE)
-        .expect(1)
-        .create();
-    let describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
+        .with_header(
+            "location",
+            &format!("/operations/{ASSISTANT}/{UPLOAD_OP_ID}"),
         ),
-        200,
-        FILE_F6,
+        &log,
+        UPLOAD_ACCEPTED,
     )
     .expect(1)
     .create();
+    let op_path = operation_path(UPLOAD_OP_ID);
+    let poll_1 = answering(&mut server, "GET", &op_path, 200, UPLOAD_AT_42)
+        .expect(1)
+        .create();
+    let poll_2 = answering(&mut server, "GET", &op_path, 200, UPLOAD_COMPLETED)
+        .expect(1)
+        .create();
+    let described = report_described(&mut server).expect(1).create();
 
     let (dir, path) = temp_file("report.pdf", b"%PDF-1.4 hello");
     let (calls, on_progress) = progress_log();
     let result = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(
             UploadFile::path(&path)
                 .metadata(json!({"team": "finance"}))
@@ -215,7 +183,7 @@ fn f6_upload_with_metadata_polls_then_describes() {
         )
         .unwrap();
 
-    for m in [&resolve, &upload, &poll_1, &poll_2, &describe] {
+    for m in [&resolve, &upload, &poll_1, &poll_2, &described] {
         m.assert();
     }
     let seen = log.lock().unwrap();
@@ -236,10 +204,10 @@ fn f6_upload_with_metadata_polls_then_describes() {
     assert_eq!(result.operation.ingestion_units, Some(12.5));
     assert_eq!(
         result.location.as_deref(),
-        Some(format!("/operations/{NAME}/{OP_ID}").as_str())
+        Some(format!("/operations/{ASSISTANT}/{UPLOAD_OP_ID}").as_str())
     );
     let file = result.file.expect("described file");
-    assert_eq!(file.id, FILE_ID);
+    assert_eq!(file.id, REPORT_FILE_ID);
     assert_eq!(file.status, Some(FileStatus::Available));
     assert_eq!(file.crc32c_hash.as_deref(), Some("yZRlqg=="));
     let calls = calls.lock().unwrap();
@@ -249,36 +217,32 @@ fn f6_upload_with_metadata_polls_then_describes() {
 }
 
 #[test]
-fn f7_upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+fn upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
+    let (mut server, _resolve) = data_plane();
     let log = Log::default();
     let put = recording(
-        data(&mut server, "PUT", "/assistant/files/support-bot/notes_v2").with_status(202),
+        api(&mut server, "PUT", &file_path("notes_v2")).with_status(202),
         &log,
-        OP_F7_ACCEPTED,
+        UPSERT_ACCEPTED,
     )
     .expect(1)
     .create();
-    let poll = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/operations/{NAME}/{OP_F7_ID}"),
-        ),
+    let poll = answering(
+        &mut server,
+        "GET",
+        &operation_path(UPSERT_OP_ID),
         200,
-        OP_F7_FAILED,
+        UPSERT_FAILED,
     )
     .expect(1)
     .create();
-    let describe = data(&mut server, "GET", "/assistant/files/support-bot/notes_v2")
+    let described = api(&mut server, "GET", &file_path("notes_v2"))
         .expect(0)
         .create();
 
     let (calls, on_progress) = progress_log();
     let err = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(
             UploadFile::reader(&b"hello"[..], "notes.md")
                 .file_id("notes_v2")
@@ -289,18 +253,18 @@ fn f7_upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
 
     put.assert();
     poll.assert();
-    describe.assert();
+    described.assert();
     match &err {
         Error::OperationFailed {
             operation_id,
             message,
         } => {
-            assert_eq!(operation_id, OP_F7_ID);
+            assert_eq!(operation_id, UPSERT_OP_ID);
             assert_eq!(message, "File processing failed: unsupported file format.");
         }
         other => panic!("{other:?}"),
     }
-    assert!(err.to_string().contains(OP_F7_ID));
+    assert!(err.to_string().contains(UPSERT_OP_ID));
     let seen = log.lock().unwrap();
     let got = &seen[0];
     // Unknown length: chunked, no Content-Length.
@@ -316,43 +280,31 @@ fn f7_upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
 
 #[test]
 fn wait_no_describes_once_and_a_404_there_is_not_an_error() {
-    let mut server = Server::new();
-    let host = server.url();
     // The 404 drops the cached host and resolves again; the host is unchanged, so
     // the 404 stands (and means "no file record yet").
-    let resolve = describe_assistant(&mut server, &host).expect(2).create();
-    let post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        OP_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let polls = data(
+    let (mut server, resolve) = data_plane_described(2);
+    let post = upload_accepted(&mut server).expect(1).create();
+    let polls = api(&mut server, "GET", &operation_path(UPLOAD_OP_ID))
+        .expect(0)
+        .create();
+    let described = answering(
         &mut server,
         "GET",
-        &format!("/assistant/operations/{NAME}/{OP_ID}"),
+        &file_path(REPORT_FILE_ID),
+        404,
+        FILE_NOT_FOUND,
     )
-    .expect(0)
-    .create();
-    let describe = data(
-        &mut server,
-        "GET",
-        &format!("/assistant/files/{NAME}/{FILE_ID}"),
-    )
-    .with_status(404)
-    .with_body(r#"{"error":{"code":"NOT_FOUND","message":"File not found."},"status":404}"#)
     .expect(1)
     .create();
 
     let result = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(UploadFile::bytes("# hi\n", "hi.md"), Wait::No)
         .unwrap();
-    for m in [&resolve, &post, &polls, &describe] {
+    for m in [&resolve, &post, &polls, &described] {
         m.assert();
     }
-    assert_eq!(result.operation.id, OP_ID);
+    assert_eq!(result.operation.id, UPLOAD_OP_ID);
     assert_eq!(result.operation.status, OperationStatus::Processing);
     assert!(result.file.is_none());
     assert_eq!(result.location, None);
@@ -360,66 +312,40 @@ fn wait_no_describes_once_and_a_404_there_is_not_an_error() {
 
 #[test]
 fn wait_no_returns_the_described_file() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let _post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        OP_ACCEPTED,
-    )
-    .create();
-    let describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .expect(1)
-    .create();
+    let (mut server, _resolve) = data_plane_described(1);
+    upload_accepted(&mut server).create();
+    let described = report_described(&mut server).expect(1).create();
     let result = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(UploadFile::bytes("%PDF-1.4 hello", "report.pdf"), Wait::No)
         .unwrap();
-    describe.assert();
+    described.assert();
     assert_eq!(result.file.map(|f| f.name).as_deref(), Some("report.pdf"));
 }
 
 #[test]
 fn deadline_zero_polls_once_and_names_the_operation() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        OP_ACCEPTED,
-    )
-    .create();
-    let poll = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/operations/{NAME}/{OP_ID}"),
-        ),
+    let (mut server, _resolve) = data_plane();
+    upload_accepted(&mut server).create();
+    let poll = answering(
+        &mut server,
+        "GET",
+        &operation_path(UPLOAD_OP_ID),
         200,
-        OP_42,
+        UPLOAD_AT_42,
     )
     .expect(1)
     .create();
-    let describe = server
+    let described = server
         .mock("GET", Matcher::Regex("^/assistant/files/".into()))
         .expect(0)
         .create();
     let err = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(UploadFile::bytes("x", "x.txt"), Wait::For(Duration::ZERO))
         .unwrap_err();
     poll.assert();
-    describe.assert();
+    described.assert();
     match err {
         Error::WaitTimeout {
             operation_id,
@@ -427,7 +353,7 @@ fn deadline_zero_polls_once_and_names_the_operation() {
             last_status,
             ..
         } => {
-            assert_eq!(operation_id.as_deref(), Some(OP_ID));
+            assert_eq!(operation_id.as_deref(), Some(UPLOAD_OP_ID));
             assert_eq!(percent_complete, Some(42));
             assert!(last_status.contains("Processing"), "{last_status}");
         }
@@ -437,71 +363,68 @@ fn deadline_zero_polls_once_and_names_the_operation() {
 
 #[test]
 fn unknown_status_finishes_only_with_completed_on_and_file_id_comes_from_the_poll() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+    let (mut server, _resolve) = data_plane();
     // The 202 names no file; the last poll does.
-    let _post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
+    answering(
+        &mut server,
+        "POST",
+        FILES,
         202,
         r#"{"id":"op-q","operation_type":"upload_file","status":"Processing"}"#,
     )
     .create();
-    let op = "/assistant/operations/support-bot/op-q";
-    let queued = json_body(
-        data(&mut server, "GET", op),
+    let op = operation_path("op-q");
+    let queued = answering(
+        &mut server,
+        "GET",
+        &op,
         200,
         r#"{"id":"op-q","status":"Queued"}"#,
     )
     .expect(1)
     .create();
-    let settled = json_body(
-        data(&mut server, "GET", op),
+    let settled = answering(
+        &mut server,
+        "GET",
+        &op,
         200,
         r#"{"id":"op-q","status":"Settled","file_id":"f-9","completed_on":"2026-07-04T10:15:41Z"}"#,
     )
     .expect(1)
     .create();
-    let describe = json_body(
-        data(&mut server, "GET", "/assistant/files/support-bot/f-9"),
+    let described = answering(
+        &mut server,
+        "GET",
+        &file_path("f-9"),
         200,
         r#"{"name":"x.txt","id":"f-9","status":"Available"}"#,
     )
     .expect(1)
     .create();
     let result = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(UploadFile::bytes("x", "x.txt"), Wait::Forever)
         .unwrap();
     queued.assert();
     settled.assert();
-    describe.assert();
+    described.assert();
     assert_eq!(result.file.unwrap().id, "f-9");
 }
 
 #[test]
 fn failure_without_a_message_says_so() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        OP_ACCEPTED,
-    )
-    .create();
-    let _poll = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/operations/{NAME}/{OP_ID}"),
-        ),
+    let (mut server, _resolve) = data_plane();
+    upload_accepted(&mut server).create();
+    answering(
+        &mut server,
+        "GET",
+        &operation_path(UPLOAD_OP_ID),
         200,
-        &format!(r#"{{"id":"{OP_ID}","status":"Failed","error_message":null}}"#),
+        &format!(r#"{{"id":"{UPLOAD_OP_ID}","status":"Failed","error_message":null}}"#),
     )
     .create();
     let err = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(UploadFile::bytes("x", "x.txt"), Wait::Forever)
         .unwrap_err();
     assert!(
@@ -512,11 +435,9 @@ fn failure_without_a_message_says_so() {
 
 #[test]
 fn reader_without_extension_is_refused_before_any_request() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(0).create();
-    let anything = server.mock("POST", Matcher::Any).expect(0).create();
-    let docs = client(&server).assistant(NAME);
+    let (mut server, resolve) = data_plane_described(0);
+    let anything = refuses(&mut server, "POST");
+    let docs = client(&server).assistant(ASSISTANT);
     for name in ["notes", "notes.", ".md"] {
         let err = docs
             .upload_file(UploadFile::reader(&b"hello"[..], name), Wait::No)
@@ -543,17 +464,13 @@ fn reader_without_extension_is_refused_before_any_request() {
 
 #[test]
 fn plain_reader_is_not_replayed_after_a_503() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let refused = data(&mut server, "POST", "/assistant/files/support-bot")
-        .with_status(503)
+    let (mut server, _resolve) = data_plane();
+    let refused = answering(&mut server, "POST", FILES, 503, UNAVAILABLE)
         .with_header("retry-after", "1")
-        .with_body(r#"{"error":{"code":"UNAVAILABLE","message":"try later"},"status":503}"#)
         .expect(1)
         .create();
     let err = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(UploadFile::reader(&b"hello"[..], "notes.md"), Wait::No)
         .unwrap_err();
     refused.assert();
@@ -562,45 +479,34 @@ fn plain_reader_is_not_replayed_after_a_503() {
 
 #[test]
 fn path_upload_is_sent_again_after_a_503_with_retry_after() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+    let (mut server, _resolve) = data_plane();
     let log = Log::default();
     let refused = recording(
-        data(&mut server, "POST", "/assistant/files/support-bot")
+        api(&mut server, "POST", FILES)
             .with_status(503)
             .with_header("retry-after", "1"),
         &log,
-        r#"{"error":{"code":"UNAVAILABLE","message":"try later"},"status":503}"#,
+        UNAVAILABLE,
     )
     .expect(1)
     .create();
     let accepted = recording(
-        data(&mut server, "POST", "/assistant/files/support-bot").with_status(202),
+        api(&mut server, "POST", FILES).with_status(202),
         &log,
-        OP_ACCEPTED,
+        UPLOAD_ACCEPTED,
     )
     .expect(1)
     .create();
-    let _describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .create();
+    report_described(&mut server).create();
     let (dir, path) = temp_file("report.pdf", b"%PDF-1.4 hello");
     let (calls, on_progress) = progress_log();
     let result = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(UploadFile::path(&path).on_progress(on_progress), Wait::No)
         .unwrap();
     refused.assert();
     accepted.assert();
-    assert_eq!(result.operation.id, OP_ID);
+    assert_eq!(result.operation.id, UPLOAD_OP_ID);
     let seen = log.lock().unwrap();
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].body, seen[1].body);
@@ -625,32 +531,34 @@ fn path_upload_is_sent_again_after_a_503_with_retry_after() {
 
 #[test]
 fn plain_upload_is_not_retried_on_a_500_but_an_upsert_is() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let post = data(&mut server, "POST", "/assistant/files/support-bot")
+    let (mut server, _resolve) = data_plane();
+    let post = api(&mut server, "POST", FILES)
         .with_status(500)
         .expect(1)
         .create();
-    let put_fail = data(&mut server, "PUT", "/assistant/files/support-bot/faq")
+    let put_fail = api(&mut server, "PUT", &file_path("faq"))
         .with_status(500)
         .expect(1)
         .create();
-    let put_ok = json_body(
-        data(&mut server, "PUT", "/assistant/files/support-bot/faq"),
+    let put_ok = answering(
+        &mut server,
+        "PUT",
+        &file_path("faq"),
         202,
         r#"{"id":"op-u","operation_type":"upsert_file","file_id":"faq","status":"Processing"}"#,
     )
     .expect(1)
     .create();
-    let _describe = json_body(
-        data(&mut server, "GET", "/assistant/files/support-bot/faq"),
+    answering(
+        &mut server,
+        "GET",
+        &file_path("faq"),
         200,
         r#"{"name":"faq.md","id":"faq","status":"Processing"}"#,
     )
     .create();
     let (dir, path) = temp_file("faq.md", b"# FAQ\n");
-    let docs = client(&server).assistant(NAME);
+    let docs = client(&server).assistant(ASSISTANT);
     let err = docs
         .upload_file(UploadFile::path(&path), Wait::No)
         .unwrap_err();
@@ -671,16 +579,18 @@ fn plain_upload_is_not_retried_on_a_500_but_an_upsert_is() {
 
 #[test]
 fn sized_reader_that_ends_early_fails_fast_without_retry() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _put = data(&mut server, "PUT", "/assistant/files/support-bot/short")
-        .with_status(202)
-        .with_body(OP_ACCEPTED)
-        .create();
+    let (mut server, _resolve) = data_plane();
+    answering(
+        &mut server,
+        "PUT",
+        &file_path("short"),
+        202,
+        UPLOAD_ACCEPTED,
+    )
+    .create();
     let started = Instant::now();
     let err = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(
             UploadFile::sized_reader(&b"abc"[..], "short.md", 5).file_id("short"),
             Wait::No,
@@ -698,37 +608,26 @@ fn sized_reader_that_ends_early_fails_fast_without_retry() {
 
 #[test]
 fn seekable_reader_sends_the_rest_with_a_length() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+    let (mut server, _resolve) = data_plane();
     let log = Log::default();
     let post = recording(
-        data(
+        api(
             &mut server,
             "POST",
             "/assistant/files/support-bot?multimodal=false",
         )
         .with_status(202),
         &log,
-        OP_ACCEPTED,
+        UPLOAD_ACCEPTED,
     )
     .expect(1)
     .create();
-    let _describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .create();
+    report_described(&mut server).create();
     let mut cursor = std::io::Cursor::new(b"HEADER{\"a\":1}".to_vec());
     let mut skip = [0u8; 6];
     cursor.read_exact(&mut skip).unwrap();
     client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(
             UploadFile::seekable(cursor, "we\"ird\\name\r\n.json").multimodal(false),
             Wait::No,
@@ -756,40 +655,30 @@ fn seekable_reader_sends_the_rest_with_a_length() {
 
 #[test]
 fn hostile_ids_are_one_percent_encoded_segment() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/files/support-bot/a%2Fb%3Fc%23d%25?include_url=true",
-        ),
+    let (mut server, _resolve) = data_plane_described(1);
+    let described = answering(
+        &mut server,
+        "GET",
+        "/assistant/files/support-bot/a%2Fb%3Fc%23d%25?include_url=true",
         200,
         r##"{"name":"x.md","id":"a/b?c#d%","signed_url":"https://storage.example/x?sig=1"}"##,
     )
     .expect(1)
     .create();
-    let op = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/operations/support-bot/a%2Fb%3Fc%23d%25",
-        ),
+    let op = answering(
+        &mut server,
+        "GET",
+        &operation_path("a%2Fb%3Fc%23d%25"),
         200,
         r##"{"id":"a/b?c#d%","status":"Processing"}"##,
     )
     .expect(1)
     .create();
-    let delete = data(
-        &mut server,
-        "DELETE",
-        "/assistant/files/support-bot/a%2Fb%3Fc%23d%25",
-    )
-    .with_status(204)
-    .expect(1)
-    .create();
-    let docs = client(&server).assistant(NAME);
+    let delete = api(&mut server, "DELETE", &file_path("a%2Fb%3Fc%23d%25"))
+        .with_status(204)
+        .expect(1)
+        .create();
+    let docs = client(&server).assistant(ASSISTANT);
     let file = docs
         .describe_file("a/b?c#d%", DescribeFileOptions::new().include_url(true))
         .unwrap();
@@ -799,7 +688,7 @@ fn hostile_ids_are_one_percent_encoded_segment() {
     );
     assert_eq!(docs.describe_operation("a/b?c#d%").unwrap().id, "a/b?c#d%");
     assert_eq!(docs.delete_file("a/b?c#d%", Wait::Forever).unwrap(), None);
-    describe.assert();
+    described.assert();
     op.assert();
     delete.assert();
     assert!(matches!(
@@ -814,65 +703,48 @@ fn hostile_ids_are_one_percent_encoded_segment() {
 
 #[test]
 fn describe_file_without_url_sends_no_query() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .expect(1)
-    .create();
+    let (mut server, _resolve) = data_plane();
+    let described = report_described(&mut server).expect(1).create();
     let file = client(&server)
-        .assistant(NAME)
-        .describe_file(FILE_ID, DescribeFileOptions::new().include_url(false))
+        .assistant(ASSISTANT)
+        .describe_file(
+            REPORT_FILE_ID,
+            DescribeFileOptions::new().include_url(false),
+        )
         .unwrap();
-    describe.assert();
+    described.assert();
     assert_eq!(file.metadata, Some(json!({"team": "finance"})));
 }
 
 #[test]
-fn f8_list_files_repeats_the_compact_filter_on_every_page() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(1).create();
+fn list_files_repeats_the_compact_filter_on_every_page() {
+    let (mut server, resolve) = data_plane_described(1);
     let filter = "%7B%22team%22%3A%7B%22%24eq%22%3A%22finance%22%7D%7D";
-    let page_1 = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/support-bot?filter={filter}"),
-        ),
+    let page_1 = answering(
+        &mut server,
+        "GET",
+        &format!("{FILES}?filter={filter}"),
         200,
         FILES_PAGE_1,
     )
     .expect(1)
     .create();
-    let page_2 = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!(
-                "/assistant/files/support-bot?pagination_token=eyJvZmZzZXQiOjJ9&filter={filter}"
-            ),
-        ),
+    let page_2 = answering(
+        &mut server,
+        "GET",
+        &format!("{FILES}?pagination_token=eyJvZmZzZXQiOjJ9&filter={filter}"),
         200,
         FILES_PAGE_2,
     )
     .expect(1)
     .create();
     let ids: Vec<String> = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .list_files(ListFilesOptions::new().filter(json!({"team": {"$eq": "finance"}})))
         .map(|f| f.map(|f| f.id))
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(ids, [FILE_ID, "notes_v2", "billing-faq"]);
+    assert_eq!(ids, [REPORT_FILE_ID, "notes_v2", "billing-faq"]);
     resolve.assert();
     page_1.assert();
     page_2.assert();
@@ -880,28 +752,26 @@ fn f8_list_files_repeats_the_compact_filter_on_every_page() {
 
 #[test]
 fn list_files_limit_page_size_and_one_page_query_order() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let limited = json_body(
-        data(&mut server, "GET", "/assistant/files/support-bot?limit=2"),
+    let (mut server, _resolve) = data_plane();
+    let limited = answering(
+        &mut server,
+        "GET",
+        &format!("{FILES}?limit=2"),
         200,
         FILES_PAGE_1,
     )
     .expect(1)
     .create();
-    let one_page = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/files/support-bot?limit=5&pagination_token=tok%20en%2F%2B%26&filter=%7B%22a%22%3A1%7D",
-        ),
+    let one_page = answering(
+        &mut server,
+        "GET",
+        &format!("{FILES}?limit=5&pagination_token=tok%20en%2F%2B%26&filter=%7B%22a%22%3A1%7D"),
         200,
         FILES_PAGE_2,
     )
     .expect(1)
     .create();
-    let docs = client(&server).assistant(NAME);
+    let docs = client(&server).assistant(ASSISTANT);
     // The limit ends the walk at the page end without fetching page 2.
     let files: Vec<_> = docs
         .list_files(ListFilesOptions::new().page_size(2))
@@ -928,33 +798,28 @@ fn list_files_limit_page_size_and_one_page_query_order() {
 }
 
 #[test]
-fn f9_list_operations_page_and_paginator_repeat_the_filters() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let page = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/operations/support-bot?operation_type=upload_file&status=Completed&limit=3",
-        ),
+fn list_operations_page_and_paginator_repeat_the_filters() {
+    let (mut server, _resolve) = data_plane_described(1);
+    let query = "?operation_type=upload_file&status=Completed&limit=3";
+    let page = answering(
+        &mut server,
+        "GET",
+        &format!("{OPERATIONS}{query}"),
         200,
-        OPS_PAGE,
+        OPERATIONS_PAGE,
     )
     .expect(2)
     .create();
-    let page_2 = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/operations/support-bot?operation_type=upload_file&status=Completed&limit=3&pagination_token=b3BzOjM%3D",
-        ),
+    let page_2 = answering(
+        &mut server,
+        "GET",
+        &format!("{OPERATIONS}{query}&pagination_token=b3BzOjM%3D"),
         200,
         r#"{"operations":[],"pagination":null}"#,
     )
     .expect(1)
     .create();
-    let docs = client(&server).assistant(NAME);
+    let docs = client(&server).assistant(ASSISTANT);
     let opts = ListOperationsOptions::new()
         .operation_type(OperationType::UploadFile)
         .status("Completed")
@@ -978,11 +843,9 @@ fn f9_list_operations_page_and_paginator_repeat_the_filters() {
 
 #[test]
 fn invalid_operation_filters_send_nothing() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(0).create();
-    let list = server.mock("GET", Matcher::Any).expect(0).create();
-    let docs = client(&server).assistant(NAME);
+    let (mut server, resolve) = data_plane_described(0);
+    let list = refuses(&mut server, "GET");
+    let docs = client(&server).assistant(ASSISTANT);
     for (opts, arg) in [
         (
             ListOperationsOptions::new().operation_type("upload"),
@@ -1012,25 +875,24 @@ fn invalid_operation_filters_send_nothing() {
     list.assert();
 }
 
-#[test]
-fn f11_delete_file_204_is_done_without_polling() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let delete = data(
-        &mut server,
-        "DELETE",
-        "/assistant/files/support-bot/notes_v2",
-    )
-    .with_status(204)
-    .expect(1)
-    .create();
-    let polls = server
+/// A created mock that fails the test's `assert` if any operation is polled.
+fn no_polls(server: &mut ServerGuard) -> Mock {
+    server
         .mock("GET", Matcher::Regex("^/assistant/operations/".into()))
         .expect(0)
+        .create()
+}
+
+#[test]
+fn delete_file_204_is_done_without_polling() {
+    let (mut server, _resolve) = data_plane();
+    let delete = api(&mut server, "DELETE", &file_path("notes_v2"))
+        .with_status(204)
+        .expect(1)
         .create();
+    let polls = no_polls(&mut server);
     let out = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .delete_file("notes_v2", Wait::Forever)
         .unwrap();
     assert_eq!(out, None);
@@ -1038,32 +900,31 @@ fn f11_delete_file_204_is_done_without_polling() {
     polls.assert();
 }
 
-#[test]
-fn f11_delete_file_202_polls_until_completed() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let delete = json_body(
-        data(
-            &mut server,
-            "DELETE",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
+/// The deletion of `report.pdf`, accepted with a 202.
+fn delete_accepted(server: &mut ServerGuard) -> Mock {
+    answering(
+        server,
+        "DELETE",
+        &file_path(REPORT_FILE_ID),
         202,
         DELETE_ACCEPTED,
     )
-    .expect(1)
-    .create();
-    let op = format!("/assistant/operations/{NAME}/{DELETE_OP_ID}");
-    let running = json_body(data(&mut server, "GET", &op), 200, DELETE_ACCEPTED)
+}
+
+#[test]
+fn delete_file_202_polls_until_completed() {
+    let (mut server, _resolve) = data_plane();
+    let delete = delete_accepted(&mut server).expect(1).create();
+    let op = operation_path(DELETE_OP_ID);
+    let running = answering(&mut server, "GET", &op, 200, DELETE_ACCEPTED)
         .expect(1)
         .create();
-    let done = json_body(data(&mut server, "GET", &op), 200, DELETE_DONE)
+    let done = answering(&mut server, "GET", &op, 200, DELETE_COMPLETED)
         .expect(1)
         .create();
     let out = client(&server)
-        .assistant(NAME)
-        .delete_file(FILE_ID, Wait::Forever)
+        .assistant(ASSISTANT)
+        .delete_file(REPORT_FILE_ID, Wait::Forever)
         .unwrap()
         .expect("operation");
     assert_eq!(out.status, OperationStatus::Completed);
@@ -1074,26 +935,12 @@ fn f11_delete_file_202_polls_until_completed() {
 
 #[test]
 fn delete_file_202_without_waiting_returns_the_operation() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _delete = json_body(
-        data(
-            &mut server,
-            "DELETE",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        202,
-        DELETE_ACCEPTED,
-    )
-    .create();
-    let polls = server
-        .mock("GET", Matcher::Regex("^/assistant/operations/".into()))
-        .expect(0)
-        .create();
+    let (mut server, _resolve) = data_plane();
+    delete_accepted(&mut server).create();
+    let polls = no_polls(&mut server);
     let out = client(&server)
-        .assistant(NAME)
-        .delete_file(FILE_ID, Wait::No)
+        .assistant(ASSISTANT)
+        .delete_file(REPORT_FILE_ID, Wait::No)
         .unwrap()
         .expect("operation");
     assert_eq!(out.id, DELETE_OP_ID);
@@ -1102,21 +949,17 @@ fn delete_file_202_without_waiting_returns_the_operation() {
 
 #[test]
 fn replayed_delete_that_finds_the_file_gone_succeeds() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let path = "/assistant/files/support-bot/notes_v2";
-    let failed = data(&mut server, "DELETE", path)
+    let (mut server, _resolve) = data_plane_described(1);
+    let path = file_path("notes_v2");
+    let failed = api(&mut server, "DELETE", &path)
         .with_status(502)
         .expect(1)
         .create();
-    let gone = data(&mut server, "DELETE", path)
-        .with_status(404)
-        .with_body(r#"{"error":{"code":"NOT_FOUND","message":"File not found."},"status":404}"#)
+    let gone = answering(&mut server, "DELETE", &path, 404, FILE_NOT_FOUND)
         .expect(1)
         .create();
     let out = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .delete_file("notes_v2", Wait::Forever)
         .unwrap();
     assert_eq!(out, None);
@@ -1126,15 +969,17 @@ fn replayed_delete_that_finds_the_file_gone_succeeds() {
 
 #[test]
 fn a_first_delete_404_is_not_found() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _gone = data(&mut server, "DELETE", "/assistant/files/support-bot/ghost")
-        .with_status(404)
-        .with_body(r#"{"error":{"code":"NOT_FOUND","message":"File not found."},"status":404}"#)
-        .create();
+    let (mut server, _resolve) = data_plane();
+    answering(
+        &mut server,
+        "DELETE",
+        &file_path("ghost"),
+        404,
+        FILE_NOT_FOUND,
+    )
+    .create();
     let err = client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .delete_file("ghost", Wait::Forever)
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
@@ -1142,39 +987,34 @@ fn a_first_delete_404_is_not_found() {
 
 #[test]
 fn host_is_described_once_for_many_calls() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let files = json_body(
-        data(&mut server, "GET", "/assistant/files/support-bot"),
+    let (mut server, resolve) = data_plane_described(1);
+    let files = answering(&mut server, "GET", FILES, 200, FILES_PAGE_2)
+        .expect(2)
+        .create();
+    let op = answering(
+        &mut server,
+        "GET",
+        &operation_path(UPLOAD_OP_ID),
         200,
-        FILES_PAGE_2,
-    )
-    .expect(2)
-    .create();
-    let op = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/operations/{NAME}/{OP_ID}"),
-        ),
-        200,
-        OP_DONE,
+        UPLOAD_COMPLETED,
     )
     .expect(1)
     .create();
     let client = client(&server);
     client
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .list_files_page(ListFilesOptions::new())
         .unwrap();
     // Another handle and a clone of the client share the cache.
     client
         .clone()
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .list_files_page(ListFilesOptions::new())
         .unwrap();
-    client.assistant(NAME).describe_operation(OP_ID).unwrap();
+    client
+        .assistant(ASSISTANT)
+        .describe_operation(UPLOAD_OP_ID)
+        .unwrap();
     resolve.assert();
     files.assert();
     op.assert();
@@ -1185,18 +1025,14 @@ fn a_data_plane_404_re_resolves_and_replays_on_the_new_host() {
     let mut control = Server::new();
     let mut old_host = Server::new();
     let mut new_host = Server::new();
-    let first = describe_assistant(&mut control, &old_host.url())
+    let first = describe(&mut control, ASSISTANT, &old_host.url())
         .expect(1)
         .create();
-    let old_ok = json_body(
-        data(&mut old_host, "GET", "/assistant/files/support-bot"),
-        200,
-        FILES_PAGE_2,
-    )
-    .expect(1)
-    .create();
+    let old_ok = answering(&mut old_host, "GET", FILES, 200, FILES_PAGE_2)
+        .expect(1)
+        .create();
     let client = client(&control);
-    let docs = client.assistant(NAME);
+    let docs = client.assistant(ASSISTANT);
     docs.list_files_page(ListFilesOptions::new()).unwrap();
     first.assert();
     old_ok.assert();
@@ -1204,23 +1040,21 @@ fn a_data_plane_404_re_resolves_and_replays_on_the_new_host() {
     // The assistant moved: the old host now answers 404 and describe names the new.
     first.remove();
     old_ok.remove();
-    let second = describe_assistant(&mut control, &new_host.url())
+    let second = describe(&mut control, ASSISTANT, &new_host.url())
         .expect(1)
         .create();
-    let old_gone = data(&mut old_host, "GET", "/assistant/files/support-bot")
-        .with_status(404)
-        .with_body(
-            r#"{"error":{"code":"NOT_FOUND","message":"Assistant not found."},"status":404}"#,
-        )
-        .expect(1)
-        .create();
-    let new_ok = json_body(
-        data(&mut new_host, "GET", "/assistant/files/support-bot"),
-        200,
-        FILES_PAGE_1,
+    let old_gone = answering(
+        &mut old_host,
+        "GET",
+        FILES,
+        404,
+        r#"{"error":{"code":"NOT_FOUND","message":"Assistant not found."},"status":404}"#,
     )
-    .expect(2)
+    .expect(1)
     .create();
+    let new_ok = answering(&mut new_host, "GET", FILES, 200, FILES_PAGE_1)
+        .expect(2)
+        .create();
     let page = docs.list_files_page(ListFilesOptions::new()).unwrap();
     assert_eq!(page.files.len(), 2);
     // The new host is cached now: no further describe.
@@ -1232,20 +1066,15 @@ fn a_data_plane_404_re_resolves_and_replays_on_the_new_host() {
 
 #[test]
 fn cancelling_stops_an_upload_mid_body() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _post = data(&mut server, "POST", "/assistant/files/support-bot")
-        .with_status(202)
-        .with_body(OP_ACCEPTED)
-        .create();
+    let (mut server, _resolve) = data_plane();
+    upload_accepted(&mut server).create();
     let stop = pinecone_assistant::CancelHandle::new();
     let trigger = stop.clone();
     let client = client(&server).with_cancel_handle(stop);
     let (calls, mut record) = progress_log();
     let big = std::io::repeat(b'x').take(8 << 20);
     let err = client
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(
             UploadFile::sized_reader(big, "big.txt", 8 << 20).on_progress(move |sent, total| {
                 record(sent, total);
@@ -1262,29 +1091,29 @@ fn cancelling_stops_an_upload_mid_body() {
 
 #[test]
 fn seekable_reader_is_replayed_from_where_it_stood() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+    let (mut server, _resolve) = data_plane();
     let log = Log::default();
-    let path = "/assistant/files/support-bot/notes";
+    let path = file_path("notes");
     let refused = recording(
-        data(&mut server, "PUT", path)
+        api(&mut server, "PUT", &path)
             .with_status(503)
             .with_header("retry-after", "2"),
         &log,
-        r#"{"error":{"code":"UNAVAILABLE","message":"try later"},"status":503}"#,
+        UNAVAILABLE,
     )
     .expect(1)
     .create();
     let accepted = recording(
-        data(&mut server, "PUT", path).with_status(202),
+        api(&mut server, "PUT", &path).with_status(202),
         &log,
-        OP_F7_ACCEPTED,
+        UPSERT_ACCEPTED,
     )
     .expect(1)
     .create();
-    let _describe = json_body(
-        data(&mut server, "GET", path),
+    answering(
+        &mut server,
+        "GET",
+        &path,
         200,
         r#"{"name":"notes.md","id":"notes","status":"Processing"}"#,
     )
@@ -1292,7 +1121,7 @@ fn seekable_reader_is_replayed_from_where_it_stood() {
     let mut cursor = std::io::Cursor::new(b"skip-me|# Notes\n".to_vec());
     cursor.set_position(8);
     client(&server)
-        .assistant(NAME)
+        .assistant(ASSISTANT)
         .upload_file(
             UploadFile::seekable(cursor, "notes.md").file_id("notes"),
             Wait::No,

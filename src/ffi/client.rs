@@ -597,10 +597,7 @@ mod tests {
         assert_eq!(c.additional_headers(), vec![("X-A".into(), "1".into())]);
         assert_eq!(c.source_tag(), "my_app");
         assert_eq!(c.proxy(), Some("http://p:1"));
-        assert_eq!(
-            c.ca_bundle(),
-            Some(std::path::Path::new("/tmp/ca.pem"))
-        );
+        assert_eq!(c.ca_bundle(), Some(std::path::Path::new("/tmp/ca.pem")));
         assert!(c.accept_invalid_certs());
         assert_eq!(c.pool_size(), 4);
         assert_eq!(c.retry().max_retries, 7);

@@ -517,6 +517,11 @@ fn transport_kind(e: &ureq::Error) -> TransportErrorKind {
         {
             TransportErrorKind::Connect
         }
+        // rustls reports a failed handshake (an untrusted certificate, say) as an
+        // I/O error around its own.
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+            TransportErrorKind::Tls
+        }
         ureq::Error::Io(_) => TransportErrorKind::Io,
         ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => {
             TransportErrorKind::Proxy
@@ -672,6 +677,89 @@ mod tests {
             .collect();
         assert_eq!(uas.len(), 1);
         assert_eq!(uas[0].1, "mine");
+    }
+
+    #[test]
+    fn transport_errors_say_what_failed_and_keep_the_cause() {
+        use TransportErrorKind as K;
+        use std::io::{Error as IoError, ErrorKind as Io};
+        let kind = |e: ureq::Error| match map_transport(e) {
+            Error::Transport(t) => t.kind(),
+            other => panic!("not a transport error: {other:?}"),
+        };
+        assert_eq!(kind(ureq::Error::HostNotFound), K::Dns);
+        assert_eq!(kind(ureq::Error::ConnectionFailed), K::Connect);
+        assert_eq!(
+            kind(ureq::Error::Io(IoError::from(Io::ConnectionRefused))),
+            K::Connect
+        );
+        assert_eq!(
+            kind(ureq::Error::Io(IoError::from(Io::ConnectionReset))),
+            K::Io
+        );
+        assert_eq!(
+            kind(ureq::Error::ConnectProxyFailed("407".into())),
+            K::Proxy
+        );
+        assert_eq!(kind(ureq::Error::Tls("no common cipher")), K::Tls);
+        assert_eq!(
+            kind(ureq::Error::Io(IoError::new(
+                Io::InvalidData,
+                rustls::Error::General("untrusted".into())
+            ))),
+            K::Tls
+        );
+        assert_eq!(kind(ureq::Error::BodyExceedsLimit(10)), K::BodyTooLarge);
+        assert_eq!(kind(ureq::Error::TooManyRedirects), K::Protocol);
+
+        let timeout = |e: ureq::Error| match map_transport(e) {
+            Error::Timeout(t) => t.kind(),
+            other => panic!("not a timeout: {other:?}"),
+        };
+        use TimeoutPhase as P;
+        for (t, phase) in [
+            (ureq::Timeout::Connect, P::Connect),
+            (ureq::Timeout::SendBody, P::Send),
+            (ureq::Timeout::PerWrite, P::Send),
+            (ureq::Timeout::RecvResponse, P::Receive),
+            (ureq::Timeout::PerRead, P::Receive),
+            (ureq::Timeout::Global, P::Unknown),
+        ] {
+            assert_eq!(timeout(ureq::Error::Timeout(t)), K::Timeout(phase), "{t:?}");
+        }
+        assert_eq!(
+            timeout(ureq::Error::Io(IoError::from(Io::TimedOut))),
+            K::Timeout(P::Unknown)
+        );
+
+        let err = map_transport(ureq::Error::ConnectionFailed);
+        assert!(err.is_retryable());
+        assert!(
+            err.to_string()
+                .starts_with("could not connect to the server ("),
+            "{err}"
+        );
+        let cause = std::error::Error::source(&err).expect("the underlying error");
+        assert!(cause.is::<ureq::Error>(), "{cause:?}");
+        assert!(err.transport().is_some());
+        let err = map_transport(ureq::Error::Timeout(ureq::Timeout::PerRead));
+        assert!(err.is_retryable());
+        assert!(
+            err.to_string()
+                .starts_with("timed out waiting for the server's answer"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn our_own_errors_pass_through_the_transport_unchanged() {
+        let wrapped = ureq::Error::Other(Box::new(Error::Cancelled));
+        assert!(matches!(map_transport(wrapped), Error::Cancelled));
+        let from_source = ureq::Error::Io(std::io::Error::other(Error::invalid("file", "gone")));
+        assert!(matches!(
+            map_transport(from_source),
+            Error::InvalidArgument { ref name, .. } if name == "file"
+        ));
     }
 
     #[test]
