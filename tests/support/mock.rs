@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mockito::{Matcher, Mock, Server, ServerGuard};
 use pinecone_assistant::testing::TestHooks;
-use pinecone_assistant::{Client, ClientConfig, ClientConfigBuilder};
+use pinecone_assistant::{Assistant, Client, ClientConfig, ClientConfigBuilder};
 
 /// The API key of every mock client: distinctive, so a test can tell that it
 /// never shows in a message.
@@ -33,6 +33,11 @@ pub fn builder(server: &ServerGuard) -> ClientConfigBuilder {
 /// A client whose control plane is `server`, never sleeping for real.
 pub fn client(server: &ServerGuard) -> Client {
     Client::new(builder(server).build()).unwrap()
+}
+
+/// The handle of [`ASSISTANT`] on a [`client`] of `server`.
+pub fn assistant(server: &ServerGuard) -> Assistant {
+    client(server).assistant(ASSISTANT)
 }
 
 /// The delays a client would have slept, in order.
@@ -71,6 +76,28 @@ pub fn answering(
         .with_status(status)
         .with_header("content-type", "application/json")
         .with_body(body)
+}
+
+/// [`answering`] 200 to a GET.
+pub fn get_json(server: &mut ServerGuard, path: &str, body: &str) -> Mock {
+    answering(server, "GET", path, 200, body)
+}
+
+/// Creates `mock`, expected exactly `n` times.
+pub fn times(n: usize, mock: Mock) -> Mock {
+    mock.expect(n).create()
+}
+
+/// Creates `mock`, expected exactly once.
+pub fn once(mock: Mock) -> Mock {
+    times(1, mock)
+}
+
+/// Asserts every mock got what it expected.
+pub fn assert_all(mocks: &[&Mock]) {
+    for mock in mocks {
+        mock.assert();
+    }
 }
 
 /// [`api`] for a POST whose JSON body must be exactly `body`.
