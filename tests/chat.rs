@@ -8,32 +8,68 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use mockito::Server;
+use mockito::{Mock, Server, ServerGuard};
 use pinecone_assistant::models::{
     AlignmentRequest, ChatCompletionRequest, ChatRequest, ChatStreamChunk, ContentBlock,
     ContextOptions, ContextRequest, Entailment, FinishReason, Message, Snippet,
 };
 use pinecone_assistant::{
-    CancelHandle, Client, ClientConfig, Error, EvaluationRegion, TimeoutPhase, TransportErrorKind,
+    Assistant, CancelHandle, Client, ClientConfig, ClientConfigBuilder, Error, EvaluationRegion,
+    RetryPolicy, TimeoutPhase, TransportErrorKind,
 };
+use serde_json::json;
 use support::fixtures::*;
 use support::mock::{
-    ASSISTANT, builder, builder_for, client, control_plane_for, data_plane, post_json, refuses,
+    ASSISTANT, assert_all, assistant, builder, builder_for, control_plane_for, data_plane, once,
+    post_json, refuses,
 };
 use support::tcp::{RawServer, end_chunks, mute_proxy, send_chunk, send_sse_headers};
+
+const CHAT: &str = "/assistant/chat/support-bot";
+const COMPLETIONS: &str = "/assistant/chat/support-bot/chat/completions";
+const CONTEXT: &str = "/assistant/chat/support-bot/context";
+const ALIGNMENT: &str = "/assistant/evaluation/metrics/alignment";
+/// The kinds of the chunks of [`CHAT_STREAM`], in order.
+const CHAT_STREAM_KINDS: [&str; 5] = [
+    "message_start",
+    "content_chunk",
+    "content_chunk",
+    "citation",
+    "message_end",
+];
 
 /// The refund question with a filter, temperature and context options.
 fn refund_request() -> ChatRequest {
     ChatRequest::new([Message::user(REFUND_QUESTION)])
         .temperature(0.2)
-        .filter(serde_json::json!({"department": {"$eq": "billing"}}))
+        .filter(json!({"department": {"$eq": "billing"}}))
         .context_options(ContextOptions::new().top_k(8).snippet_size(512))
+}
+
+/// A chat request saying "hi".
+fn hi() -> ChatRequest {
+    ChatRequest::new([Message::user("hi")])
+}
+
+/// A chat-completions request saying "hi".
+fn hi_completion() -> ChatCompletionRequest {
+    ChatCompletionRequest::new([Message::user("hi")])
+}
+
+/// A chat POST answered with `status`.
+fn chat_answering(server: &mut ServerGuard, status: usize) -> Mock {
+    server.mock("POST", CHAT).with_status(status)
 }
 
 /// Whether `err` is a timeout that passed while waiting for the server's answer.
 fn is_receive_timeout(err: &Error) -> bool {
     let receive = TransportErrorKind::Timeout(TimeoutPhase::Receive);
     matches!(err, Error::Timeout(t) if t.kind() == receive)
+}
+
+/// Whether `err` reports a stream that ended before its last event.
+fn is_truncated(err: &Error) -> bool {
+    matches!(err, Error::Stream(m) if m.contains("truncated"))
 }
 
 #[test]
@@ -50,27 +86,18 @@ fn streams_can_move_to_another_thread_and_be_cancelled_from_one() {
 #[test]
 fn chat_sends_the_exact_body_and_decodes_the_answer() {
     let (mut server, describe) = data_plane();
-    let chat = post_json(
-        &mut server,
-        "/assistant/chat/support-bot",
-        REFUND_CHAT_REQUEST,
-    )
-    .with_status(200)
-    .with_header("content-type", "application/json")
-    .with_body(CHAT_RESPONSE)
-    .expect(2)
-    .create();
-    let client = client(&server);
-    let bot = client.assistant(ASSISTANT);
+    let chat = post_json(&mut server, CHAT, REFUND_CHAT_REQUEST)
+        .with_status(200)
+        .with_header("content-type", "application/json")
+        .with_body(CHAT_RESPONSE)
+        .expect(2)
+        .create();
+    let bot = assistant(&server);
     let reply = bot.chat(refund_request().include_highlights(true)).unwrap();
-    assert_eq!(
-        reply.content(),
-        "Customers on annual plans can request a full refund within 30 days of purchase."
-    );
-    assert_eq!(
-        reply.id.as_deref(),
-        Some("00000000000000004c9f1e2a7b3d5c60")
-    );
+    let answer = "Customers on annual plans can request a full refund within 30 days of purchase.";
+    assert_eq!(reply.content(), answer);
+    let id = reply.id.as_deref();
+    assert_eq!(id, Some("00000000000000004c9f1e2a7b3d5c60"));
     assert_eq!(reply.finish_reason, Some(FinishReason::Stop));
     assert_eq!(reply.usage.unwrap().total_tokens, 2192);
     assert_eq!(reply.context_snippet_count, Some(8));
@@ -79,70 +106,46 @@ fn chat_sends_the_exact_body_and_decodes_the_answer() {
     let reference = &citation.references[0];
     assert_eq!(reference.pages, [4]);
     assert_eq!(reference.highlight.as_ref().unwrap().kind, "text");
-    assert_eq!(
-        reference.file.as_ref().unwrap().name,
-        "billing-policy-2025.pdf"
-    );
+    let file = reference.file.as_ref().unwrap();
+    assert_eq!(file.name, "billing-policy-2025.pdf");
     // The host is cached: the second call describes nothing.
     bot.chat(refund_request().include_highlights(true)).unwrap();
-    describe.assert();
-    chat.assert();
+    assert_all(&[&describe, &chat]);
 }
 
 #[test]
 fn chat_without_options_sends_only_the_required_keys() {
     let (mut server, _describe) = data_plane();
-    let minimal = post_json(
-        &mut server,
-        "/assistant/chat/support-bot",
-        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}],"model":"gpt-4o","stream":false}"#,
-    )
-    .with_body(r#"{"message":{"role":"assistant","content":"ok"}}"#)
-    .create();
-    let json = post_json(
-        &mut server,
-        "/assistant/chat/support-bot",
-        r#"{"messages":[{"role":"system","content":"s"}],"model":"gpt-5","stream":false,"json_response":true,"context_options":{"multimodal":false,"include_binary_content":false}}"#,
-    )
-    .with_body(r#"{"message":{"role":"assistant","content":"{}"},"citations":[]}"#)
-    .create();
-    let bot = client(&server).assistant(ASSISTANT);
-    let reply = bot
-        .chat(ChatRequest::new([
-            Message::user("hi"),
-            Message::assistant("hello"),
-        ]))
-        .unwrap();
+    let minimal = r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}],"model":"gpt-4o","stream":false}"#;
+    let minimal = post_json(&mut server, CHAT, minimal)
+        .with_body(r#"{"message":{"role":"assistant","content":"ok"}}"#)
+        .create();
+    let json_mode = r#"{"messages":[{"role":"system","content":"s"}],"model":"gpt-5","stream":false,"json_response":true,"context_options":{"multimodal":false,"include_binary_content":false}}"#;
+    let json_mode = post_json(&mut server, CHAT, json_mode)
+        .with_body(r#"{"message":{"role":"assistant","content":"{}"},"citations":[]}"#)
+        .create();
+    let bot = assistant(&server);
+    let conversation = [Message::user("hi"), Message::assistant("hello")];
+    let reply = bot.chat(ChatRequest::new(conversation)).unwrap();
     assert_eq!(reply.content(), "ok");
     assert!(reply.citations.is_empty());
-    bot.chat(
-        ChatRequest::new([Message::system("s")])
-            .model("gpt-5")
-            .json_response(true)
-            .context_options(
-                ContextOptions::new()
-                    .multimodal(false)
-                    .include_binary_content(false),
-            ),
-    )
-    .unwrap();
-    minimal.assert();
-    json.assert();
+    let no_media = ContextOptions::new()
+        .multimodal(false)
+        .include_binary_content(false);
+    let request = ChatRequest::new([Message::system("s")])
+        .model("gpt-5")
+        .json_response(true)
+        .context_options(no_media);
+    bot.chat(request).unwrap();
+    assert_all(&[&minimal, &json_mode]);
 }
 
 #[test]
 fn chat_server_error_is_not_retried() {
     let (mut server, _describe) = data_plane();
-    let chat = server
-        .mock("POST", "/assistant/chat/support-bot")
-        .with_status(500)
-        .with_body(r#"{"error":{"code":"INTERNAL","message":"boom"},"status":500}"#)
-        .expect(1)
-        .create();
-    let err = client(&server)
-        .assistant("support-bot")
-        .chat(ChatRequest::new([Message::user("hi")]))
-        .unwrap_err();
+    let boom = r#"{"error":{"code":"INTERNAL","message":"boom"},"status":500}"#;
+    let chat = once(chat_answering(&mut server, 500).with_body(boom));
+    let err = assistant(&server).chat(hi()).unwrap_err();
     assert_eq!(err.status(), Some(500));
     chat.assert();
 }
@@ -152,67 +155,35 @@ fn chat_server_error_is_not_retried() {
 #[test]
 fn chat_stream_sends_the_exact_body_and_yields_five_chunks() {
     let (mut server, _describe) = data_plane();
-    let chat = post_json(
-        &mut server,
-        "/assistant/chat/support-bot",
-        REFUND_CHAT_STREAM_REQUEST,
-    )
-    .with_status(200)
-    .with_header("content-type", "text/event-stream")
-    .with_body(CHAT_STREAM)
-    .create();
-    let bot = client(&server).assistant(ASSISTANT);
-    let chunks: Vec<ChatStreamChunk> = bot
-        .chat_stream(refund_request())
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let chat = post_json(&mut server, CHAT, REFUND_CHAT_STREAM_REQUEST)
+        .with_status(200)
+        .with_header("content-type", "text/event-stream")
+        .with_body(CHAT_STREAM)
+        .create();
+    let stream = assistant(&server).chat_stream(refund_request()).unwrap();
+    let chunks: Vec<ChatStreamChunk> = stream.collect::<Result<_, _>>().unwrap();
     let kinds: Vec<&str> = chunks.iter().map(ChatStreamChunk::kind).collect();
-    assert_eq!(
-        kinds,
-        [
-            "message_start",
-            "content_chunk",
-            "content_chunk",
-            "citation",
-            "message_end"
-        ]
-    );
+    assert_eq!(kinds, CHAT_STREAM_KINDS);
     let ChatStreamChunk::MessageEnd(end) = &chunks[4] else {
         panic!("{:?}", chunks[4]);
     };
     assert_eq!(end.finish_reason, Some(FinishReason::Stop));
     let usage = end.usage.unwrap();
-    assert_eq!(
-        (
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            usage.total_tokens
-        ),
-        (2154, 14, 2168)
-    );
+    let counts = [usage.prompt_tokens, usage.completion_tokens];
+    assert_eq!((counts, usage.total_tokens), ([2154, 14], 2168));
     // Chunks serialise back to the wire JSON they came from.
-    let first_line = CHAT_STREAM
-        .lines()
-        .next()
-        .unwrap()
-        .strip_prefix("data: ")
-        .unwrap();
-    assert_eq!(serde_json::to_string(&chunks[0]).unwrap(), first_line);
+    let first_line = CHAT_STREAM.lines().next().unwrap();
+    let first_event = first_line.strip_prefix("data: ").unwrap();
+    assert_eq!(serde_json::to_string(&chunks[0]).unwrap(), first_event);
     chat.assert();
 }
 
 #[test]
 fn chat_stream_refuses_json_response_without_sending() {
     let (mut server, describe) = data_plane();
-    let chat = server
-        .mock("POST", "/assistant/chat/support-bot")
-        .expect(0)
-        .create();
-    let err = client(&server)
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]).json_response(true))
-        .unwrap_err();
+    let chat = server.mock("POST", CHAT).expect(0).create();
+    let err = assistant(&server).chat_stream(hi().json_response(true));
+    let err = err.unwrap_err();
     assert!(
         matches!(&err, Error::InvalidArgument { name, .. } if name == "json_response"),
         "{err}"
@@ -224,43 +195,26 @@ fn chat_stream_refuses_json_response_without_sending() {
 #[test]
 fn chat_stream_http_errors_come_from_the_call() {
     let (mut server, _describe) = data_plane();
-    let chat = server
-        .mock("POST", "/assistant/chat/support-bot")
-        .with_status(400)
-        .with_header("x-pinecone-request-id", "r-1")
-        .with_body(r#"{"error":{"code":"INVALID_ARGUMENT","message":"no files"},"status":400}"#)
-        .expect(1)
-        .create();
-    let err = client(&server)
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "[400 INVALID_ARGUMENT] no files (request_id: r-1)"
-    );
+    let body = r#"{"error":{"code":"INVALID_ARGUMENT","message":"no files"},"status":400}"#;
+    let chat = chat_answering(&mut server, 400).with_header("x-pinecone-request-id", "r-1");
+    let chat = once(chat.with_body(body));
+    let err = assistant(&server).chat_stream(hi()).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(text, "[400 INVALID_ARGUMENT] no files (request_id: r-1)");
     chat.assert();
 }
 
 #[test]
 fn chat_stream_cut_off_is_an_error_not_a_short_answer() {
     let (mut server, _describe) = data_plane();
-    let cut = &CHAT_STREAM[..CHAT_STREAM.find("data: {\"type\":\"message_end\"").unwrap()];
-    let chat = server
-        .mock("POST", "/assistant/chat/support-bot")
+    let end = CHAT_STREAM.find("data: {\"type\":\"message_end\"").unwrap();
+    let chat = chat_answering(&mut server, 200)
         .with_header("content-type", "text/event-stream")
-        .with_body(cut)
+        .with_body(&CHAT_STREAM[..end])
         .create();
-    let err = client(&server)
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap()
-        .into_response()
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Stream(m) if m.contains("truncated")),
-        "{err}"
-    );
+    let stream = assistant(&server).chat_stream(hi()).unwrap();
+    let err = stream.into_response().unwrap_err();
+    assert!(is_truncated(&err), "{err}");
     chat.assert();
 }
 
@@ -269,47 +223,32 @@ fn chat_stream_cut_off_is_an_error_not_a_short_answer() {
 #[test]
 fn chat_completions_plain_and_streamed() {
     let (mut server, _describe) = data_plane();
-    let plain = post_json(
-        &mut server,
-        "/assistant/chat/support-bot/chat/completions",
-        r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":false,"temperature":0.0,"filter":{"team":"billing"}}"#,
-    )
-    .with_body(r#"{"id":"c1","model":"gpt-4o-2024-11-20","choices":[{"index":0,"message":{"role":"assistant","content":"30 days [1, pp. 4]."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#)
-    .create();
-    let streamed = post_json(
-        &mut server,
-        "/assistant/chat/support-bot/chat/completions",
-        r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":true}"#,
-    )
-    .with_header("content-type", "text/event-stream")
-    .with_body(COMPLETIONS_STREAM)
-    .create();
-    let bot = client(&server).assistant(ASSISTANT);
+    let plain = r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":false,"temperature":0.0,"filter":{"team":"billing"}}"#;
+    let answer = r#"{"id":"c1","model":"gpt-4o-2024-11-20","choices":[{"index":0,"message":{"role":"assistant","content":"30 days [1, pp. 4]."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#;
+    let plain = post_json(&mut server, COMPLETIONS, plain)
+        .with_body(answer)
+        .create();
+    let streamed = r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":true}"#;
+    let streamed = post_json(&mut server, COMPLETIONS, streamed)
+        .with_header("content-type", "text/event-stream")
+        .with_body(COMPLETIONS_STREAM)
+        .create();
+    let bot = assistant(&server);
     let question = [Message::user("How long is the refund window?")];
-    let reply = bot
-        .chat_completions(
-            ChatCompletionRequest::new(question.clone())
-                .temperature(0.0)
-                .filter(serde_json::json!({"team": "billing"})),
-        )
-        .unwrap();
+    let request = ChatCompletionRequest::new(question.clone())
+        .temperature(0.0)
+        .filter(json!({"team": "billing"}));
+    let reply = bot.chat_completions(request).unwrap();
     assert_eq!(reply.content(), "30 days [1, pp. 4].");
     assert_eq!(reply.usage.unwrap().total_tokens, 15);
-    let pieces: Vec<String> = bot
-        .chat_completions_stream(ChatCompletionRequest::new(question))
-        .unwrap()
-        .text()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(
-        pieces,
-        [
-            "Annual plans can be refunded within 30 days",
-            " [1, pp. 4]."
-        ]
-    );
-    plain.assert();
-    streamed.assert();
+    let stream = bot.chat_completions_stream(ChatCompletionRequest::new(question));
+    let pieces: Vec<String> = stream.unwrap().text().collect::<Result<_, _>>().unwrap();
+    let expected = [
+        "Annual plans can be refunded within 30 days",
+        " [1, pp. 4].",
+    ];
+    assert_eq!(pieces, expected);
+    assert_all(&[&plain, &streamed]);
 }
 
 // ---------------------------------------------------------------- context
@@ -317,29 +256,22 @@ fn chat_completions_plain_and_streamed() {
 #[test]
 fn context_sends_the_exact_body_and_decodes_every_snippet_kind() {
     let (mut server, _describe) = data_plane();
-    let by_query = post_json(
-        &mut server,
-        "/assistant/chat/support-bot/context",
-        r#"{"query":"refund window","top_k":3,"multimodal":true,"include_binary_content":true}"#,
-    )
-    .with_body(CONTEXT_RESPONSE)
-    .create();
-    let by_messages = post_json(
-        &mut server,
-        "/assistant/chat/support-bot/context",
-        r#"{"messages":[{"role":"user","content":"refund?"}],"filter":{"team":"billing"},"snippet_size":0}"#,
-    )
-    .with_body(r#"{"snippets":[{"type":"video","url":"x"}],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#)
-    .create();
-    let bot = client(&server).assistant(ASSISTANT);
-    let found = bot
-        .context(
-            ContextRequest::query("refund window")
-                .top_k(3)
-                .multimodal(true)
-                .include_binary_content(true),
-        )
-        .unwrap();
+    let by_query =
+        r#"{"query":"refund window","top_k":3,"multimodal":true,"include_binary_content":true}"#;
+    let by_query = post_json(&mut server, CONTEXT, by_query)
+        .with_body(CONTEXT_RESPONSE)
+        .create();
+    let by_messages = r#"{"messages":[{"role":"user","content":"refund?"}],"filter":{"team":"billing"},"snippet_size":0}"#;
+    let video = r#"{"snippets":[{"type":"video","url":"x"}],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#;
+    let by_messages = post_json(&mut server, CONTEXT, by_messages)
+        .with_body(video)
+        .create();
+    let bot = assistant(&server);
+    let request = ContextRequest::query("refund window")
+        .top_k(3)
+        .multimodal(true)
+        .include_binary_content(true);
+    let found = bot.context(request).unwrap();
     assert_eq!(found.id.as_deref(), Some("ctx-5b0e7d2c"));
     assert_eq!(found.snippets.len(), 3);
     assert_eq!(found.usage.prompt_tokens, 31);
@@ -359,45 +291,41 @@ fn context_sends_the_exact_body_and_decodes_every_snippet_kind() {
         }
         other => panic!("{other:?}"),
     }
+    let captioned_only = &second.content[2];
     assert!(matches!(
-        &second.content[2],
+        captioned_only,
         ContentBlock::Image { image: None, .. }
     ));
     let third = found.snippets[2].reference().unwrap();
     assert_eq!(third.kind.as_deref(), Some("markdown"));
     assert!(third.pages.is_empty());
 
-    let odd = bot
-        .context(
-            ContextRequest::messages([Message::user("refund?")])
-                .filter(serde_json::json!({"team": "billing"}))
-                .snippet_size(0),
-        )
-        .unwrap();
+    let request = ContextRequest::messages([Message::user("refund?")])
+        .filter(json!({"team": "billing"}))
+        .snippet_size(0);
+    let odd = bot.context(request).unwrap();
     assert!(matches!(&odd.snippets[0], Snippet::Other(v) if v["type"] == "video"));
-    by_query.assert();
-    by_messages.assert();
+    assert_all(&[&by_query, &by_messages]);
 }
 
 #[test]
 fn context_validation_happens_before_any_request() {
     let (mut server, describe) = data_plane();
     let any = refuses(&mut server, "POST");
-    let bot = client(&server).assistant(ASSISTANT);
-    for bad in [
+    let bot = assistant(&server);
+    let empty = [
         ContextRequest::query(""),
         ContextRequest::messages([]),
         ContextRequest::default(),
-    ] {
+    ];
+    for bad in empty {
         let err = bot.context(bad).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
     }
     let mut both = ContextRequest::query("q");
     both.messages = Some(vec![Message::user("m")]);
-    assert!(matches!(
-        bot.context(both),
-        Err(Error::InvalidArgument { .. })
-    ));
+    let err = bot.context(both);
+    assert!(matches!(err, Err(Error::InvalidArgument { .. })));
     any.assert();
     describe.expect(0).assert();
 }
@@ -407,34 +335,27 @@ fn context_validation_happens_before_any_request() {
 #[test]
 fn evaluate_alignment_on_an_overridden_host() {
     let mut server = Server::new();
-    let eval = post_json(
-        &mut server,
-        "/assistant/evaluation/metrics/alignment",
-        r#"{"question":"What is the refund window for annual plans?","answer":"30 days, but only monthly plans are refundable.","ground_truth_answer":"Annual plans can be refunded within 30 days."}"#,
-    )
-    .with_body(ALIGNMENT_RESPONSE)
-    .create();
-    let client = Client::new(
-        builder_for("http://127.0.0.1:9")
-            .evaluation_region(EvaluationRegion::Eu)
-            .evaluation_host(server.url())
-            .build(),
-    )
-    .unwrap();
-    let r = client
-        .evaluate_alignment(AlignmentRequest::new(
-            "What is the refund window for annual plans?",
-            "30 days, but only monthly plans are refundable.",
-            "Annual plans can be refunded within 30 days.",
-        ))
-        .unwrap();
+    let question = "What is the refund window for annual plans?";
+    let answer = "30 days, but only monthly plans are refundable.";
+    let truth = "Annual plans can be refunded within 30 days.";
+    let body = r#"{"question":"What is the refund window for annual plans?","answer":"30 days, but only monthly plans are refundable.","ground_truth_answer":"Annual plans can be refunded within 30 days."}"#;
+    let eval = post_json(&mut server, ALIGNMENT, body)
+        .with_body(ALIGNMENT_RESPONSE)
+        .create();
+    let config = builder_for("http://127.0.0.1:9")
+        .evaluation_region(EvaluationRegion::Eu)
+        .evaluation_host(server.url());
+    let client = Client::new(config.build()).unwrap();
+    let request = AlignmentRequest::new(question, answer, truth);
+    let r = client.evaluate_alignment(request).unwrap();
     assert_eq!(r.scores().correctness, 0.5);
     assert_eq!(r.scores().completeness, 1.0);
     assert_eq!(r.scores().alignment, 0.6667);
     assert_eq!(r.facts().len(), 2);
     assert_eq!(r.facts()[1].entailment, Entailment::Contradicted);
+    let reasoning = &r.facts()[0].reasoning;
     assert_eq!(
-        r.facts()[0].reasoning,
+        reasoning,
         "The answer states 30 days, matching the ground truth."
     );
     assert_eq!(r.usage.total_tokens, 508);
@@ -444,17 +365,13 @@ fn evaluate_alignment_on_an_overridden_host() {
 #[test]
 fn evaluate_alignment_422_message() {
     let mut server = Server::new();
-    let eval = server
-        .mock("POST", "/assistant/evaluation/metrics/alignment")
-        .with_status(422)
-        .with_body(r#"{"message":"ground_truth_answer: field required"}"#)
-        .expect(1)
-        .create();
+    let missing = r#"{"message":"ground_truth_answer: field required"}"#;
+    let eval = server.mock("POST", ALIGNMENT).with_status(422);
+    let eval = once(eval.with_body(missing));
     let client = Client::new(builder(&server).evaluation_host(server.url()).build()).unwrap();
-    let err = client
-        .evaluate_alignment(AlignmentRequest::new("q", "a", ""))
-        .unwrap_err();
-    assert_eq!(err.to_string(), "[422] ground_truth_answer: field required");
+    let err = client.evaluate_alignment(AlignmentRequest::new("q", "a", ""));
+    let text = err.unwrap_err().to_string();
+    assert_eq!(text, "[422] ground_truth_answer: field required");
     eval.assert();
 }
 
@@ -462,62 +379,50 @@ fn evaluate_alignment_422_message() {
 /// which answers nothing and closes: for HTTPS targets that is the CONNECT line
 /// naming the target host, so no byte leaves this machine (an HTTP proxy gets
 /// the host name unresolved: not even a DNS query is made).
-fn connect_target(builder: pinecone_assistant::ClientConfigBuilder) -> String {
+fn connect_target(builder: ClientConfigBuilder) -> String {
     let (proxy, seen) = mute_proxy();
-    let client = Client::new(
-        builder
-            .proxy(proxy)
-            .retry(pinecone_assistant::RetryPolicy::none())
-            .build(),
-    )
-    .unwrap();
-    assert!(
-        client
-            .evaluate_alignment(AlignmentRequest::new("q", "a", "g"))
-            .is_err()
-    );
+    let config = builder.proxy(proxy).retry(RetryPolicy::none());
+    let client = Client::new(config.build()).unwrap();
+    let outcome = client.evaluate_alignment(AlignmentRequest::new("q", "a", "g"));
+    assert!(outcome.is_err());
     seen.join().unwrap()
 }
 
 #[test]
 fn evaluation_goes_to_the_us_host_by_default_and_eu_when_selected() {
     let us = connect_target(ClientConfig::builder("test-key"));
-    assert!(
-        us.starts_with("CONNECT prod-1-data.ke.pinecone.io:443 "),
-        "{us}"
-    );
-    let eu =
-        connect_target(ClientConfig::builder("test-key").evaluation_region(EvaluationRegion::Eu));
-    assert!(
-        eu.starts_with("CONNECT prod-eu-data.ke.pinecone.io:443 "),
-        "{eu}"
-    );
+    let us_host = "CONNECT prod-1-data.ke.pinecone.io:443 ";
+    assert!(us.starts_with(us_host), "{us}");
+    let eu_config = ClientConfig::builder("test-key").evaluation_region(EvaluationRegion::Eu);
+    let eu = connect_target(eu_config);
+    let eu_host = "CONNECT prod-eu-data.ke.pinecone.io:443 ";
+    assert!(eu.starts_with(eu_host), "{eu}");
 }
 
 // ---------------------------------------------------------------- live streaming
 
 /// A client whose data plane is `raw`, with a `timeout` and a `chat_read_timeout`;
 /// the control plane that sends it there is returned too, to be kept alive.
-fn raw_client(
-    raw: &RawServer,
-    timeout: Duration,
-    chat: Duration,
-) -> (mockito::ServerGuard, Client) {
+fn raw_client(raw: &RawServer, timeout: Duration, chat: Duration) -> (ServerGuard, Client) {
     let (server, _describe) = control_plane_for(&raw.url());
-    let client = Client::new(
-        builder(&server)
-            .timeout(timeout)
-            .chat_read_timeout(chat)
-            .build(),
-    )
-    .unwrap();
-    (server, client)
+    let config = builder(&server).timeout(timeout).chat_read_timeout(chat);
+    (server, Client::new(config.build()).unwrap())
 }
 
-/// [`raw_client`] with short timeouts, so that a stream that fails to wake fails
-/// the test within seconds instead of hanging it.
-fn stream_client(raw: &RawServer) -> (mockito::ServerGuard, Client) {
-    raw_client(raw, Duration::from_secs(5), Duration::from_secs(5))
+/// The assistant on a [`raw_client`] with short timeouts, so that a stream that
+/// fails to wake fails the test within seconds instead of hanging it.
+fn raw_assistant(raw: &RawServer) -> (ServerGuard, Client, Assistant) {
+    let (cp, client) = raw_client(raw, Duration::from_secs(5), Duration::from_secs(5));
+    let docs = client.assistant(ASSISTANT);
+    (cp, client, docs)
+}
+
+/// Runs `f` on another thread after `delay`.
+fn after(delay: Duration, f: impl FnOnce() + Send + 'static) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        thread::sleep(delay);
+        f();
+    })
 }
 
 #[test]
@@ -537,11 +442,8 @@ fn each_event_is_yielded_before_the_server_sends_the_next() {
         }
         end_chunks(socket);
     }));
-    let (_cp, client) = stream_client(&raw);
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(refund_request())
-        .unwrap();
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(refund_request()).unwrap();
     assert_eq!(body_rx.recv().unwrap(), REFUND_CHAT_STREAM_REQUEST);
     let mut kinds = Vec::new();
     for _ in 0..5 {
@@ -553,16 +455,7 @@ fn each_event_is_yielded_before_the_server_sends_the_next() {
         go_on.send(()).unwrap();
     }
     assert!(stream.next().is_none());
-    assert_eq!(
-        kinds,
-        [
-            "message_start",
-            "content_chunk",
-            "content_chunk",
-            "citation",
-            "message_end"
-        ]
-    );
+    assert_eq!(kinds, CHAT_STREAM_KINDS);
     raw.join();
 }
 
@@ -596,23 +489,27 @@ fn silent_after_first_event() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<bo
     (raw, finish, closed)
 }
 
+/// A server that reads the request, reports its body and then stays silent
+/// (no response headers) until told to finish.
+fn silent_server() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<String>) {
+    let (finish, wait) = mpsc::channel::<()>();
+    let (body_tx, body_rx) = mpsc::channel();
+    let raw = RawServer::start(Box::new(move |_socket, body| {
+        let _ = body_tx.send(body);
+        let _ = wait.recv_timeout(Duration::from_secs(10));
+    }));
+    (raw, finish, body_rx)
+}
+
 #[test]
 fn canceller_wakes_a_blocked_next_from_another_thread() {
     let (raw, finish, closed) = silent_after_first_event();
-    let (_cp, client) = stream_client(&raw);
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap();
-    assert!(matches!(
-        stream.next(),
-        Some(Ok(ChatStreamChunk::MessageStart(_)))
-    ));
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(hi()).unwrap();
+    let first = stream.next();
+    assert!(matches!(first, Some(Ok(ChatStreamChunk::MessageStart(_)))));
     let stop = stream.canceller();
-    let canceller = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(200));
-        stop.cancel();
-    });
+    let canceller = after(Duration::from_millis(200), move || stop.cancel());
     let started = Instant::now();
     let outcome = stream.next();
     let waited = started.elapsed();
@@ -632,17 +529,11 @@ fn canceller_wakes_a_blocked_next_from_another_thread() {
 #[test]
 fn the_clients_cancel_handle_stops_its_streams_too() {
     let (raw, finish, _closed) = silent_after_first_event();
-    let (_cp, client) = stream_client(&raw);
+    let (_cp, client, _docs) = raw_assistant(&raw);
     let stop = CancelHandle::new();
-    let mut stream = client
-        .with_cancel_handle(stop.clone())
-        .assistant("support-bot")
-        .chat_completions_stream(ChatCompletionRequest::new([Message::user("hi")]))
-        .unwrap();
-    let canceller = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(200));
-        stop.cancel();
-    });
+    let docs = client.with_cancel_handle(stop.clone()).assistant(ASSISTANT);
+    let mut stream = docs.chat_completions_stream(hi_completion()).unwrap();
+    let canceller = after(Duration::from_millis(200), move || stop.cancel());
     // The first event is a chat chunk, skipped by the completions decoder, so
     // this blocks on the silent socket until the cancel.
     let started = Instant::now();
@@ -659,18 +550,13 @@ fn the_clients_cancel_handle_stops_its_streams_too() {
 
 #[test]
 fn cancel_while_waiting_for_response_headers() {
-    let (finish, wait) = mpsc::channel::<()>();
-    let raw = RawServer::start(Box::new(move |_socket, _| {
-        let _ = wait.recv_timeout(Duration::from_secs(10));
-    }));
-    let (_cp, client) = stream_client(&raw);
+    let (raw, finish, _body) = silent_server();
+    let (_cp, client, _docs) = raw_assistant(&raw);
     let stop = CancelHandle::new();
     let worker = client.with_cancel_handle(stop.clone());
     let call = thread::spawn(move || {
         let started = Instant::now();
-        let r = worker
-            .assistant("support-bot")
-            .chat_stream(ChatRequest::new([Message::user("hi")]));
+        let r = worker.assistant(ASSISTANT).chat_stream(hi());
         (r.map(|_| ()), started.elapsed())
     });
     thread::sleep(Duration::from_millis(300));
@@ -685,22 +571,17 @@ fn cancel_while_waiting_for_response_headers() {
 #[test]
 fn plain_chat_and_completions_stop_when_cancelled_while_the_answer_is_written() {
     for completions in [false, true] {
-        let (finish, wait) = mpsc::channel::<()>();
-        let raw = RawServer::start(Box::new(move |_socket, _| {
-            let _ = wait.recv_timeout(Duration::from_secs(10));
-        }));
-        let (_cp, client) = stream_client(&raw);
+        let (raw, finish, _body) = silent_server();
+        let (_cp, client, _docs) = raw_assistant(&raw);
         let stop = CancelHandle::new();
         let worker = client.with_cancel_handle(stop.clone());
         let call = thread::spawn(move || {
             let started = Instant::now();
-            let docs = worker.assistant("support-bot");
-            let messages = [Message::user("hi")];
+            let docs = worker.assistant(ASSISTANT);
             let r = if completions {
-                docs.chat_completions(ChatCompletionRequest::new(messages))
-                    .map(|_| ())
+                docs.chat_completions(hi_completion()).map(|_| ())
             } else {
-                docs.chat(ChatRequest::new(messages)).map(|_| ())
+                docs.chat(hi()).map(|_| ())
             };
             (r, started.elapsed())
         });
@@ -717,11 +598,8 @@ fn plain_chat_and_completions_stop_when_cancelled_while_the_answer_is_written() 
 #[test]
 fn dropping_a_stream_closes_its_connection() {
     let (raw, finish, closed) = silent_after_first_event();
-    let (_cp, client) = stream_client(&raw);
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap();
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(hi()).unwrap();
     assert!(stream.next().unwrap().is_ok());
     drop(stream);
     assert_eq!(closed.recv_timeout(Duration::from_secs(5)), Ok(true));
@@ -729,15 +607,22 @@ fn dropping_a_stream_closes_its_connection() {
     raw.join();
 }
 
+/// A client whose idle timeout is 100 ms but whose chat calls wait 400 ms.
+fn short_timeout_client(raw: &RawServer) -> (ServerGuard, Client) {
+    raw_client(raw, Duration::from_millis(100), Duration::from_millis(400))
+}
+
+/// Whether `waited` is about the 400 ms chat read timeout (and not the 100 ms one).
+fn waited_the_chat_read_timeout(waited: Duration) -> bool {
+    waited >= Duration::from_millis(350) && waited < Duration::from_secs(3)
+}
+
 #[test]
 fn a_silent_stream_times_out_after_the_chat_read_timeout() {
     let (raw, finish, _closed) = silent_after_first_event();
     // The stream allows max(timeout, chat_read_timeout) of silence.
-    let (_cp, client) = raw_client(&raw, Duration::from_millis(100), Duration::from_millis(400));
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap();
+    let (_cp, client) = short_timeout_client(&raw);
+    let mut stream = client.assistant(ASSISTANT).chat_stream(hi()).unwrap();
     assert!(stream.next().unwrap().is_ok());
     let started = Instant::now();
     let outcome = stream.next();
@@ -747,59 +632,35 @@ fn a_silent_stream_times_out_after_the_chat_read_timeout() {
         "{outcome:?}"
     );
     assert!(outcome.is_some_and(|r| r.is_err_and(|e| is_receive_timeout(&e))));
-    assert!(
-        waited >= Duration::from_millis(350) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
+    assert!(waited_the_chat_read_timeout(waited), "{waited:?}");
     let _ = finish.send(());
     raw.join();
 }
 
 #[test]
 fn a_plain_chat_waits_the_chat_read_timeout_not_the_short_one() {
-    let (finish, wait) = mpsc::channel::<()>();
-    let raw = RawServer::start(Box::new(move |_socket, _| {
-        let _ = wait.recv_timeout(Duration::from_secs(10));
-    }));
-    let (_cp, client) = raw_client(&raw, Duration::from_millis(100), Duration::from_millis(400));
+    let (raw, finish, _body) = silent_server();
+    let (_cp, client) = short_timeout_client(&raw);
     let started = Instant::now();
-    let err = client
-        .assistant("support-bot")
-        .chat(ChatRequest::new([Message::user("hi")]))
-        .unwrap_err();
+    let err = client.assistant(ASSISTANT).chat(hi()).unwrap_err();
     let waited = started.elapsed();
     assert!(matches!(err, Error::Timeout(_)), "{err}");
     assert!(is_receive_timeout(&err), "{err:?}");
-    assert!(
-        waited >= Duration::from_millis(350) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
+    assert!(waited_the_chat_read_timeout(waited), "{waited:?}");
     let _ = finish.send(());
     raw.join();
-}
-
-/// A server that reads the request, reports its body and then stays silent
-/// (no response headers) until told to finish.
-fn silent_server() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<String>) {
-    let (finish, wait) = mpsc::channel::<()>();
-    let (body_tx, body_rx) = mpsc::channel();
-    let raw = RawServer::start(Box::new(move |_socket, body| {
-        let _ = body_tx.send(body);
-        let _ = wait.recv_timeout(Duration::from_secs(10));
-    }));
-    (raw, finish, body_rx)
 }
 
 /// Runs `call` against a silent server with a 5 s configured read timeout and
 /// a 300 ms per-call one; checks the call times out on the per-call timeout
 /// and that the timeout is not sent.
 fn times_out_on_the_per_call_timeout<T: std::fmt::Debug>(
-    call: impl FnOnce(&Client) -> Result<T, Error>,
+    call: impl FnOnce(&Assistant) -> Result<T, Error>,
 ) {
     let (raw, finish, body) = silent_server();
-    let (_cp, client) = stream_client(&raw);
+    let (_cp, _client, docs) = raw_assistant(&raw);
     let started = Instant::now();
-    let outcome = call(&client);
+    let outcome = call(&docs);
     let waited = started.elapsed();
     assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
     assert!(outcome.is_err_and(|e| is_receive_timeout(&e)));
@@ -809,11 +670,8 @@ fn times_out_on_the_per_call_timeout<T: std::fmt::Debug>(
     );
     let body = body.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(!body.contains("timeout"), "{body}");
-    assert!(
-        body.starts_with(
-            r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o","stream":"#
-        )
-    );
+    let start = r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o","stream":"#;
+    assert!(body.starts_with(start));
     let _ = finish.send(());
     raw.join();
 }
@@ -822,45 +680,33 @@ const PER_CALL: Duration = Duration::from_millis(300);
 
 #[test]
 fn chat_uses_the_per_call_timeout_even_below_the_floor() {
-    times_out_on_the_per_call_timeout(|c| {
-        c.assistant("support-bot")
-            .chat(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
-    });
+    times_out_on_the_per_call_timeout(|docs| docs.chat(hi().timeout(PER_CALL)));
 }
 
 #[test]
 fn chat_stream_uses_the_per_call_timeout() {
-    times_out_on_the_per_call_timeout(|c| {
-        c.assistant("support-bot")
-            .chat_stream(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
-    });
+    times_out_on_the_per_call_timeout(|docs| docs.chat_stream(hi().timeout(PER_CALL)));
 }
 
 #[test]
 fn chat_completions_uses_the_per_call_timeout() {
-    times_out_on_the_per_call_timeout(|c| {
-        c.assistant("support-bot")
-            .chat_completions(ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL))
+    times_out_on_the_per_call_timeout(|docs| {
+        docs.chat_completions(hi_completion().timeout(PER_CALL))
     });
 }
 
 #[test]
 fn chat_completions_stream_uses_the_per_call_timeout() {
-    times_out_on_the_per_call_timeout(|c| {
-        c.assistant("support-bot").chat_completions_stream(
-            ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL),
-        )
+    times_out_on_the_per_call_timeout(|docs| {
+        docs.chat_completions_stream(hi_completion().timeout(PER_CALL))
     });
 }
 
 #[test]
 fn a_per_call_timeout_also_bounds_the_silence_inside_a_stream() {
     let (raw, finish, _closed) = silent_after_first_event();
-    let (_cp, client) = stream_client(&raw);
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
-        .unwrap();
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(hi().timeout(PER_CALL)).unwrap();
     assert!(stream.next().unwrap().is_ok());
     let started = Instant::now();
     let outcome = stream.next();
@@ -875,8 +721,8 @@ fn a_per_call_timeout_also_bounds_the_silence_inside_a_stream() {
 
 #[test]
 fn the_per_call_timeout_is_never_serialised() {
-    let r = ChatRequest::new([Message::user("hi")]).timeout(PER_CALL);
+    let r = hi().timeout(PER_CALL);
     assert!(!serde_json::to_string(&r).unwrap().contains("timeout"));
-    let r = ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL);
+    let r = hi_completion().timeout(PER_CALL);
     assert!(!serde_json::to_string(&r).unwrap().contains("timeout"));
 }

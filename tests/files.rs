@@ -616,14 +616,13 @@ fn invalid_operation_filters_send_nothing() {
     let (mut server, resolve) = data_plane_described(0);
     let list = refuses(&mut server, "GET");
     let docs = assistant(&server);
+    let options = ListOperationsOptions::new;
+    let upload = options().operation_type("upload");
     for (opts, arg) in [
-        (
-            ListOperationsOptions::new().operation_type("upload"),
-            "operation_type",
-        ),
-        (ListOperationsOptions::new().status("processing"), "status"),
-        (ListOperationsOptions::new().status("Completed "), "status"),
-        (ListOperationsOptions::new().page_size(0), "page_size"),
+        (upload, "operation_type"),
+        (options().status("processing"), "status"),
+        (options().status("Completed "), "status"),
+        (options().page_size(0), "page_size"),
     ] {
         let paginator = docs.list_operations(opts.clone());
         let items: Vec<_> = paginator.collect();

@@ -163,17 +163,19 @@ pub fn upload(
     file_id: Option<&str>,
 ) -> (u16, Value) {
     let boundary = "b0a7c3d9e1f2";
-    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n").into_bytes();
-    body.extend_from_slice(text);
+    let file = format!("name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/plain");
+    let mut parts = vec![(file, text.to_vec())];
     if let Some(m) = metadata {
-        body.extend_from_slice(
-            format!(
-                "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{m}"
-            )
-            .as_bytes(),
-        );
+        parts.push(("name=\"metadata\"".to_owned(), m.to_string().into_bytes()));
     }
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut body = Vec::new();
+    for (disposition, content) in parts {
+        let head = format!("--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n\r\n");
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(&content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let (method, path) = match file_id {
         Some(id) => ("PUT", format!("/assistant/files/{assistant}/{id}")),
         None => ("POST", format!("/assistant/files/{assistant}")),
