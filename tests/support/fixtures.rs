@@ -38,6 +38,15 @@ pub const CONTEXT_RESPONSE: &str = include_str!("../fixtures/f4_context_response
 /// An alignment evaluation with one entailed and one contradicted fact.
 pub const ALIGNMENT_RESPONSE: &str = include_str!("../fixtures/f5_alignment_response.json");
 
+/// The kinds of the chunks of [`CHAT_STREAM`], in order.
+pub const CHAT_STREAM_KINDS: [&str; 5] = [
+    "message_start",
+    "content_chunk",
+    "content_chunk",
+    "citation",
+    "message_end",
+];
+
 /// The events of [`CHAT_STREAM`], each with its blank-line terminator.
 pub fn chat_stream_events() -> Vec<String> {
     CHAT_STREAM
