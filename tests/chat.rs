@@ -147,11 +147,9 @@ fn chat_server_error_is_not_retried() {
 #[test]
 fn chat_stream_sends_the_exact_body_and_yields_five_chunks() {
     let (mut server, _describe) = data_plane();
-    let chat = post_json(&mut server, CHAT, REFUND_CHAT_STREAM_REQUEST)
-        .with_status(200)
-        .with_header("content-type", "text/event-stream")
-        .with_body(CHAT_STREAM)
-        .create();
+    let chat = post_json(&mut server, CHAT, REFUND_CHAT_STREAM_REQUEST);
+    let chat = chat.with_header("content-type", "text/event-stream");
+    let chat = chat.with_body(CHAT_STREAM).create();
     let stream = assistant(&server).chat_stream(refund_request()).unwrap();
     let chunks: Vec<ChatStreamChunk> = stream.collect::<Result<_, _>>().unwrap();
     let kinds: Vec<&str> = chunks.iter().map(ChatStreamChunk::kind).collect();

@@ -5,19 +5,23 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pinecone_assistant::emulator::{Emulator, Fault};
 use pinecone_assistant::models::{
     AlignmentRequest, ChatCompletionRequest, ChatRequest, ChatStreamChunk, ContextOptions,
     ContextRequest, CreateAssistantRequest, Message, Snippet,
 };
-use pinecone_assistant::{Error, Wait};
+use pinecone_assistant::{Assistant, Error, Wait};
 use serde_json::{Value, json};
 use support::emu::*;
+use support::fixtures::SHIPPING_NOTE;
 
 const QUESTION: &str = "How long is the warranty?";
 const ANSWER: &str = "The warranty covers two years of normal use.";
+/// The question as a raw streaming request body.
+const STREAMED_QUESTION: &str =
+    r#"{"messages":[{"role":"user","content":"How long is the warranty?"}],"stream":true}"#;
 
 fn question() -> [Message; 1] {
     [Message::user(QUESTION)]
@@ -27,32 +31,49 @@ fn ask() -> ChatRequest {
     ChatRequest::new(question())
 }
 
+fn ask_completion() -> ChatCompletionRequest {
+    ChatCompletionRequest::new(question())
+}
+
+/// POSTs `body` with the emulator's key; returns the JSON answer.
+fn post(emu: &Emulator, path: &str, body: Value) -> Value {
+    authed(emu, "POST", path, Some(body)).1
+}
+
+/// The text of the chat message in a raw chat answer.
+fn message(chat: &Value) -> &str {
+    chat["message"]["content"].as_str().unwrap()
+}
+
+/// A [`fast`] emulator with [`loaded`] documents.
+fn loaded_emulator() -> (Emulator, Assistant) {
+    let emu = fast();
+    let docs = loaded(&emu);
+    (emu, docs)
+}
+
+/// Whether `err` reports a stream that ended before its last event.
+fn is_truncated(err: &Error) -> bool {
+    matches!(err, Error::Stream(m) if m.contains("truncated"))
+}
+
 #[test]
 fn uploads_index_and_answer_with_citations() {
     let emu = fast();
     with_files(&emu);
-    let (_, ctx) = authed(
-        &emu,
-        "POST",
-        "/assistant/chat/docs/context",
-        Some(json!({"query": "how fast does the kettle boil", "top_k": 1})),
-    );
+    let boil = json!({"query": "how fast does the kettle boil", "top_k": 1});
+    let ctx = post(&emu, "/assistant/chat/docs/context", boil);
     let snippets = ctx["snippets"].as_array().unwrap();
     assert_eq!(snippets.len(), 1);
     assert_eq!(snippets[0]["reference"]["type"], "markdown");
     assert_eq!(snippets[0]["reference"]["file"]["name"], "kettle.md");
     assert!(snippets[0]["reference"].get("pages").is_none());
 
-    let (_, chat) = authed(
-        &emu,
-        "POST",
-        "/assistant/chat/docs",
-        Some(
-            json!({"messages": [{"role": "user", "content": "How long is the warranty?"}], "include_highlights": true}),
-        ),
-    );
-    let content = chat["message"]["content"].as_str().unwrap();
-    assert_eq!(content, "The warranty covers two years of normal use.");
+    let cited =
+        json!({"messages": [{"role": "user", "content": QUESTION}], "include_highlights": true});
+    let chat = post(&emu, "/assistant/chat/docs", cited);
+    let content = message(&chat);
+    assert_eq!(content, ANSWER);
     let cit = &chat["citations"][0];
     assert_eq!(cit["position"], content.chars().count());
     assert_eq!(cit["references"][0]["file"]["name"], "kettle.md");
@@ -60,34 +81,17 @@ fn uploads_index_and_answer_with_citations() {
     assert!(chat["usage"]["total_tokens"].as_u64().unwrap() > 0);
 
     // A filter that excludes the kettle leaves only the shipping note.
-    let (_, chat) = authed(
-        &emu,
-        "POST",
-        "/assistant/chat/docs",
-        Some(
-            json!({"messages": [{"content": "warranty shipping"}], "filter": {"team": {"$ne": "support"}}}),
-        ),
-    );
-    assert_eq!(
-        chat["message"]["content"],
-        "Shipping takes five days to Europe."
-    );
-    let (_, chat) = authed(
-        &emu,
-        "POST",
-        "/assistant/chat/docs",
-        Some(json!({"messages": [{"content": "quantum physics"}]})),
-    );
+    let filtered = json!({"messages": [{"content": "warranty shipping"}], "filter": {"team": {"$ne": "support"}}});
+    let chat = post(&emu, "/assistant/chat/docs", filtered);
+    assert_eq!(chat["message"]["content"], SHIPPING_NOTE);
+    let off_topic = json!({"messages": [{"content": "quantum physics"}]});
+    let chat = post(&emu, "/assistant/chat/docs", off_topic);
     assert_eq!(chat["citations"], json!([]));
     assert_eq!(chat["context_snippet_count"], 0);
 
-    let (_, j) = authed(
-        &emu,
-        "POST",
-        "/assistant/chat/docs",
-        Some(json!({"messages": [{"content": "warranty"}], "json_response": true})),
-    );
-    let inner: Value = serde_json::from_str(j["message"]["content"].as_str().unwrap()).unwrap();
+    let as_json = json!({"messages": [{"content": "warranty"}], "json_response": true});
+    let j = post(&emu, "/assistant/chat/docs", as_json);
+    let inner: Value = serde_json::from_str(message(&j)).unwrap();
     assert_eq!(inner["sources"], json!(["kettle.md"]));
 }
 
@@ -95,7 +99,7 @@ fn uploads_index_and_answer_with_citations() {
 fn chat_streams_event_by_event_and_faults_cut_it() {
     let emu = fast();
     with_files(&emu);
-    let ask = json!({"messages": [{"role": "user", "content": "How long is the warranty?"}], "stream": true});
+    let ask: Value = serde_json::from_str(STREAMED_QUESTION).unwrap();
     let (lines, clean) = stream_lines(&emu, "/assistant/chat/docs", ask.clone());
     assert!(clean);
     assert_eq!(lines[0], ": heartbeat");
@@ -103,17 +107,10 @@ fn chat_streams_event_by_event_and_faults_cut_it() {
     let kinds: Vec<&str> = chunks.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds.first(), Some(&"message_start"));
     assert_eq!(kinds[kinds.len() - 2..], ["citation", "message_end"]);
-    let text: String = chunks
-        .iter()
-        .filter_map(|e| e["delta"]["content"].as_str())
-        .collect();
-    assert_eq!(text, "The warranty covers two years of normal use.");
-    assert!(
-        chunks.last().unwrap()["usage"]["total_tokens"]
-            .as_u64()
-            .unwrap()
-            > 0
-    );
+    let deltas = chunks.iter().filter_map(|e| e["delta"]["content"].as_str());
+    assert_eq!(deltas.collect::<String>(), ANSWER);
+    let usage = &chunks.last().unwrap()["usage"];
+    assert!(usage["total_tokens"].as_u64().unwrap() > 0);
 
     emu.inject(Fault::end_stream(2));
     let (lines, clean) = stream_lines(&emu, "/assistant/chat/docs", ask.clone());
@@ -128,23 +125,16 @@ fn chat_streams_event_by_event_and_faults_cut_it() {
 
 #[test]
 fn slow_streams_flush_each_event_and_send_heartbeats() {
-    let emu = Emulator::builder()
-        .processing_delay(Duration::ZERO)
-        .stream_delay(Duration::from_millis(60))
-        .heartbeat(Duration::from_millis(25))
-        .start()
-        .unwrap();
+    let slow = Emulator::builder().processing_delay(Duration::ZERO);
+    let emu = start(slow.stream_delay(ms(60)).heartbeat(ms(25)));
     with_files(&emu);
     let req = ureq::http::Request::builder()
         .method("POST")
         .uri(format!("{}/assistant/chat/docs", emu.url()))
         .header("Api-Key", emu.api_key())
-        .body(
-            json!({"messages": [{"content": "How long is the warranty?"}], "stream": true})
-                .to_string(),
-        )
+        .body(json!({"messages": [{"content": QUESTION}], "stream": true}).to_string())
         .unwrap();
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     let resp = agent().run(req).unwrap();
     let mut reader = BufReader::new(resp.into_body().into_reader());
     let (mut arrivals, mut heartbeats) = (Vec::new(), 0);
@@ -162,10 +152,8 @@ fn slow_streams_flush_each_event_and_send_heartbeats() {
     // are spread over the time the server took (half of it, to tolerate a busy
     // machine).
     let spread = *arrivals.last().unwrap() - arrivals[0];
-    assert!(
-        spread >= Duration::from_millis(30 * (arrivals.len() as u64 - 1)),
-        "{arrivals:?}"
-    );
+    let half = ms(30 * (arrivals.len() as u64 - 1));
+    assert!(spread >= half, "{arrivals:?}");
     assert!(heartbeats > arrivals.len(), "{heartbeats} heartbeats");
 }
 
@@ -173,37 +161,31 @@ fn slow_streams_flush_each_event_and_send_heartbeats() {
 fn completions_stream_ends_with_usage_and_done() {
     let emu = fast();
     with_files(&emu);
-    let ask = json!({"messages": [{"role": "user", "content": "How long is the warranty?"}], "stream": true});
+    let ask: Value = serde_json::from_str(STREAMED_QUESTION).unwrap();
     let (lines, _) = stream_lines(&emu, "/assistant/chat/docs/chat/completions", ask);
     let chunks = events(&lines);
     assert_eq!(chunks.last().unwrap(), &Value::String("[DONE]".into()));
     let usage = &chunks[chunks.len() - 2];
     assert_eq!(usage["choices"], json!([]));
     assert!(usage["usage"]["total_tokens"].as_u64().unwrap() > 0);
-    let text: String = chunks
+    let deltas = chunks
         .iter()
-        .filter_map(|e| e["choices"][0]["delta"]["content"].as_str())
-        .collect();
-    assert_eq!(text, "The warranty covers two years of normal use. [1]");
-    assert_eq!(
-        chunks[chunks.len() - 3]["choices"][0]["finish_reason"],
-        "stop"
-    );
+        .filter_map(|e| e["choices"][0]["delta"]["content"].as_str());
+    assert_eq!(deltas.collect::<String>(), format!("{ANSWER} [1]"));
+    let finish = &chunks[chunks.len() - 3]["choices"][0]["finish_reason"];
+    assert_eq!(finish, "stop");
 }
 
 #[test]
 fn alignment_scores_by_overlap() {
     let emu = fast();
-    let (_, r) = authed(
-        &emu,
-        "POST",
-        "/assistant/evaluation/metrics/alignment",
-        Some(json!({
-            "question": "What is covered?",
-            "answer": "The warranty covers two years.",
-            "ground_truth_answer": "The warranty covers two years. Refunds are possible within 30 days.",
-        })),
-    );
+    let truth = "The warranty covers two years. Refunds are possible within 30 days.";
+    let graded = json!({
+        "question": "What is covered?",
+        "answer": "The warranty covers two years.",
+        "ground_truth_answer": truth,
+    });
+    let r = post(&emu, "/assistant/evaluation/metrics/alignment", graded);
     assert_eq!(r["metrics"]["completeness"], 0.5);
     assert_eq!(r["metrics"]["correctness"], 1.0);
     assert_eq!(r["metrics"]["alignment"], 0.6667);
@@ -211,55 +193,37 @@ fn alignment_scores_by_overlap() {
     assert_eq!(facts[0]["entailment"], "entailed");
     assert_eq!(facts[1]["entailment"], "neutral");
     assert!(facts[1]["reasoning"].as_str().unwrap().contains("refund"));
+    let incomplete = Some(json!({"question": "q", "answer": "a"}));
     let (s, r) = authed(
         &emu,
         "POST",
         "/assistant/evaluation/metrics/alignment",
-        Some(json!({"question": "q", "answer": "a"})),
+        incomplete,
     );
-    assert_eq!(
-        (s, r["message"].as_str()),
-        (422, Some("ground_truth_answer: field required"))
-    );
+    let missing = Some("ground_truth_answer: field required");
+    assert_eq!((s, r["message"].as_str()), (422, missing));
 }
 
 #[test]
 fn empty_assistant_still_answers() {
     let emu = fast();
-    client(&emu)
-        .create_assistant(CreateAssistantRequest::new("empty"), Wait::Forever)
-        .unwrap();
-    let (s, ctx) = authed(
-        &emu,
-        "POST",
-        "/assistant/chat/empty/context",
-        Some(json!({"query": "anything"})),
-    );
+    let client = client(&emu);
+    let create = CreateAssistantRequest::new("empty");
+    client.create_assistant(create, Wait::Forever).unwrap();
+    let anything = Some(json!({"query": "anything"}));
+    let (s, ctx) = authed(&emu, "POST", "/assistant/chat/empty/context", anything);
     assert_eq!((s, ctx["snippets"].clone()), (200, json!([])));
-    let (_, chat) = authed(
-        &emu,
-        "POST",
-        "/assistant/chat/empty",
-        Some(json!({"messages": [{"content": "anything"}]})),
-    );
-    assert!(
-        chat["message"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("could not find")
-    );
+    let anything = json!({"messages": [{"content": "anything"}]});
+    let chat = post(&emu, "/assistant/chat/empty", anything);
+    assert!(message(&chat).contains("could not find"));
 }
 
 #[test]
 fn chat_answers_with_real_citations() {
-    let emu = fast();
-    let docs = loaded(&emu);
+    let (_emu, docs) = loaded_emulator();
+    let cited = ask().include_highlights(true);
     let r = docs
-        .chat(
-            ask()
-                .include_highlights(true)
-                .context_options(ContextOptions::new().top_k(4)),
-        )
+        .chat(cited.context_options(ContextOptions::new().top_k(4)))
         .unwrap();
     assert_eq!(r.content(), ANSWER);
     let c = &r.citations[0];
@@ -270,13 +234,9 @@ fn chat_answers_with_real_citations() {
     assert!(r.usage.unwrap().total_tokens > 0);
     assert!(r.context_snippet_count.unwrap() >= 1);
 
-    let filtered = docs
-        .chat(
-            ChatRequest::new([Message::user("warranty shipping")])
-                .filter(json!({"team": {"$eq": "logistics"}})),
-        )
-        .unwrap();
-    assert_eq!(filtered.content(), "Shipping takes five days to Europe.");
+    let shipping = ChatRequest::new([Message::user("warranty shipping")]);
+    let shipping = shipping.filter(json!({"team": {"$eq": "logistics"}}));
+    assert_eq!(docs.chat(shipping).unwrap().content(), SHIPPING_NOTE);
     let json_answer = docs.chat(ask().json_response(true)).unwrap();
     let parsed: Value = serde_json::from_str(json_answer.content()).unwrap();
     assert_eq!(parsed["answer"], ANSWER);
@@ -284,29 +244,18 @@ fn chat_answers_with_real_citations() {
 
 #[test]
 fn streamed_chat_folds_into_the_plain_answer() {
-    let emu = fast();
-    let docs = loaded(&emu);
+    let (_emu, docs) = loaded_emulator();
     let plain = docs.chat(ask()).unwrap();
-    let chunks: Vec<ChatStreamChunk> = docs
-        .chat_stream(ask())
-        .unwrap()
-        .map(|c| c.unwrap())
-        .collect();
-    assert!(matches!(
-        chunks.first(),
-        Some(ChatStreamChunk::MessageStart(_))
-    ));
+    let stream = docs.chat_stream(ask()).unwrap();
+    let chunks: Vec<ChatStreamChunk> = stream.map(|c| c.unwrap()).collect();
+    let first = chunks.first();
+    assert!(matches!(first, Some(ChatStreamChunk::MessageStart(_))));
     assert!(matches!(
         chunks.last(),
         Some(ChatStreamChunk::MessageEnd(_))
     ));
-    assert!(
-        chunks
-            .iter()
-            .filter(|c| matches!(c, ChatStreamChunk::ContentDelta(_)))
-            .count()
-            > 1
-    );
+    let is_delta = |c: &&ChatStreamChunk| matches!(c, ChatStreamChunk::ContentDelta(_));
+    assert!(chunks.iter().filter(is_delta).count() > 1);
     let folded = docs.chat_stream(ask()).unwrap().into_response().unwrap();
     assert_eq!(folded.content(), plain.content());
     assert_eq!(folded.citations.len(), plain.citations.len());
@@ -315,8 +264,7 @@ fn streamed_chat_folds_into_the_plain_answer() {
 
 #[test]
 fn streams_cut_or_ended_early_are_errors_not_hangs() {
-    let emu = fast();
-    let docs = loaded(&emu);
+    let (emu, docs) = loaded_emulator();
     emu.inject(Fault::end_stream(2));
     let e = docs.chat_stream(ask()).unwrap().collect_text().unwrap_err();
     assert!(matches!(e, Error::Stream(_)), "{e:?}");
@@ -325,32 +273,24 @@ fn streams_cut_or_ended_early_are_errors_not_hangs() {
     assert!(items.first().unwrap().is_ok());
     assert!(items.last().unwrap().is_err());
     emu.inject(Fault::end_stream(3).path_contains("/completions"));
-    let e = docs
-        .chat_completions_stream(ChatCompletionRequest::new([Message::user(QUESTION)]))
-        .unwrap()
-        .collect_text()
-        .unwrap_err();
+    let stream = docs.chat_completions_stream(ask_completion()).unwrap();
+    let e = stream.collect_text().unwrap_err();
     assert!(matches!(e, Error::Stream(_)), "{e:?}");
 }
 
 #[test]
 fn a_stream_can_be_cancelled_from_another_thread() {
-    let emu = Emulator::builder()
-        .ready_delay(Duration::ZERO)
-        .processing_delay(Duration::ZERO)
-        .stream_delay(Duration::from_secs(5))
-        .start()
-        .unwrap();
+    let instant = Emulator::builder().ready_delay(Duration::ZERO);
+    let slow = instant.processing_delay(Duration::ZERO);
+    let emu = start(slow.stream_delay(Duration::from_secs(5)));
     let docs = loaded(&emu);
     let mut stream = docs.chat_stream(ask()).unwrap();
-    assert!(matches!(
-        stream.next(),
-        Some(Ok(ChatStreamChunk::MessageStart(_)))
-    ));
+    let first = stream.next();
+    assert!(matches!(first, Some(Ok(ChatStreamChunk::MessageStart(_)))));
     let stop = stream.canceller();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(ms(50));
         stop.cancel();
     });
     let next = stream.next();
@@ -360,40 +300,24 @@ fn a_stream_can_be_cancelled_from_another_thread() {
 
 #[test]
 fn context_completions_and_evaluation() {
-    let emu = fast();
-    let docs = loaded(&emu);
-    let ctx = docs
-        .context(ContextRequest::query("kettle boil").top_k(1))
-        .unwrap();
+    let (emu, docs) = loaded_emulator();
+    let ctx = docs.context(ContextRequest::query("kettle boil").top_k(1));
+    let ctx = ctx.unwrap();
     assert_eq!(ctx.snippets.len(), 1);
     let reference = ctx.snippets[0].reference().unwrap();
-    assert_eq!(
-        (reference.kind.as_deref(), reference.file.name.as_str()),
-        (Some("markdown"), "kettle.md")
-    );
-    let none = docs
-        .context(ContextRequest::query("kettle").filter(json!({"team": "logistics"})))
-        .unwrap();
-    assert!(none.snippets.is_empty());
+    let found = (reference.kind.as_deref(), reference.file.name.as_str());
+    assert_eq!(found, (Some("markdown"), "kettle.md"));
+    let logistics = ContextRequest::query("kettle").filter(json!({"team": "logistics"}));
+    assert!(docs.context(logistics).unwrap().snippets.is_empty());
 
-    let r = docs
-        .chat_completions(ChatCompletionRequest::new([Message::user(QUESTION)]))
-        .unwrap();
+    let r = docs.chat_completions(ask_completion()).unwrap();
     assert_eq!(r.content(), format!("{ANSWER} [1]"));
-    let streamed = docs
-        .chat_completions_stream(ChatCompletionRequest::new([Message::user(QUESTION)]))
-        .unwrap()
-        .collect_text()
-        .unwrap();
-    assert_eq!(streamed, format!("{ANSWER} [1]"));
+    let stream = docs.chat_completions_stream(ask_completion()).unwrap();
+    assert_eq!(stream.collect_text().unwrap(), format!("{ANSWER} [1]"));
 
-    let eval = client(&emu)
-        .evaluate_alignment(AlignmentRequest::new(
-            QUESTION,
-            ANSWER,
-            format!("{ANSWER} Refunds are possible within 30 days."),
-        ))
-        .unwrap();
+    let truth = format!("{ANSWER} Refunds are possible within 30 days.");
+    let request = AlignmentRequest::new(QUESTION, ANSWER, truth);
+    let eval = client(&emu).evaluate_alignment(request).unwrap();
     assert_eq!(eval.scores().completeness, 0.5);
     assert_eq!(eval.scores().correctness, 1.0);
     assert_eq!(eval.facts().len(), 2);
@@ -401,12 +325,9 @@ fn context_completions_and_evaluation() {
 
 #[test]
 fn context_chat_and_a_folded_stream_agree() {
-    let emu = fast();
-    let docs = loaded(&emu);
-
-    let found = docs
-        .context(ContextRequest::query("how fast does the kettle boil").top_k(1))
-        .unwrap();
+    let (_emu, docs) = loaded_emulator();
+    let boil = ContextRequest::query("how fast does the kettle boil").top_k(1);
+    let found = docs.context(boil).unwrap();
     assert_eq!(found.snippets.len(), 1);
     let Snippet::Text(snippet) = &found.snippets[0] else {
         panic!("{:?}", found.snippets[0]);
@@ -414,21 +335,13 @@ fn context_chat_and_a_folded_stream_agree() {
     assert_eq!(snippet.reference.file.name, "kettle.md");
     assert_eq!(snippet.reference.kind.as_deref(), Some("markdown"));
 
-    let plain = docs
-        .chat(ChatRequest::new(question()).include_highlights(true))
-        .unwrap();
-    assert_eq!(
-        plain.content(),
-        "The warranty covers two years of normal use."
-    );
+    let plain = docs.chat(ask().include_highlights(true)).unwrap();
+    assert_eq!(plain.content(), ANSWER);
     let cited = &plain.citations[0].references[0];
     assert_eq!(cited.file.as_ref().unwrap().name, "kettle.md");
 
-    let streamed = docs
-        .chat_stream(ChatRequest::new(question()).include_highlights(true))
-        .unwrap()
-        .into_response()
-        .unwrap();
+    let stream = docs.chat_stream(ask().include_highlights(true)).unwrap();
+    let streamed = stream.into_response().unwrap();
     assert_eq!(streamed.content(), plain.content());
     assert_eq!(streamed.citations, plain.citations);
     assert_eq!(streamed.finish_reason, plain.finish_reason);
@@ -438,89 +351,50 @@ fn context_chat_and_a_folded_stream_agree() {
 
 #[test]
 fn completions_plain_and_streamed_agree() {
-    let emu = fast();
-    let docs = loaded(&emu);
-    let plain = docs
-        .chat_completions(ChatCompletionRequest::new(question()))
-        .unwrap();
+    let (_emu, docs) = loaded_emulator();
+    let plain = docs.chat_completions(ask_completion()).unwrap();
     assert!(plain.content().starts_with("The warranty covers two years"));
-    let streamed = docs
-        .chat_completions_stream(ChatCompletionRequest::new(question()))
-        .unwrap()
-        .into_response()
-        .unwrap();
+    let stream = docs.chat_completions_stream(ask_completion()).unwrap();
+    let streamed = stream.into_response().unwrap();
     assert_eq!(streamed.content(), plain.content());
-    assert_eq!(
-        streamed.choices[0].finish_reason,
-        plain.choices[0].finish_reason
-    );
+    let finish = &streamed.choices[0].finish_reason;
+    assert_eq!(finish, &plain.choices[0].finish_reason);
 }
 
 #[test]
 fn a_stream_cut_by_the_server_is_an_error() {
-    let emu = fast();
-    let docs = loaded(&emu);
+    let (emu, docs) = loaded_emulator();
     emu.inject(Fault::cut_stream(1).path_contains("/chat/docs"));
-    let mut stream = docs.chat_stream(ChatRequest::new(question())).unwrap();
-    assert!(matches!(
-        stream.next(),
-        Some(Ok(ChatStreamChunk::MessageStart(_)))
-    ));
+    let mut stream = docs.chat_stream(ask()).unwrap();
+    let first = stream.next();
+    assert!(matches!(first, Some(Ok(ChatStreamChunk::MessageStart(_)))));
     let rest: Vec<_> = stream.collect();
-    assert!(
-        matches!(
-            rest.last(),
-            Some(Err(Error::Stream(_) | Error::Transport(_)))
-        ),
-        "{rest:?}"
-    );
+    let last = rest.last();
+    let failed = matches!(last, Some(Err(Error::Stream(_) | Error::Transport(_))));
+    assert!(failed, "{rest:?}");
 }
 
 #[test]
 fn a_stream_ended_cleanly_before_its_last_chunk_is_truncated() {
-    let emu = fast();
-    let docs = loaded(&emu);
+    let (emu, docs) = loaded_emulator();
     emu.inject(Fault::end_stream(2).path_contains("/chat/docs"));
-    let err = docs
-        .chat_stream(ChatRequest::new(question()))
-        .unwrap()
-        .collect_text()
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Stream(m) if m.contains("truncated")),
-        "{err}"
-    );
+    let err = docs.chat_stream(ask()).unwrap().collect_text().unwrap_err();
+    assert!(is_truncated(&err), "{err}");
     emu.inject(Fault::end_stream(2).path_contains("/chat/docs/chat/completions"));
-    let err = docs
-        .chat_completions_stream(ChatCompletionRequest::new(question()))
-        .unwrap()
-        .into_response()
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Stream(m) if m.contains("truncated")),
-        "{err}"
-    );
+    let stream = docs.chat_completions_stream(ask_completion()).unwrap();
+    let err = stream.into_response().unwrap_err();
+    assert!(is_truncated(&err), "{err}");
 }
 
 #[test]
 fn alignment_scores_a_contradicting_answer_below_a_faithful_one() {
     let emu = fast();
     let client = client(&emu);
-    let truth = "The warranty covers two years of normal use.";
-    let good = client
-        .evaluate_alignment(AlignmentRequest::new(
-            "How long is the warranty?",
-            truth,
-            truth,
-        ))
-        .unwrap();
-    let bad = client
-        .evaluate_alignment(AlignmentRequest::new(
-            "How long is the warranty?",
-            "There is no warranty at all.",
-            truth,
-        ))
-        .unwrap();
+    let truth = ANSWER;
+    let faithful = AlignmentRequest::new(QUESTION, truth, truth);
+    let good = client.evaluate_alignment(faithful).unwrap();
+    let contradicting = AlignmentRequest::new(QUESTION, "There is no warranty at all.", truth);
+    let bad = client.evaluate_alignment(contradicting).unwrap();
     assert!(good.scores().alignment > bad.scores().alignment);
     assert!(!good.facts().is_empty());
 }

@@ -11,8 +11,22 @@ use serde_json::Value;
 use support::emu::*;
 use support::tcp::{connect_and_send, read_response};
 
+/// The start of a create request head, before its framing headers.
+const CREATE: &str = "POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\n";
+
 /// A create whose body announces 5000 bytes and stops after a few.
-const STALLED: &[u8] = b"POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"name\":";
+fn stalled() -> String {
+    format!("{CREATE}Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n{{\"name\":")
+}
+
+/// The status of an answer, its error code and the `status` its body repeats.
+fn error_of(status: u16, body: &Value) -> (u16, Option<&str>, Option<u64>) {
+    (
+        status,
+        body["error"]["code"].as_str(),
+        body["status"].as_u64(),
+    )
+}
 
 #[test]
 fn drop_stops_the_server() {
@@ -36,7 +50,7 @@ fn a_stalled_body_frees_the_worker_and_is_answered_408() {
         .body_timeout(Duration::from_millis(300))
         .start()
         .unwrap();
-    let mut stalled = connect_and_send(emu.url(), STALLED);
+    let mut stalled = connect_and_send(emu.url(), stalled().as_bytes());
     std::thread::sleep(Duration::from_millis(50));
     // The only worker is not held by the silent client.
     let quick: ureq::Agent = ureq::Agent::config_builder()
@@ -54,20 +68,14 @@ fn a_stalled_body_frees_the_worker_and_is_answered_408() {
     // Past the deadline, the next bytes get the 408.
     stalled.write_all(b" ").unwrap();
     let (status, body) = read_response(&mut stalled);
-    assert_eq!(
-        (
-            status,
-            body["error"]["code"].as_str(),
-            body["status"].as_u64()
-        ),
-        (408, Some("DEADLINE_EXCEEDED"), Some(408))
-    );
+    let expected = (408, Some("DEADLINE_EXCEEDED"), Some(408));
+    assert_eq!(error_of(status, &body), expected);
 }
 
 #[test]
 fn drop_does_not_hang_on_a_stalled_body() {
     let emu = Emulator::builder().workers(1).start().unwrap();
-    let stalled = connect_and_send(emu.url(), STALLED);
+    let stalled = connect_and_send(emu.url(), stalled().as_bytes());
     std::thread::sleep(Duration::from_millis(100));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -82,26 +90,17 @@ fn drop_does_not_hang_on_a_stalled_body() {
 #[test]
 fn oversized_bodies_get_an_early_413() {
     let emu = Emulator::builder().max_body(2000).start().unwrap();
-    let mut s = connect_and_send(
-        emu.url(),
-        b"POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\nContent-Length: 1000000000\r\n\r\n",
-    );
-    let (status, body) = read_response(&mut s);
-    assert_eq!(
-        (
-            status,
-            body["error"]["code"].as_str(),
-            body["status"].as_u64()
-        ),
-        (413, Some("INVALID_ARGUMENT"), Some(413))
-    );
+    let huge = format!("{CREATE}Content-Length: 1000000000\r\n\r\n");
+    let (status, body) = read_response(&mut connect_and_send(emu.url(), huge.as_bytes()));
+    let expected = (413, Some("INVALID_ARGUMENT"), Some(413));
+    assert_eq!(error_of(status, &body), expected);
     assert!(body["error"]["message"].as_str().unwrap().contains("2000"));
     // A chunked body is cut off once it passes the limit.
-    let mut head = b"POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut head = format!("{CREATE}Transfer-Encoding: chunked\r\n\r\n");
     for _ in 0..3 {
-        head.extend_from_slice(format!("3e8\r\n{}\r\n", "x".repeat(1000)).as_bytes());
+        head.push_str(&format!("3e8\r\n{}\r\n", "x".repeat(1000)));
     }
-    let mut s = connect_and_send(emu.url(), &head);
+    let mut s = connect_and_send(emu.url(), head.as_bytes());
     let (status, body) = read_response(&mut s);
     assert_eq!((status, body["status"].as_u64()), (413, Some(413)));
     // Within the limit, a large body still goes through.
@@ -123,17 +122,8 @@ fn oversized_bodies_get_an_early_413() {
 #[test]
 fn a_malformed_chunked_body_is_400() {
     let emu = fast();
-    let mut s = connect_and_send(
-        emu.url(),
-        b"POST /assistant/assistants HTTP/1.1\r\nHost: x\r\nApi-Key: emulator-key\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
-    );
-    let (status, body) = read_response(&mut s);
-    assert_eq!(
-        (
-            status,
-            body["error"]["code"].as_str(),
-            body["status"].as_u64()
-        ),
-        (400, Some("INVALID_ARGUMENT"), Some(400))
-    );
+    let bad = format!("{CREATE}Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+    let (status, body) = read_response(&mut connect_and_send(emu.url(), bad.as_bytes()));
+    let expected = (400, Some("INVALID_ARGUMENT"), Some(400));
+    assert_eq!(error_of(status, &body), expected);
 }

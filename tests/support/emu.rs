@@ -4,8 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
-use pinecone_assistant::emulator::Emulator;
-use pinecone_assistant::models::{CreateAssistantRequest, UploadFile};
+use pinecone_assistant::emulator::{Emulator, EmulatorBuilder};
+use pinecone_assistant::models::{AssistantModel, CreateAssistantRequest, UploadFile};
 use pinecone_assistant::testing::TestHooks;
 use pinecone_assistant::{Assistant, Client, ClientConfig, Error, RetryPolicy, Wait};
 use serde_json::{Value, json};
@@ -21,6 +21,23 @@ pub fn fast() -> Emulator {
         .seed(7)
         .start()
         .expect("emulator starts")
+}
+
+/// Starts the emulator `builder` describes.
+pub fn start(builder: EmulatorBuilder) -> Emulator {
+    builder.start().expect("emulator starts")
+}
+
+/// `n` milliseconds.
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A [`fast`] emulator and a [`client`] of it.
+pub fn fast_client() -> (Emulator, Client) {
+    let emu = fast();
+    let client = client(&emu);
+    (emu, client)
 }
 
 /// A client of `emu` (evaluation included) with `key` and `retry`, polling every
@@ -42,6 +59,11 @@ pub fn client_with(emu: &Emulator, key: &str, retry: RetryPolicy) -> Client {
 /// [`client_with`] the emulator's key and the default retry policy.
 pub fn client(emu: &Emulator) -> Client {
     client_with(emu, emu.api_key(), RetryPolicy::default())
+}
+
+/// Creates assistant `name` without waiting.
+pub fn create(client: &Client, name: &str) -> Result<AssistantModel, Error> {
+    client.create_assistant(CreateAssistantRequest::new(name), Wait::No)
 }
 
 /// A ready, empty assistant `docs`.
@@ -69,6 +91,11 @@ pub fn loaded(emu: &Emulator) -> Assistant {
     )
     .unwrap();
     docs
+}
+
+/// The status of a raw answer and the error code in its body.
+pub fn code_of(status: u16, body: &Value) -> (u16, Option<&str>) {
+    (status, body["error"]["code"].as_str())
 }
 
 /// The status and error code of an API error.
