@@ -118,17 +118,19 @@ mod tests {
 
     #[test]
     fn content_types_by_extension() {
-        assert_eq!(content_type_for("report.pdf"), "application/pdf");
-        assert_eq!(content_type_for("REPORT.PDF"), "application/pdf");
-        assert_eq!(content_type_for("a.txt"), "text/plain");
-        assert_eq!(content_type_for("notes.md"), "text/markdown");
-        assert_eq!(content_type_for("x.json"), "application/json");
-        assert_eq!(
-            content_type_for("memo.docx"),
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        );
-        assert_eq!(content_type_for("img.png"), "application/octet-stream");
-        assert_eq!(content_type_for("noext"), "application/octet-stream");
+        let docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+        for (name, expected) in [
+            ("report.pdf", "application/pdf"),
+            ("REPORT.PDF", "application/pdf"),
+            ("a.txt", "text/plain"),
+            ("notes.md", "text/markdown"),
+            ("x.json", "application/json"),
+            ("memo.docx", docx),
+            ("img.png", "application/octet-stream"),
+            ("noext", "application/octet-stream"),
+        ] {
+            assert_eq!(content_type_for(name), expected, "{name}");
+        }
     }
 
     #[test]
