@@ -47,7 +47,7 @@ impl Client {
     /// let client = Client::new(
     ///     ClientConfig::builder("pcsk_example").timeout(Duration::from_secs(10)).build(),
     /// )?;
-    /// assert_eq!(client.config().host, "https://api.pinecone.io");
+    /// assert_eq!(client.config().host(), "https://api.pinecone.io");
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     ///
