@@ -281,11 +281,11 @@ mod tests {
             (Error::NotFound(api(404)), pinecone_result::NotFound),
             (Error::Api(api(500)), pinecone_result::ApiError),
             (
-                Error::Timeout(ureq::Error::Timeout(ureq::Timeout::Global)),
+                crate::http::map_transport(ureq::Error::Timeout(ureq::Timeout::Global)),
                 pinecone_result::Timeout,
             ),
             (
-                Error::Transport(ureq::Error::ConnectionFailed),
+                crate::http::map_transport(ureq::Error::ConnectionFailed),
                 pinecone_result::Transport,
             ),
             (Error::decode("x", "y", b"z"), pinecone_result::Decode),
