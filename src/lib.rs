@@ -49,6 +49,7 @@ mod pagination;
 mod polling;
 mod sse;
 pub mod stream;
+pub mod testing;
 mod upload;
 
 pub use assistant::Assistant;
@@ -56,9 +57,11 @@ pub use cancel::CancelHandle;
 pub use client::Client;
 pub use config::{
     ApiKey, ClientConfig, ClientConfigBuilder, DEFAULT_API_VERSION, DEFAULT_HOST,
-    EVALUATION_HOST_EU, EVALUATION_HOST_US, EvaluationRegion, Sleeper,
+    EVALUATION_HOST_EU, EVALUATION_HOST_US, EvaluationRegion,
 };
-pub use error::{ApiError, ApiErrorKind, Error, Result};
+pub use error::{
+    ApiError, ApiErrorKind, Error, Result, TimeoutPhase, TransportError, TransportErrorKind,
+};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;

@@ -445,26 +445,23 @@ mod tests {
                 "chat_read_timeout_ms":6,"evaluation_region":"eu","evaluation_host":"http://e"}"#,
         )
         .unwrap();
-        assert_eq!(c.host, "http://127.0.0.1:9");
-        assert_eq!(c.api_version, "2026-04");
-        assert_eq!(c.timeout, Duration::from_millis(1500));
-        assert_eq!(c.additional_headers, vec![("X-A".into(), "1".into())]);
-        assert_eq!(c.source_tag, "my_app");
-        assert_eq!(c.proxy.as_deref(), Some("http://p:1"));
-        assert_eq!(
-            c.ca_bundle.as_deref(),
-            Some(std::path::Path::new("/tmp/ca.pem"))
-        );
-        assert!(c.accept_invalid_certs);
-        assert_eq!(c.pool_size, 4);
-        assert_eq!(c.retry.max_retries, 7);
-        assert_eq!(c.retry.base_delay, Duration::from_millis(2));
-        assert_eq!(c.retry.max_delay, Duration::from_millis(3));
-        assert_eq!(c.create_poll_interval, Duration::from_millis(4));
-        assert_eq!(c.operation_poll_interval, Duration::from_millis(5));
-        assert_eq!(c.chat_read_timeout, Duration::from_millis(6));
-        assert_eq!(c.evaluation_region, EvaluationRegion::Eu);
-        assert_eq!(c.evaluation_host.as_deref(), Some("http://e"));
+        assert_eq!(c.host(), "http://127.0.0.1:9");
+        assert_eq!(c.api_version(), "2026-04");
+        assert_eq!(c.timeout(), Duration::from_millis(1500));
+        assert_eq!(c.additional_headers(), vec![("X-A".into(), "1".into())]);
+        assert_eq!(c.source_tag(), "my_app");
+        assert_eq!(c.proxy(), Some("http://p:1"));
+        assert_eq!(c.ca_bundle(), Some(std::path::Path::new("/tmp/ca.pem")));
+        assert!(c.accept_invalid_certs());
+        assert_eq!(c.pool_size(), 4);
+        assert_eq!(c.retry().max_retries, 7);
+        assert_eq!(c.retry().base_delay, Duration::from_millis(2));
+        assert_eq!(c.retry().max_delay, Duration::from_millis(3));
+        assert_eq!(c.create_poll_interval(), Duration::from_millis(4));
+        assert_eq!(c.operation_poll_interval(), Duration::from_millis(5));
+        assert_eq!(c.chat_read_timeout(), Duration::from_millis(6));
+        assert_eq!(c.evaluation_region(), EvaluationRegion::Eu);
+        assert_eq!(c.evaluation_host(), Some("http://e"));
     }
 
     #[test]

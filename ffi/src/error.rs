@@ -286,11 +286,11 @@ mod tests {
                 pinecone_result::InvalidArgument,
             ),
             (
-                Error::Timeout(ureq::Error::Timeout(ureq::Timeout::Global)),
+                crate::http::map_transport(ureq::Error::Timeout(ureq::Timeout::Global)),
                 pinecone_result::Timeout,
             ),
             (
-                Error::Transport(ureq::Error::ConnectionFailed),
+                crate::http::map_transport(ureq::Error::ConnectionFailed),
                 pinecone_result::Transport,
             ),
             (

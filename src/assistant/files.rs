@@ -11,7 +11,7 @@ use crate::models::{
     OperationList, OperationModel, OperationStatus, OperationType, UploadFile, UploadResult,
 };
 use crate::pagination::{Page, Paginator};
-use crate::polling::{Poll, Wait, poll_until};
+use crate::polling::{Poll, Wait};
 use crate::upload::Prepared;
 
 impl Assistant {
@@ -316,11 +316,9 @@ impl Assistant {
                 body: String::new(),
             });
         }
-        poll_until(
-            &self.client.transport,
-            &self.client.cancel,
+        self.client.poll(
             wait,
-            self.client.config().operation_poll_interval,
+            self.client.config().operation_poll_interval(),
             || format!("operation \"{operation_id}\" to complete"),
             || {
                 let op = self.describe_operation(operation_id)?;
