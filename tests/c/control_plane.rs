@@ -10,7 +10,7 @@ use crate::support::{assistant_json, get, run_scenario};
 
 fn control_plane_mocks(server: &mut ServerGuard) -> Vec<Mock> {
     let url = server.url();
-    let a = |name: &str, status: &str| assistant_json(&url, name, status);
+    let a = |name: &str, status: &str| assistant_json(name, status, &url);
     let mut mocks = Vec::new();
     for (name, status) in [
         ("support-bot", 200),

@@ -8,12 +8,14 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use mockito::{Matcher, Mock, Server, ServerGuard};
-use serde_json::json;
 
-pub const CHAT_RESPONSE: &str = include_str!("../fixtures/f1_chat_response.json");
-pub const CHAT_STREAM: &str = include_str!("../fixtures/f2_chat_stream.sse");
-pub const COMPLETIONS_STREAM: &str = include_str!("../fixtures/f3_completions_stream.sse");
-pub const ALIGNMENT_RESPONSE: &str = include_str!("../fixtures/f5_alignment_response.json");
+// The recorded answers the Rust tests replay too.
+#[path = "../support/fixtures.rs"]
+#[allow(dead_code)] // Holds more than the C tests replay.
+mod fixtures;
+pub use fixtures::{
+    ALIGNMENT_RESPONSE, CHAT_RESPONSE, CHAT_STREAM, COMPLETIONS_STREAM, assistant_json,
+};
 
 /// The repository root: the header, the C sources and the examples are there.
 pub fn root() -> &'static Path {
@@ -144,21 +146,6 @@ pub fn run_scenario(
     }
 }
 
-/// An assistant description whose data plane is `url`.
-pub fn assistant_json(url: &str, name: &str, status: &str) -> String {
-    json!({
-        "name": name,
-        "instructions": "Answer from the billing documents only.",
-        "metadata": {"team": "billing"},
-        "status": status,
-        "host": url,
-        "region": "us",
-        "created_at": "2026-07-01T09:00:00Z",
-        "updated_at": "2026-07-01T09:00:41Z"
-    })
-    .to_string()
-}
-
 /// A GET sent with the test key and the API version, answered with JSON.
 pub fn get(server: &mut ServerGuard, path: &str, status: usize, body: &str) -> Mock {
     server
@@ -179,7 +166,7 @@ pub fn data_plane_host(server: &mut ServerGuard, lookups: usize) -> Mock {
         server,
         "/assistant/assistants/support-bot",
         200,
-        &assistant_json(&url, "support-bot", "Ready"),
+        &assistant_json("support-bot", "Ready", &url),
     )
     .expect(lookups)
 }
