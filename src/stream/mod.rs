@@ -300,10 +300,16 @@ impl<D: Decoder> EventStream<D> {
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     pub fn next_raw(&mut self) -> Option<Result<RawChunk<D::Chunk>>> {
-        self.advance(|chunk, data| RawChunk {
-            chunk,
-            // Decoding succeeded, so the text is valid UTF-8 JSON.
-            json: String::from_utf8_lossy(data).into_owned(),
+        self.advance(|chunk, data| {
+            // One spare byte: a caller handing the text to C (a NUL-terminated
+            // string) then needs no second allocation.
+            let mut bytes = Vec::with_capacity(data.len() + 1);
+            bytes.extend_from_slice(data);
+            // Decoding succeeded, so the text is UTF-8 JSON; the fallback only
+            // keeps this infallible.
+            let json = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            RawChunk { chunk, json }
         })
     }
 
