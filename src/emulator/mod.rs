@@ -66,6 +66,8 @@
 mod body;
 mod chat;
 mod control;
+mod delay;
+mod documents;
 mod evaluate;
 mod faults;
 mod files;
@@ -77,10 +79,12 @@ mod router;
 mod server;
 mod sse;
 mod state;
+mod store;
 mod wire;
 
 use std::collections::VecDeque;
 use std::io;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -89,9 +93,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use faults::{Fault, FaultAction};
 
+pub use delay::ProcessingDelay;
+
 use faults::FaultQueue;
-use ingest::Job;
+use ingest::{Job, Msg};
 use state::{Settings, State};
+use store::Store;
 
 /// The API key the emulator accepts unless another is configured.
 pub const DEFAULT_API_KEY: &str = "emulator-key";
@@ -131,9 +138,13 @@ pub(crate) struct Shared {
     faults: Mutex<FaultQueue>,
     log: Mutex<VecDeque<RecordedRequest>>,
     pub stop: AtomicBool,
-    jobs: Mutex<Option<Sender<Job>>>,
-    /// Threads reading or discarding request bodies (see `body`).
+    /// The scheduler's inbox; `None` once the emulator is stopping.
+    jobs: Mutex<Option<Sender<Msg>>>,
+    /// Threads reading or discarding request bodies (see `body`) and extracting
+    /// text (see `ingest`).
     helpers: Mutex<Vec<JoinHandle<()>>>,
+    /// Where state is kept between runs, with a data directory.
+    store: Option<Store>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -171,25 +182,35 @@ impl Shared {
         lock(&self.log).clear();
     }
 
-    /// Hands work to the background processor.
+    /// Starts a file operation.
     pub(crate) fn enqueue(&self, job: Job) {
+        self.send(Msg::Start(job));
+    }
+
+    /// Hands a message to the scheduler.
+    pub(crate) fn send(&self, msg: Msg) {
         if let Some(tx) = lock(&self.jobs).as_ref() {
             // The receiver lives as long as the emulator; a send fails only while
             // it shuts down, when the work no longer matters.
-            let _ = tx.send(job);
+            let _ = tx.send(msg);
         }
     }
 
-    /// Runs `f` on a thread of its own, joined (or, when stuck, detached) when the
-    /// emulator drops. Without a thread, `f` runs here.
-    pub(crate) fn spawn_helper(&self, f: impl FnOnce() + Send + 'static) {
+    /// The data directory's store, when there is one.
+    pub(crate) fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    /// Runs `f` on a thread of its own called `name`, joined (or, when stuck,
+    /// detached) when the emulator drops. Without a thread, `f` runs here.
+    pub(crate) fn spawn_helper(&self, name: &str, f: impl FnOnce() + Send + 'static) {
         let mut helpers = lock(&self.helpers);
         helpers.retain(|h| !h.is_finished());
         // `f` is kept aside so that it can still run if the spawn fails.
         let f = Arc::new(Mutex::new(Some(f)));
         let theirs = Arc::clone(&f);
         let spawned = std::thread::Builder::new()
-            .name("emulator-body".into())
+            .name(name.into())
             .spawn(move || {
                 if let Some(f) = lock(&theirs).take() {
                     f();
@@ -394,7 +415,7 @@ pub struct EmulatorBuilder {
     port: u16,
     ready_delay: Duration,
     delete_delay: Duration,
-    processing_delay: Duration,
+    processing_delay: ProcessingDelay,
     processing_steps: u32,
     page_size: usize,
     seed: Option<u64>,
@@ -403,6 +424,7 @@ pub struct EmulatorBuilder {
     heartbeat: Duration,
     max_body: u64,
     body_timeout: Duration,
+    data_dir: Option<PathBuf>,
 }
 
 impl Default for EmulatorBuilder {
@@ -412,7 +434,7 @@ impl Default for EmulatorBuilder {
             port: 0,
             ready_delay: Duration::from_millis(200),
             delete_delay: Duration::from_millis(200),
-            processing_delay: Duration::from_millis(300),
+            processing_delay: ProcessingDelay::default(),
             processing_steps: 3,
             page_size: 50,
             seed: None,
@@ -421,6 +443,7 @@ impl Default for EmulatorBuilder {
             heartbeat: Duration::from_secs(15),
             max_body: 100 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
+            data_dir: None,
         }
     }
 }
@@ -451,9 +474,27 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How long a file operation stays `Processing`. Defaults to 300 ms.
-    pub fn processing_delay(mut self, d: Duration) -> Self {
-        self.processing_delay = d;
+    /// How long each file operation (upload, upsert, deletion) stays
+    /// `Processing`: a [`Duration`] for the same delay every time, or a
+    /// [`ProcessingDelay`] drawn per operation (uniform between two bounds, or
+    /// scaled by the file's size). Operations run side by side, each on its own
+    /// clock. Defaults to 300 ms.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use pinecone_assistant::emulator::{Emulator, ProcessingDelay};
+    /// let quick = Emulator::builder().processing_delay(Duration::ZERO).start()?;
+    /// let varied = Emulator::builder()
+    ///     .processing_delay(ProcessingDelay::uniform(
+    ///         Duration::from_millis(100),
+    ///         Duration::from_millis(900),
+    ///     ))
+    ///     .seed(42)
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn processing_delay(mut self, delay: impl Into<ProcessingDelay>) -> Self {
+        self.processing_delay = delay.into();
         self
     }
 
@@ -469,7 +510,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Seed of the id generator, for reproducible ids. Defaults to the clock.
+    /// Seed of the id generator and of the processing-delay draws, for
+    /// reproducible ids and timings. Defaults to the clock.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
@@ -513,11 +555,35 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keeps the state (assistants, files with their bytes and extracted text,
+    /// operations) in this directory, created if needed, so that an emulator
+    /// started again on it resumes where the last one stopped. Each record is
+    /// written to a temporary file and renamed into place, so a process killed
+    /// at any moment leaves a readable state. At start, an operation that was
+    /// still processing runs again from the saved bytes (or, when it cannot,
+    /// fails with a message saying the emulator stopped); assistants that were
+    /// initializing are ready. One emulator at a time per directory. Defaults
+    /// to none: everything stays in memory.
+    ///
+    /// ```no_run
+    /// let emu = pinecone_assistant::emulator::Emulator::builder()
+    ///     .data_dir("/tmp/assistant-emulator")
+    ///     .port(8080)
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn data_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(path.into());
+        self
+    }
+
     /// Binds 127.0.0.1 and starts the worker and processing threads.
     ///
     /// # Errors
     ///
-    /// The I/O error when the listening socket cannot be opened (e.g. the port is taken).
+    /// The I/O error when the listening socket cannot be opened (e.g. the port is
+    /// taken), or when the [data directory](Self::data_dir) cannot be created or
+    /// read.
     pub fn start(self) -> io::Result<Emulator> {
         let server = tiny_http::Server::http(("127.0.0.1", self.port))
             .map_err(|e| io::Error::other(format!("emulator: cannot listen: {e}")))?;
@@ -533,6 +599,24 @@ impl EmulatorBuilder {
                 .map(|d| d.as_nanos() as u64)
                 .unwrap_or(1)
         });
+        let (store, state, resumed) = match &self.data_dir {
+            None => (None, State::new(seed), Vec::new()),
+            Some(dir) => {
+                let (store, mut loaded) = Store::open(dir).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "emulator: cannot use the data directory {}: {e}",
+                            dir.display()
+                        ),
+                    )
+                })?;
+                let resumed = loaded.recover(&store, &wire::now());
+                let state =
+                    State::restored(seed, loaded.starts, loaded.assistants, loaded.last_sequence);
+                (Some(store), state, resumed)
+            }
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         let shared = Arc::new(Shared {
             settings: Settings {
@@ -541,6 +625,7 @@ impl EmulatorBuilder {
                 delete_delay: self.delete_delay,
                 processing_delay: self.processing_delay,
                 processing_steps: self.processing_steps,
+                seed,
                 page_size: self.page_size,
                 stream_delay: self.stream_delay,
                 heartbeat: self.heartbeat,
@@ -548,13 +633,17 @@ impl EmulatorBuilder {
                 body_timeout: self.body_timeout,
             },
             host: url.clone(),
-            state: Mutex::new(State::new(seed)),
+            state: Mutex::new(state),
             faults: Mutex::new(FaultQueue::default()),
             log: Mutex::new(VecDeque::new()),
             stop: AtomicBool::new(false),
             jobs: Mutex::new(Some(tx)),
             helpers: Mutex::new(Vec::new()),
+            store,
         });
+        for job in resumed {
+            shared.enqueue(job);
+        }
         // Built before the threads, so a failed spawn still stops the ones started.
         let mut emulator = Emulator {
             shared: Arc::clone(&shared),
