@@ -1,19 +1,20 @@
 //! An offline emulator of the Assistant API (feature `emulator`).
 //!
 //! A blocking HTTP server on `127.0.0.1` that speaks the 2026-07 wire protocol
-//! for every endpoint from memory, so programs and tests run with no account and
-//! no network. Its URL is the control host, every assistant's data-plane `host`
-//! and the evaluation host at once:
+//! for every endpoint, from memory (or from a [data directory](EmulatorBuilder::data_dir)),
+//! so programs and tests run with no account and no network. Its URL is the
+//! control host, every assistant's data-plane `host` and the evaluation host at
+//! once:
 //!
 //! | Endpoint | Behaviour |
 //! |---|---|
 //! | `POST/GET /assistant/assistants`, `GET/PATCH/DELETE /assistant/assistants/{name}` | names validated as the service does (400), duplicates 409; `Initializing` → `Ready` after a delay; delete → `Terminating` → 404 |
-//! | `POST /assistant/files/{a}`, `PUT /assistant/files/{a}/{id}` | multipart with a `metadata` part; 202 + `Location` + operation; processed on a background thread (rising `percent_complete`): `.txt`, `.md`, `.json` are chunked and indexed, `.pdf` / `.docx` and non-UTF-8 text fail their operation |
+//! | `POST /assistant/files/{a}`, `PUT /assistant/files/{a}/{id}` | multipart with a `metadata` part; 202 + `Location` + operation; processed in the background, each operation after its own [delay](EmulatorBuilder::processing_delay) with a rising `percent_complete`: `.txt`, `.md`, `.json`, `.pdf` and `.docx` are read, chunked page by page and indexed; encrypted, damaged or image-only PDFs, damaged DOCX files and non-UTF-8 text fail their operation with a message saying why |
 //! | `GET /assistant/files/{a}[/{id}]`, `DELETE /assistant/files/{a}/{id}` | metadata `filter`; `include_url` gives a link that downloads the bytes; delete → 202 + operation, or 204 for a file that failed processing |
 //! | `GET /assistant/operations/{a}[/{op}]` | `operation_type` / `status` filters |
-//! | `POST /assistant/chat/{a}/context` | BM25 over the available files' chunks; `top_k`, `snippet_size`, `filter` |
-//! | `POST /assistant/chat/{a}` | extractive answer with citations (character positions, files), `include_highlights`, `json_response`, SSE when `"stream": true` |
-//! | `POST /assistant/chat/{a}/chat/completions` | OpenAI shape, inline `[n]` citations, SSE ending with a usage chunk and `[DONE]` |
+//! | `POST /assistant/chat/{a}/context` | BM25 over the available files' chunks; `top_k`, `snippet_size`, `filter`; references typed `text`, `markdown`, `json`, `pdf` or `doc_x`, the last two with `pages`; `multimodal` snippets for PDFs uploaded with `multimodal=true`, carrying a placeholder image unless `include_binary_content` is false |
+//! | `POST /assistant/chat/{a}` | extractive answer with citations (character positions, files, pages), `include_highlights`, `json_response`, SSE when `"stream": true` |
+//! | `POST /assistant/chat/{a}/chat/completions` | OpenAI shape, inline `[n]` (or `[n, pp. P]`) citations, SSE ending with a usage chunk and `[DONE]` |
 //! | `POST /assistant/evaluation/metrics/alignment` | word-overlap scoring with per-fact reasoning; 422 `{"message":…}` for a missing field |
 //!
 //! Every list paginates with `limit` and `pagination_token`. Errors use the
@@ -38,6 +39,21 @@
 //! `emulator` example with `--stream-delay-ms N` and `--heartbeat-ms N` to
 //! exercise a client's idle timeout and heartbeat handling.
 //!
+//! File operations run side by side, each finishing after a delay drawn for it
+//! alone ([`ProcessingDelay`]: fixed, uniform between two bounds, or scaled by
+//! the file's size, reproducible under a [`seed`](EmulatorBuilder::seed)), so a
+//! client uploading many files at once meets the concurrency of the real
+//! service rather than a queue.
+//!
+//! PDF pages are the document's own; DOCX pages are those the file marks with
+//! page breaks (a DOCX has no fixed layout), and a file without any is one page.
+//!
+//! With a [data directory](EmulatorBuilder::data_dir), assistants, files (their
+//! bytes and extracted text) and operations are kept on disk, each record
+//! written through a temporary file and a rename, and an emulator started again
+//! on the directory resumes: operations cut short by the stop run again, or
+//! fail with a message when their bytes were not saved.
+//!
 //! Tests can inject faults ([`Emulator::inject`], or `POST /_emulator/faults` with
 //! the JSON described at [`Fault`]): statuses with `Retry-After`, delays, broken
 //! connections and streams cut mid-way; [`Emulator::requests`] (or
@@ -52,16 +68,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Deliberate simplifications: no text extraction from PDF or DOCX (their
-//! processing fails with a clear message), so `pages` never appear in practice;
-//! multimodal options are accepted and ignored; token counts are estimates (four
-//! characters a token); answers are extracted sentences, not generated text; a
-//! "reset" sends bytes that are not HTTP rather than closing the socket, which
-//! `tiny_http` does not expose; the request log grows until cleared; an
-//! assistant with no `Available` file still answers chat and context requests
-//! (with no snippets or citations), where the real service answers an error
-//! whose exact status is not documented; a request line with bytes outside
-//! ASCII (non-UTF-8 ones included) is dropped by `tiny_http` without any status.
+//! Deliberate simplifications: no OCR (a PDF of scanned pages fails) and no
+//! figure extraction (a multimodal snippet carries one placeholder PNG for its
+//! page, captioned by the emulator, where the service returns the page's figures
+//! with captions a model wrote, as snippets of their own); a chunk never spans
+//! two pages, so `pages` lists exactly one; DOCX headers, footers, footnotes and
+//! comments are not read; token counts are estimates (four characters a token);
+//! answers are extracted sentences, not generated text; a "reset" sends bytes
+//! that are not HTTP rather than closing the socket, which `tiny_http` does not
+//! expose; the request log keeps the last 10 000 requests; an assistant with no
+//! `Available` file still answers chat and context requests (with no snippets or
+//! citations), where the real service answers an error whose exact status is
+//! not documented; a request line with bytes outside ASCII (non-UTF-8 ones
+//! included) is dropped by `tiny_http` without any status; injected faults,
+//! the request log and `percent_complete` are not kept in the data directory.
 
 mod body;
 mod chat;
