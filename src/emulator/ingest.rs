@@ -262,6 +262,7 @@ fn complete_ingest(
         shared
             .state()
             .find(assistant)
+            .filter(|a| a.deleted.is_none())
             .and_then(|a| a.file(file_id))
             .is_some_and(|f| f.generation == generation && f.status == "Processing")
     };
@@ -277,6 +278,8 @@ fn complete_ingest(
     let Some(a) = st.find_mut(assistant) else {
         return;
     };
+    // A deleted assistant's records are gone from disk and must stay gone.
+    let store = shared.store().filter(|_| a.deleted.is_none());
     let current = a
         .file(file_id)
         .is_some_and(|f| f.generation == generation && f.status == "Processing");
@@ -286,7 +289,7 @@ fn complete_ingest(
             // Replaced or deleted meanwhile: this version's saved text and bytes
             // are of no more use, unless a deletion still holds the record.
             let held = a.files.iter().any(|f| f.generation == generation);
-            if let Some(store) = shared.store().filter(|_| !held) {
+            if let Some(store) = store.filter(|_| !held) {
                 store.remove_version(assistant, generation);
             }
             (
@@ -305,7 +308,7 @@ fn complete_ingest(
                 f.updated_on = stamp.clone();
                 // Saved before its operation completes: a kill in between leaves
                 // an available file whose operation the next start completes.
-                if let Some(store) = shared.store() {
+                if let Some(store) = store {
                     store.save_file(assistant, f);
                 }
             }
@@ -323,7 +326,7 @@ fn complete_ingest(
             op.ingestion_units = units;
         }
         op.error_message = error;
-        if let Some(store) = shared.store() {
+        if let Some(store) = store {
             store.save_op(assistant, op);
         }
     }
@@ -331,7 +334,7 @@ fn complete_ingest(
         if let Some(f) = a.file_mut(file_id) {
             f.status = "ProcessingFailed";
             f.updated_on = stamp;
-            if let Some(store) = shared.store() {
+            if let Some(store) = store {
                 store.save_file(assistant, f);
             }
         }
@@ -343,19 +346,20 @@ fn complete_delete(shared: &Shared, assistant: &str, file_id: &str, op_id: &str,
     let Some(a) = st.find_mut(assistant) else {
         return;
     };
+    let store = shared.store().filter(|_| a.deleted.is_none());
     // The version asked for is gone either way; a newer one uploaded under the
     // same id is left alone.
     let before = a.files.len();
     a.files
         .retain(|f| !(f.id == file_id && f.generation == generation && f.status == "Deleting"));
-    if let Some(store) = shared.store().filter(|_| a.files.len() < before) {
+    if let Some(store) = store.filter(|_| a.files.len() < before) {
         store.remove_file(assistant, file_id, generation);
     }
     if let Some(op) = a.op_mut(op_id) {
         op.status = "Completed";
         op.percent = 100;
         op.completed_on = Some(now());
-        if let Some(store) = shared.store() {
+        if let Some(store) = store {
             store.save_op(assistant, op);
         }
     }

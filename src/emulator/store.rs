@@ -158,6 +158,15 @@ impl Store {
                 starts: starts + 1,
             },
         )?;
+        // What a kill can leave behind: temporary files, and assistants renamed
+        // away for deletion but not yet removed.
+        remove_temp_files(root);
+        for entry in fs::read_dir(root)?.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with(".deleted-") {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
         let mut assistants = Vec::new();
         let mut last_sequence = 0;
         for entry in fs::read_dir(root.join("assistants"))? {
@@ -352,6 +361,8 @@ impl Store {
         dir: &Path,
         last_sequence: &mut u64,
     ) -> io::Result<Option<AssistantRec>> {
+        remove_temp_files(dir);
+        remove_temp_files(&dir.join("blobs"));
         let Some(disk) = read_json::<AssistantDisk>(&dir.join("assistant.json"))? else {
             // A directory without its record is what a kill during creation leaves.
             return Ok(None);
@@ -439,6 +450,19 @@ impl Store {
             files,
             operations,
         }))
+    }
+}
+
+/// Removes the temporary files a killed write left in `dir`.
+fn remove_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "tmp") && path.is_file() {
+            let _ = fs::remove_file(path);
+        }
     }
 }
 
