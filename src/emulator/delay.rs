@@ -74,14 +74,18 @@ impl ProcessingDelay {
             Self::Fixed(d) => d,
             Self::Uniform { min, max } => {
                 let span = (max - min).as_nanos();
-                let r = u128::from(mix(seed ^ fnv1a(key.as_bytes())));
-                // r / 2^64 of the span, the upper end included.
-                let offset = (r * (span + 1)) >> 64;
-                min + nanos(offset)
+                let r = mix(seed ^ fnv1a(key.as_bytes()));
+                // r / 2^64 of the span, the upper end included; spans too long
+                // for exact integer arithmetic (centuries) go through f64.
+                let offset = match u64::try_from(span) {
+                    Ok(span) => (u128::from(r) * (u128::from(span) + 1)) >> 64,
+                    Err(_) => (span as f64 * (r as f64 / 2f64.powi(64))) as u128,
+                };
+                min.saturating_add(nanos(offset)).min(max)
             }
             Self::BySize { base, per_mib } => {
-                let extra = per_mib.as_nanos() * u128::from(size) / (1 << 20);
-                base + nanos(extra)
+                let extra = per_mib.as_nanos().saturating_mul(u128::from(size)) / (1 << 20);
+                base.saturating_add(nanos(extra))
             }
         }
     }
@@ -218,6 +222,8 @@ mod tests {
         assert_ne!(d.sample(8, "f3", 0), draws[3]);
         let same = ProcessingDelay::uniform(MS(5), MS(5));
         assert_eq!(same.sample(1, "x", 0), MS(5));
+        let forever = ProcessingDelay::uniform(Duration::ZERO, Duration::MAX);
+        assert!(forever.sample(1, "x", 0) > Duration::from_secs(1));
     }
 
     #[test]
@@ -226,5 +232,7 @@ mod tests {
         assert_eq!(d.sample(0, "a", 0), MS(50));
         assert_eq!(d.sample(0, "a", 1 << 20), MS(450));
         assert_eq!(d.sample(0, "a", 512 * 1024), MS(250));
+        let huge = ProcessingDelay::by_size(Duration::MAX, Duration::MAX);
+        assert_eq!(huge.sample(0, "a", u64::MAX), Duration::MAX);
     }
 }

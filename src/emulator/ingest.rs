@@ -190,8 +190,10 @@ fn start(
     let op_id = job.op_id().to_owned();
     for k in 1..=steps {
         *order += 1;
+        // Divided first: a delay near `Duration::MAX` must not overflow.
+        let at = if k == steps { delay } else { delay / steps * k };
         timers.push(Reverse(Timer {
-            due: after(delay * k / steps),
+            due: after(at),
             order: *order,
             op_id: op_id.clone(),
             percent: (k < steps).then(|| k * 100 / steps),

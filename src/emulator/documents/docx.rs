@@ -225,11 +225,11 @@ fn empty_element(body: &mut Body, e: &BytesStart<'_>, name: &[u8]) {
             Some("page") => body.page_break(false),
             _ => body.text("\n"),
         },
-        b"pageBreakBefore" => {
-            // `<w:pageBreakBefore w:val="false"/>` turns an inherited one off.
-            if !matches!(attribute(e, b"val").as_deref(), Some("0" | "false" | "off")) {
-                body.page_break(false);
-            }
+        // `<w:pageBreakBefore w:val="false"/>` turns an inherited one off.
+        b"pageBreakBefore"
+            if !matches!(attribute(e, b"val").as_deref(), Some("0" | "false" | "off")) =>
+        {
+            body.page_break(false);
         }
         b"lastRenderedPageBreak" => body.page_break(true),
         b"noBreakHyphen" => body.text("-"),

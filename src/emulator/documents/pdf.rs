@@ -362,8 +362,10 @@ mod tests {
 
     #[test]
     fn baselines_make_lines_and_paragraphs() {
-        let mut l = Layout::default();
-        l.font_size = 10.0;
+        let mut l = Layout {
+            font_size: 10.0,
+            ..Layout::default()
+        };
         l.begin_text();
         l.move_line(72.0, 700.0);
         l.push("First line");
