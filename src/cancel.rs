@@ -146,8 +146,9 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
-    #[test]
-    fn cancel_wakes_a_sleeper() {
+    /// Sleeps `delay` on a handle that another thread cancels after 20 ms; returns
+    /// what the sleep gave and how long it took.
+    fn sleep_cancelled_after_20_ms(delay: Duration) -> (Result<()>, Duration) {
         let h = CancelHandle::new();
         let remote = h.clone();
         let t = std::thread::spawn(move || {
@@ -155,24 +156,22 @@ mod tests {
             remote.cancel();
         });
         let start = Instant::now();
-        assert!(matches!(
-            h.sleep(Duration::from_secs(30)),
-            Err(Error::Cancelled)
-        ));
-        assert!(start.elapsed() < Duration::from_secs(5));
+        let outcome = h.sleep(delay);
         t.join().unwrap();
+        (outcome, start.elapsed())
+    }
+
+    #[test]
+    fn cancel_wakes_a_sleeper() {
+        let (outcome, took) = sleep_cancelled_after_20_ms(Duration::from_secs(30));
+        assert!(matches!(outcome, Err(Error::Cancelled)));
+        assert!(took < Duration::from_secs(5));
     }
 
     #[test]
     fn an_endless_sleep_still_wakes_on_cancel() {
-        let h = CancelHandle::new();
-        let remote = h.clone();
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(20));
-            remote.cancel();
-        });
-        assert!(matches!(h.sleep(Duration::MAX), Err(Error::Cancelled)));
-        t.join().unwrap();
+        let (outcome, _) = sleep_cancelled_after_20_ms(Duration::MAX);
+        assert!(matches!(outcome, Err(Error::Cancelled)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The client and the control plane: create, describe, list, update, delete.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::assistant::{Assistant, HostCache};
 use crate::cancel::CancelHandle;
@@ -46,7 +47,7 @@ impl Client {
     /// let client = Client::new(
     ///     ClientConfig::builder("pcsk_example").timeout(Duration::from_secs(10)).build(),
     /// )?;
-    /// assert_eq!(client.config().host, "https://api.pinecone.io");
+    /// assert_eq!(client.config().host(), "https://api.pinecone.io");
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     ///
@@ -77,6 +78,18 @@ impl Client {
     /// [`Error::InvalidArgument`] when `PINECONE_API_KEY` is missing or invalid.
     pub fn from_env() -> Result<Self> {
         Self::new(ClientConfig::builder_from_env()?.build())
+    }
+
+    /// Runs `step` every `interval` until it is done or `wait` runs out, sleeping
+    /// through this client's transport and stopping when its handle is cancelled.
+    pub(crate) fn poll<T>(
+        &self,
+        wait: Wait,
+        interval: Duration,
+        awaited: impl FnOnce() -> String,
+        step: impl FnMut() -> Result<Poll<T>>,
+    ) -> Result<T> {
+        poll_until(&self.transport, &self.cancel, wait, interval, awaited, step)
     }
 
     /// The configuration in use.
@@ -165,11 +178,9 @@ impl Client {
             return Ok(created);
         }
         let name = request.name;
-        poll_until(
-            &self.transport,
-            &self.cancel,
+        self.poll(
             wait,
-            self.config().create_poll_interval,
+            self.config().create_poll_interval(),
             || format!("assistant \"{name}\" to become Ready"),
             || {
                 let a = self.describe_assistant(&name)?;
@@ -311,11 +322,9 @@ impl Client {
         if wait == Wait::No {
             return Ok(());
         }
-        poll_until(
-            &self.transport,
-            &self.cancel,
+        self.poll(
             wait,
-            self.config().operation_poll_interval,
+            self.config().operation_poll_interval(),
             || format!("assistant \"{name}\" to be deleted"),
             || match self.describe_assistant(name) {
                 Err(e) if e.is_not_found() => Ok(Poll::Done(())),

@@ -1,13 +1,13 @@
 //! Client configuration: credentials, hosts, timeouts, TLS, proxy, retries, polling.
 
 use std::fmt;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::http::retry::RetryPolicy;
 use crate::http::url::normalize_host;
+use crate::testing::Sleeper;
 
 /// The control-plane host used unless another is configured.
 pub const DEFAULT_HOST: &str = "https://api.pinecone.io";
@@ -83,51 +83,28 @@ pub enum EvaluationRegion {
     Eu,
 }
 
-/// A replacement for real sleeping, for tests: it receives every delay the client
-/// would have slept (retry backoff, polling intervals) and returns at once.
-pub type Sleeper = Arc<dyn Fn(Duration) + Send + Sync>;
-
 /// Everything a [`Client`](crate::Client) needs to know. Build one with
-/// [`ClientConfig::builder`] or [`ClientConfig::builder_from_env`].
+/// [`ClientConfig::builder`] or [`ClientConfig::builder_from_env`]; read it back
+/// through the getters below (each documents the builder setter that sets it).
 #[derive(Clone)]
-#[non_exhaustive]
 pub struct ClientConfig {
-    /// The API key.
-    pub api_key: ApiKey,
-    /// The control-plane host, normalised (scheme present, no trailing `/`).
-    pub host: String,
-    /// The `X-Pinecone-Api-Version` value.
-    pub api_version: String,
-    /// Connect, read and write timeout (each, not a whole-request deadline).
-    pub timeout: Duration,
-    /// Headers sent on every request; one equal to a built-in header ignoring case
-    /// replaces it.
-    pub additional_headers: Vec<(String, String)>,
-    /// The normalised source tag appended to the `User-Agent`.
-    pub source_tag: String,
-    /// `http://user:pass@host:port` or `https://…` proxy for every request.
-    pub proxy: Option<String>,
-    /// A PEM CA bundle file, or a directory of PEM files, trusted instead of the
-    /// bundled Mozilla roots.
-    pub ca_bundle: Option<PathBuf>,
-    /// Accept any certificate and host name. Only for local testing.
-    pub accept_invalid_certs: bool,
-    /// Idle connections kept per client; 0 means max(5 × CPUs, 20).
-    pub pool_size: usize,
-    /// Retry policy.
-    pub retry: RetryPolicy,
-    /// Interval between polls while an assistant is being created.
-    pub create_poll_interval: Duration,
-    /// Interval between polls while an assistant is deleted or a file operation runs.
-    pub operation_poll_interval: Duration,
-    /// The least read (idle) timeout of chat and chat-completions calls.
-    pub chat_read_timeout: Duration,
-    /// Evaluation region.
-    pub evaluation_region: EvaluationRegion,
-    /// Evaluation host, replacing the region's.
-    pub evaluation_host: Option<String>,
-    /// Replaces real sleeping (tests).
-    pub sleeper: Option<Sleeper>,
+    api_key: ApiKey,
+    host: String,
+    api_version: String,
+    timeout: Duration,
+    additional_headers: Vec<(String, String)>,
+    source_tag: String,
+    proxy: Option<String>,
+    ca_bundle: Option<PathBuf>,
+    accept_invalid_certs: bool,
+    pool_size: usize,
+    retry: RetryPolicy,
+    create_poll_interval: Duration,
+    operation_poll_interval: Duration,
+    chat_read_timeout: Duration,
+    evaluation_region: EvaluationRegion,
+    evaluation_host: Option<String>,
+    sleeper: Option<Sleeper>,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -179,7 +156,8 @@ impl ClientConfig {
     ///     .timeout(Duration::from_secs(10))
     ///     .source_tag("my app")
     ///     .build();
-    /// assert_eq!(format!("{:?}", config.api_key), "***");
+    /// assert_eq!(format!("{:?}", config.api_key()), "***");
+    /// assert_eq!(config.timeout(), Duration::from_secs(10));
     /// ```
     pub fn builder(api_key: impl Into<String>) -> ClientConfigBuilder {
         ClientConfigBuilder {
@@ -265,6 +243,104 @@ impl ClientConfig {
             }
         }
         Ok(builder)
+    }
+
+    /// The API key ([`ClientConfigBuilder`] takes it first); prints as `***`.
+    pub fn api_key(&self) -> &ApiKey {
+        &self.api_key
+    }
+
+    /// The control-plane host, normalised (scheme present, no trailing `/`); see
+    /// [`ClientConfigBuilder::host`].
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The `X-Pinecone-Api-Version` value; see [`ClientConfigBuilder::api_version`].
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// The connect timeout and the longest silence while writing or reading (not a
+    /// whole-request deadline); see [`ClientConfigBuilder::timeout`].
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Headers sent on every request, in the order set; see
+    /// [`ClientConfigBuilder::header`].
+    pub fn additional_headers(&self) -> &[(String, String)] {
+        &self.additional_headers
+    }
+
+    /// The normalised tag appended to the `User-Agent` (empty for none); see
+    /// [`ClientConfigBuilder::source_tag`].
+    pub fn source_tag(&self) -> &str {
+        &self.source_tag
+    }
+
+    /// The proxy URL every request goes through, if any; see
+    /// [`ClientConfigBuilder::proxy`]. It may hold credentials: do not log it.
+    pub fn proxy(&self) -> Option<&str> {
+        self.proxy.as_deref()
+    }
+
+    /// The PEM file or directory trusted instead of the bundled roots, if any; see
+    /// [`ClientConfigBuilder::ca_bundle`].
+    pub fn ca_bundle(&self) -> Option<&Path> {
+        self.ca_bundle.as_deref()
+    }
+
+    /// Whether certificate and host-name verification is off; see
+    /// [`ClientConfigBuilder::accept_invalid_certs`].
+    pub fn accept_invalid_certs(&self) -> bool {
+        self.accept_invalid_certs
+    }
+
+    /// Idle connections kept for reuse, 0 meaning max(5 × CPUs, 20); see
+    /// [`ClientConfigBuilder::pool_size`].
+    pub fn pool_size(&self) -> usize {
+        self.pool_size
+    }
+
+    /// The retry policy; see [`ClientConfigBuilder::retry`].
+    pub fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// The interval between polls while an assistant is being created; see
+    /// [`ClientConfigBuilder::create_poll_interval`].
+    pub fn create_poll_interval(&self) -> Duration {
+        self.create_poll_interval
+    }
+
+    /// The interval between polls while an assistant is deleted or a file operation
+    /// runs; see [`ClientConfigBuilder::operation_poll_interval`].
+    pub fn operation_poll_interval(&self) -> Duration {
+        self.operation_poll_interval
+    }
+
+    /// The least idle timeout of chat and chat-completions calls; see
+    /// [`ClientConfigBuilder::chat_read_timeout`].
+    pub fn chat_read_timeout(&self) -> Duration {
+        self.chat_read_timeout
+    }
+
+    /// Where alignment evaluation runs; see [`ClientConfigBuilder::evaluation_region`].
+    pub fn evaluation_region(&self) -> EvaluationRegion {
+        self.evaluation_region
+    }
+
+    /// The evaluation host replacing the region's, as given; see
+    /// [`ClientConfigBuilder::evaluation_host`].
+    pub fn evaluation_host(&self) -> Option<&str> {
+        self.evaluation_host.as_deref()
+    }
+
+    /// The sleeper replacing real sleeping, set through
+    /// [`testing::TestHooks`](crate::testing::TestHooks).
+    pub(crate) fn sleeper(&self) -> Option<&Sleeper> {
+        self.sleeper.as_ref()
     }
 
     /// Checks every setting; run by `Client::new`.
@@ -477,10 +553,9 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Replaces real sleeping in retries and polling: `f` receives each delay and
-    /// should return at once. Meant for tests. Defaults to real sleeping.
-    pub fn sleeper(mut self, f: impl Fn(Duration) + Send + Sync + 'static) -> Self {
-        self.config.sleeper = Some(Arc::new(f));
+    /// Sets the test sleeper; reached through [`testing::TestHooks`](crate::testing::TestHooks).
+    pub(crate) fn set_sleeper(mut self, sleeper: Sleeper) -> Self {
+        self.config.sleeper = Some(sleeper);
         self
     }
 

@@ -20,7 +20,8 @@ pub(crate) const BODY_EXCERPT_CHARS: usize = 500;
 /// Everything that can go wrong in a call.
 ///
 /// Match on the variant, or use the helpers [`Error::status`],
-/// [`Error::is_not_found`], [`Error::is_retryable`] and [`Error::api`].
+/// [`Error::is_not_found`], [`Error::is_retryable`], [`Error::api`] and
+/// [`Error::transport`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -42,19 +43,14 @@ pub enum Error {
     Api(Box<ApiError>),
 
     /// No answer in time: connect, read or write stayed silent past the timeout.
-    ///
-    /// The wrapped `ureq` error is diagnostic only and not part of this crate's
-    /// semver promise.
-    #[error("request timed out: {0}")]
-    Timeout(#[source] ureq::Error),
+    /// [`TransportError::kind`] tells which phase.
+    #[error(transparent)]
+    Timeout(TransportError),
 
     /// The request could not be completed at the network level (DNS, connect, TLS,
-    /// reset, proxy).
-    ///
-    /// The wrapped `ureq` error is diagnostic only and not part of this crate's
-    /// semver promise.
-    #[error("connection failed: {0}")]
-    Transport(#[source] ureq::Error),
+    /// reset, proxy). [`TransportError::kind`] tells which.
+    #[error(transparent)]
+    Transport(TransportError),
 
     /// A success response whose body did not have the expected shape.
     #[error("could not decode {what}: {message}; body starts with: {body}")]
@@ -166,6 +162,23 @@ impl Error {
         }
     }
 
+    /// The network-level details of an [`Error::Timeout`] or [`Error::Transport`].
+    ///
+    /// ```
+    /// use pinecone_assistant::{Error, TransportErrorKind};
+    /// # fn check(err: Error) {
+    /// if err.transport().map(|t| t.kind()) == Some(TransportErrorKind::Dns) {
+    ///     eprintln!("check the host name");
+    /// }
+    /// # }
+    /// ```
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            Error::Timeout(e) | Error::Transport(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// Whether the server said the resource does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound(_))
@@ -190,6 +203,114 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// A failure below HTTP: the request could not be sent, or its answer could not be
+/// read. Carried by [`Error::Timeout`] and [`Error::Transport`].
+///
+/// [`kind`](Self::kind) says what failed, in terms a caller can act on; the
+/// `Display` text says the same with the underlying detail; [`source`] returns the
+/// underlying error for diagnosis (its type is not part of this crate's API).
+///
+/// [`source`]: std::error::Error::source
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl TransportError {
+    /// Wraps the underlying `source` of a failure of this `kind`.
+    pub(crate) fn new(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// What failed.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use TransportErrorKind as K;
+        let what = match self.kind {
+            K::Dns => "could not resolve the host name",
+            K::Connect => "could not connect to the server",
+            K::Tls => "the TLS handshake or certificate check failed",
+            K::Proxy => "the proxy did not open a connection to the server",
+            K::Timeout(TimeoutPhase::Connect) => "timed out connecting to the server",
+            K::Timeout(TimeoutPhase::Send) => "timed out sending the request",
+            K::Timeout(TimeoutPhase::Receive) => "timed out waiting for the server's answer",
+            K::Timeout(TimeoutPhase::Unknown) => "timed out",
+            K::Io => "the connection failed",
+            K::Protocol => "the server's answer was not valid HTTP",
+            K::BodyTooLarge => "the response body is larger than this client reads",
+            K::Other => "the request failed",
+        };
+        write!(f, "{what} ({})", self.source)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+/// What failed at the network level; see [`TransportError::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The host name could not be resolved: check the host setting.
+    Dns,
+    /// No connection could be opened (refused, unreachable): is the server up and
+    /// the address right?
+    Connect,
+    /// TLS failed, most often an untrusted certificate: see `ca_bundle`.
+    Tls,
+    /// The proxy refused or failed the tunnel: check the proxy URL and credentials.
+    Proxy,
+    /// A timeout passed in the given phase.
+    Timeout(TimeoutPhase),
+    /// The connection broke while the request or answer was under way (reset,
+    /// closed early).
+    Io,
+    /// The server's answer was not valid HTTP (or not valid gzip).
+    Protocol,
+    /// A response body was larger than this client reads into memory.
+    BodyTooLarge,
+    /// Anything else.
+    Other,
+}
+
+/// When a timeout passed; see [`TransportErrorKind::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// While connecting: no byte of the request reached the server.
+    Connect,
+    /// While sending the request: the server stopped reading.
+    Send,
+    /// While waiting for or reading the answer: the server stayed silent longer
+    /// than the read timeout (for chat calls, `chat_read_timeout` or the call's own).
+    Receive,
+    /// The underlying error did not say.
+    Unknown,
 }
 
 /// What the server said when it answered with an error status.
@@ -232,7 +353,8 @@ pub enum ApiErrorKind {
     FailedPrecondition,
     /// 413: the request body was too large.
     PayloadTooLarge,
-    /// 429: too many requests or a quota was reached (on create: see PROTOCOL's Q2).
+    /// 429: too many requests or a quota was reached (on create: the name is taken
+    /// or the project's quota of assistants is reached).
     RateLimited,
     /// 5xx: the service failed.
     Server,

@@ -1,10 +1,12 @@
-//! A blocking client and C ABI for the [Pinecone Assistant API] (version 2026-07).
+//! A blocking client for the [Pinecone Assistant API] (version 2026-07).
 //!
 //! No async runtime: every call runs on the caller's thread over pooled `ureq`
 //! connections (chat calls get their own, so a cancel can stop them), waits poll
 //! with interruptible sleeps, streams are iterators that yield
 //! each event as it arrives, and uploads stream from disk in constant memory. The
-//! same operations are exported to C through `include/pinecone_assistant.h`.
+//! same operations are exported to C by the companion crate
+//! `pinecone-assistant-ffi` (`ffi/` in this repository), declared in
+//! `include/pinecone_assistant.h`.
 //!
 //! ```no_run
 //! use pinecone_assistant::{Client, Wait};
@@ -31,7 +33,7 @@
 //! [Pinecone Assistant API]: https://docs.pinecone.io/guides/assistant/overview
 
 #![deny(missing_docs)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 mod assistant;
 mod cancel;
@@ -41,16 +43,13 @@ mod config;
 pub mod emulator;
 mod error;
 mod evaluation;
-// The C ABI dereferences pointers handed over by C; that code, and only that code,
-// needs `unsafe`, each block with the reason it is sound.
-#[allow(unsafe_code)]
-mod ffi;
 mod http;
 pub mod models;
 mod pagination;
 mod polling;
 mod sse;
-mod stream;
+pub mod stream;
+pub mod testing;
 mod upload;
 
 pub use assistant::Assistant;
@@ -58,13 +57,15 @@ pub use cancel::CancelHandle;
 pub use client::Client;
 pub use config::{
     ApiKey, ClientConfig, ClientConfigBuilder, DEFAULT_API_VERSION, DEFAULT_HOST,
-    EVALUATION_HOST_EU, EVALUATION_HOST_US, EvaluationRegion, Sleeper,
+    EVALUATION_HOST_EU, EVALUATION_HOST_US, EvaluationRegion,
 };
-pub use error::{ApiError, ApiErrorKind, Error, Result};
+pub use error::{
+    ApiError, ApiErrorKind, Error, Result, TimeoutPhase, TransportError, TransportErrorKind,
+};
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
 pub use polling::Wait;
-pub use stream::{ChatCompletionStream, ChatStream};
+pub use stream::{ChatCompletionStream, ChatStream, EventStream, RawChunk, StreamChunk};
 pub use upload::UploadFile;
 
 // Compiles the README's Rust examples as doc tests, so they cannot rot.

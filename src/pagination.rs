@@ -386,13 +386,11 @@ mod tests {
         });
         assert!(matches!(p.next(), Some(Ok(1))));
         assert!(matches!(p.next(), Some(Err(_))));
-        assert_eq!(
-            p.resume_point(),
-            Some(ResumePoint {
-                token: Some("t1".into()),
-                skip: 0
-            })
-        );
+        let after_first_page = ResumePoint {
+            token: Some("t1".into()),
+            skip: 0,
+        };
+        assert_eq!(p.resume_point(), Some(after_first_page));
 
         // A failed first page is not an empty list: resume from the start.
         let mut first: Paginator<u8> = Paginator::new(|_, _| Err(Error::invalid("x", "boom")));

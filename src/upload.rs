@@ -197,9 +197,11 @@ impl UploadFile {
     /// let upload = UploadFile::path("q3.pdf").metadata(serde_json::json!({"quarter": 3}));
     /// # let _ = upload;
     /// ```
-    pub fn metadata(mut self, metadata: Value) -> Self {
-        self.metadata = Some(metadata);
-        self
+    pub fn metadata(self, metadata: Value) -> Self {
+        Self {
+            metadata: Some(metadata),
+            ..self
+        }
     }
 
     /// Whether images in the file are processed too (PDFs only); sent as
@@ -210,9 +212,11 @@ impl UploadFile {
     /// let upload = UploadFile::path("slides.pdf").multimodal(true);
     /// # let _ = upload;
     /// ```
-    pub fn multimodal(mut self, multimodal: bool) -> Self {
-        self.multimodal = Some(multimodal);
-        self
+    pub fn multimodal(self, multimodal: bool) -> Self {
+        Self {
+            multimodal: Some(multimodal),
+            ..self
+        }
     }
 
     /// Stores the file under this id, creating it or replacing the file that has it
@@ -226,9 +230,11 @@ impl UploadFile {
     /// let upload = UploadFile::path("faq.md").file_id("faq");
     /// # let _ = upload;
     /// ```
-    pub fn file_id(mut self, id: impl Into<String>) -> Self {
-        self.file_id = Some(id.into());
-        self
+    pub fn file_id(self, id: impl Into<String>) -> Self {
+        Self {
+            file_id: Some(id.into()),
+            ..self
+        }
     }
 
     /// Called as the file is sent, with the bytes of the **file** handed to the

@@ -1,69 +1,67 @@
 //! Context, chat, chat completions and evaluation against local servers: exact
 //! request bodies, fixture decoding, streaming delivery, cancellation, timeouts.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod support;
+
+use std::io::Read;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use mockito::{Matcher, Mock, Server, ServerGuard};
+use mockito::{Mock, Server, ServerGuard};
 use pinecone_assistant::models::{
     AlignmentRequest, ChatCompletionRequest, ChatRequest, ChatStreamChunk, ContentBlock,
     ContextOptions, ContextRequest, Entailment, FinishReason, Message, Snippet,
 };
-use pinecone_assistant::{CancelHandle, Client, ClientConfig, Error, EvaluationRegion};
+use pinecone_assistant::{
+    Assistant, CancelHandle, Client, ClientConfig, ClientConfigBuilder, Error, EvaluationRegion,
+    RetryPolicy, TimeoutPhase, TransportErrorKind,
+};
+use serde_json::json;
+use support::fixtures::*;
+use support::mock::{
+    ASSISTANT, assert_all, assistant, builder, builder_for, control_plane_for, data_plane, once,
+    post_json, refuses,
+};
+use support::tcp::{RawServer, end_chunks, mute_proxy, send_chunk, send_sse_headers};
 
-const F1_REQUEST: &str = r#"{"messages":[{"role":"user","content":"How long do customers on annual plans have to request a refund?"}],"model":"gpt-4o","stream":false,"temperature":0.2,"filter":{"department":{"$eq":"billing"}},"include_highlights":true,"context_options":{"top_k":8,"snippet_size":512}}"#;
-const F2_REQUEST: &str = r#"{"messages":[{"role":"user","content":"How long do customers on annual plans have to request a refund?"}],"model":"gpt-4o","stream":true,"temperature":0.2,"filter":{"department":{"$eq":"billing"}},"include_highlights":false,"context_options":{"top_k":8,"snippet_size":512}}"#;
-const F1_RESPONSE: &str = include_str!("fixtures/f1_chat_response.json");
-const F2_STREAM: &str = include_str!("fixtures/f2_chat_stream.sse");
-const F3_STREAM: &str = include_str!("fixtures/f3_completions_stream.sse");
-const F4_RESPONSE: &str = include_str!("fixtures/f4_context_response.json");
-const F5_RESPONSE: &str = include_str!("fixtures/f5_alignment_response.json");
-const QUESTION: &str = "How long do customers on annual plans have to request a refund?";
+const CHAT: &str = "/assistant/chat/support-bot";
+const COMPLETIONS: &str = "/assistant/chat/support-bot/chat/completions";
+const CONTEXT: &str = "/assistant/chat/support-bot/context";
+const ALIGNMENT: &str = "/assistant/evaluation/metrics/alignment";
 
-fn config(server_url: &str) -> pinecone_assistant::ClientConfigBuilder {
-    ClientConfig::builder("test-key")
-        .host(server_url)
-        .sleeper(|_| {})
-}
-
-/// A mockito server whose describe of `support-bot` points the data plane at
-/// `data_host` (the server itself when `None`).
-fn control_plane(data_host: Option<&str>) -> (ServerGuard, Mock) {
-    let mut server = Server::new();
-    let host = data_host.map_or_else(|| server.url(), str::to_owned);
-    let describe = server
-        .mock("GET", "/assistant/assistants/support-bot")
-        .match_header("api-key", "test-key")
-        .with_status(200)
-        .with_header("content-type", "application/json")
-        .with_body(format!(
-            r#"{{"name":"support-bot","status":"Ready","host":"{host}","region":"us"}}"#
-        ))
-        .create();
-    (server, describe)
-}
-
-fn client(server: &ServerGuard) -> Client {
-    Client::new(config(&server.url()).build()).unwrap()
-}
-
-fn post(server: &mut ServerGuard, path: &str, body: &str) -> mockito::Mock {
-    server
-        .mock("POST", path)
-        .match_header("api-key", "test-key")
-        .match_header("x-pinecone-api-version", "2026-07")
-        .match_header("content-type", "application/json")
-        .match_body(Matcher::Exact(body.to_owned()))
-}
-
-fn f1_request() -> ChatRequest {
-    ChatRequest::new([Message::user(QUESTION)])
+/// The refund question with a filter, temperature and context options.
+fn refund_request() -> ChatRequest {
+    ChatRequest::new([Message::user(REFUND_QUESTION)])
         .temperature(0.2)
-        .filter(serde_json::json!({"department": {"$eq": "billing"}}))
+        .filter(json!({"department": {"$eq": "billing"}}))
         .context_options(ContextOptions::new().top_k(8).snippet_size(512))
+}
+
+/// A chat request saying "hi".
+fn hi() -> ChatRequest {
+    ChatRequest::new([Message::user("hi")])
+}
+
+/// A chat-completions request saying "hi".
+fn hi_completion() -> ChatCompletionRequest {
+    ChatCompletionRequest::new([Message::user("hi")])
+}
+
+/// A chat POST answered with `status`.
+fn chat_answering(server: &mut ServerGuard, status: usize) -> Mock {
+    server.mock("POST", CHAT).with_status(status)
+}
+
+/// Whether `err` is a timeout that passed while waiting for the server's answer.
+fn is_receive_timeout(err: &Error) -> bool {
+    let receive = TransportErrorKind::Timeout(TimeoutPhase::Receive);
+    matches!(err, Error::Timeout(t) if t.kind() == receive)
+}
+
+/// Whether `err` reports a stream that ended before its last event.
+fn is_truncated(err: &Error) -> bool {
+    matches!(err, Error::Stream(m) if m.contains("truncated"))
 }
 
 #[test]
@@ -78,25 +76,20 @@ fn streams_can_move_to_another_thread_and_be_cancelled_from_one() {
 // ---------------------------------------------------------------- chat
 
 #[test]
-fn chat_f1_sends_the_exact_body_and_decodes_the_answer() {
-    let (mut server, describe) = control_plane(None);
-    let chat = post(&mut server, "/assistant/chat/support-bot", F1_REQUEST)
+fn chat_sends_the_exact_body_and_decodes_the_answer() {
+    let (mut server, describe) = data_plane();
+    let chat = post_json(&mut server, CHAT, REFUND_CHAT_REQUEST)
         .with_status(200)
         .with_header("content-type", "application/json")
-        .with_body(F1_RESPONSE)
+        .with_body(CHAT_RESPONSE)
         .expect(2)
         .create();
-    let client = client(&server);
-    let bot = client.assistant("support-bot");
-    let reply = bot.chat(f1_request().include_highlights(true)).unwrap();
-    assert_eq!(
-        reply.content(),
-        "Customers on annual plans can request a full refund within 30 days of purchase."
-    );
-    assert_eq!(
-        reply.id.as_deref(),
-        Some("00000000000000004c9f1e2a7b3d5c60")
-    );
+    let bot = assistant(&server);
+    let reply = bot.chat(refund_request().include_highlights(true)).unwrap();
+    let answer = "Customers on annual plans can request a full refund within 30 days of purchase.";
+    assert_eq!(reply.content(), answer);
+    let id = reply.id.as_deref();
+    assert_eq!(id, Some("00000000000000004c9f1e2a7b3d5c60"));
     assert_eq!(reply.finish_reason, Some(FinishReason::Stop));
     assert_eq!(reply.usage.unwrap().total_tokens, 2192);
     assert_eq!(reply.context_snippet_count, Some(8));
@@ -105,70 +98,46 @@ fn chat_f1_sends_the_exact_body_and_decodes_the_answer() {
     let reference = &citation.references[0];
     assert_eq!(reference.pages, [4]);
     assert_eq!(reference.highlight.as_ref().unwrap().kind, "text");
-    assert_eq!(
-        reference.file.as_ref().unwrap().name,
-        "billing-policy-2025.pdf"
-    );
+    let file = reference.file.as_ref().unwrap();
+    assert_eq!(file.name, "billing-policy-2025.pdf");
     // The host is cached: the second call describes nothing.
-    bot.chat(f1_request().include_highlights(true)).unwrap();
-    describe.assert();
-    chat.assert();
+    bot.chat(refund_request().include_highlights(true)).unwrap();
+    assert_all(&[&describe, &chat]);
 }
 
 #[test]
 fn chat_without_options_sends_only_the_required_keys() {
-    let (mut server, _describe) = control_plane(None);
-    let minimal = post(
-        &mut server,
-        "/assistant/chat/support-bot",
-        r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}],"model":"gpt-4o","stream":false}"#,
-    )
-    .with_body(r#"{"message":{"role":"assistant","content":"ok"}}"#)
-    .create();
-    let json = post(
-        &mut server,
-        "/assistant/chat/support-bot",
-        r#"{"messages":[{"role":"system","content":"s"}],"model":"gpt-5","stream":false,"json_response":true,"context_options":{"multimodal":false,"include_binary_content":false}}"#,
-    )
-    .with_body(r#"{"message":{"role":"assistant","content":"{}"},"citations":[]}"#)
-    .create();
-    let bot = client(&server).assistant("support-bot");
-    let reply = bot
-        .chat(ChatRequest::new([
-            Message::user("hi"),
-            Message::assistant("hello"),
-        ]))
-        .unwrap();
+    let (mut server, _describe) = data_plane();
+    let minimal = r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}],"model":"gpt-4o","stream":false}"#;
+    let minimal = post_json(&mut server, CHAT, minimal)
+        .with_body(r#"{"message":{"role":"assistant","content":"ok"}}"#)
+        .create();
+    let json_mode = r#"{"messages":[{"role":"system","content":"s"}],"model":"gpt-5","stream":false,"json_response":true,"context_options":{"multimodal":false,"include_binary_content":false}}"#;
+    let json_mode = post_json(&mut server, CHAT, json_mode)
+        .with_body(r#"{"message":{"role":"assistant","content":"{}"},"citations":[]}"#)
+        .create();
+    let bot = assistant(&server);
+    let conversation = [Message::user("hi"), Message::assistant("hello")];
+    let reply = bot.chat(ChatRequest::new(conversation)).unwrap();
     assert_eq!(reply.content(), "ok");
     assert!(reply.citations.is_empty());
-    bot.chat(
-        ChatRequest::new([Message::system("s")])
-            .model("gpt-5")
-            .json_response(true)
-            .context_options(
-                ContextOptions::new()
-                    .multimodal(false)
-                    .include_binary_content(false),
-            ),
-    )
-    .unwrap();
-    minimal.assert();
-    json.assert();
+    let no_media = ContextOptions::new()
+        .multimodal(false)
+        .include_binary_content(false);
+    let request = ChatRequest::new([Message::system("s")])
+        .model("gpt-5")
+        .json_response(true)
+        .context_options(no_media);
+    bot.chat(request).unwrap();
+    assert_all(&[&minimal, &json_mode]);
 }
 
 #[test]
 fn chat_server_error_is_not_retried() {
-    let (mut server, _describe) = control_plane(None);
-    let chat = server
-        .mock("POST", "/assistant/chat/support-bot")
-        .with_status(500)
-        .with_body(r#"{"error":{"code":"INTERNAL","message":"boom"},"status":500}"#)
-        .expect(1)
-        .create();
-    let err = client(&server)
-        .assistant("support-bot")
-        .chat(ChatRequest::new([Message::user("hi")]))
-        .unwrap_err();
+    let (mut server, _describe) = data_plane();
+    let boom = r#"{"error":{"code":"INTERNAL","message":"boom"},"status":500}"#;
+    let chat = once(chat_answering(&mut server, 500).with_body(boom));
+    let err = assistant(&server).chat(hi()).unwrap_err();
     assert_eq!(err.status(), Some(500));
     chat.assert();
 }
@@ -176,65 +145,35 @@ fn chat_server_error_is_not_retried() {
 // ---------------------------------------------------------------- chat stream
 
 #[test]
-fn chat_stream_f2_sends_the_exact_body_and_yields_five_chunks() {
-    let (mut server, _describe) = control_plane(None);
-    let chat = post(&mut server, "/assistant/chat/support-bot", F2_REQUEST)
-        .with_status(200)
-        .with_header("content-type", "text/event-stream")
-        .with_body(F2_STREAM)
-        .create();
-    let bot = client(&server).assistant("support-bot");
-    let chunks: Vec<ChatStreamChunk> = bot
-        .chat_stream(f1_request())
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+fn chat_stream_sends_the_exact_body_and_yields_five_chunks() {
+    let (mut server, _describe) = data_plane();
+    let chat = post_json(&mut server, CHAT, REFUND_CHAT_STREAM_REQUEST);
+    let chat = chat.with_header("content-type", "text/event-stream");
+    let chat = chat.with_body(CHAT_STREAM).create();
+    let stream = assistant(&server).chat_stream(refund_request()).unwrap();
+    let chunks: Vec<ChatStreamChunk> = stream.collect::<Result<_, _>>().unwrap();
     let kinds: Vec<&str> = chunks.iter().map(ChatStreamChunk::kind).collect();
-    assert_eq!(
-        kinds,
-        [
-            "message_start",
-            "content_chunk",
-            "content_chunk",
-            "citation",
-            "message_end"
-        ]
-    );
+    assert_eq!(kinds, CHAT_STREAM_KINDS);
     let ChatStreamChunk::MessageEnd(end) = &chunks[4] else {
         panic!("{:?}", chunks[4]);
     };
     assert_eq!(end.finish_reason, Some(FinishReason::Stop));
     let usage = end.usage.unwrap();
-    assert_eq!(
-        (
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            usage.total_tokens
-        ),
-        (2154, 14, 2168)
-    );
+    let counts = [usage.prompt_tokens, usage.completion_tokens];
+    assert_eq!((counts, usage.total_tokens), ([2154, 14], 2168));
     // Chunks serialise back to the wire JSON they came from.
-    let first_line = F2_STREAM
-        .lines()
-        .next()
-        .unwrap()
-        .strip_prefix("data: ")
-        .unwrap();
-    assert_eq!(serde_json::to_string(&chunks[0]).unwrap(), first_line);
+    let first_line = CHAT_STREAM.lines().next().unwrap();
+    let first_event = first_line.strip_prefix("data: ").unwrap();
+    assert_eq!(serde_json::to_string(&chunks[0]).unwrap(), first_event);
     chat.assert();
 }
 
 #[test]
 fn chat_stream_refuses_json_response_without_sending() {
-    let (mut server, describe) = control_plane(None);
-    let chat = server
-        .mock("POST", "/assistant/chat/support-bot")
-        .expect(0)
-        .create();
-    let err = client(&server)
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]).json_response(true))
-        .unwrap_err();
+    let (mut server, describe) = data_plane();
+    let chat = server.mock("POST", CHAT).expect(0).create();
+    let err = assistant(&server).chat_stream(hi().json_response(true));
+    let err = err.unwrap_err();
     assert!(
         matches!(&err, Error::InvalidArgument { name, .. } if name == "json_response"),
         "{err}"
@@ -245,44 +184,27 @@ fn chat_stream_refuses_json_response_without_sending() {
 
 #[test]
 fn chat_stream_http_errors_come_from_the_call() {
-    let (mut server, _describe) = control_plane(None);
-    let chat = server
-        .mock("POST", "/assistant/chat/support-bot")
-        .with_status(400)
-        .with_header("x-pinecone-request-id", "r-1")
-        .with_body(r#"{"error":{"code":"INVALID_ARGUMENT","message":"no files"},"status":400}"#)
-        .expect(1)
-        .create();
-    let err = client(&server)
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "[400 INVALID_ARGUMENT] no files (request_id: r-1)"
-    );
+    let (mut server, _describe) = data_plane();
+    let body = r#"{"error":{"code":"INVALID_ARGUMENT","message":"no files"},"status":400}"#;
+    let chat = chat_answering(&mut server, 400).with_header("x-pinecone-request-id", "r-1");
+    let chat = once(chat.with_body(body));
+    let err = assistant(&server).chat_stream(hi()).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(text, "[400 INVALID_ARGUMENT] no files (request_id: r-1)");
     chat.assert();
 }
 
 #[test]
 fn chat_stream_cut_off_is_an_error_not_a_short_answer() {
-    let (mut server, _describe) = control_plane(None);
-    let cut = &F2_STREAM[..F2_STREAM.find("data: {\"type\":\"message_end\"").unwrap()];
-    let chat = server
-        .mock("POST", "/assistant/chat/support-bot")
+    let (mut server, _describe) = data_plane();
+    let end = CHAT_STREAM.find("data: {\"type\":\"message_end\"").unwrap();
+    let chat = chat_answering(&mut server, 200)
         .with_header("content-type", "text/event-stream")
-        .with_body(cut)
+        .with_body(&CHAT_STREAM[..end])
         .create();
-    let err = client(&server)
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap()
-        .into_response()
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Stream(m) if m.contains("truncated")),
-        "{err}"
-    );
+    let stream = assistant(&server).chat_stream(hi()).unwrap();
+    let err = stream.into_response().unwrap_err();
+    assert!(is_truncated(&err), "{err}");
     chat.assert();
 }
 
@@ -290,78 +212,56 @@ fn chat_stream_cut_off_is_an_error_not_a_short_answer() {
 
 #[test]
 fn chat_completions_plain_and_streamed() {
-    let (mut server, _describe) = control_plane(None);
-    let plain = post(
-        &mut server,
-        "/assistant/chat/support-bot/chat/completions",
-        r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":false,"temperature":0.0,"filter":{"team":"billing"}}"#,
-    )
-    .with_body(r#"{"id":"c1","model":"gpt-4o-2024-11-20","choices":[{"index":0,"message":{"role":"assistant","content":"30 days [1, pp. 4]."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#)
-    .create();
-    let streamed = post(
-        &mut server,
-        "/assistant/chat/support-bot/chat/completions",
-        r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":true}"#,
-    )
-    .with_header("content-type", "text/event-stream")
-    .with_body(F3_STREAM)
-    .create();
-    let bot = client(&server).assistant("support-bot");
+    let (mut server, _describe) = data_plane();
+    let plain = r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":false,"temperature":0.0,"filter":{"team":"billing"}}"#;
+    let answer = r#"{"id":"c1","model":"gpt-4o-2024-11-20","choices":[{"index":0,"message":{"role":"assistant","content":"30 days [1, pp. 4]."},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#;
+    let plain = post_json(&mut server, COMPLETIONS, plain)
+        .with_body(answer)
+        .create();
+    let streamed = r#"{"messages":[{"role":"user","content":"How long is the refund window?"}],"model":"gpt-4o","stream":true}"#;
+    let streamed = post_json(&mut server, COMPLETIONS, streamed)
+        .with_header("content-type", "text/event-stream")
+        .with_body(COMPLETIONS_STREAM)
+        .create();
+    let bot = assistant(&server);
     let question = [Message::user("How long is the refund window?")];
-    let reply = bot
-        .chat_completions(
-            ChatCompletionRequest::new(question.clone())
-                .temperature(0.0)
-                .filter(serde_json::json!({"team": "billing"})),
-        )
-        .unwrap();
+    let request = ChatCompletionRequest::new(question.clone())
+        .temperature(0.0)
+        .filter(json!({"team": "billing"}));
+    let reply = bot.chat_completions(request).unwrap();
     assert_eq!(reply.content(), "30 days [1, pp. 4].");
     assert_eq!(reply.usage.unwrap().total_tokens, 15);
-    let pieces: Vec<String> = bot
-        .chat_completions_stream(ChatCompletionRequest::new(question))
-        .unwrap()
-        .text()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(
-        pieces,
-        [
-            "Annual plans can be refunded within 30 days",
-            " [1, pp. 4]."
-        ]
-    );
-    plain.assert();
-    streamed.assert();
+    let stream = bot.chat_completions_stream(ChatCompletionRequest::new(question));
+    let pieces: Vec<String> = stream.unwrap().text().collect::<Result<_, _>>().unwrap();
+    let expected = [
+        "Annual plans can be refunded within 30 days",
+        " [1, pp. 4].",
+    ];
+    assert_eq!(pieces, expected);
+    assert_all(&[&plain, &streamed]);
 }
 
 // ---------------------------------------------------------------- context
 
 #[test]
-fn context_f4_sends_the_exact_body_and_decodes_every_snippet_kind() {
-    let (mut server, _describe) = control_plane(None);
-    let by_query = post(
-        &mut server,
-        "/assistant/chat/support-bot/context",
-        r#"{"query":"refund window","top_k":3,"multimodal":true,"include_binary_content":true}"#,
-    )
-    .with_body(F4_RESPONSE)
-    .create();
-    let by_messages = post(
-        &mut server,
-        "/assistant/chat/support-bot/context",
-        r#"{"messages":[{"role":"user","content":"refund?"}],"filter":{"team":"billing"},"snippet_size":0}"#,
-    )
-    .with_body(r#"{"snippets":[{"type":"video","url":"x"}],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#)
-    .create();
-    let bot = client(&server).assistant("support-bot");
-    let found = bot
-        .context(
-            ContextRequest::query("refund window")
-                .top_k(3)
-                .multimodal(true)
-                .include_binary_content(true),
-        )
-        .unwrap();
+fn context_sends_the_exact_body_and_decodes_every_snippet_kind() {
+    let (mut server, _describe) = data_plane();
+    let by_query =
+        r#"{"query":"refund window","top_k":3,"multimodal":true,"include_binary_content":true}"#;
+    let by_query = post_json(&mut server, CONTEXT, by_query)
+        .with_body(CONTEXT_RESPONSE)
+        .create();
+    let by_messages = r#"{"messages":[{"role":"user","content":"refund?"}],"filter":{"team":"billing"},"snippet_size":0}"#;
+    let video = r#"{"snippets":[{"type":"video","url":"x"}],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#;
+    let by_messages = post_json(&mut server, CONTEXT, by_messages)
+        .with_body(video)
+        .create();
+    let bot = assistant(&server);
+    let request = ContextRequest::query("refund window")
+        .top_k(3)
+        .multimodal(true)
+        .include_binary_content(true);
+    let found = bot.context(request).unwrap();
     assert_eq!(found.id.as_deref(), Some("ctx-5b0e7d2c"));
     assert_eq!(found.snippets.len(), 3);
     assert_eq!(found.usage.prompt_tokens, 31);
@@ -381,45 +281,41 @@ fn context_f4_sends_the_exact_body_and_decodes_every_snippet_kind() {
         }
         other => panic!("{other:?}"),
     }
+    let captioned_only = &second.content[2];
     assert!(matches!(
-        &second.content[2],
+        captioned_only,
         ContentBlock::Image { image: None, .. }
     ));
     let third = found.snippets[2].reference().unwrap();
     assert_eq!(third.kind.as_deref(), Some("markdown"));
     assert!(third.pages.is_empty());
 
-    let odd = bot
-        .context(
-            ContextRequest::messages([Message::user("refund?")])
-                .filter(serde_json::json!({"team": "billing"}))
-                .snippet_size(0),
-        )
-        .unwrap();
+    let request = ContextRequest::messages([Message::user("refund?")])
+        .filter(json!({"team": "billing"}))
+        .snippet_size(0);
+    let odd = bot.context(request).unwrap();
     assert!(matches!(&odd.snippets[0], Snippet::Other(v) if v["type"] == "video"));
-    by_query.assert();
-    by_messages.assert();
+    assert_all(&[&by_query, &by_messages]);
 }
 
 #[test]
 fn context_validation_happens_before_any_request() {
-    let (mut server, describe) = control_plane(None);
-    let any = server.mock("POST", Matcher::Any).expect(0).create();
-    let bot = client(&server).assistant("support-bot");
-    for bad in [
+    let (mut server, describe) = data_plane();
+    let any = refuses(&mut server, "POST");
+    let bot = assistant(&server);
+    let empty = [
         ContextRequest::query(""),
         ContextRequest::messages([]),
         ContextRequest::default(),
-    ] {
+    ];
+    for bad in empty {
         let err = bot.context(bad).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
     }
     let mut both = ContextRequest::query("q");
     both.messages = Some(vec![Message::user("m")]);
-    assert!(matches!(
-        bot.context(both),
-        Err(Error::InvalidArgument { .. })
-    ));
+    let err = bot.context(both);
+    assert!(matches!(err, Err(Error::InvalidArgument { .. })));
     any.assert();
     describe.expect(0).assert();
 }
@@ -427,36 +323,29 @@ fn context_validation_happens_before_any_request() {
 // ---------------------------------------------------------------- evaluation
 
 #[test]
-fn evaluate_alignment_f5_on_an_overridden_host() {
+fn evaluate_alignment_on_an_overridden_host() {
     let mut server = Server::new();
-    let eval = post(
-        &mut server,
-        "/assistant/evaluation/metrics/alignment",
-        r#"{"question":"What is the refund window for annual plans?","answer":"30 days, but only monthly plans are refundable.","ground_truth_answer":"Annual plans can be refunded within 30 days."}"#,
-    )
-    .with_body(F5_RESPONSE)
-    .create();
-    let client = Client::new(
-        config("http://127.0.0.1:9")
-            .evaluation_region(EvaluationRegion::Eu)
-            .evaluation_host(server.url())
-            .build(),
-    )
-    .unwrap();
-    let r = client
-        .evaluate_alignment(AlignmentRequest::new(
-            "What is the refund window for annual plans?",
-            "30 days, but only monthly plans are refundable.",
-            "Annual plans can be refunded within 30 days.",
-        ))
-        .unwrap();
+    let question = "What is the refund window for annual plans?";
+    let answer = "30 days, but only monthly plans are refundable.";
+    let truth = "Annual plans can be refunded within 30 days.";
+    let body = r#"{"question":"What is the refund window for annual plans?","answer":"30 days, but only monthly plans are refundable.","ground_truth_answer":"Annual plans can be refunded within 30 days."}"#;
+    let eval = post_json(&mut server, ALIGNMENT, body)
+        .with_body(ALIGNMENT_RESPONSE)
+        .create();
+    let config = builder_for("http://127.0.0.1:9")
+        .evaluation_region(EvaluationRegion::Eu)
+        .evaluation_host(server.url());
+    let client = Client::new(config.build()).unwrap();
+    let request = AlignmentRequest::new(question, answer, truth);
+    let r = client.evaluate_alignment(request).unwrap();
     assert_eq!(r.scores().correctness, 0.5);
     assert_eq!(r.scores().completeness, 1.0);
     assert_eq!(r.scores().alignment, 0.6667);
     assert_eq!(r.facts().len(), 2);
     assert_eq!(r.facts()[1].entailment, Entailment::Contradicted);
+    let reasoning = &r.facts()[0].reasoning;
     assert_eq!(
-        r.facts()[0].reasoning,
+        reasoning,
         "The answer states 30 days, matching the ground truth."
     );
     assert_eq!(r.usage.total_tokens, 508);
@@ -466,17 +355,13 @@ fn evaluate_alignment_f5_on_an_overridden_host() {
 #[test]
 fn evaluate_alignment_422_message() {
     let mut server = Server::new();
-    let eval = server
-        .mock("POST", "/assistant/evaluation/metrics/alignment")
-        .with_status(422)
-        .with_body(r#"{"message":"ground_truth_answer: field required"}"#)
-        .expect(1)
-        .create();
-    let client = Client::new(config(&server.url()).evaluation_host(server.url()).build()).unwrap();
-    let err = client
-        .evaluate_alignment(AlignmentRequest::new("q", "a", ""))
-        .unwrap_err();
-    assert_eq!(err.to_string(), "[422] ground_truth_answer: field required");
+    let missing = r#"{"message":"ground_truth_answer: field required"}"#;
+    let eval = server.mock("POST", ALIGNMENT).with_status(422);
+    let eval = once(eval.with_body(missing));
+    let client = Client::new(builder(&server).evaluation_host(server.url()).build()).unwrap();
+    let err = client.evaluate_alignment(AlignmentRequest::new("q", "a", ""));
+    let text = err.unwrap_err().to_string();
+    assert_eq!(text, "[422] ground_truth_answer: field required");
     eval.assert();
 }
 
@@ -484,126 +369,50 @@ fn evaluate_alignment_422_message() {
 /// which answers nothing and closes: for HTTPS targets that is the CONNECT line
 /// naming the target host, so no byte leaves this machine (an HTTP proxy gets
 /// the host name unresolved: not even a DNS query is made).
-fn connect_target(builder: pinecone_assistant::ClientConfigBuilder) -> String {
-    let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = proxy.local_addr().unwrap().port();
-    let seen = thread::spawn(move || {
-        let (socket, _) = proxy.accept().unwrap();
-        let mut line = String::new();
-        BufReader::new(socket).read_line(&mut line).unwrap();
-        line
-    });
-    let client = Client::new(
-        builder
-            .proxy(format!("http://127.0.0.1:{port}"))
-            .retry(pinecone_assistant::RetryPolicy::none())
-            .build(),
-    )
-    .unwrap();
-    assert!(
-        client
-            .evaluate_alignment(AlignmentRequest::new("q", "a", "g"))
-            .is_err()
-    );
+fn connect_target(builder: ClientConfigBuilder) -> String {
+    let (proxy, seen) = mute_proxy();
+    let config = builder.proxy(proxy).retry(RetryPolicy::none());
+    let client = Client::new(config.build()).unwrap();
+    let outcome = client.evaluate_alignment(AlignmentRequest::new("q", "a", "g"));
+    assert!(outcome.is_err());
     seen.join().unwrap()
 }
 
 #[test]
 fn evaluation_goes_to_the_us_host_by_default_and_eu_when_selected() {
     let us = connect_target(ClientConfig::builder("test-key"));
-    assert!(
-        us.starts_with("CONNECT prod-1-data.ke.pinecone.io:443 "),
-        "{us}"
-    );
-    let eu =
-        connect_target(ClientConfig::builder("test-key").evaluation_region(EvaluationRegion::Eu));
-    assert!(
-        eu.starts_with("CONNECT prod-eu-data.ke.pinecone.io:443 "),
-        "{eu}"
-    );
+    let us_host = "CONNECT prod-1-data.ke.pinecone.io:443 ";
+    assert!(us.starts_with(us_host), "{us}");
+    let eu_config = ClientConfig::builder("test-key").evaluation_region(EvaluationRegion::Eu);
+    let eu = connect_target(eu_config);
+    let eu_host = "CONNECT prod-eu-data.ke.pinecone.io:443 ";
+    assert!(eu.starts_with(eu_host), "{eu}");
 }
 
 // ---------------------------------------------------------------- live streaming
 
-/// A data-plane server on 127.0.0.1 that answers one request with a chunked SSE
-/// body it writes and flushes event by event, so the test controls exactly what
-/// the client has received.
-struct RawServer {
-    port: u16,
-    handle: thread::JoinHandle<()>,
+/// A client whose data plane is `raw`, with a `timeout` and a `chat_read_timeout`;
+/// the control plane that sends it there is returned too, to be kept alive.
+fn raw_client(raw: &RawServer, timeout: Duration, chat: Duration) -> (ServerGuard, Client) {
+    let (server, _describe) = control_plane_for(&raw.url());
+    let config = builder(&server).timeout(timeout).chat_read_timeout(chat);
+    (server, Client::new(config.build()).unwrap())
 }
 
-/// What the raw server is told to do after the request arrives.
-type Script = Box<dyn FnOnce(&mut TcpStream, String) + Send>;
-
-impl RawServer {
-    fn start(script: Script) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handle = thread::spawn(move || {
-            let (mut socket, _) = listener.accept().unwrap();
-            let body = read_request(&mut socket);
-            script(&mut socket, body);
-        });
-        Self { port, handle }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
+/// The assistant on a [`raw_client`] with short timeouts, so that a stream that
+/// fails to wake fails the test within seconds instead of hanging it.
+fn raw_assistant(raw: &RawServer) -> (ServerGuard, Client, Assistant) {
+    let (cp, client) = raw_client(raw, Duration::from_secs(5), Duration::from_secs(5));
+    let docs = client.assistant(ASSISTANT);
+    (cp, client, docs)
 }
 
-fn read_request(socket: &mut TcpStream) -> String {
-    let mut reader = BufReader::new(socket.try_clone().unwrap());
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    String::from_utf8(body).unwrap()
-}
-
-fn send_headers(socket: &mut TcpStream) {
-    socket
-        .write_all(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
-        )
-        .unwrap();
-    socket.flush().unwrap();
-}
-
-fn send_chunk(socket: &mut TcpStream, data: &str) {
-    write!(socket, "{:x}\r\n{data}\r\n", data.len()).unwrap();
-    socket.flush().unwrap();
-}
-
-fn f2_events() -> Vec<String> {
-    F2_STREAM
-        .split_inclusive("\n\n")
-        .map(str::to_owned)
-        .collect()
-}
-
-fn stream_client(raw: &RawServer) -> (ServerGuard, Client) {
-    let (server, _describe) = control_plane(Some(&raw.url()));
-    // A short read timeout, so that a stream that fails to wake fails the test
-    // within seconds instead of hanging it.
-    let client = Client::new(
-        config(&server.url())
-            .timeout(Duration::from_secs(5))
-            .chat_read_timeout(Duration::from_secs(5))
-            .build(),
-    )
-    .unwrap();
-    (server, client)
+/// Runs `f` on another thread after `delay`.
+fn after(delay: Duration, f: impl FnOnce() + Send + 'static) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        thread::sleep(delay);
+        f();
+    })
 }
 
 #[test]
@@ -612,8 +421,8 @@ fn each_event_is_yielded_before_the_server_sends_the_next() {
     let (body_tx, body_rx) = mpsc::channel();
     let raw = RawServer::start(Box::new(move |socket, body| {
         body_tx.send(body).unwrap();
-        send_headers(socket);
-        for event in f2_events() {
+        send_sse_headers(socket);
+        for event in chat_stream_events() {
             send_chunk(socket, &event);
             // Hold the rest back until the test has seen this event. The timeout
             // only keeps a broken client from hanging the test.
@@ -621,14 +430,11 @@ fn each_event_is_yielded_before_the_server_sends_the_next() {
                 return;
             }
         }
-        socket.write_all(b"0\r\n\r\n").unwrap();
+        end_chunks(socket);
     }));
-    let (_cp, client) = stream_client(&raw);
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(f1_request())
-        .unwrap();
-    assert_eq!(body_rx.recv().unwrap(), F2_REQUEST);
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(refund_request()).unwrap();
+    assert_eq!(body_rx.recv().unwrap(), REFUND_CHAT_STREAM_REQUEST);
     let mut kinds = Vec::new();
     for _ in 0..5 {
         let started = Instant::now();
@@ -639,17 +445,8 @@ fn each_event_is_yielded_before_the_server_sends_the_next() {
         go_on.send(()).unwrap();
     }
     assert!(stream.next().is_none());
-    assert_eq!(
-        kinds,
-        [
-            "message_start",
-            "content_chunk",
-            "content_chunk",
-            "citation",
-            "message_end"
-        ]
-    );
-    raw.handle.join().unwrap();
+    assert_eq!(kinds, CHAT_STREAM_KINDS);
+    raw.join();
 }
 
 /// A server that sends the first event and then nothing until told to finish;
@@ -658,8 +455,8 @@ fn silent_after_first_event() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<bo
     let (finish, wait) = mpsc::channel::<()>();
     let (closed_tx, closed) = mpsc::channel();
     let raw = RawServer::start(Box::new(move |socket, _| {
-        send_headers(socket);
-        send_chunk(socket, &f2_events()[0]);
+        send_sse_headers(socket);
+        send_chunk(socket, &chat_stream_events()[0]);
         socket
             .set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
@@ -682,23 +479,27 @@ fn silent_after_first_event() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<bo
     (raw, finish, closed)
 }
 
+/// A server that reads the request, reports its body and then stays silent
+/// (no response headers) until told to finish.
+fn silent_server() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<String>) {
+    let (finish, wait) = mpsc::channel::<()>();
+    let (body_tx, body_rx) = mpsc::channel();
+    let raw = RawServer::start(Box::new(move |_socket, body| {
+        let _ = body_tx.send(body);
+        let _ = wait.recv_timeout(Duration::from_secs(10));
+    }));
+    (raw, finish, body_rx)
+}
+
 #[test]
 fn canceller_wakes_a_blocked_next_from_another_thread() {
     let (raw, finish, closed) = silent_after_first_event();
-    let (_cp, client) = stream_client(&raw);
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap();
-    assert!(matches!(
-        stream.next(),
-        Some(Ok(ChatStreamChunk::MessageStart(_)))
-    ));
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(hi()).unwrap();
+    let first = stream.next();
+    assert!(matches!(first, Some(Ok(ChatStreamChunk::MessageStart(_)))));
     let stop = stream.canceller();
-    let canceller = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(200));
-        stop.cancel();
-    });
+    let canceller = after(Duration::from_millis(200), move || stop.cancel());
     let started = Instant::now();
     let outcome = stream.next();
     let waited = started.elapsed();
@@ -712,23 +513,17 @@ fn canceller_wakes_a_blocked_next_from_another_thread() {
     assert_eq!(closed.recv_timeout(Duration::from_secs(5)), Ok(true));
     let _ = finish.send(());
     canceller.join().unwrap();
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]
 fn the_clients_cancel_handle_stops_its_streams_too() {
     let (raw, finish, _closed) = silent_after_first_event();
-    let (_cp, client) = stream_client(&raw);
+    let (_cp, client, _docs) = raw_assistant(&raw);
     let stop = CancelHandle::new();
-    let mut stream = client
-        .with_cancel_handle(stop.clone())
-        .assistant("support-bot")
-        .chat_completions_stream(ChatCompletionRequest::new([Message::user("hi")]))
-        .unwrap();
-    let canceller = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(200));
-        stop.cancel();
-    });
+    let docs = client.with_cancel_handle(stop.clone()).assistant(ASSISTANT);
+    let mut stream = docs.chat_completions_stream(hi_completion()).unwrap();
+    let canceller = after(Duration::from_millis(200), move || stop.cancel());
     // The first event is a chat chunk, skipped by the completions decoder, so
     // this blocks on the silent socket until the cancel.
     let started = Instant::now();
@@ -740,24 +535,19 @@ fn the_clients_cancel_handle_stops_its_streams_too() {
     assert!(started.elapsed() < Duration::from_secs(2));
     let _ = finish.send(());
     canceller.join().unwrap();
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
-#[test]
-fn cancel_while_waiting_for_response_headers() {
-    let (finish, wait) = mpsc::channel::<()>();
-    let raw = RawServer::start(Box::new(move |_socket, _| {
-        let _ = wait.recv_timeout(Duration::from_secs(10));
-    }));
-    let (_cp, client) = stream_client(&raw);
+/// Starts `call` on another thread with a client of a silent server, cancels the
+/// client's handle 300 ms later, and checks the call ended `Cancelled` at once.
+fn cancelled_while_waiting(call: impl FnOnce(Assistant) -> Result<(), Error> + Send + 'static) {
+    let (raw, finish, _body) = silent_server();
+    let (_cp, client, _docs) = raw_assistant(&raw);
     let stop = CancelHandle::new();
-    let worker = client.with_cancel_handle(stop.clone());
+    let worker = client.with_cancel_handle(stop.clone()).assistant(ASSISTANT);
     let call = thread::spawn(move || {
         let started = Instant::now();
-        let r = worker
-            .assistant("support-bot")
-            .chat_stream(ChatRequest::new([Message::user("hi")]));
-        (r.map(|_| ()), started.elapsed())
+        (call(worker), started.elapsed())
     });
     thread::sleep(Duration::from_millis(300));
     stop.cancel();
@@ -765,72 +555,48 @@ fn cancel_while_waiting_for_response_headers() {
     assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
     assert!(waited < Duration::from_secs(3), "took {waited:?}");
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
+}
+
+#[test]
+fn cancel_while_waiting_for_response_headers() {
+    cancelled_while_waiting(|docs| docs.chat_stream(hi()).map(|_| ()));
 }
 
 #[test]
 fn plain_chat_and_completions_stop_when_cancelled_while_the_answer_is_written() {
-    for completions in [false, true] {
-        let (finish, wait) = mpsc::channel::<()>();
-        let raw = RawServer::start(Box::new(move |_socket, _| {
-            let _ = wait.recv_timeout(Duration::from_secs(10));
-        }));
-        let (_cp, client) = stream_client(&raw);
-        let stop = CancelHandle::new();
-        let worker = client.with_cancel_handle(stop.clone());
-        let call = thread::spawn(move || {
-            let started = Instant::now();
-            let docs = worker.assistant("support-bot");
-            let messages = [Message::user("hi")];
-            let r = if completions {
-                docs.chat_completions(ChatCompletionRequest::new(messages))
-                    .map(|_| ())
-            } else {
-                docs.chat(ChatRequest::new(messages)).map(|_| ())
-            };
-            (r, started.elapsed())
-        });
-        thread::sleep(Duration::from_millis(300));
-        stop.cancel();
-        let (outcome, waited) = call.join().unwrap();
-        assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
-        assert!(waited < Duration::from_secs(3), "took {waited:?}");
-        let _ = finish.send(());
-        raw.handle.join().unwrap();
-    }
+    cancelled_while_waiting(|docs| docs.chat(hi()).map(|_| ()));
+    cancelled_while_waiting(|docs| docs.chat_completions(hi_completion()).map(|_| ()));
 }
 
 #[test]
 fn dropping_a_stream_closes_its_connection() {
     let (raw, finish, closed) = silent_after_first_event();
-    let (_cp, client) = stream_client(&raw);
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap();
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(hi()).unwrap();
     assert!(stream.next().unwrap().is_ok());
     drop(stream);
     assert_eq!(closed.recv_timeout(Duration::from_secs(5)), Ok(true));
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
+}
+
+/// A client whose idle timeout is 100 ms but whose chat calls wait 400 ms.
+fn short_timeout_client(raw: &RawServer) -> (ServerGuard, Client) {
+    raw_client(raw, Duration::from_millis(100), Duration::from_millis(400))
+}
+
+/// Whether `waited` is about the 400 ms chat read timeout (and not the 100 ms one).
+fn waited_the_chat_read_timeout(waited: Duration) -> bool {
+    waited >= Duration::from_millis(350) && waited < Duration::from_secs(3)
 }
 
 #[test]
 fn a_silent_stream_times_out_after_the_chat_read_timeout() {
     let (raw, finish, _closed) = silent_after_first_event();
-    let (cp, _describe) = control_plane(Some(&raw.url()));
     // The stream allows max(timeout, chat_read_timeout) of silence.
-    let client = Client::new(
-        config(&cp.url())
-            .timeout(Duration::from_millis(100))
-            .chat_read_timeout(Duration::from_millis(400))
-            .build(),
-    )
-    .unwrap();
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]))
-        .unwrap();
+    let (_cp, client) = short_timeout_client(&raw);
+    let mut stream = client.assistant(ASSISTANT).chat_stream(hi()).unwrap();
     assert!(stream.next().unwrap().is_ok());
     let started = Instant::now();
     let outcome = stream.next();
@@ -839,125 +605,82 @@ fn a_silent_stream_times_out_after_the_chat_read_timeout() {
         matches!(outcome, Some(Err(Error::Timeout(_)))),
         "{outcome:?}"
     );
-    assert!(
-        waited >= Duration::from_millis(350) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
+    assert!(outcome.is_some_and(|r| r.is_err_and(|e| is_receive_timeout(&e))));
+    assert!(waited_the_chat_read_timeout(waited), "{waited:?}");
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]
 fn a_plain_chat_waits_the_chat_read_timeout_not_the_short_one() {
-    let (finish, wait) = mpsc::channel::<()>();
-    let raw = RawServer::start(Box::new(move |_socket, _| {
-        let _ = wait.recv_timeout(Duration::from_secs(10));
-    }));
-    let (cp, _describe) = control_plane(Some(&raw.url()));
-    let client = Client::new(
-        config(&cp.url())
-            .timeout(Duration::from_millis(100))
-            .chat_read_timeout(Duration::from_millis(400))
-            .build(),
-    )
-    .unwrap();
+    let (raw, finish, _body) = silent_server();
+    let (_cp, client) = short_timeout_client(&raw);
     let started = Instant::now();
-    let err = client
-        .assistant("support-bot")
-        .chat(ChatRequest::new([Message::user("hi")]))
-        .unwrap_err();
+    let err = client.assistant(ASSISTANT).chat(hi()).unwrap_err();
     let waited = started.elapsed();
     assert!(matches!(err, Error::Timeout(_)), "{err}");
-    assert!(
-        waited >= Duration::from_millis(350) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
+    assert!(is_receive_timeout(&err), "{err:?}");
+    assert!(waited_the_chat_read_timeout(waited), "{waited:?}");
     let _ = finish.send(());
-    raw.handle.join().unwrap();
-}
-
-/// A server that reads the request, reports its body and then stays silent
-/// (no response headers) until told to finish.
-fn silent_server() -> (RawServer, mpsc::Sender<()>, mpsc::Receiver<String>) {
-    let (finish, wait) = mpsc::channel::<()>();
-    let (body_tx, body_rx) = mpsc::channel();
-    let raw = RawServer::start(Box::new(move |_socket, body| {
-        let _ = body_tx.send(body);
-        let _ = wait.recv_timeout(Duration::from_secs(10));
-    }));
-    (raw, finish, body_rx)
+    raw.join();
 }
 
 /// Runs `call` against a silent server with a 5 s configured read timeout and
 /// a 300 ms per-call one; checks the call times out on the per-call timeout
 /// and that the timeout is not sent.
 fn times_out_on_the_per_call_timeout<T: std::fmt::Debug>(
-    call: impl FnOnce(&Client) -> Result<T, Error>,
+    call: impl FnOnce(&Assistant) -> Result<T, Error>,
 ) {
     let (raw, finish, body) = silent_server();
-    let (_cp, client) = stream_client(&raw);
+    let (_cp, _client, docs) = raw_assistant(&raw);
     let started = Instant::now();
-    let outcome = call(&client);
+    let outcome = call(&docs);
     let waited = started.elapsed();
     assert!(matches!(outcome, Err(Error::Timeout(_))), "{outcome:?}");
+    assert!(outcome.is_err_and(|e| is_receive_timeout(&e)));
     assert!(
         waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
         "{waited:?}"
     );
     let body = body.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(!body.contains("timeout"), "{body}");
-    assert!(
-        body.starts_with(
-            r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o","stream":"#
-        )
-    );
+    let start = r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o","stream":"#;
+    assert!(body.starts_with(start));
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 const PER_CALL: Duration = Duration::from_millis(300);
 
 #[test]
 fn chat_uses_the_per_call_timeout_even_below_the_floor() {
-    times_out_on_the_per_call_timeout(|c| {
-        c.assistant("support-bot")
-            .chat(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
-    });
+    times_out_on_the_per_call_timeout(|docs| docs.chat(hi().timeout(PER_CALL)));
 }
 
 #[test]
 fn chat_stream_uses_the_per_call_timeout() {
-    times_out_on_the_per_call_timeout(|c| {
-        c.assistant("support-bot")
-            .chat_stream(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
-    });
+    times_out_on_the_per_call_timeout(|docs| docs.chat_stream(hi().timeout(PER_CALL)));
 }
 
 #[test]
 fn chat_completions_uses_the_per_call_timeout() {
-    times_out_on_the_per_call_timeout(|c| {
-        c.assistant("support-bot")
-            .chat_completions(ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL))
+    times_out_on_the_per_call_timeout(|docs| {
+        docs.chat_completions(hi_completion().timeout(PER_CALL))
     });
 }
 
 #[test]
 fn chat_completions_stream_uses_the_per_call_timeout() {
-    times_out_on_the_per_call_timeout(|c| {
-        c.assistant("support-bot").chat_completions_stream(
-            ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL),
-        )
+    times_out_on_the_per_call_timeout(|docs| {
+        docs.chat_completions_stream(hi_completion().timeout(PER_CALL))
     });
 }
 
 #[test]
 fn a_per_call_timeout_also_bounds_the_silence_inside_a_stream() {
     let (raw, finish, _closed) = silent_after_first_event();
-    let (_cp, client) = stream_client(&raw);
-    let mut stream = client
-        .assistant("support-bot")
-        .chat_stream(ChatRequest::new([Message::user("hi")]).timeout(PER_CALL))
-        .unwrap();
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(hi().timeout(PER_CALL)).unwrap();
     assert!(stream.next().unwrap().is_ok());
     let started = Instant::now();
     let outcome = stream.next();
@@ -967,13 +690,13 @@ fn a_per_call_timeout_also_bounds_the_silence_inside_a_stream() {
     );
     assert!(started.elapsed() < Duration::from_secs(3));
     let _ = finish.send(());
-    raw.handle.join().unwrap();
+    raw.join();
 }
 
 #[test]
 fn the_per_call_timeout_is_never_serialised() {
-    let r = ChatRequest::new([Message::user("hi")]).timeout(PER_CALL);
+    let r = hi().timeout(PER_CALL);
     assert!(!serde_json::to_string(&r).unwrap().contains("timeout"));
-    let r = ChatCompletionRequest::new([Message::user("hi")]).timeout(PER_CALL);
+    let r = hi_completion().timeout(PER_CALL);
     assert!(!serde_json::to_string(&r).unwrap().contains("timeout"));
 }

@@ -2,11 +2,10 @@
 //! then context, chat and completions that name the right page, multimodal
 //! snippets, and files it cannot read failing their operation with a reason.
 
-mod emu_common;
+mod support;
 
 use std::time::Duration;
 
-use emu_common::{client, fixture, raw};
 use pinecone_assistant::emulator::Emulator;
 use pinecone_assistant::models::{
     ChatCompletionRequest, ChatRequest, ChatStreamChunk, CreateAssistantRequest,
@@ -14,6 +13,7 @@ use pinecone_assistant::models::{
 };
 use pinecone_assistant::{Assistant, Wait};
 use serde_json::{Value, json};
+use support::program::{call, document, polling_client};
 
 fn emulator() -> Emulator {
     Emulator::builder()
@@ -25,7 +25,7 @@ fn emulator() -> Emulator {
 }
 
 fn assistant(emu: &Emulator, name: &str) -> Assistant {
-    let c = client(emu);
+    let c = polling_client(emu);
     c.create_assistant(CreateAssistantRequest::new(name), Wait::Forever)
         .unwrap();
     c.assistant(name)
@@ -37,7 +37,7 @@ fn upload(docs: &Assistant, file: UploadFile) -> String {
 }
 
 fn context(emu: &Emulator, assistant: &str, body: Value) -> Value {
-    let (status, body) = raw(
+    let (status, body) = call(
         emu.url(),
         emu.api_key(),
         "POST",
@@ -54,9 +54,9 @@ fn a_pdf_answers_context_chat_and_completions_citing_the_right_page() {
     let docs = assistant(&emu, "kettle");
     let id = upload(
         &docs,
-        UploadFile::path(fixture("kettle-handbook.pdf")).metadata(json!({"kind": "manual"})),
+        UploadFile::path(document("kettle-handbook.pdf")).metadata(json!({"kind": "manual"})),
     );
-    let (_, described) = raw(
+    let (_, described) = call(
         emu.url(),
         emu.api_key(),
         "GET",
@@ -148,7 +148,7 @@ fn a_pdf_answers_context_chat_and_completions_citing_the_right_page() {
     );
     assert_eq!(
         resp.body_mut().read_to_vec().unwrap(),
-        std::fs::read(fixture("kettle-handbook.pdf")).unwrap()
+        std::fs::read(document("kettle-handbook.pdf")).unwrap()
     );
 }
 
@@ -156,10 +156,10 @@ fn a_pdf_answers_context_chat_and_completions_citing_the_right_page() {
 fn pdfs_from_other_layouts_and_fonts_are_read() {
     let emu = emulator();
     let docs = assistant(&emu, "layouts");
-    upload(&docs, UploadFile::path(fixture("cafe-menu.pdf")));
-    upload(&docs, UploadFile::path(fixture("typeset.pdf")));
+    upload(&docs, UploadFile::path(document("cafe-menu.pdf")));
+    upload(&docs, UploadFile::path(document("typeset.pdf")));
     // Only the owner's rights are protected: opens without a password.
-    upload(&docs, UploadFile::path(fixture("restricted.pdf")));
+    upload(&docs, UploadFile::path(document("restricted.pdf")));
 
     let body = context(
         &emu,
@@ -195,7 +195,7 @@ fn pdfs_from_other_layouts_and_fonts_are_read() {
 fn a_docx_is_read_page_by_page_with_its_tables() {
     let emu = emulator();
     let docs = assistant(&emu, "word");
-    let id = upload(&docs, UploadFile::path(fixture("kettle-handbook.docx")));
+    let id = upload(&docs, UploadFile::path(document("kettle-handbook.docx")));
     let body = context(
         &emu,
         "word",
@@ -236,7 +236,7 @@ fn failure(docs: &Assistant, data: Vec<u8>, name: &str) -> String {
 fn unreadable_documents_fail_their_operation_with_the_reason() {
     let emu = emulator();
     let docs = assistant(&emu, "broken");
-    let read = |name: &str| std::fs::read(fixture(name)).unwrap();
+    let read = |name: &str| std::fs::read(document(name)).unwrap();
     for (name, data, reason) in [
         (
             "encrypted.pdf",
@@ -268,7 +268,7 @@ fn unreadable_documents_fail_their_operation_with_the_reason() {
         assert!(message.contains(reason), "{name}: {message}");
     }
     // Each left a file that failed processing, and an operation that says why.
-    let (_, files) = raw(
+    let (_, files) = call(
         emu.url(),
         emu.api_key(),
         "GET",
@@ -282,7 +282,7 @@ fn unreadable_documents_fail_their_operation_with_the_reason() {
         .map(|f| f["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["ProcessingFailed"; 5]);
-    let (_, ops) = raw(
+    let (_, ops) = call(
         emu.url(),
         emu.api_key(),
         "GET",
@@ -306,13 +306,13 @@ fn multimodal_pdfs_give_image_snippets_with_a_placeholder_per_page() {
     let docs = assistant(&emu, "pictures");
     upload(
         &docs,
-        UploadFile::path(fixture("kettle-handbook.pdf"))
+        UploadFile::path(document("kettle-handbook.pdf"))
             .multimodal(true)
             .file_id("handbook"),
     );
     upload(
         &docs,
-        UploadFile::path(fixture("cafe-menu.pdf")).file_id("menu"),
+        UploadFile::path(document("cafe-menu.pdf")).file_id("menu"),
     );
     // Multimodal and binary content are the defaults.
     let body = context(
@@ -392,7 +392,7 @@ fn multimodal_pdfs_give_image_snippets_with_a_placeholder_per_page() {
     assert_eq!(body["snippets"][0]["type"], "text");
     assert_eq!(body["snippets"][0]["reference"]["file"]["id"], "menu");
     // A wrong type is refused, naming the field.
-    let (status, e) = raw(
+    let (status, e) = call(
         emu.url(),
         emu.api_key(),
         "POST",

@@ -1,17 +1,19 @@
 //! An emulator with a data directory keeps its state across restarts, and a kill
 //! at any moment leaves a state the next start can read and settle.
 
-mod emu_common;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use emu_common::{Program, TempDir, client, client_at, fixture, raw, try_upload_raw, wait_op};
 use pinecone_assistant::Wait;
 use pinecone_assistant::emulator::{Emulator, EmulatorBuilder};
 use pinecone_assistant::models::{CreateAssistantRequest, UpdateAssistantRequest, UploadFile};
 use serde_json::{Value, json};
+use support::program::{
+    Program, TempDir, call, client_at, document, polling_client, try_upload_at, wait_op_at,
+};
 
 fn on(dir: &TempDir) -> EmulatorBuilder {
     Emulator::builder()
@@ -24,7 +26,7 @@ fn on(dir: &TempDir) -> EmulatorBuilder {
 }
 
 fn get(url: &str, key: &str, path: &str) -> Value {
-    let (status, body) = raw(url, key, "GET", path, None);
+    let (status, body) = call(url, key, "GET", path, None);
     assert_eq!(status, 200, "{path}: {body}");
     body
 }
@@ -51,7 +53,7 @@ fn a_restart_keeps_assistants_files_ids_and_text() {
     let (files, ops, assistants, pdf_id);
     {
         let emu = on(&dir).start().unwrap();
-        let c = client(&emu);
+        let c = polling_client(&emu);
         c.create_assistant(
             CreateAssistantRequest::new("docs")
                 .instructions("First.")
@@ -70,7 +72,7 @@ fn a_restart_keeps_assistants_files_ids_and_text() {
         let docs = c.assistant("docs");
         pdf_id = docs
             .upload_file(
-                UploadFile::path(fixture("kettle-handbook.pdf")).metadata(json!({"v": 1})),
+                UploadFile::path(document("kettle-handbook.pdf")).metadata(json!({"v": 1})),
                 Wait::Forever,
             )
             .unwrap()
@@ -121,7 +123,7 @@ fn a_restart_keeps_assistants_files_ids_and_text() {
     assert_eq!(ops.len(), 5, "{ops:?}");
 
     // The extracted text came back: the PDF answers with its page.
-    let (_, ctx) = raw(
+    let (_, ctx) = call(
         url,
         key,
         "POST",
@@ -147,11 +149,11 @@ fn a_restart_keeps_assistants_files_ids_and_text() {
         .unwrap();
     assert_eq!(
         bytes,
-        std::fs::read(fixture("kettle-handbook.pdf")).unwrap()
+        std::fs::read(document("kettle-handbook.pdf")).unwrap()
     );
 
     // New work gets ids that were never handed out, although the seed is the same.
-    let docs = client(&emu).assistant("docs");
+    let docs = polling_client(&emu).assistant("docs");
     let fresh = docs
         .upload_file(
             UploadFile::bytes(b"New.".to_vec(), "new.txt"),
@@ -162,7 +164,7 @@ fn a_restart_keeps_assistants_files_ids_and_text() {
     assert!(files.iter().all(|f| f["id"] != new_file.as_str()));
     assert!(ops.iter().all(|o| o["id"] != fresh.operation.id.as_str()));
     // And the name of the deleted assistant is free.
-    client(&emu)
+    polling_client(&emu)
         .create_assistant(CreateAssistantRequest::new("gone"), Wait::Forever)
         .unwrap();
     assert!(
@@ -191,7 +193,7 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
         .unwrap();
     let docs = c.assistant("docs");
     let resumed = docs
-        .upload_file(UploadFile::path(fixture("kettle-handbook.pdf")), Wait::No)
+        .upload_file(UploadFile::path(document("kettle-handbook.pdf")), Wait::No)
         .unwrap();
     let lost = docs
         .upload_file(
@@ -228,10 +230,10 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
 
     let quick = Program::start(&["--data-dir", data, "--processing-delay-ms", "0"]);
     let (url, key) = (quick.url.as_str(), quick.key.as_str());
-    let done = wait_op(url, key, "docs", &resumed.operation.id);
+    let done = wait_op_at(url, key, "docs", &resumed.operation.id);
     assert_eq!(done["status"], "Completed", "{done}");
     assert_eq!(done["percent_complete"], 100);
-    let failed = wait_op(url, key, "docs", &lost.operation.id);
+    let failed = wait_op_at(url, key, "docs", &lost.operation.id);
     assert_eq!(failed["status"], "Failed", "{failed}");
     assert!(
         failed["error_message"]
@@ -243,7 +245,7 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
     let file = get(url, key, &format!("/assistant/files/docs/{lost_file}"));
     assert_eq!(file["status"], "ProcessingFailed");
     // The resumed PDF is searchable, page and all.
-    let (_, ctx) = raw(
+    let (_, ctx) = call(
         url,
         key,
         "POST",
@@ -267,9 +269,9 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
         .expect("an operation");
     slow.kill();
     let quick = Program::start(&["--data-dir", data, "--processing-delay-ms", "0"]);
-    let done = wait_op(&quick.url, &quick.key, "docs", &deleting.id);
+    let done = wait_op_at(&quick.url, &quick.key, "docs", &deleting.id);
     assert_eq!(done["status"], "Completed", "{done}");
-    let (status, _) = raw(
+    let (status, _) = call(
         &quick.url,
         &quick.key,
         "GET",
@@ -308,7 +310,7 @@ fn a_kill_during_a_burst_of_writes_loses_nothing_that_was_acknowledged() {
                     let text = format!("Writer {w} wrote note {i} about kettles.");
                     // Once the process is gone, requests fail: that ends the writer.
                     let name = format!("n{w}-{i}.txt");
-                    match try_upload_raw(&url, &key, "burst", &name, text.as_bytes()) {
+                    match try_upload_at(&url, &key, "burst", &name, text.as_bytes()) {
                         Ok(op) => acknowledged.push(op["file_id"].as_str().unwrap().to_owned()),
                         Err(_) => break,
                     }
@@ -355,7 +357,7 @@ fn a_kill_during_a_burst_of_writes_loses_nothing_that_was_acknowledged() {
         "/assistant/operations/burst?limit=100&status=Processing",
     );
     for op in ops["operations"].as_array().unwrap() {
-        let done = wait_op(url, key, "burst", op["id"].as_str().unwrap());
+        let done = wait_op_at(url, key, "burst", op["id"].as_str().unwrap());
         assert_ne!(done["status"], "Processing");
     }
     let leftovers: Vec<_> = walk(dir.path())
@@ -400,13 +402,13 @@ fn without_a_data_dir_nothing_is_kept() {
         .ready_delay(Duration::ZERO)
         .start()
         .unwrap();
-    client(&emu)
+    polling_client(&emu)
         .create_assistant(CreateAssistantRequest::new("ephemeral"), Wait::Forever)
         .unwrap();
     drop(emu);
     let emu = Emulator::start().unwrap();
     assert!(
-        client(&emu)
+        polling_client(&emu)
             .describe_assistant("ephemeral")
             .unwrap_err()
             .is_not_found()

@@ -2,15 +2,15 @@
 //! it prints, which a shell evaluates into a client's environment. Also what the
 //! quick start prints when it fails.
 
-mod emu_common;
+mod support;
 
 use std::process::{Command, Output};
 
-use emu_common::{Program, TempDir, example};
 use pinecone_assistant::emulator::Emulator;
+use support::program::{Program, TempDir};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(example("emulator"))
+    Command::new(support::example_binary("emulator"))
         .args(args)
         .output()
         .expect("run the emulator program")
@@ -99,7 +99,7 @@ fn the_printed_lines_put_a_client_on_the_emulator_through_eval() {
         .arg(r#"eval "$(cat "$1")" && exec "$2""#)
         .arg("sh")
         .arg(&env_file)
-        .arg(example("quickstart"))
+        .arg(support::example_binary("quickstart"))
         .env_remove("PINECONE_API_KEY")
         .env_remove("PINECONE_CONTROLLER_HOST")
         .output()
@@ -163,7 +163,7 @@ fn an_api_key_the_shell_would_split_is_quoted() {
 #[test]
 fn the_quick_start_reports_a_failure_with_its_message_and_a_hint() {
     let emu = Emulator::start().unwrap();
-    let out = Command::new(example("quickstart"))
+    let out = Command::new(support::example_binary("quickstart"))
         .env("PINECONE_API_KEY", "not-the-key")
         .env("PINECONE_CONTROLLER_HOST", emu.url())
         .output()

@@ -1,20 +1,20 @@
 //! File operations run side by side, each after a delay drawn for it alone from
 //! the configured distribution, reproducibly under a seed.
 
-mod emu_common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use emu_common::{client, raw, upload_raw, wait_op};
 use pinecone_assistant::Wait;
 use pinecone_assistant::emulator::{Emulator, ProcessingDelay};
 use pinecone_assistant::models::CreateAssistantRequest;
 use serde_json::Value;
+use support::program::{call, polling_client, upload_at, wait_op_at};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
 fn with_assistant(emu: &Emulator, name: &str) {
-    client(emu)
+    polling_client(emu)
         .create_assistant(CreateAssistantRequest::new(name), Wait::Forever)
         .unwrap();
 }
@@ -41,7 +41,7 @@ fn processing(emu: &Emulator, assistant: &str) -> usize {
     let mut n = 0;
     let mut token = String::new();
     loop {
-        let (_, page) = raw(
+        let (_, page) = call(
             emu.url(),
             emu.api_key(),
             "GET",
@@ -72,7 +72,7 @@ fn a_thousand_uploads_with_a_200_ms_delay_finish_together_not_in_a_queue() {
             std::thread::spawn(move || {
                 for i in 0..125 {
                     let text = format!("Note {t}-{i}: the kettle boils in 90 seconds.");
-                    upload_raw(
+                    upload_at(
                         &url,
                         &key,
                         "bulk",
@@ -98,7 +98,7 @@ fn a_thousand_uploads_with_a_200_ms_delay_finish_together_not_in_a_queue() {
         "{settled:?} after the last upload ({:?} to upload)",
         uploaded - started
     );
-    let (_, ops) = raw(
+    let (_, ops) = call(
         emu.url(),
         emu.api_key(),
         "GET",
@@ -119,21 +119,21 @@ fn larger_files_take_longer_under_a_size_scaled_delay() {
     with_assistant(&emu, "sizes");
     let big_text = "kettles ".repeat(1 << 20 >> 3); // 1 MiB
     assert_eq!(big_text.len(), 1 << 20);
-    let big = upload_raw(
+    let big = upload_at(
         emu.url(),
         emu.api_key(),
         "sizes",
         "big.txt",
         big_text.as_bytes(),
     );
-    let small = upload_raw(emu.url(), emu.api_key(), "sizes", "small.txt", b"A kettle.");
-    let small = wait_op(
+    let small = upload_at(emu.url(), emu.api_key(), "sizes", "small.txt", b"A kettle.");
+    let small = wait_op_at(
         emu.url(),
         emu.api_key(),
         "sizes",
         small["id"].as_str().unwrap(),
     );
-    let (_, big_now) = raw(
+    let (_, big_now) = call(
         emu.url(),
         emu.api_key(),
         "GET",
@@ -146,7 +146,7 @@ fn larger_files_take_longer_under_a_size_scaled_delay() {
     // The small file, sent second, is done while the big one still works.
     assert_eq!(small["status"], "Completed");
     assert_eq!(big_now["status"], "Processing", "{big_now}");
-    let big = wait_op(
+    let big = wait_op_at(
         emu.url(),
         emu.api_key(),
         "sizes",
@@ -167,7 +167,7 @@ fn uniform_run(seed: u64) -> Vec<Duration> {
         .start()
         .unwrap();
     with_assistant(&emu, "draws");
-    let docs = client(&emu).assistant("draws");
+    let docs = polling_client(&emu).assistant("draws");
     let ops: Vec<String> = (0..6)
         .map(|i| {
             docs.upload_file(
@@ -184,7 +184,7 @@ fn uniform_run(seed: u64) -> Vec<Duration> {
         })
         .collect();
     ops.iter()
-        .map(|op| took(&wait_op(emu.url(), emu.api_key(), "draws", op)))
+        .map(|op| took(&wait_op_at(emu.url(), emu.api_key(), "draws", op)))
         .collect()
 }
 

@@ -1,12 +1,13 @@
 //! Dropping an emulator joins every thread it started. Runs in its own process so
 //! no other test's emulators are counted.
-#![cfg(feature = "emulator")]
+
+mod support;
 
 use std::time::Duration;
 
+use pinecone_assistant::Wait;
 use pinecone_assistant::emulator::Emulator;
 use pinecone_assistant::models::CreateAssistantRequest;
-use pinecone_assistant::{Client, ClientConfig, Wait};
 
 /// Threads of this process whose name starts with `emulator-` (the workers and
 /// the processor); `None` without `/proc`.
@@ -39,8 +40,7 @@ fn dropping_an_emulator_joins_its_threads() {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(emulator_threads(), Some(4));
-        let client =
-            Client::new(ClientConfig::builder(emu.api_key()).host(emu.url()).build()).unwrap();
+        let client = support::emu::client(&emu);
         client
             .create_assistant(CreateAssistantRequest::new(format!("t{i}")), Wait::No)
             .unwrap();

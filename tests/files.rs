@@ -1,6 +1,8 @@
 //! Files and operations against a mock server: the exact requests (method, path,
 //! query, headers, multipart body), the polling that follows, retries, and the
-//! data-plane host cache. Fixtures are PROTOCOL.md F6–F11.
+//! data-plane host cache.
+
+mod support;
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -11,60 +13,36 @@ use pinecone_assistant::models::{
     DescribeFileOptions, FileStatus, ListFilesOptions, ListOperationsOptions, OperationStatus,
     OperationType, UploadFile,
 };
-use pinecone_assistant::{Client, ClientConfig, Error, Wait};
+use pinecone_assistant::{Error, Wait};
 use serde_json::json;
+use support::fixtures::*;
+use support::mock::{
+    ASSISTANT, answering, api, assert_all, assistant, client, data_plane, data_plane_described,
+    describe, get_json, once, refuses, times,
+};
 
-const NAME: &str = "support-bot";
-const OP_ID: &str = "op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10";
-const FILE_ID: &str = "8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54";
-const OP_ACCEPTED: &str = r#"{"id":"op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10","operation_type":"upload_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Processing","created_on":"2026-07-04T10:15:22Z","percent_complete":0}"#;
-const OP_42: &str = r#"{"id":"op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10","operation_type":"upload_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Processing","created_on":"2026-07-04T10:15:22Z","percent_complete":42}"#;
-const OP_DONE: &str = r#"{"id":"op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10","operation_type":"upload_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Completed","created_on":"2026-07-04T10:15:22Z","completed_on":"2026-07-04T10:15:41Z","percent_complete":100,"ingestion_units":12.5}"#;
-const FILE_F6: &str = r#"{"name":"report.pdf","id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","metadata":{"team":"finance"},"created_on":"2026-07-04T10:15:22Z","updated_on":"2026-07-04T10:15:41Z","status":"Available","size":14,"multimodal":true,"crc32c_hash":"yZRlqg=="}"#;
-const OP_F7_ID: &str = "op-5e0a9b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
-const OP_F7_ACCEPTED: &str = r#"{"id":"op-5e0a9b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d","operation_type":"upsert_file","file_id":"notes_v2","status":"Processing","created_on":"2026-07-04T11:30:00Z","percent_complete":0}"#;
-const OP_F7_FAILED: &str = r#"{"id":"op-5e0a9b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d","operation_type":"upsert_file","file_id":"notes_v2","status":"Failed","created_on":"2026-07-04T11:30:00Z","completed_on":"2026-07-04T11:30:09Z","percent_complete":15,"error_message":"File processing failed: unsupported file format."}"#;
-const FILES_PAGE_1: &str = r#"{"files":[{"name":"report.pdf","id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","metadata":{"team":"finance"},"created_on":"2026-07-04T10:15:22Z","updated_on":"2026-07-04T10:15:41Z","status":"Available","size":14,"multimodal":true},{"name":"notes.md","id":"notes_v2","metadata":null,"created_on":"2026-07-04T11:30:00Z","updated_on":"2026-07-04T11:30:09Z","status":"ProcessingFailed","size":5,"multimodal":false}],"pagination":{"next":"eyJvZmZzZXQiOjJ9"}}"#;
-const FILES_PAGE_2: &str = r#"{"files":[{"name":"billing-faq.md","id":"billing-faq","created_on":"2026-07-05T08:00:00Z","updated_on":"2026-07-05T08:00:12Z","status":"Processing","size":2210,"multimodal":false}]}"#;
-const OPS_PAGE: &str = r#"{"operations":[{"id":"op-3c1f2a9e-77d4-4e0b-9a51-0f6c2b8d4e10","operation_type":"upload_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Completed","created_on":"2026-07-04T10:15:22Z","completed_on":"2026-07-04T10:15:41Z","percent_complete":100,"ingestion_units":12.5},{"id":"op-5e0a9b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d","operation_type":"upsert_file","file_id":"notes_v2","status":"Failed","created_on":"2026-07-04T11:30:00Z","completed_on":"2026-07-04T11:30:09Z","percent_complete":15,"error_message":"File processing failed: unsupported file format."},{"id":"op-9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a","operation_type":"delete_file","file_id":"old-report","status":"Processing","created_on":"2026-07-05T09:00:00Z","completed_on":null,"percent_complete":0,"error_message":null,"ingestion_units":null}],"pagination":{"next":"b3BzOjM="}}"#;
-const DELETE_OP_ID: &str = "op-7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
-const DELETE_ACCEPTED: &str = r#"{"id":"op-7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d","operation_type":"delete_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Processing","created_on":"2026-07-05T09:00:00Z","percent_complete":0}"#;
-const DELETE_DONE: &str = r#"{"id":"op-7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d","operation_type":"delete_file","file_id":"8b0e3d2a-5c41-4f7e-9d26-1a7c3e9f0b54","status":"Completed","created_on":"2026-07-05T09:00:00Z","completed_on":"2026-07-05T09:00:07Z","percent_complete":100}"#;
+/// Where files are uploaded and listed.
+const FILES: &str = "/assistant/files/support-bot";
 
-/// A client whose control plane is `server`, that never sleeps for real.
-fn client(server: &ServerGuard) -> Client {
-    Client::new(
-        ClientConfig::builder("k")
-            .host(server.url())
-            .sleeper(|_| {})
-            .build(),
-    )
-    .unwrap()
+fn file_path(id: &str) -> String {
+    format!("{FILES}/{id}")
 }
 
-/// The host-resolving describe of the assistant, pointing the data plane at `host`.
-fn describe_assistant(server: &mut ServerGuard, host: &str) -> Mock {
-    server
-        .mock("GET", format!("/assistant/assistants/{NAME}").as_str())
-        .match_header("api-key", "k")
-        .match_header("x-pinecone-api-version", "2026-07")
-        .with_header("content-type", "application/json")
-        .with_body(
-            json!({"name": NAME, "status": "Ready", "host": host, "region": "us"}).to_string(),
-        )
+/// Where the assistant's operations are listed.
+const OPERATIONS: &str = "/assistant/operations/support-bot";
+
+fn operation_path(id: &str) -> String {
+    format!("{OPERATIONS}/{id}")
 }
 
-/// A data-plane mock with the headers every request must carry.
-fn data(server: &mut ServerGuard, method: &str, path_and_query: &str) -> Mock {
-    server
-        .mock(method, path_and_query)
-        .match_header("api-key", "k")
-        .match_header("x-pinecone-api-version", "2026-07")
-        .with_header("content-type", "application/json")
+/// The describe of `report.pdf`, as it follows an upload.
+fn report_described(server: &mut ServerGuard) -> Mock {
+    answering(server, "GET", &file_path(REPORT_FILE_ID), 200, REPORT_FILE)
 }
 
-fn json_body(mock: Mock, status: usize, body: &str) -> Mock {
-    mock.with_status(status).with_body(body)
+/// A plain upload accepted with a 202.
+fn upload_accepted(server: &mut ServerGuard) -> Mock {
+    answering(server, "POST", FILES, 202, UPLOAD_ACCEPTED)
 }
 
 /// What a mock received: headers that matter and the body.
@@ -111,7 +89,7 @@ fn boundary_of(content_type: &str) -> &str {
     b
 }
 
-/// The body the protocol prescribes, written out independently of the library.
+/// The body the upload endpoints expect, written out independently of the library.
 fn expected_multipart(
     boundary: &str,
     filename: &str,
@@ -159,87 +137,58 @@ fn progress_log() -> (Calls, impl FnMut(u64, Option<u64>) + Send + 'static) {
     })
 }
 
-#[test]
-fn f6_upload_with_metadata_polls_then_describes() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let log = Log::default();
-    let upload = recording(
-        data(
-            &mut server,
-            "POST",
-            "/assistant/files/support-bot?multimodal=true",
-        )
-        .match_header(
-            "content-type",
-            Matcher::Regex("^multipart/form-data; boundary=[0-9a-f]{32}$".into()),
-        )
-        .match_header("content-length", "298")
-        .with_status(202)
-        .with_header("location", &format!("/operations/{NAME}/{OP_ID}")),
-        &log,
-        OP_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let op_path = format!("/assistant/operations/{NAME}/{OP_ID}");
-    let poll_1 = json_body(data(&mut server, "GET", &op_path), 200, OP_42)
-        .expect(1)
-        .create();
-    let poll_2 = json_body(data(&mut server, "GET", &op_path), 200, OP_DONE)
-        .expect(1)
-        .create();
-    let describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .expect(1)
-    .create();
-
-    let (dir, path) = temp_file("report.pdf", b"%PDF-1.4 hello");
-    let (calls, on_progress) = progress_log();
-    let result = client(&server)
-        .assistant(NAME)
-        .upload_file(
-            UploadFile::path(&path)
-                .metadata(json!({"team": "finance"}))
-                .multimodal(true)
-                .on_progress(on_progress),
-            Wait::Forever,
-        )
-        .unwrap();
-
-    for m in [&resolve, &upload, &poll_1, &poll_2, &describe] {
-        m.assert();
-    }
+/// The multipart body `log` received first, checked against the expected layout.
+fn assert_first_body(log: &Log, name: &str, content_type: &str, file: &[u8], meta: Option<&str>) {
     let seen = log.lock().unwrap();
     let got = &seen[0];
     let boundary = boundary_of(&got.content_type);
+    let expected = expected_multipart(boundary, name, content_type, file, meta);
     assert_eq!(
         String::from_utf8_lossy(&got.body),
-        String::from_utf8_lossy(&expected_multipart(
-            boundary,
-            "report.pdf",
-            "application/pdf",
-            b"%PDF-1.4 hello",
-            Some(r#"{"team":"finance"}"#),
-        ))
+        String::from_utf8_lossy(&expected)
     );
-    assert_eq!(got.transfer_encoding, None);
+}
+
+#[test]
+fn upload_with_metadata_polls_then_describes() {
+    let (mut server, resolve) = data_plane_described(1);
+    let log = Log::default();
+    let location = format!("/operations/{ASSISTANT}/{UPLOAD_OP_ID}");
+    let multipart = Matcher::Regex("^multipart/form-data; boundary=[0-9a-f]{32}$".into());
+    let upload = api(&mut server, "POST", &format!("{FILES}?multimodal=true"))
+        .match_header("content-type", multipart)
+        .match_header("content-length", "298")
+        .with_status(202)
+        .with_header("location", &location);
+    let upload = once(recording(upload, &log, UPLOAD_ACCEPTED));
+    let op_path = operation_path(UPLOAD_OP_ID);
+    let poll_1 = once(get_json(&mut server, &op_path, UPLOAD_AT_42));
+    let poll_2 = once(get_json(&mut server, &op_path, UPLOAD_COMPLETED));
+    let described = once(report_described(&mut server));
+
+    let (dir, path) = temp_file("report.pdf", b"%PDF-1.4 hello");
+    let (calls, on_progress) = progress_log();
+    let file = UploadFile::path(&path)
+        .metadata(json!({"team": "finance"}))
+        .multimodal(true)
+        .on_progress(on_progress);
+    let result = assistant(&server).upload_file(file, Wait::Forever).unwrap();
+
+    assert_all(&[&resolve, &upload, &poll_1, &poll_2, &described]);
+    let meta = Some(r#"{"team":"finance"}"#);
+    assert_first_body(
+        &log,
+        "report.pdf",
+        "application/pdf",
+        b"%PDF-1.4 hello",
+        meta,
+    );
+    assert_eq!(log.lock().unwrap()[0].transfer_encoding, None);
     assert_eq!(result.operation.status, OperationStatus::Completed);
     assert_eq!(result.operation.ingestion_units, Some(12.5));
-    assert_eq!(
-        result.location.as_deref(),
-        Some(format!("/operations/{NAME}/{OP_ID}").as_str())
-    );
+    assert_eq!(result.location.as_deref(), Some(location.as_str()));
     let file = result.file.expect("described file");
-    assert_eq!(file.id, FILE_ID);
+    assert_eq!(file.id, REPORT_FILE_ID);
     assert_eq!(file.status, Some(FileStatus::Available));
     assert_eq!(file.crc32c_hash.as_deref(), Some("yZRlqg=="));
     let calls = calls.lock().unwrap();
@@ -249,110 +198,66 @@ fn f6_upload_with_metadata_polls_then_describes() {
 }
 
 #[test]
-fn f7_upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+fn upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
+    let (mut server, _resolve) = data_plane();
     let log = Log::default();
-    let put = recording(
-        data(&mut server, "PUT", "/assistant/files/support-bot/notes_v2").with_status(202),
-        &log,
-        OP_F7_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let poll = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/operations/{NAME}/{OP_F7_ID}"),
-        ),
-        200,
-        OP_F7_FAILED,
-    )
-    .expect(1)
-    .create();
-    let describe = data(&mut server, "GET", "/assistant/files/support-bot/notes_v2")
-        .expect(0)
-        .create();
+    let put = api(&mut server, "PUT", &file_path("notes_v2")).with_status(202);
+    let put = once(recording(put, &log, UPSERT_ACCEPTED));
+    let poll = once(get_json(
+        &mut server,
+        &operation_path(UPSERT_OP_ID),
+        UPSERT_FAILED,
+    ));
+    let described = times(0, api(&mut server, "GET", &file_path("notes_v2")));
 
     let (calls, on_progress) = progress_log();
-    let err = client(&server)
-        .assistant(NAME)
-        .upload_file(
-            UploadFile::reader(&b"hello"[..], "notes.md")
-                .file_id("notes_v2")
-                .on_progress(on_progress),
-            Wait::Forever,
-        )
+    let file = UploadFile::reader(&b"hello"[..], "notes.md")
+        .file_id("notes_v2")
+        .on_progress(on_progress);
+    let err = assistant(&server)
+        .upload_file(file, Wait::Forever)
         .unwrap_err();
 
-    put.assert();
-    poll.assert();
-    describe.assert();
+    assert_all(&[&put, &poll, &described]);
     match &err {
         Error::OperationFailed {
             operation_id,
             message,
         } => {
-            assert_eq!(operation_id, OP_F7_ID);
+            assert_eq!(operation_id, UPSERT_OP_ID);
             assert_eq!(message, "File processing failed: unsupported file format.");
         }
         other => panic!("{other:?}"),
     }
-    assert!(err.to_string().contains(OP_F7_ID));
-    let seen = log.lock().unwrap();
-    let got = &seen[0];
+    assert!(err.to_string().contains(UPSERT_OP_ID));
     // Unknown length: chunked, no Content-Length.
+    let got = log.lock().unwrap()[0].clone();
     assert_eq!(got.content_length, None);
     assert_eq!(got.transfer_encoding.as_deref(), Some("chunked"));
-    let boundary = boundary_of(&got.content_type);
-    assert_eq!(
-        got.body,
-        expected_multipart(boundary, "notes.md", "text/markdown", b"hello", None)
-    );
+    assert_first_body(&log, "notes.md", "text/markdown", b"hello", None);
     assert_eq!(calls.lock().unwrap().last(), Some(&(5, Some(5))));
 }
 
 #[test]
 fn wait_no_describes_once_and_a_404_there_is_not_an_error() {
-    let mut server = Server::new();
-    let host = server.url();
     // The 404 drops the cached host and resolves again; the host is unchanged, so
     // the 404 stands (and means "no file record yet").
-    let resolve = describe_assistant(&mut server, &host).expect(2).create();
-    let post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        OP_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let polls = data(
+    let (mut server, resolve) = data_plane_described(2);
+    let post = once(upload_accepted(&mut server));
+    let polls = times(0, api(&mut server, "GET", &operation_path(UPLOAD_OP_ID)));
+    let missing = answering(
         &mut server,
         "GET",
-        &format!("/assistant/operations/{NAME}/{OP_ID}"),
-    )
-    .expect(0)
-    .create();
-    let describe = data(
-        &mut server,
-        "GET",
-        &format!("/assistant/files/{NAME}/{FILE_ID}"),
-    )
-    .with_status(404)
-    .with_body(r#"{"error":{"code":"NOT_FOUND","message":"File not found."},"status":404}"#)
-    .expect(1)
-    .create();
+        &file_path(REPORT_FILE_ID),
+        404,
+        FILE_NOT_FOUND,
+    );
+    let described = once(missing);
 
-    let result = client(&server)
-        .assistant(NAME)
-        .upload_file(UploadFile::bytes("# hi\n", "hi.md"), Wait::No)
-        .unwrap();
-    for m in [&resolve, &post, &polls, &describe] {
-        m.assert();
-    }
-    assert_eq!(result.operation.id, OP_ID);
+    let file = UploadFile::bytes("# hi\n", "hi.md");
+    let result = assistant(&server).upload_file(file, Wait::No).unwrap();
+    assert_all(&[&resolve, &post, &polls, &described]);
+    assert_eq!(result.operation.id, UPLOAD_OP_ID);
     assert_eq!(result.operation.status, OperationStatus::Processing);
     assert!(result.file.is_none());
     assert_eq!(result.location, None);
@@ -360,74 +265,42 @@ fn wait_no_describes_once_and_a_404_there_is_not_an_error() {
 
 #[test]
 fn wait_no_returns_the_described_file() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let _post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        OP_ACCEPTED,
-    )
-    .create();
-    let describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .expect(1)
-    .create();
-    let result = client(&server)
-        .assistant(NAME)
-        .upload_file(UploadFile::bytes("%PDF-1.4 hello", "report.pdf"), Wait::No)
-        .unwrap();
-    describe.assert();
+    let (mut server, _resolve) = data_plane_described(1);
+    upload_accepted(&mut server).create();
+    let described = once(report_described(&mut server));
+    let file = UploadFile::bytes("%PDF-1.4 hello", "report.pdf");
+    let result = assistant(&server).upload_file(file, Wait::No).unwrap();
+    described.assert();
     assert_eq!(result.file.map(|f| f.name).as_deref(), Some("report.pdf"));
+}
+
+/// A created mock that fails the test's `assert` if any GET under `prefix` arrives.
+fn no_get_under(server: &mut ServerGuard, prefix: &str) -> Mock {
+    let pattern = Matcher::Regex(format!("^{prefix}"));
+    server.mock("GET", pattern).expect(0).create()
 }
 
 #[test]
 fn deadline_zero_polls_once_and_names_the_operation() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        OP_ACCEPTED,
-    )
-    .create();
-    let poll = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/operations/{NAME}/{OP_ID}"),
-        ),
-        200,
-        OP_42,
-    )
-    .expect(1)
-    .create();
-    let describe = server
-        .mock("GET", Matcher::Regex("^/assistant/files/".into()))
-        .expect(0)
-        .create();
-    let err = client(&server)
-        .assistant(NAME)
-        .upload_file(UploadFile::bytes("x", "x.txt"), Wait::For(Duration::ZERO))
-        .unwrap_err();
-    poll.assert();
-    describe.assert();
-    match err {
+    let (mut server, _resolve) = data_plane();
+    upload_accepted(&mut server).create();
+    let poll = once(get_json(
+        &mut server,
+        &operation_path(UPLOAD_OP_ID),
+        UPLOAD_AT_42,
+    ));
+    let described = no_get_under(&mut server, "/assistant/files/");
+    let file = UploadFile::bytes("x", "x.txt");
+    let err = assistant(&server).upload_file(file, Wait::For(Duration::ZERO));
+    assert_all(&[&poll, &described]);
+    match err.unwrap_err() {
         Error::WaitTimeout {
             operation_id,
             percent_complete,
             last_status,
             ..
         } => {
-            assert_eq!(operation_id.as_deref(), Some(OP_ID));
+            assert_eq!(operation_id.as_deref(), Some(UPLOAD_OP_ID));
             assert_eq!(percent_complete, Some(42));
             assert!(last_status.contains("Processing"), "{last_status}");
         }
@@ -437,72 +310,38 @@ fn deadline_zero_polls_once_and_names_the_operation() {
 
 #[test]
 fn unknown_status_finishes_only_with_completed_on_and_file_id_comes_from_the_poll() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+    let (mut server, _resolve) = data_plane();
     // The 202 names no file; the last poll does.
-    let _post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        r#"{"id":"op-q","operation_type":"upload_file","status":"Processing"}"#,
-    )
-    .create();
-    let op = "/assistant/operations/support-bot/op-q";
-    let queued = json_body(
-        data(&mut server, "GET", op),
-        200,
+    let accepted = r#"{"id":"op-q","operation_type":"upload_file","status":"Processing"}"#;
+    answering(&mut server, "POST", FILES, 202, accepted).create();
+    let op = operation_path("op-q");
+    let queued = once(get_json(
+        &mut server,
+        &op,
         r#"{"id":"op-q","status":"Queued"}"#,
-    )
-    .expect(1)
-    .create();
-    let settled = json_body(
-        data(&mut server, "GET", op),
-        200,
-        r#"{"id":"op-q","status":"Settled","file_id":"f-9","completed_on":"2026-07-04T10:15:41Z"}"#,
-    )
-    .expect(1)
-    .create();
-    let describe = json_body(
-        data(&mut server, "GET", "/assistant/files/support-bot/f-9"),
-        200,
-        r#"{"name":"x.txt","id":"f-9","status":"Available"}"#,
-    )
-    .expect(1)
-    .create();
-    let result = client(&server)
-        .assistant(NAME)
-        .upload_file(UploadFile::bytes("x", "x.txt"), Wait::Forever)
+    ));
+    let settled =
+        r#"{"id":"op-q","status":"Settled","file_id":"f-9","completed_on":"2026-07-04T10:15:41Z"}"#;
+    let settled = once(get_json(&mut server, &op, settled));
+    let file = r#"{"name":"x.txt","id":"f-9","status":"Available"}"#;
+    let described = once(get_json(&mut server, &file_path("f-9"), file));
+    let upload = UploadFile::bytes("x", "x.txt");
+    let result = assistant(&server)
+        .upload_file(upload, Wait::Forever)
         .unwrap();
-    queued.assert();
-    settled.assert();
-    describe.assert();
+    assert_all(&[&queued, &settled, &described]);
     assert_eq!(result.file.unwrap().id, "f-9");
 }
 
 #[test]
 fn failure_without_a_message_says_so() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _post = json_body(
-        data(&mut server, "POST", "/assistant/files/support-bot"),
-        202,
-        OP_ACCEPTED,
-    )
-    .create();
-    let _poll = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/operations/{NAME}/{OP_ID}"),
-        ),
-        200,
-        &format!(r#"{{"id":"{OP_ID}","status":"Failed","error_message":null}}"#),
-    )
-    .create();
-    let err = client(&server)
-        .assistant(NAME)
-        .upload_file(UploadFile::bytes("x", "x.txt"), Wait::Forever)
+    let (mut server, _resolve) = data_plane();
+    upload_accepted(&mut server).create();
+    let failed = format!(r#"{{"id":"{UPLOAD_OP_ID}","status":"Failed","error_message":null}}"#);
+    get_json(&mut server, &operation_path(UPLOAD_OP_ID), &failed).create();
+    let file = UploadFile::bytes("x", "x.txt");
+    let err = assistant(&server)
+        .upload_file(file, Wait::Forever)
         .unwrap_err();
     assert!(
         matches!(&err, Error::OperationFailed { message, .. } if message == "the server gave no error message"),
@@ -512,16 +351,12 @@ fn failure_without_a_message_says_so() {
 
 #[test]
 fn reader_without_extension_is_refused_before_any_request() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(0).create();
-    let anything = server.mock("POST", Matcher::Any).expect(0).create();
-    let docs = client(&server).assistant(NAME);
+    let (mut server, resolve) = data_plane_described(0);
+    let anything = refuses(&mut server, "POST");
+    let docs = assistant(&server);
     for name in ["notes", "notes.", ".md"] {
-        let err = docs
-            .upload_file(UploadFile::reader(&b"hello"[..], name), Wait::No)
-            .unwrap_err();
-        match err {
+        let file = UploadFile::reader(&b"hello"[..], name);
+        match docs.upload_file(file, Wait::No).unwrap_err() {
             Error::InvalidArgument { name: arg, reason } => {
                 assert_eq!(arg, "file_name");
                 assert!(reason.contains(name), "{reason}");
@@ -529,94 +364,54 @@ fn reader_without_extension_is_refused_before_any_request() {
             other => panic!("{name}: {other:?}"),
         }
     }
-    let err = docs
-        .upload_file(UploadFile::bytes("x", "x.md").file_id(""), Wait::No)
-        .unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { ref name, .. } if name == "file_id"));
-    let err = docs
-        .upload_file(UploadFile::path("/nonexistent/dir/report.pdf"), Wait::No)
-        .unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument { ref name, .. } if name == "file_path"));
-    resolve.assert();
-    anything.assert();
+    let invalid = |file: UploadFile, arg: &str| {
+        let err = docs.upload_file(file, Wait::No).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { ref name, .. } if name == arg));
+    };
+    invalid(UploadFile::bytes("x", "x.md").file_id(""), "file_id");
+    invalid(UploadFile::path("/nonexistent/dir/report.pdf"), "file_path");
+    assert_all(&[&resolve, &anything]);
 }
 
 #[test]
 fn plain_reader_is_not_replayed_after_a_503() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let refused = data(&mut server, "POST", "/assistant/files/support-bot")
-        .with_status(503)
-        .with_header("retry-after", "1")
-        .with_body(r#"{"error":{"code":"UNAVAILABLE","message":"try later"},"status":503}"#)
-        .expect(1)
-        .create();
-    let err = client(&server)
-        .assistant(NAME)
-        .upload_file(UploadFile::reader(&b"hello"[..], "notes.md"), Wait::No)
-        .unwrap_err();
+    let (mut server, _resolve) = data_plane();
+    let refused = answering(&mut server, "POST", FILES, 503, UNAVAILABLE);
+    let refused = once(refused.with_header("retry-after", "1"));
+    let file = UploadFile::reader(&b"hello"[..], "notes.md");
+    let err = assistant(&server).upload_file(file, Wait::No).unwrap_err();
     refused.assert();
     assert_eq!(err.status(), Some(503));
 }
 
 #[test]
 fn path_upload_is_sent_again_after_a_503_with_retry_after() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+    let (mut server, _resolve) = data_plane();
     let log = Log::default();
-    let refused = recording(
-        data(&mut server, "POST", "/assistant/files/support-bot")
-            .with_status(503)
-            .with_header("retry-after", "1"),
+    let refused = api(&mut server, "POST", FILES).with_status(503);
+    let refused = once(recording(
+        refused.with_header("retry-after", "1"),
         &log,
-        r#"{"error":{"code":"UNAVAILABLE","message":"try later"},"status":503}"#,
-    )
-    .expect(1)
-    .create();
-    let accepted = recording(
-        data(&mut server, "POST", "/assistant/files/support-bot").with_status(202),
-        &log,
-        OP_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let _describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .create();
+        UNAVAILABLE,
+    ));
+    let accepted = api(&mut server, "POST", FILES).with_status(202);
+    let accepted = once(recording(accepted, &log, UPLOAD_ACCEPTED));
+    report_described(&mut server).create();
     let (dir, path) = temp_file("report.pdf", b"%PDF-1.4 hello");
     let (calls, on_progress) = progress_log();
-    let result = client(&server)
-        .assistant(NAME)
-        .upload_file(UploadFile::path(&path).on_progress(on_progress), Wait::No)
-        .unwrap();
-    refused.assert();
-    accepted.assert();
-    assert_eq!(result.operation.id, OP_ID);
+    let file = UploadFile::path(&path).on_progress(on_progress);
+    let result = assistant(&server).upload_file(file, Wait::No).unwrap();
+    assert_all(&[&refused, &accepted]);
+    assert_eq!(result.operation.id, UPLOAD_OP_ID);
     let seen = log.lock().unwrap();
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[0].body, seen[1].body);
     let boundary = boundary_of(&seen[1].content_type);
-    let expected = expected_multipart(
-        boundary,
-        "report.pdf",
-        "application/pdf",
-        b"%PDF-1.4 hello",
-        None,
-    );
+    let pdf = b"%PDF-1.4 hello";
+    let expected = expected_multipart(boundary, "report.pdf", "application/pdf", pdf, None);
     assert_eq!(seen[1].body, expected);
-    assert_eq!(
-        seen[1].content_length.as_deref(),
-        Some(expected.len().to_string().as_str())
-    );
+    let length = expected.len().to_string();
+    assert_eq!(seen[1].content_length.as_deref(), Some(length.as_str()));
     // Each attempt reports the whole file again.
     let calls = calls.lock().unwrap();
     assert_eq!(calls.iter().filter(|c| **c == (14, Some(14))).count(), 2);
@@ -625,67 +420,42 @@ fn path_upload_is_sent_again_after_a_503_with_retry_after() {
 
 #[test]
 fn plain_upload_is_not_retried_on_a_500_but_an_upsert_is() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let post = data(&mut server, "POST", "/assistant/files/support-bot")
-        .with_status(500)
-        .expect(1)
-        .create();
-    let put_fail = data(&mut server, "PUT", "/assistant/files/support-bot/faq")
-        .with_status(500)
-        .expect(1)
-        .create();
-    let put_ok = json_body(
-        data(&mut server, "PUT", "/assistant/files/support-bot/faq"),
-        202,
-        r#"{"id":"op-u","operation_type":"upsert_file","file_id":"faq","status":"Processing"}"#,
-    )
-    .expect(1)
-    .create();
-    let _describe = json_body(
-        data(&mut server, "GET", "/assistant/files/support-bot/faq"),
-        200,
-        r#"{"name":"faq.md","id":"faq","status":"Processing"}"#,
-    )
-    .create();
+    let (mut server, _resolve) = data_plane();
+    let faq = file_path("faq");
+    let post = once(api(&mut server, "POST", FILES).with_status(500));
+    let put_fail = once(api(&mut server, "PUT", &faq).with_status(500));
+    let accepted =
+        r#"{"id":"op-u","operation_type":"upsert_file","file_id":"faq","status":"Processing"}"#;
+    let put_ok = once(answering(&mut server, "PUT", &faq, 202, accepted));
+    let described = r#"{"name":"faq.md","id":"faq","status":"Processing"}"#;
+    get_json(&mut server, &faq, described).create();
     let (dir, path) = temp_file("faq.md", b"# FAQ\n");
-    let docs = client(&server).assistant(NAME);
-    let err = docs
-        .upload_file(UploadFile::path(&path), Wait::No)
-        .unwrap_err();
-    assert_eq!(err.status(), Some(500));
-    let done = docs
-        .upload_file(UploadFile::path(&path).file_id("faq"), Wait::No)
-        .unwrap();
-    assert_eq!(
-        done.operation.operation_type,
-        Some(OperationType::UpsertFile)
-    );
+    let docs = assistant(&server);
+    let err = docs.upload_file(UploadFile::path(&path), Wait::No);
+    assert_eq!(err.unwrap_err().status(), Some(500));
+    let upsert = UploadFile::path(&path).file_id("faq");
+    let done = docs.upload_file(upsert, Wait::No).unwrap();
+    let kind = done.operation.operation_type;
+    assert_eq!(kind, Some(OperationType::UpsertFile));
     assert_eq!(done.file.unwrap().id, "faq");
-    post.assert();
-    put_fail.assert();
-    put_ok.assert();
+    assert_all(&[&post, &put_fail, &put_ok]);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn sized_reader_that_ends_early_fails_fast_without_retry() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _put = data(&mut server, "PUT", "/assistant/files/support-bot/short")
-        .with_status(202)
-        .with_body(OP_ACCEPTED)
-        .create();
+    let (mut server, _resolve) = data_plane();
+    answering(
+        &mut server,
+        "PUT",
+        &file_path("short"),
+        202,
+        UPLOAD_ACCEPTED,
+    )
+    .create();
     let started = Instant::now();
-    let err = client(&server)
-        .assistant(NAME)
-        .upload_file(
-            UploadFile::sized_reader(&b"abc"[..], "short.md", 5).file_id("short"),
-            Wait::No,
-        )
-        .unwrap_err();
+    let file = UploadFile::sized_reader(&b"abc"[..], "short.md", 5).file_id("short");
+    let err = assistant(&server).upload_file(file, Wait::No).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10));
     match err {
         Error::Io { context, source } => {
@@ -698,110 +468,46 @@ fn sized_reader_that_ends_early_fails_fast_without_retry() {
 
 #[test]
 fn seekable_reader_sends_the_rest_with_a_length() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+    let (mut server, _resolve) = data_plane();
     let log = Log::default();
-    let post = recording(
-        data(
-            &mut server,
-            "POST",
-            "/assistant/files/support-bot?multimodal=false",
-        )
-        .with_status(202),
-        &log,
-        OP_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let _describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .create();
+    let post = api(&mut server, "POST", &format!("{FILES}?multimodal=false")).with_status(202);
+    let post = once(recording(post, &log, UPLOAD_ACCEPTED));
+    report_described(&mut server).create();
     let mut cursor = std::io::Cursor::new(b"HEADER{\"a\":1}".to_vec());
     let mut skip = [0u8; 6];
     cursor.read_exact(&mut skip).unwrap();
-    client(&server)
-        .assistant(NAME)
-        .upload_file(
-            UploadFile::seekable(cursor, "we\"ird\\name\r\n.json").multimodal(false),
-            Wait::No,
-        )
-        .unwrap();
+    let file = UploadFile::seekable(cursor, "we\"ird\\name\r\n.json").multimodal(false);
+    assistant(&server).upload_file(file, Wait::No).unwrap();
     post.assert();
+    let name = "we%22ird\\\\name%0D%0A.json";
+    assert_first_body(&log, name, "application/json", b"{\"a\":1}", None);
     let seen = log.lock().unwrap();
     let boundary = boundary_of(&seen[0].content_type);
-    let expected = expected_multipart(
-        boundary,
-        "we%22ird\\\\name%0D%0A.json",
-        "application/json",
-        b"{\"a\":1}",
-        None,
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&seen[0].body),
-        String::from_utf8_lossy(&expected)
-    );
-    assert_eq!(
-        seen[0].content_length.as_deref(),
-        Some(expected.len().to_string().as_str())
-    );
+    let expected = expected_multipart(boundary, name, "application/json", b"{\"a\":1}", None);
+    let length = expected.len().to_string();
+    assert_eq!(seen[0].content_length.as_deref(), Some(length.as_str()));
 }
 
 #[test]
 fn hostile_ids_are_one_percent_encoded_segment() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/files/support-bot/a%2Fb%3Fc%23d%25?include_url=true",
-        ),
-        200,
-        r##"{"name":"x.md","id":"a/b?c#d%","signed_url":"https://storage.example/x?sig=1"}"##,
-    )
-    .expect(1)
-    .create();
-    let op = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/operations/support-bot/a%2Fb%3Fc%23d%25",
-        ),
-        200,
-        r##"{"id":"a/b?c#d%","status":"Processing"}"##,
-    )
-    .expect(1)
-    .create();
-    let delete = data(
-        &mut server,
-        "DELETE",
-        "/assistant/files/support-bot/a%2Fb%3Fc%23d%25",
-    )
-    .with_status(204)
-    .expect(1)
-    .create();
-    let docs = client(&server).assistant(NAME);
-    let file = docs
-        .describe_file("a/b?c#d%", DescribeFileOptions::new().include_url(true))
-        .unwrap();
-    assert_eq!(
-        file.signed_url.as_deref(),
-        Some("https://storage.example/x?sig=1")
-    );
+    let (mut server, _resolve) = data_plane_described(1);
+    let encoded = "a%2Fb%3Fc%23d%25";
+    let file =
+        r##"{"name":"x.md","id":"a/b?c#d%","signed_url":"https://storage.example/x?sig=1"}"##;
+    let with_url = format!("{}?include_url=true", file_path(encoded));
+    let described = once(get_json(&mut server, &with_url, file));
+    let op = r##"{"id":"a/b?c#d%","status":"Processing"}"##;
+    let op = once(get_json(&mut server, &operation_path(encoded), op));
+    let delete = api(&mut server, "DELETE", &file_path(encoded)).with_status(204);
+    let delete = once(delete);
+    let docs = assistant(&server);
+    let options = DescribeFileOptions::new().include_url(true);
+    let file = docs.describe_file("a/b?c#d%", options).unwrap();
+    let url = file.signed_url.as_deref();
+    assert_eq!(url, Some("https://storage.example/x?sig=1"));
     assert_eq!(docs.describe_operation("a/b?c#d%").unwrap().id, "a/b?c#d%");
     assert_eq!(docs.delete_file("a/b?c#d%", Wait::Forever).unwrap(), None);
-    describe.assert();
-    op.assert();
-    delete.assert();
+    assert_all(&[&described, &op, &delete]);
     assert!(matches!(
         docs.describe_file("", DescribeFileOptions::new()),
         Err(Error::InvalidArgument { ref name, .. }) if name == "file_id"
@@ -814,113 +520,61 @@ fn hostile_ids_are_one_percent_encoded_segment() {
 
 #[test]
 fn describe_file_without_url_sends_no_query() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let describe = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        200,
-        FILE_F6,
-    )
-    .expect(1)
-    .create();
-    let file = client(&server)
-        .assistant(NAME)
-        .describe_file(FILE_ID, DescribeFileOptions::new().include_url(false))
-        .unwrap();
-    describe.assert();
-    assert_eq!(file.metadata, Some(json!({"team": "finance"})));
+    let (mut server, _resolve) = data_plane();
+    let described = once(report_described(&mut server));
+    let options = DescribeFileOptions::new().include_url(false);
+    let file = assistant(&server).describe_file(REPORT_FILE_ID, options);
+    described.assert();
+    assert_eq!(file.unwrap().metadata, Some(json!({"team": "finance"})));
 }
 
 #[test]
-fn f8_list_files_repeats_the_compact_filter_on_every_page() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(1).create();
+fn list_files_repeats_the_compact_filter_on_every_page() {
+    let (mut server, resolve) = data_plane_described(1);
     let filter = "%7B%22team%22%3A%7B%22%24eq%22%3A%22finance%22%7D%7D";
-    let page_1 = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/files/support-bot?filter={filter}"),
-        ),
-        200,
-        FILES_PAGE_1,
-    )
-    .expect(1)
-    .create();
-    let page_2 = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!(
-                "/assistant/files/support-bot?pagination_token=eyJvZmZzZXQiOjJ9&filter={filter}"
-            ),
-        ),
-        200,
-        FILES_PAGE_2,
-    )
-    .expect(1)
-    .create();
-    let ids: Vec<String> = client(&server)
-        .assistant(NAME)
-        .list_files(ListFilesOptions::new().filter(json!({"team": {"$eq": "finance"}})))
+    let first = format!("{FILES}?filter={filter}");
+    let page_1 = once(get_json(&mut server, &first, FILES_PAGE_1));
+    let second = format!("{FILES}?pagination_token=eyJvZmZzZXQiOjJ9&filter={filter}");
+    let page_2 = once(get_json(&mut server, &second, FILES_PAGE_2));
+    let options = ListFilesOptions::new().filter(json!({"team": {"$eq": "finance"}}));
+    let files = assistant(&server).list_files(options);
+    let ids: Vec<String> = files
         .map(|f| f.map(|f| f.id))
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(ids, [FILE_ID, "notes_v2", "billing-faq"]);
-    resolve.assert();
-    page_1.assert();
-    page_2.assert();
+    assert_eq!(ids, [REPORT_FILE_ID, "notes_v2", "billing-faq"]);
+    assert_all(&[&resolve, &page_1, &page_2]);
 }
 
 #[test]
 fn list_files_limit_page_size_and_one_page_query_order() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let limited = json_body(
-        data(&mut server, "GET", "/assistant/files/support-bot?limit=2"),
-        200,
+    let (mut server, _resolve) = data_plane();
+    let limited = once(get_json(
+        &mut server,
+        &format!("{FILES}?limit=2"),
         FILES_PAGE_1,
-    )
-    .expect(1)
-    .create();
-    let one_page = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/files/support-bot?limit=5&pagination_token=tok%20en%2F%2B%26&filter=%7B%22a%22%3A1%7D",
-        ),
-        200,
+    ));
+    let query = "limit=5&pagination_token=tok%20en%2F%2B%26&filter=%7B%22a%22%3A1%7D";
+    let one_page = once(get_json(
+        &mut server,
+        &format!("{FILES}?{query}"),
         FILES_PAGE_2,
-    )
-    .expect(1)
-    .create();
-    let docs = client(&server).assistant(NAME);
+    ));
+    let docs = assistant(&server);
     // The limit ends the walk at the page end without fetching page 2.
-    let files: Vec<_> = docs
+    let walk = docs
         .list_files(ListFilesOptions::new().page_size(2))
-        .limit(2)
-        .collect::<Result<_, _>>()
-        .unwrap();
+        .limit(2);
+    let files: Vec<_> = walk.collect::<Result<_, _>>().unwrap();
     assert_eq!(files.len(), 2);
-    let page = docs
-        .list_files_page(
-            ListFilesOptions::new()
-                .page_size(5)
-                .pagination_token("tok en/+&")
-                .filter(json!({"a": 1})),
-        )
-        .unwrap();
+    let options = ListFilesOptions::new()
+        .page_size(5)
+        .pagination_token("tok en/+&")
+        .filter(json!({"a": 1}));
+    let page = docs.list_files_page(options).unwrap();
     assert_eq!(page.files[0].id, "billing-faq");
     assert_eq!(page.next_token(), None);
-    limited.assert();
-    one_page.assert();
+    assert_all(&[&limited, &one_page]);
     let zero: Vec<_> = docs
         .list_files(ListFilesOptions::new().page_size(0))
         .collect();
@@ -928,33 +582,14 @@ fn list_files_limit_page_size_and_one_page_query_order() {
 }
 
 #[test]
-fn f9_list_operations_page_and_paginator_repeat_the_filters() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let page = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/operations/support-bot?operation_type=upload_file&status=Completed&limit=3",
-        ),
-        200,
-        OPS_PAGE,
-    )
-    .expect(2)
-    .create();
-    let page_2 = json_body(
-        data(
-            &mut server,
-            "GET",
-            "/assistant/operations/support-bot?operation_type=upload_file&status=Completed&limit=3&pagination_token=b3BzOjM%3D",
-        ),
-        200,
-        r#"{"operations":[],"pagination":null}"#,
-    )
-    .expect(1)
-    .create();
-    let docs = client(&server).assistant(NAME);
+fn list_operations_page_and_paginator_repeat_the_filters() {
+    let (mut server, _resolve) = data_plane_described(1);
+    let first = format!("{OPERATIONS}?operation_type=upload_file&status=Completed&limit=3");
+    let page = times(2, get_json(&mut server, &first, OPERATIONS_PAGE));
+    let second = format!("{first}&pagination_token=b3BzOjM%3D");
+    let empty = r#"{"operations":[],"pagination":null}"#;
+    let page_2 = once(get_json(&mut server, &second, empty));
+    let docs = assistant(&server);
     let opts = ListOperationsOptions::new()
         .operation_type(OperationType::UploadFile)
         .status("Completed")
@@ -962,8 +597,9 @@ fn f9_list_operations_page_and_paginator_repeat_the_filters() {
     let one = docs.list_operations_page(opts.clone()).unwrap();
     assert_eq!(one.operations.len(), 3);
     assert_eq!(one.next_token().as_deref(), Some("b3BzOjM="));
+    let message = one.operations[1].error_message.as_deref();
     assert_eq!(
-        one.operations[1].error_message.as_deref(),
+        message,
         Some("File processing failed: unsupported file format.")
     );
     let all: Vec<_> = docs
@@ -972,25 +608,21 @@ fn f9_list_operations_page_and_paginator_repeat_the_filters() {
         .unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all[2].operation_type, Some(OperationType::DeleteFile));
-    page.assert();
-    page_2.assert();
+    assert_all(&[&page, &page_2]);
 }
 
 #[test]
 fn invalid_operation_filters_send_nothing() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(0).create();
-    let list = server.mock("GET", Matcher::Any).expect(0).create();
-    let docs = client(&server).assistant(NAME);
+    let (mut server, resolve) = data_plane_described(0);
+    let list = refuses(&mut server, "GET");
+    let docs = assistant(&server);
+    let options = ListOperationsOptions::new;
+    let upload = options().operation_type("upload");
     for (opts, arg) in [
-        (
-            ListOperationsOptions::new().operation_type("upload"),
-            "operation_type",
-        ),
-        (ListOperationsOptions::new().status("processing"), "status"),
-        (ListOperationsOptions::new().status("Completed "), "status"),
-        (ListOperationsOptions::new().page_size(0), "page_size"),
+        (upload, "operation_type"),
+        (options().status("processing"), "status"),
+        (options().status("Completed "), "status"),
+        (options().page_size(0), "page_size"),
     ] {
         let paginator = docs.list_operations(opts.clone());
         let items: Vec<_> = paginator.collect();
@@ -1008,176 +640,83 @@ fn invalid_operation_filters_send_nothing() {
             Err(Error::InvalidArgument { ref name, .. }) if name == arg
         ));
     }
-    resolve.assert();
-    list.assert();
+    assert_all(&[&resolve, &list]);
 }
 
 #[test]
-fn f11_delete_file_204_is_done_without_polling() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let delete = data(
-        &mut server,
-        "DELETE",
-        "/assistant/files/support-bot/notes_v2",
-    )
-    .with_status(204)
-    .expect(1)
-    .create();
-    let polls = server
-        .mock("GET", Matcher::Regex("^/assistant/operations/".into()))
-        .expect(0)
-        .create();
-    let out = client(&server)
-        .assistant(NAME)
-        .delete_file("notes_v2", Wait::Forever)
-        .unwrap();
-    assert_eq!(out, None);
-    delete.assert();
-    polls.assert();
+fn delete_file_204_is_done_without_polling() {
+    let (mut server, _resolve) = data_plane();
+    let delete = once(api(&mut server, "DELETE", &file_path("notes_v2")).with_status(204));
+    let polls = no_get_under(&mut server, "/assistant/operations/");
+    let out = assistant(&server).delete_file("notes_v2", Wait::Forever);
+    assert_eq!(out.unwrap(), None);
+    assert_all(&[&delete, &polls]);
+}
+
+/// The deletion of `report.pdf`, accepted with a 202.
+fn delete_accepted(server: &mut ServerGuard) -> Mock {
+    let path = file_path(REPORT_FILE_ID);
+    answering(server, "DELETE", &path, 202, DELETE_ACCEPTED)
 }
 
 #[test]
-fn f11_delete_file_202_polls_until_completed() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let delete = json_body(
-        data(
-            &mut server,
-            "DELETE",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        202,
-        DELETE_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let op = format!("/assistant/operations/{NAME}/{DELETE_OP_ID}");
-    let running = json_body(data(&mut server, "GET", &op), 200, DELETE_ACCEPTED)
-        .expect(1)
-        .create();
-    let done = json_body(data(&mut server, "GET", &op), 200, DELETE_DONE)
-        .expect(1)
-        .create();
-    let out = client(&server)
-        .assistant(NAME)
-        .delete_file(FILE_ID, Wait::Forever)
-        .unwrap()
-        .expect("operation");
+fn delete_file_202_polls_until_completed() {
+    let (mut server, _resolve) = data_plane();
+    let delete = once(delete_accepted(&mut server));
+    let op = operation_path(DELETE_OP_ID);
+    let running = once(get_json(&mut server, &op, DELETE_ACCEPTED));
+    let done = once(get_json(&mut server, &op, DELETE_COMPLETED));
+    let out = assistant(&server).delete_file(REPORT_FILE_ID, Wait::Forever);
+    let out = out.unwrap().expect("operation");
     assert_eq!(out.status, OperationStatus::Completed);
-    delete.assert();
-    running.assert();
-    done.assert();
+    assert_all(&[&delete, &running, &done]);
 }
 
 #[test]
 fn delete_file_202_without_waiting_returns_the_operation() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _delete = json_body(
-        data(
-            &mut server,
-            "DELETE",
-            &format!("/assistant/files/{NAME}/{FILE_ID}"),
-        ),
-        202,
-        DELETE_ACCEPTED,
-    )
-    .create();
-    let polls = server
-        .mock("GET", Matcher::Regex("^/assistant/operations/".into()))
-        .expect(0)
-        .create();
-    let out = client(&server)
-        .assistant(NAME)
-        .delete_file(FILE_ID, Wait::No)
-        .unwrap()
-        .expect("operation");
-    assert_eq!(out.id, DELETE_OP_ID);
+    let (mut server, _resolve) = data_plane();
+    delete_accepted(&mut server).create();
+    let polls = no_get_under(&mut server, "/assistant/operations/");
+    let out = assistant(&server).delete_file(REPORT_FILE_ID, Wait::No);
+    assert_eq!(out.unwrap().expect("operation").id, DELETE_OP_ID);
     polls.assert();
 }
 
 #[test]
 fn replayed_delete_that_finds_the_file_gone_succeeds() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let path = "/assistant/files/support-bot/notes_v2";
-    let failed = data(&mut server, "DELETE", path)
-        .with_status(502)
-        .expect(1)
-        .create();
-    let gone = data(&mut server, "DELETE", path)
-        .with_status(404)
-        .with_body(r#"{"error":{"code":"NOT_FOUND","message":"File not found."},"status":404}"#)
-        .expect(1)
-        .create();
-    let out = client(&server)
-        .assistant(NAME)
-        .delete_file("notes_v2", Wait::Forever)
-        .unwrap();
-    assert_eq!(out, None);
-    failed.assert();
-    gone.assert();
+    let (mut server, _resolve) = data_plane_described(1);
+    let path = file_path("notes_v2");
+    let failed = once(api(&mut server, "DELETE", &path).with_status(502));
+    let gone = once(answering(&mut server, "DELETE", &path, 404, FILE_NOT_FOUND));
+    let out = assistant(&server).delete_file("notes_v2", Wait::Forever);
+    assert_eq!(out.unwrap(), None);
+    assert_all(&[&failed, &gone]);
 }
 
 #[test]
 fn a_first_delete_404_is_not_found() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _gone = data(&mut server, "DELETE", "/assistant/files/support-bot/ghost")
-        .with_status(404)
-        .with_body(r#"{"error":{"code":"NOT_FOUND","message":"File not found."},"status":404}"#)
-        .create();
-    let err = client(&server)
-        .assistant(NAME)
-        .delete_file("ghost", Wait::Forever)
-        .unwrap_err();
-    assert!(err.is_not_found(), "{err:?}");
+    let (mut server, _resolve) = data_plane();
+    let ghost = file_path("ghost");
+    answering(&mut server, "DELETE", &ghost, 404, FILE_NOT_FOUND).create();
+    let err = assistant(&server).delete_file("ghost", Wait::Forever);
+    assert!(err.as_ref().unwrap_err().is_not_found(), "{err:?}");
 }
 
 #[test]
 fn host_is_described_once_for_many_calls() {
-    let mut server = Server::new();
-    let host = server.url();
-    let resolve = describe_assistant(&mut server, &host).expect(1).create();
-    let files = json_body(
-        data(&mut server, "GET", "/assistant/files/support-bot"),
-        200,
-        FILES_PAGE_2,
-    )
-    .expect(2)
-    .create();
-    let op = json_body(
-        data(
-            &mut server,
-            "GET",
-            &format!("/assistant/operations/{NAME}/{OP_ID}"),
-        ),
-        200,
-        OP_DONE,
-    )
-    .expect(1)
-    .create();
+    let (mut server, resolve) = data_plane_described(1);
+    let files = times(2, get_json(&mut server, FILES, FILES_PAGE_2));
+    let op_path = operation_path(UPLOAD_OP_ID);
+    let op = once(get_json(&mut server, &op_path, UPLOAD_COMPLETED));
     let client = client(&server);
-    client
-        .assistant(NAME)
-        .list_files_page(ListFilesOptions::new())
-        .unwrap();
+    let docs = client.assistant(ASSISTANT);
+    docs.list_files_page(ListFilesOptions::new()).unwrap();
     // Another handle and a clone of the client share the cache.
-    client
-        .clone()
-        .assistant(NAME)
-        .list_files_page(ListFilesOptions::new())
-        .unwrap();
-    client.assistant(NAME).describe_operation(OP_ID).unwrap();
-    resolve.assert();
-    files.assert();
-    op.assert();
+    let again = client.clone().assistant(ASSISTANT);
+    again.list_files_page(ListFilesOptions::new()).unwrap();
+    let third = client.assistant(ASSISTANT);
+    third.describe_operation(UPLOAD_OP_ID).unwrap();
+    assert_all(&[&resolve, &files, &op]);
 }
 
 #[test]
@@ -1185,76 +724,42 @@ fn a_data_plane_404_re_resolves_and_replays_on_the_new_host() {
     let mut control = Server::new();
     let mut old_host = Server::new();
     let mut new_host = Server::new();
-    let first = describe_assistant(&mut control, &old_host.url())
-        .expect(1)
-        .create();
-    let old_ok = json_body(
-        data(&mut old_host, "GET", "/assistant/files/support-bot"),
-        200,
-        FILES_PAGE_2,
-    )
-    .expect(1)
-    .create();
+    let first = once(describe(&mut control, ASSISTANT, &old_host.url()));
+    let old_ok = once(get_json(&mut old_host, FILES, FILES_PAGE_2));
     let client = client(&control);
-    let docs = client.assistant(NAME);
+    let docs = client.assistant(ASSISTANT);
     docs.list_files_page(ListFilesOptions::new()).unwrap();
-    first.assert();
-    old_ok.assert();
+    assert_all(&[&first, &old_ok]);
 
     // The assistant moved: the old host now answers 404 and describe names the new.
     first.remove();
     old_ok.remove();
-    let second = describe_assistant(&mut control, &new_host.url())
-        .expect(1)
-        .create();
-    let old_gone = data(&mut old_host, "GET", "/assistant/files/support-bot")
-        .with_status(404)
-        .with_body(
-            r#"{"error":{"code":"NOT_FOUND","message":"Assistant not found."},"status":404}"#,
-        )
-        .expect(1)
-        .create();
-    let new_ok = json_body(
-        data(&mut new_host, "GET", "/assistant/files/support-bot"),
-        200,
-        FILES_PAGE_1,
-    )
-    .expect(2)
-    .create();
+    let second = once(describe(&mut control, ASSISTANT, &new_host.url()));
+    let moved = r#"{"error":{"code":"NOT_FOUND","message":"Assistant not found."},"status":404}"#;
+    let old_gone = once(answering(&mut old_host, "GET", FILES, 404, moved));
+    let new_ok = times(2, get_json(&mut new_host, FILES, FILES_PAGE_1));
     let page = docs.list_files_page(ListFilesOptions::new()).unwrap();
     assert_eq!(page.files.len(), 2);
     // The new host is cached now: no further describe.
     docs.list_files_page(ListFilesOptions::new()).unwrap();
-    second.assert();
-    old_gone.assert();
-    new_ok.assert();
+    assert_all(&[&second, &old_gone, &new_ok]);
 }
 
 #[test]
 fn cancelling_stops_an_upload_mid_body() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
-    let _post = data(&mut server, "POST", "/assistant/files/support-bot")
-        .with_status(202)
-        .with_body(OP_ACCEPTED)
-        .create();
+    let (mut server, _resolve) = data_plane();
+    upload_accepted(&mut server).create();
     let stop = pinecone_assistant::CancelHandle::new();
     let trigger = stop.clone();
     let client = client(&server).with_cancel_handle(stop);
     let (calls, mut record) = progress_log();
     let big = std::io::repeat(b'x').take(8 << 20);
-    let err = client
-        .assistant(NAME)
-        .upload_file(
-            UploadFile::sized_reader(big, "big.txt", 8 << 20).on_progress(move |sent, total| {
-                record(sent, total);
-                trigger.cancel();
-            }),
-            Wait::No,
-        )
-        .unwrap_err();
-    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    let file = UploadFile::sized_reader(big, "big.txt", 8 << 20).on_progress(move |sent, total| {
+        record(sent, total);
+        trigger.cancel();
+    });
+    let err = client.assistant(ASSISTANT).upload_file(file, Wait::No);
+    assert!(matches!(err, Err(Error::Cancelled)), "{err:?}");
     let calls = calls.lock().unwrap();
     assert_eq!(calls.len(), 1);
     assert!(calls[0].0 < 8 << 20);
@@ -1262,51 +767,30 @@ fn cancelling_stops_an_upload_mid_body() {
 
 #[test]
 fn seekable_reader_is_replayed_from_where_it_stood() {
-    let mut server = Server::new();
-    let host = server.url();
-    let _resolve = describe_assistant(&mut server, &host).create();
+    let (mut server, _resolve) = data_plane();
     let log = Log::default();
-    let path = "/assistant/files/support-bot/notes";
-    let refused = recording(
-        data(&mut server, "PUT", path)
-            .with_status(503)
-            .with_header("retry-after", "2"),
+    let path = file_path("notes");
+    let refused = api(&mut server, "PUT", &path).with_status(503);
+    let refused = once(recording(
+        refused.with_header("retry-after", "2"),
         &log,
-        r#"{"error":{"code":"UNAVAILABLE","message":"try later"},"status":503}"#,
-    )
-    .expect(1)
-    .create();
-    let accepted = recording(
-        data(&mut server, "PUT", path).with_status(202),
-        &log,
-        OP_F7_ACCEPTED,
-    )
-    .expect(1)
-    .create();
-    let _describe = json_body(
-        data(&mut server, "GET", path),
-        200,
-        r#"{"name":"notes.md","id":"notes","status":"Processing"}"#,
-    )
-    .create();
+        UNAVAILABLE,
+    ));
+    let accepted = api(&mut server, "PUT", &path).with_status(202);
+    let accepted = once(recording(accepted, &log, UPSERT_ACCEPTED));
+    let described = r#"{"name":"notes.md","id":"notes","status":"Processing"}"#;
+    get_json(&mut server, &path, described).create();
     let mut cursor = std::io::Cursor::new(b"skip-me|# Notes\n".to_vec());
     cursor.set_position(8);
-    client(&server)
-        .assistant(NAME)
-        .upload_file(
-            UploadFile::seekable(cursor, "notes.md").file_id("notes"),
-            Wait::No,
-        )
-        .unwrap();
-    refused.assert();
-    accepted.assert();
+    let file = UploadFile::seekable(cursor, "notes.md").file_id("notes");
+    assistant(&server).upload_file(file, Wait::No).unwrap();
+    assert_all(&[&refused, &accepted]);
     let seen = log.lock().unwrap();
     assert_eq!(seen.len(), 2);
     for got in seen.iter() {
         let boundary = boundary_of(&got.content_type);
-        assert_eq!(
-            got.body,
-            expected_multipart(boundary, "notes.md", "text/markdown", b"# Notes\n", None)
-        );
+        let expected =
+            expected_multipart(boundary, "notes.md", "text/markdown", b"# Notes\n", None);
+        assert_eq!(got.body, expected);
     }
 }

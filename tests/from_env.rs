@@ -2,8 +2,11 @@
 //!
 //! One test in its own binary, because the environment is process-wide.
 
+mod support;
+
 use mockito::Server;
 use pinecone_assistant::{Client, ClientConfig, Error};
+use support::mock::{KEY, api};
 
 fn set(key: &str, value: &str) {
     // SAFETY: this binary runs a single test, so no other thread reads or writes
@@ -19,9 +22,8 @@ fn unset(key: &str) {
 #[test]
 fn from_env_reads_key_host_and_headers_and_nothing_else() {
     let mut server = Server::new();
-    let describe = server
-        .mock("GET", "/assistant/assistants/bot")
-        .match_header("api-key", "pcsk_from_env")
+    // `api` also checks that the key from the environment is sent.
+    let describe = api(&mut server, "GET", "/assistant/assistants/bot")
         .match_header("x-team", "search")
         .match_header("x-count", "3")
         .with_body(r#"{"name":"bot","status":"Ready"}"#)
@@ -35,7 +37,7 @@ fn from_env_reads_key_host_and_headers_and_nothing_else() {
         "{err}"
     );
 
-    set("PINECONE_API_KEY", "pcsk_from_env");
+    set("PINECONE_API_KEY", KEY);
     set("PINECONE_CONTROLLER_HOST", &server.url());
     set(
         "PINECONE_ADDITIONAL_HEADERS",
@@ -53,7 +55,7 @@ fn from_env_reads_key_host_and_headers_and_nothing_else() {
         .unwrap()
         .host("https://gw.example/pc")
         .build();
-    assert_eq!(config.host, "https://gw.example/pc");
+    assert_eq!(config.host(), "https://gw.example/pc");
 
     // Headers set explicitly replace the environment's set whole.
     let config = ClientConfig::builder_from_env()
@@ -61,12 +63,12 @@ fn from_env_reads_key_host_and_headers_and_nothing_else() {
         .header("X-Own", "1")
         .build();
     assert_eq!(
-        config.additional_headers,
-        vec![("X-Own".to_owned(), "1".to_owned())]
+        config.additional_headers(),
+        [("X-Own".to_owned(), "1".to_owned())]
     );
 
     // Malformed extra headers are ignored, not fatal.
     set("PINECONE_ADDITIONAL_HEADERS", "{not json");
     let config = ClientConfig::builder_from_env().unwrap().build();
-    assert!(config.additional_headers.is_empty());
+    assert!(config.additional_headers().is_empty());
 }

@@ -1,12 +1,15 @@
 //! The data-plane host cache under concurrent first use.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use mockito::Server;
 use pinecone_assistant::models::DescribeFileOptions;
-use pinecone_assistant::{CancelHandle, Client, ClientConfig, Error};
+use pinecone_assistant::{CancelHandle, Error};
+use support::mock::{client, describe};
 
 const FILE: &str = r#"{"name":"notes.md","id":"f1","status":"Available"}"#;
 
@@ -28,13 +31,7 @@ fn concurrent_first_calls_describe_once_and_waiters_obey_their_cancel_handle() {
         .with_body(FILE)
         .expect(8)
         .create();
-    let client = Client::new(
-        ClientConfig::builder("k")
-            .host(server.url())
-            .sleeper(|_| {})
-            .build(),
-    )
-    .unwrap();
+    let client = client(&server);
 
     let cancelled = CancelHandle::new();
     let start = Arc::new(Barrier::new(10));
@@ -79,13 +76,7 @@ fn concurrent_first_calls_describe_once_and_waiters_obey_their_cancel_handle() {
 fn deleting_an_assistant_forgets_its_host() {
     let mut server = Server::new();
     let host = server.url();
-    let describe = server
-        .mock("GET", "/assistant/assistants/docs")
-        .with_body(format!(
-            r#"{{"name":"docs","status":"Ready","host":"{host}"}}"#
-        ))
-        .expect(2)
-        .create();
+    let describe = describe(&mut server, "docs", &host).expect(2).create();
     let file = server
         .mock("GET", "/assistant/files/docs/f1")
         .with_body(FILE)
@@ -95,13 +86,7 @@ fn deleting_an_assistant_forgets_its_host() {
         .mock("DELETE", "/assistant/assistants/docs")
         .expect(1)
         .create();
-    let client = Client::new(
-        ClientConfig::builder("k")
-            .host(server.url())
-            .sleeper(|_| {})
-            .build(),
-    )
-    .unwrap();
+    let client = client(&server);
     let docs = client.assistant("docs");
     for _ in 0..2 {
         docs.describe_file("f1", DescribeFileOptions::new())

@@ -1,36 +1,23 @@
 //! The README's first command, `cargo run --example quickstart --features emulator`,
 //! run as a user would: no account, no network, the emulator in-process.
-#![cfg(feature = "emulator")]
+
+mod support;
 
 use std::process::Command;
 
 #[test]
 fn the_quick_start_runs_offline_end_to_end() {
-    // `cargo test` builds the examples beside the test binaries' directory.
-    let exe = std::env::current_exe().expect("test binary path");
-    let debug = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let quickstart = debug
-        .join("examples")
-        .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        quickstart.exists(),
-        "{} was not built",
-        quickstart.display()
-    );
-
-    let out = Command::new(&quickstart)
-        .env_remove("PINECONE_API_KEY")
-        .env_remove("PINECONE_CONTROLLER_HOST")
-        .output()
-        .expect("run the quick start");
+    let quickstart = support::example_binary("quickstart");
+    // No credentials from the environment: the quick start must not need any.
+    let mut command = Command::new(&quickstart);
+    command.env_remove("PINECONE_API_KEY");
+    command.env_remove("PINECONE_CONTROLLER_HOST");
+    let out = command.output().expect("run the quick start");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "quick start failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "quick start failed:\n{stdout}\n{stderr}"
     );
     for expected in [
         "using the emulator at http://127.0.0.1:",

@@ -4,17 +4,20 @@
 //! `.ci/run` installs the openssl tool when a machine lacks it, and here a missing
 //! tool fails the test rather than skipping it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod support;
+
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pinecone_assistant::{Client, ClientConfig, ClientConfigBuilder, Error, RetryPolicy};
+use pinecone_assistant::{Client, ClientConfigBuilder, Error, RetryPolicy, TransportErrorKind};
+use support::mock::builder_for;
+use support::tcp::{free_port, start_connect_proxy};
 
-const KEY: &str = "pcsk_tls_test";
-const ASSISTANT: &str = r#"{"name":"bot","status":"Ready","host":"h"}"#;
+/// The assistant every test describes.
+const BOT: &str = r#"{"name":"bot","status":"Ready","host":"h"}"#;
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -95,7 +98,7 @@ fn make_certificates() -> PathBuf {
     // `s_server -WWW` serves files below its working directory.
     let docs = dir.join("assistant/assistants");
     std::fs::create_dir_all(&docs).unwrap();
-    std::fs::write(docs.join("bot"), ASSISTANT).unwrap();
+    std::fs::write(docs.join("bot"), BOT).unwrap();
     dir
 }
 
@@ -111,14 +114,6 @@ impl Drop for TlsServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start_tls_server() -> TlsServer {
@@ -155,10 +150,7 @@ fn start_tls_server() -> TlsServer {
 }
 
 fn base(url: &str) -> ClientConfigBuilder {
-    ClientConfig::builder(KEY)
-        .host(url)
-        .retry(RetryPolicy::none())
-        .sleeper(|_| {})
+    builder_for(url).retry(RetryPolicy::none())
 }
 
 #[test]
@@ -172,6 +164,15 @@ fn tls_is_verified_by_default_and_trusts_a_given_ca() {
     assert!(
         matches!(err, Error::Transport(_)),
         "an unknown issuer must be refused: {err:?}"
+    );
+    assert_eq!(
+        err.transport().unwrap().kind(),
+        TransportErrorKind::Tls,
+        "{err:?}"
+    );
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the TLS error is kept for diagnosis"
     );
 
     let trusted = Client::new(
@@ -215,69 +216,16 @@ fn unusable_tls_and_proxy_settings_are_refused_at_construction() {
     );
 }
 
-/// A CONNECT proxy that records each request head and tunnels the bytes.
-fn start_proxy(heads: Arc<Mutex<Vec<String>>>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { continue };
-            let heads = heads.clone();
-            std::thread::spawn(move || tunnel(client, heads));
-        }
-    });
-    port
-}
-
-fn tunnel(client: TcpStream, heads: Arc<Mutex<Vec<String>>>) {
-    let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        head.push_str(&line);
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let target = head
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
-    heads.lock().unwrap().push(head);
-    let Ok(upstream) = TcpStream::connect(&target) else {
-        return;
-    };
-    let mut client_w = client;
-    client_w
-        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        .unwrap();
-    let mut up_r = upstream.try_clone().unwrap();
-    let mut up_w = upstream;
-    let mut client_r = client_w.try_clone().unwrap();
-    // Bytes the reader already buffered belong to the tunnel too.
-    let buffered = reader.buffer().to_vec();
-    up_w.write_all(&buffered).unwrap();
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut reader, &mut up_w);
-    });
-    let _ = std::io::copy(&mut up_r, &mut client_w);
-    let _ = client_r.read(&mut [0u8; 0]);
-}
-
 #[test]
 fn requests_go_through_the_proxy_with_its_credentials() {
     let mut server = mockito::Server::new();
     let mock = server
         .mock("GET", "/assistant/assistants/bot")
-        .with_body(ASSISTANT)
+        .with_body(BOT)
         .expect(1)
         .create();
     let heads = Arc::new(Mutex::new(Vec::new()));
-    let port = start_proxy(heads.clone());
+    let port = start_connect_proxy(heads.clone());
     let client = Client::new(
         base(&server.url())
             .proxy(format!("http://user:p%40ss@127.0.0.1:{port}"))

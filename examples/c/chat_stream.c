@@ -1,7 +1,7 @@
 /* Streams an assistant's answer to stdout as it is generated.
  *
- * Build (from the repository root, after `cargo build --release`):
- *   cc -std=c11 -Iinclude examples/c/chat_stream.c target/release/libpinecone_assistant.a -lpthread -ldl -lm -lrt -lutil -lgcc_s -o chat_stream
+ * Build (from the repository root, after `cargo build --release -p pinecone-assistant-ffi`):
+ *   cc -std=c11 -Iinclude examples/c/chat_stream.c target/release/libpinecone_assistant_ffi.a -lpthread -ldl -lm -lrt -lutil -lgcc_s -o chat_stream
  *
  * Run:
  *   PINECONE_API_KEY=... ./chat_stream my-assistant "What is the refund window?"
@@ -48,7 +48,7 @@ static int fail(const char *what, pinecone_result code) {
 int main(int argc, char **argv) {
   pinecone_client *client = NULL;
   pinecone_assistant *assistant = NULL;
-  pinecone_chat_stream *stream = NULL;
+  pinecone_stream *stream = NULL;
   char question[4096], request[4200];
   pinecone_result rc;
   int status = 1;
@@ -78,8 +78,8 @@ int main(int argc, char **argv) {
   }
   for (;;) {
     char *text = NULL;
-    if ((rc = pinecone_chat_stream_next_text(stream, &text)) != PINECONE_RESULT_OK) {
-      status = fail("pinecone_chat_stream_next_text", rc);
+    if ((rc = pinecone_stream_next_text(stream, &text)) != PINECONE_RESULT_OK) {
+      status = fail("pinecone_stream_next_text", rc);
       goto cleanup;
     }
     if (text == NULL) break; /* end of the answer */
@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
   status = 0;
 
 cleanup: /* every pointer is NULL or owned here, so freeing is unconditional */
-  pinecone_chat_stream_free(stream);
+  pinecone_stream_free(stream);
   pinecone_assistant_free(assistant);
   pinecone_client_free(client);
   return status;

@@ -8,7 +8,7 @@ foreign thread.
 
 Run it against the offline emulator:
 
-    cargo build                                   # builds target/debug/libpinecone_assistant.so
+    cargo build -p pinecone-assistant-ffi         # builds target/debug/libpinecone_assistant_ffi.so
     cargo run --example emulator --features emulator &
     PINECONE_EMULATOR_URL=http://127.0.0.1:PORT PINECONE_EMULATOR_API_KEY=KEY \
         python3 examples/python/pinecone_ctypes.py
@@ -30,12 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def _load():
     path = os.environ.get("PINECONE_ASSISTANT_LIB")
     candidates = [Path(path)] if path else [
-        ROOT / "target" / profile / "libpinecone_assistant.so" for profile in ("debug", "release")
+        ROOT / "target" / profile / "libpinecone_assistant_ffi.so" for profile in ("debug", "release")
     ]
     for candidate in candidates:
         if candidate.exists():
             return ctypes.CDLL(str(candidate))
-    sys.exit("libpinecone_assistant.so not found: run `cargo build` or set PINECONE_ASSISTANT_LIB")
+    sys.exit("libpinecone_assistant_ffi.so not found: run `cargo build -p pinecone-assistant-ffi` "
+             "or set PINECONE_ASSISTANT_LIB")
 
 
 lib = _load()
@@ -57,7 +58,7 @@ _SIGNATURES = {
     "pinecone_assistant_list_files": "hsp",
     "pinecone_paginator_next": "ho",
     "pinecone_assistant_chat_stream": "hsp",
-    "pinecone_chat_stream_next": "ho",
+    "pinecone_stream_next": "ho",
 }
 _TYPES = {"h": ctypes.c_void_p, "s": ctypes.c_char_p, "o": ctypes.POINTER(ctypes.c_void_p),
           "p": handle_p, "i": ctypes.c_int, "u": ctypes.c_uint64, "q": ctypes.c_int64,
@@ -72,7 +73,7 @@ for _name in ("pinecone_last_error_message", "pinecone_last_error_json", "pineco
 lib.pinecone_result_name.argtypes = [ctypes.c_int]
 lib.pinecone_last_error_status.restype = ctypes.c_int
 for _name in ("pinecone_string_free", "pinecone_client_free", "pinecone_assistant_free",
-              "pinecone_paginator_free", "pinecone_chat_stream_free"):
+              "pinecone_paginator_free", "pinecone_stream_free"):
     getattr(lib, _name).argtypes = [ctypes.c_void_p]
     getattr(lib, _name).restype = None
 
@@ -196,10 +197,11 @@ class Assistant:
         return _Walk(lib.pinecone_paginator_next, lib.pinecone_paginator_free, pages)
 
     def chat_stream(self, request):
-        """Yields the chunks of a streamed answer as dicts, as they arrive."""
+        """Yields the chunks of a streamed answer as dicts, as they arrive (each is the
+        server's event JSON as sent)."""
         stream = ctypes.c_void_p()
         _check(lib.pinecone_assistant_chat_stream(self._h, _enc(request), ctypes.byref(stream)))
-        return _Walk(lib.pinecone_chat_stream_next, lib.pinecone_chat_stream_free, stream)
+        return _Walk(lib.pinecone_stream_next, lib.pinecone_stream_free, stream)
 
 
 def _emulator():

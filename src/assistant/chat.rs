@@ -23,7 +23,7 @@ impl Assistant {
     /// model has something to say.
     fn generation_read_timeout(&self, per_call: Option<Duration>) -> Duration {
         let config = self.client.config();
-        per_call.unwrap_or_else(|| config.timeout.max(config.chat_read_timeout))
+        per_call.unwrap_or_else(|| config.timeout().max(config.chat_read_timeout()))
     }
 
     fn generation_request(&self, suffix: &str, body: Body<'static>) -> Result<Request<'static>> {

@@ -11,7 +11,7 @@ use crate::models::{
     OperationList, OperationModel, OperationStatus, OperationType, UploadFile, UploadResult,
 };
 use crate::pagination::{Page, Paginator};
-use crate::polling::{Poll, Wait, poll_until};
+use crate::polling::{Poll, Wait};
 use crate::upload::Prepared;
 
 impl Assistant {
@@ -160,8 +160,8 @@ impl Assistant {
     pub fn list_files_page(&self, options: ListFilesOptions) -> Result<ListFilesResponse> {
         let filter = options.filter.map(|f| f.to_string());
         self.fetch_files(
-            options.pagination_token.as_deref(),
-            options.page_size,
+            options.page.pagination_token.as_deref(),
+            options.page.page_size,
             filter.as_deref(),
         )
     }
@@ -190,10 +190,10 @@ impl Assistant {
             let next = page.next_token();
             Ok(Page::new(page.files, next))
         });
-        if let Some(size) = options.page_size {
+        if let Some(size) = options.page.page_size {
             pages = pages.page_size(size);
         }
-        if let Some(token) = options.pagination_token {
+        if let Some(token) = options.page.pagination_token {
             pages = pages.starting_from(token);
         }
         pages
@@ -316,11 +316,9 @@ impl Assistant {
                 body: String::new(),
             });
         }
-        poll_until(
-            &self.client.transport,
-            &self.client.cancel,
+        self.client.poll(
             wait,
-            self.client.config().operation_poll_interval,
+            self.client.config().operation_poll_interval(),
             || format!("operation \"{operation_id}\" to complete"),
             || {
                 let op = self.describe_operation(operation_id)?;
@@ -366,8 +364,8 @@ impl Assistant {
         check_operation_options(&options)?;
         self.fetch_operations(
             &options,
-            options.pagination_token.as_deref(),
-            options.page_size,
+            options.page.pagination_token.as_deref(),
+            options.page.page_size,
         )
     }
 
@@ -390,8 +388,8 @@ impl Assistant {
             return Paginator::failed(e);
         }
         let this = self.clone();
-        let start = options.pagination_token.clone();
-        let size = options.page_size;
+        let start = options.page.pagination_token.clone();
+        let size = options.page.page_size;
         let mut pages = Paginator::new(move |token, page_size| {
             let page = this.fetch_operations(&options, token, page_size)?;
             let next = page.next_token();
@@ -457,10 +455,10 @@ fn check_operation_options(options: &ListOperationsOptions) -> Result<()> {
     one_of(
         "operation_type",
         options.operation_type.as_deref(),
-        &OperationType::KNOWN,
+        OperationType::KNOWN,
     )?;
-    one_of("status", options.status.as_deref(), &OperationStatus::KNOWN)?;
-    check_page_size(options.page_size)
+    one_of("status", options.status.as_deref(), OperationStatus::KNOWN)?;
+    check_page_size(options.page.page_size)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use ureq::{Agent, SendBody};
 
 use crate::cancel::CancelHandle;
 use crate::config::ClientConfig;
-use crate::error::{ApiError, Error, Result};
+use crate::error::{ApiError, Error, Result, TimeoutPhase, TransportError, TransportErrorKind};
 use retry::{Failure, RequestClass};
 
 /// The largest success body of a generation call (context answers carry images as
@@ -182,13 +182,13 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     pub(crate) fn new(config: ClientConfig) -> Result<Arc<Self>> {
         config.validate()?;
-        let pool = if config.pool_size == 0 {
+        let pool = if config.pool_size() == 0 {
             let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
             (5 * cpus).max(20)
         } else {
-            config.pool_size
+            config.pool_size()
         };
-        let proxy = match &config.proxy {
+        let proxy = match config.proxy() {
             Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
                 Error::invalid(
                     "proxy",
@@ -197,8 +197,8 @@ impl Transport {
             })?),
             None => None,
         };
-        let mut tls = TlsConfig::builder().disable_verification(config.accept_invalid_certs);
-        if let Some(path) = &config.ca_bundle {
+        let mut tls = TlsConfig::builder().disable_verification(config.accept_invalid_certs());
+        if let Some(path) = config.ca_bundle() {
             tls = tls.root_certs(RootCerts::new_with_certs(&load_ca_bundle(path)?));
         }
         let tls = tls.build();
@@ -217,10 +217,10 @@ impl Transport {
                 // lookup (measured: 2.5x slower round trips). The system resolver's own
                 // timeouts bound a lookup instead.
                 .timeout_resolve(None)
-                .timeout_connect(Some(config.timeout))
-                .timeout_per_read(Some(config.timeout))
-                .timeout_per_write(Some(config.timeout))
-                .user_agent(user_agent(&config.source_tag))
+                .timeout_connect(Some(config.timeout()))
+                .timeout_per_read(Some(config.timeout()))
+                .timeout_per_write(Some(config.timeout()))
+                .user_agent(user_agent(config.source_tag()))
         };
         let agent: Agent = builder()
             .max_idle_connections(pool)
@@ -250,12 +250,12 @@ impl Transport {
 
     /// The control-plane base URL, `{host}/assistant`.
     pub(crate) fn control_base(&self) -> String {
-        format!("{}/assistant", self.config.host)
+        format!("{}/assistant", self.config.host())
     }
 
     /// Sleeps through the injected sleeper or for real, unless cancelled.
     pub(crate) fn pause(&self, delay: Duration, cancel: &CancelHandle) -> Result<()> {
-        match &self.config.sleeper {
+        match self.config.sleeper() {
             Some(sleep) => {
                 cancel.check()?;
                 sleep(delay);
@@ -284,7 +284,7 @@ impl Transport {
     /// Sends `req`, retrying per policy, and returns the first success response with
     /// its body unread. A non-success status becomes an [`Error`].
     pub(crate) fn send(&self, req: &mut Request<'_>, cancel: &CancelHandle) -> Result<RawResponse> {
-        let policy = self.config.retry;
+        let policy = self.config.retry();
         let mut retry = 0u32;
         loop {
             cancel.check()?;
@@ -461,18 +461,84 @@ pub(crate) fn map_transport(e: ureq::Error) -> Error {
     match e {
         ureq::Error::Other(inner) => match inner.downcast::<Error>() {
             Ok(ours) => *ours,
-            Err(other) => Error::Transport(ureq::Error::Other(other)),
+            Err(other) => Error::Transport(TransportError::new(
+                TransportErrorKind::Other,
+                ureq::Error::Other(other),
+            )),
         },
         // An upload source's read error, passed through ureq inside an io::Error.
         ureq::Error::Io(io) if is_ours(&io) => match io.into_inner().map(|i| i.downcast::<Error>())
         {
             Some(Ok(ours)) => *ours,
-            Some(Err(other)) => Error::Transport(ureq::Error::Io(std::io::Error::other(other))),
+            Some(Err(other)) => Error::Transport(TransportError::new(
+                TransportErrorKind::Io,
+                ureq::Error::Io(std::io::Error::other(other)),
+            )),
             None => Error::Stream("an upload source failed without a reason".into()),
         },
-        ureq::Error::Timeout(_) => Error::Timeout(e),
-        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => Error::Timeout(e),
-        _ => Error::Transport(e),
+        ureq::Error::Timeout(t) => Error::Timeout(TransportError::new(
+            TransportErrorKind::Timeout(timeout_phase(t)),
+            e,
+        )),
+        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => Error::Timeout(
+            TransportError::new(TransportErrorKind::Timeout(TimeoutPhase::Unknown), e),
+        ),
+        _ => Error::Transport(TransportError::new(transport_kind(&e), e)),
+    }
+}
+
+/// The phase in which one of ureq's timeouts passed.
+fn timeout_phase(t: ureq::Timeout) -> TimeoutPhase {
+    use ureq::Timeout::*;
+    match t {
+        Resolve | Connect => TimeoutPhase::Connect,
+        SendRequest | SendBody | Await100 | PerWrite => TimeoutPhase::Send,
+        RecvResponse | RecvBody | PerRead => TimeoutPhase::Receive,
+        // Whole-call budgets (never configured here) span every phase.
+        _ => TimeoutPhase::Unknown,
+    }
+}
+
+/// What a ureq error other than a timeout says failed, in this crate's terms.
+fn transport_kind(e: &ureq::Error) -> TransportErrorKind {
+    use std::io::ErrorKind as Io;
+    match e {
+        ureq::Error::HostNotFound => TransportErrorKind::Dns,
+        ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                Io::ConnectionRefused
+                    | Io::HostUnreachable
+                    | Io::NetworkUnreachable
+                    | Io::NetworkDown
+                    | Io::AddrNotAvailable
+            ) =>
+        {
+            TransportErrorKind::Connect
+        }
+        // rustls reports a failed handshake (an untrusted certificate, say) as an
+        // I/O error around its own.
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+            TransportErrorKind::Tls
+        }
+        ureq::Error::Io(_) => TransportErrorKind::Io,
+        ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => {
+            TransportErrorKind::Proxy
+        }
+        ureq::Error::Tls(_)
+        | ureq::Error::Rustls(_)
+        | ureq::Error::Pem(_)
+        | ureq::Error::TlsRequired => TransportErrorKind::Tls,
+        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
+        ureq::Error::Protocol(_)
+        | ureq::Error::Http(_)
+        | ureq::Error::BadUri(_)
+        | ureq::Error::LargeResponseHeader(..)
+        | ureq::Error::Decompress(..)
+        | ureq::Error::RedirectFailed
+        | ureq::Error::TooManyRedirects => TransportErrorKind::Protocol,
+        _ => TransportErrorKind::Other,
     }
 }
 
@@ -524,22 +590,22 @@ fn user_agent(source_tag: &str) -> String {
 
 /// The headers of every request, the user's replacing built-ins ignoring case.
 fn build_headers(config: &ClientConfig) -> Result<Vec<(HeaderName, HeaderValue)>> {
-    let key = HeaderValue::from_str(config.api_key.expose())
+    let key = HeaderValue::from_str(config.api_key().expose())
         .map_err(|_| Error::invalid("api_key", "is not a valid header value"))?;
     let mut headers = vec![
         (HeaderName::from_static("api-key"), key),
         (
             HeaderName::from_static("x-pinecone-api-version"),
-            HeaderValue::from_str(&config.api_version)
+            HeaderValue::from_str(config.api_version())
                 .map_err(|_| Error::invalid("api_version", "is not a valid header value"))?,
         ),
         (
             http::header::USER_AGENT,
-            HeaderValue::from_str(&user_agent(&config.source_tag))
+            HeaderValue::from_str(&user_agent(config.source_tag()))
                 .map_err(|_| Error::invalid("source_tag", "is not a valid header value"))?,
         ),
     ];
-    for (name, value) in &config.additional_headers {
+    for (name, value) in config.additional_headers() {
         // Validated in ClientConfig::validate; HeaderName is lower-case, so equal
         // names compare equal ignoring case.
         let name = HeaderName::from_bytes(name.as_bytes())
@@ -611,6 +677,89 @@ mod tests {
             .collect();
         assert_eq!(uas.len(), 1);
         assert_eq!(uas[0].1, "mine");
+    }
+
+    #[test]
+    fn transport_errors_say_what_failed_and_keep_the_cause() {
+        use TransportErrorKind as K;
+        use std::io::{Error as IoError, ErrorKind as Io};
+        let kind = |e: ureq::Error| match map_transport(e) {
+            Error::Transport(t) => t.kind(),
+            other => panic!("not a transport error: {other:?}"),
+        };
+        assert_eq!(kind(ureq::Error::HostNotFound), K::Dns);
+        assert_eq!(kind(ureq::Error::ConnectionFailed), K::Connect);
+        assert_eq!(
+            kind(ureq::Error::Io(IoError::from(Io::ConnectionRefused))),
+            K::Connect
+        );
+        assert_eq!(
+            kind(ureq::Error::Io(IoError::from(Io::ConnectionReset))),
+            K::Io
+        );
+        assert_eq!(
+            kind(ureq::Error::ConnectProxyFailed("407".into())),
+            K::Proxy
+        );
+        assert_eq!(kind(ureq::Error::Tls("no common cipher")), K::Tls);
+        assert_eq!(
+            kind(ureq::Error::Io(IoError::new(
+                Io::InvalidData,
+                rustls::Error::General("untrusted".into())
+            ))),
+            K::Tls
+        );
+        assert_eq!(kind(ureq::Error::BodyExceedsLimit(10)), K::BodyTooLarge);
+        assert_eq!(kind(ureq::Error::TooManyRedirects), K::Protocol);
+
+        let timeout = |e: ureq::Error| match map_transport(e) {
+            Error::Timeout(t) => t.kind(),
+            other => panic!("not a timeout: {other:?}"),
+        };
+        use TimeoutPhase as P;
+        for (t, phase) in [
+            (ureq::Timeout::Connect, P::Connect),
+            (ureq::Timeout::SendBody, P::Send),
+            (ureq::Timeout::PerWrite, P::Send),
+            (ureq::Timeout::RecvResponse, P::Receive),
+            (ureq::Timeout::PerRead, P::Receive),
+            (ureq::Timeout::Global, P::Unknown),
+        ] {
+            assert_eq!(timeout(ureq::Error::Timeout(t)), K::Timeout(phase), "{t:?}");
+        }
+        assert_eq!(
+            timeout(ureq::Error::Io(IoError::from(Io::TimedOut))),
+            K::Timeout(P::Unknown)
+        );
+
+        let err = map_transport(ureq::Error::ConnectionFailed);
+        assert!(err.is_retryable());
+        assert!(
+            err.to_string()
+                .starts_with("could not connect to the server ("),
+            "{err}"
+        );
+        let cause = std::error::Error::source(&err).expect("the underlying error");
+        assert!(cause.is::<ureq::Error>(), "{cause:?}");
+        assert!(err.transport().is_some());
+        let err = map_transport(ureq::Error::Timeout(ureq::Timeout::PerRead));
+        assert!(err.is_retryable());
+        assert!(
+            err.to_string()
+                .starts_with("timed out waiting for the server's answer"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn our_own_errors_pass_through_the_transport_unchanged() {
+        let wrapped = ureq::Error::Other(Box::new(Error::Cancelled));
+        assert!(matches!(map_transport(wrapped), Error::Cancelled));
+        let from_source = ureq::Error::Io(std::io::Error::other(Error::invalid("file", "gone")));
+        assert!(matches!(
+            map_transport(from_source),
+            Error::InvalidArgument { ref name, .. } if name == "file"
+        ));
     }
 
     #[test]

@@ -51,21 +51,21 @@ impl RetryPolicy {
     }
 
     /// Retries after the first attempt. Defaults to 3.
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
-        self
+    pub fn max_retries(self, max_retries: u32) -> Self {
+        Self {
+            max_retries,
+            ..self
+        }
     }
 
     /// The backoff base. Defaults to 0.5 s.
-    pub fn base_delay(mut self, d: Duration) -> Self {
-        self.base_delay = d;
-        self
+    pub fn base_delay(self, base_delay: Duration) -> Self {
+        Self { base_delay, ..self }
     }
 
     /// The cap on one wait, and on an acceptable `Retry-After`. Defaults to 30 s.
-    pub fn max_delay(mut self, d: Duration) -> Self {
-        self.max_delay = d;
-        self
+    pub fn max_delay(self, max_delay: Duration) -> Self {
+        Self { max_delay, ..self }
     }
 
     /// Full-jitter backoff before retry number `retry` (0-based).

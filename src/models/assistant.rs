@@ -2,6 +2,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::PaginationResponse;
+use super::open_enum::open_enum;
 use crate::http::url::normalize_host;
 
 /// An assistant, as described by the control plane.
@@ -37,46 +38,24 @@ fn normalized_host<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D:
     Ok(raw.map(|h| normalize_host(&h)).filter(|h| !h.is_empty()))
 }
 
-/// The lifecycle state of an assistant. Unknown values are kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum AssistantStatus {
-    /// Being set up; not usable yet.
-    Initializing,
-    /// Usable.
-    Ready,
-    /// Broken.
-    Failed,
-    /// Setup failed.
-    InitializationFailed,
-    /// Being deleted.
-    Terminating,
-    /// Deleted.
-    Terminated,
+open_enum! {
+    /// The lifecycle state of an assistant. Unknown values are kept in `Other`.
+    pub enum AssistantStatus {
+        /// Being set up; not usable yet.
+        Initializing = "Initializing",
+        /// Usable.
+        Ready = "Ready",
+        /// Broken.
+        Failed = "Failed",
+        /// Setup failed.
+        InitializationFailed = "InitializationFailed",
+        /// Being deleted.
+        Terminating = "Terminating",
+        /// Deleted.
+        Terminated = "Terminated",
+    }
     /// A status this version does not know.
-    #[serde(untagged)]
-    Other(String),
-}
-
-impl AssistantStatus {
-    /// The wire spelling.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Initializing => "Initializing",
-            Self::Ready => "Ready",
-            Self::Failed => "Failed",
-            Self::InitializationFailed => "InitializationFailed",
-            Self::Terminating => "Terminating",
-            Self::Terminated => "Terminated",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl std::fmt::Display for AssistantStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+    Other
 }
 
 /// One page of assistants.

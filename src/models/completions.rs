@@ -5,11 +5,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::chat::{conversation_setters, default_model};
 use super::{FinishReason, Message, Usage};
-
-fn default_model() -> String {
-    super::chat::DEFAULT_CHAT_MODEL.to_owned()
-}
 
 /// A request for [`Assistant::chat_completions`](crate::Assistant::chat_completions)
 /// and [`Assistant::chat_completions_stream`](crate::Assistant::chat_completions_stream).
@@ -64,57 +61,7 @@ impl ChatCompletionRequest {
         }
     }
 
-    /// The model that answers; not checked. Defaults to `gpt-4o`.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let r = ChatCompletionRequest::new([Message::user("Hi")]).model("gpt-4.1");
-    /// assert_eq!(r.model, "gpt-4.1");
-    /// ```
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = model.into();
-        self
-    }
-
-    /// Sampling temperature. Defaults to the server's (0.0).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let r = ChatCompletionRequest::new([Message::user("Hi")]).temperature(0.5);
-    /// assert_eq!(r.temperature, Some(0.5));
-    /// ```
-    pub fn temperature(mut self, t: f64) -> Self {
-        self.temperature = Some(t);
-        self
-    }
-
-    /// A metadata filter on the files used. Defaults to no filter.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let r = ChatCompletionRequest::new([Message::user("Hi")])
-    ///     .filter(serde_json::json!({"team": "billing"}));
-    /// assert!(r.filter.is_some());
-    /// ```
-    pub fn filter(mut self, filter: Value) -> Self {
-        self.filter = Some(filter);
-        self
-    }
-
-    /// The read timeout of this call: the longest silence allowed while waiting
-    /// for the answer, or between the bytes of a stream. Used as given, even
-    /// below 300 s. Defaults to max(config timeout, chat_read_timeout).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let r = ChatCompletionRequest::new([Message::user("Hi")]).timeout(Duration::from_secs(60));
-    /// assert_eq!(r.timeout, Some(Duration::from_secs(60)));
-    /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
+    conversation_setters!(ChatCompletionRequest);
 
     /// The wire body, keys in the documented order.
     pub(crate) fn body(&self, stream: bool) -> CompletionBody<'_> {
@@ -168,7 +115,8 @@ pub struct CompletionChoice {
 }
 
 /// The answer of [`Assistant::chat_completions`](crate::Assistant::chat_completions),
-/// also built by [`ChatCompletionStream::into_response`](crate::ChatCompletionStream::into_response).
+/// also built by [`ChatCompletionStream::into_response`](crate::ChatCompletionStream::into_response)
+/// or [`ChatCompletionResponse::from_chunks`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChatCompletionResponse {
@@ -198,6 +146,68 @@ impl ChatCompletionResponse {
             .first()
             .and_then(|c| c.message.content.as_deref())
             .unwrap_or("")
+    }
+
+    /// Folds the chunks of a streamed completion into the response a
+    /// non-streaming call would have returned: id, model, each choice's text,
+    /// role and finish reason, and usage.
+    ///
+    /// ```
+    /// use pinecone_assistant::ChatCompletionStream;
+    /// use pinecone_assistant::models::ChatCompletionResponse;
+    /// let body = "data: {\"id\":\"1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n";
+    /// let reply = ChatCompletionResponse::from_chunks(ChatCompletionStream::from_reader(body.as_bytes()))?;
+    /// assert_eq!(reply.content(), "Hi");
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first error among the chunks.
+    pub fn from_chunks(
+        chunks: impl IntoIterator<Item = crate::Result<ChatCompletionChunk>>,
+    ) -> crate::Result<Self> {
+        let mut reply = ChatCompletionResponse::default();
+        for chunk in chunks {
+            let chunk = chunk?;
+            if reply.id.is_none() {
+                reply.id = Some(chunk.id);
+            }
+            if chunk.model.is_some() {
+                reply.model = chunk.model;
+            }
+            if chunk.usage.is_some() {
+                reply.usage = chunk.usage;
+            }
+            for part in chunk.choices {
+                let choice = match reply.choices.iter().position(|c| c.index == part.index) {
+                    Some(i) => &mut reply.choices[i],
+                    None => {
+                        reply.choices.push(CompletionChoice {
+                            index: part.index,
+                            ..CompletionChoice::default()
+                        });
+                        let last = reply.choices.len() - 1;
+                        &mut reply.choices[last]
+                    }
+                };
+                if let Some(role) = part.delta.role {
+                    choice.message.role = Some(role);
+                }
+                if let Some(text) = part.delta.content {
+                    choice
+                        .message
+                        .content
+                        .get_or_insert_with(String::new)
+                        .push_str(&text);
+                }
+                if part.finish_reason.is_some() {
+                    choice.finish_reason = part.finish_reason;
+                }
+            }
+        }
+        reply.choices.sort_by_key(|c| c.index);
+        Ok(reply)
     }
 }
 
@@ -295,7 +305,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn f3_request_body() {
+    fn completion_bodies_match_the_wire() {
         let r = ChatCompletionRequest::new([Message::user("How long is the refund window?")]);
         assert_eq!(
             serde_json::to_string(&r.body(true)).unwrap(),

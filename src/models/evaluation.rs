@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Usage;
+use super::open_enum::open_enum;
 
 /// A request for [`Client::evaluate_alignment`](crate::Client::evaluate_alignment).
 /// Empty strings are sent as they are.
@@ -71,20 +72,18 @@ pub struct Fact {
     pub content: String,
 }
 
-/// How the answer relates to a fact. Unknown values are kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Entailment {
-    /// The answer states the fact.
-    Entailed,
-    /// The answer contradicts it.
-    Contradicted,
-    /// The answer does not address it.
-    Neutral,
+open_enum! {
+    /// How the answer relates to a fact. Unknown values are kept in `Other`.
+    pub enum Entailment {
+        /// The answer states the fact.
+        Entailed = "entailed",
+        /// The answer contradicts it.
+        Contradicted = "contradicted",
+        /// The answer does not address it.
+        Neutral = "neutral",
+    }
     /// A value this version does not know.
-    #[serde(untagged)]
-    Other(String),
+    Other
 }
 
 /// One fact and the verdict on it.

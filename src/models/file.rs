@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::PaginationResponse;
+use super::open_enum::open_enum;
 
 /// A file held by an assistant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,21 +40,20 @@ pub struct FileModel {
     pub crc32c_hash: Option<String>,
 }
 
-/// The processing state of a file. Unknown values are kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum FileStatus {
-    /// Being ingested.
-    Processing,
-    /// Ready for retrieval.
-    Available,
-    /// Being deleted.
-    Deleting,
-    /// Ingestion failed; the operation holds the reason.
-    ProcessingFailed,
+open_enum! {
+    /// The processing state of a file. Unknown values are kept in `Other`.
+    pub enum FileStatus {
+        /// Being ingested.
+        Processing = "Processing",
+        /// Ready for retrieval.
+        Available = "Available",
+        /// Being deleted.
+        Deleting = "Deleting",
+        /// Ingestion failed; the operation holds the reason.
+        ProcessingFailed = "ProcessingFailed",
+    }
     /// A status this version does not know.
-    #[serde(untagged)]
-    Other(String),
+    Other
 }
 
 /// One page of files.

@@ -11,6 +11,7 @@ mod completions;
 mod context;
 mod evaluation;
 mod file;
+mod open_enum;
 mod operation;
 mod options;
 
@@ -44,41 +45,4 @@ pub(crate) fn next_token(pagination: &Option<PaginationResponse>) -> Option<Stri
         .as_ref()
         .and_then(|p| p.next.clone())
         .filter(|t| !t.is_empty())
-}
-
-/// Options of a one-page list call: page size and continuation token.
-///
-/// ```
-/// use pinecone_assistant::models::ListOptions;
-/// let opts = ListOptions::new().page_size(10).pagination_token("YXNzdDoy");
-/// # let _ = opts;
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[must_use]
-#[non_exhaustive]
-pub struct ListOptions {
-    /// Items per page (`limit` on the wire).
-    pub page_size: Option<u32>,
-    /// Where to continue.
-    pub pagination_token: Option<String>,
-}
-
-impl ListOptions {
-    /// No page size, first page.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Items per page, sent as `limit`; must be at least 1. Defaults to the server's
-    /// (50 for assistants).
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = Some(size);
-        self
-    }
-
-    /// The token of the page to fetch. Defaults to the first page.
-    pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
-        self.pagination_token = Some(token.into());
-        self
-    }
 }

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::PaginationResponse;
+use super::open_enum::open_enum;
 
 /// A long-running file operation: an upload, upsert or deletion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,73 +60,34 @@ impl OperationModel {
     }
 }
 
-/// The state of an operation. Unknown values are kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum OperationStatus {
-    /// Still running.
-    Processing,
-    /// Finished successfully.
-    Completed,
-    /// Finished with an error (see `error_message`).
-    Failed,
+open_enum! {
+    /// The state of an operation. Unknown values are kept in `Other`.
+    pub enum OperationStatus {
+        /// Still running.
+        Processing = "Processing",
+        /// Finished successfully.
+        Completed = "Completed",
+        /// Finished with an error (see `error_message`).
+        Failed = "Failed",
+    }
     /// A status this version does not know.
-    #[serde(untagged)]
-    Other(String),
+    Other
 }
 
-impl OperationStatus {
-    /// Every status the 2026-07 API defines, as spelled on the wire.
-    pub const KNOWN: [&'static str; 3] = ["Processing", "Completed", "Failed"];
-
-    /// The wire spelling.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Processing => "Processing",
-            Self::Completed => "Completed",
-            Self::Failed => "Failed",
-            Self::Other(s) => s,
-        }
+open_enum! {
+    /// The kind of an operation. Unknown values are kept in `Other`.
+    pub enum OperationType {
+        /// A new file (POST).
+        UploadFile = "upload_file",
+        /// A file created or replaced under the caller's id (PUT).
+        UpsertFile = "upsert_file",
+        /// A metadata change (no 2026-07 endpoint starts one).
+        UpdateFileMetadata = "update_file_metadata",
+        /// A deletion.
+        DeleteFile = "delete_file",
     }
-}
-
-/// The kind of an operation. Unknown values are kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum OperationType {
-    /// A new file (POST).
-    UploadFile,
-    /// A file created or replaced under the caller's id (PUT).
-    UpsertFile,
-    /// A metadata change (no 2026-07 endpoint starts one).
-    UpdateFileMetadata,
-    /// A deletion.
-    DeleteFile,
     /// A kind this version does not know.
-    #[serde(untagged)]
-    Other(String),
-}
-
-impl OperationType {
-    /// Every type the 2026-07 API defines, as spelled on the wire.
-    pub const KNOWN: [&'static str; 4] = [
-        "upload_file",
-        "upsert_file",
-        "update_file_metadata",
-        "delete_file",
-    ];
-
-    /// The wire spelling.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UploadFile => "upload_file",
-            Self::UpsertFile => "upsert_file",
-            Self::UpdateFileMetadata => "update_file_metadata",
-            Self::DeleteFile => "delete_file",
-            Self::Other(s) => s,
-        }
-    }
+    Other
 }
 
 /// One page of operations.

@@ -1,4 +1,4 @@
-//! Per-call options of the file and operation calls, and the upload result.
+//! Per-call options of the list and file calls, and the upload result.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,7 +13,7 @@ use super::{FileModel, OperationModel, OperationStatus, OperationType};
 /// # let _ = opts;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[must_use]
 #[non_exhaustive]
 pub struct DescribeFileOptions {
@@ -48,8 +48,106 @@ impl DescribeFileOptions {
     }
 }
 
+/// The paging part of every list call: page size and where to start.
+///
+/// It is the whole of the options of
+/// [`Client::list_assistants_page`](crate::Client::list_assistants_page), and the
+/// `page` part of [`ListFilesOptions`] and [`ListOperationsOptions`]. As JSON it
+/// uses the wire names, `limit` (the page size) and `pagination_token`, and refuses
+/// any other key.
+///
+/// ```
+/// use pinecone_assistant::models::ListOptions;
+/// let opts = ListOptions::new().page_size(10).pagination_token("YXNzdDoy");
+/// assert_eq!(
+///     serde_json::to_string(&opts).unwrap(),
+///     r#"{"limit":10,"pagination_token":"YXNzdDoy"}"#
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[must_use]
+#[non_exhaustive]
+pub struct ListOptions {
+    /// Items per page (`limit` on the wire).
+    #[serde(rename = "limit", skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// Where to continue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination_token: Option<String>,
+}
+
+impl ListOptions {
+    /// The server's page size, from the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOptions;
+    /// assert_eq!(ListOptions::new(), ListOptions::default());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Items per page, sent as `limit`; must be at least 1. Defaults to the
+    /// server's (50 for assistants).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOptions;
+    /// assert_eq!(ListOptions::new().page_size(20).page_size, Some(20));
+    /// ```
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// The token of the page to start from. Defaults to the first page.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ListOptions;
+    /// let opts = ListOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
+    /// assert_eq!(opts.pagination_token.as_deref(), Some("eyJvZmZzZXQiOjJ9"));
+    /// ```
+    pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
+        self.pagination_token = Some(token.into());
+        self
+    }
+}
+
+/// `page_size` and `pagination_token` on an options type that embeds
+/// [`ListOptions`] as `page`, so every list call is paged the same way.
+macro_rules! paging_setters {
+    ($options:ident) => {
+        /// Items per page, sent as `limit`; must be at least 1. Defaults to the
+        /// server's.
+        ///
+        /// ```
+        #[doc = concat!("use pinecone_assistant::models::", stringify!($options), ";")]
+        #[doc = concat!("let opts = ", stringify!($options), "::new().page_size(20);")]
+        /// assert_eq!(opts.page.page_size, Some(20));
+        /// ```
+        pub fn page_size(mut self, size: u32) -> Self {
+            self.page = self.page.page_size(size);
+            self
+        }
+
+        /// The token of the page to start from. Defaults to the first page.
+        ///
+        /// ```
+        #[doc = concat!("use pinecone_assistant::models::", stringify!($options), ";")]
+        #[doc = concat!("let opts = ", stringify!($options), "::new().pagination_token(\"eyJvZmZzZXQiOjJ9\");")]
+        /// assert!(opts.page.pagination_token.is_some());
+        /// ```
+        pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
+            self.page = self.page.pagination_token(token);
+            self
+        }
+    };
+}
+
 /// Options of [`Assistant::list_files`](crate::Assistant::list_files) and
 /// [`Assistant::list_files_page`](crate::Assistant::list_files_page).
+///
+/// As JSON: `filter`, `limit`, `pagination_token`; any other key is refused.
 ///
 /// ```
 /// use pinecone_assistant::models::ListFilesOptions;
@@ -58,19 +156,49 @@ impl DescribeFileOptions {
 /// # let _ = opts;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "ListFilesWire", into = "ListFilesWire")]
 #[must_use]
 #[non_exhaustive]
 pub struct ListFilesOptions {
     /// A metadata filter, sent as compact JSON on every page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<Value>,
-    /// Items per page (`limit` on the wire).
+    /// Page size and starting point.
+    pub page: ListOptions,
+}
+
+/// The JSON form of [`ListFilesOptions`]: flat, with the wire names. (serde's
+/// `flatten` cannot be combined with refusing unknown keys.)
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ListFilesWire {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<u32>,
-    /// Where to start.
+    filter: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pagination_token: Option<String>,
+    limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagination_token: Option<String>,
+}
+
+impl From<ListFilesWire> for ListFilesOptions {
+    fn from(w: ListFilesWire) -> Self {
+        Self {
+            filter: w.filter,
+            page: ListOptions {
+                page_size: w.limit,
+                pagination_token: w.pagination_token,
+            },
+        }
+    }
+}
+
+impl From<ListFilesOptions> for ListFilesWire {
+    fn from(o: ListFilesOptions) -> Self {
+        Self {
+            filter: o.filter,
+            limit: o.page.page_size,
+            pagination_token: o.page.pagination_token,
+        }
+    }
 }
 
 impl ListFilesOptions {
@@ -100,29 +228,7 @@ impl ListFilesOptions {
         self
     }
 
-    /// Items per page, sent as `limit`; must be at least 1. Defaults to the server's.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListFilesOptions;
-    /// let opts = ListFilesOptions::new().page_size(20);
-    /// # let _ = opts;
-    /// ```
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = Some(size);
-        self
-    }
-
-    /// The token of the page to start from. Defaults to the first page.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListFilesOptions;
-    /// let opts = ListFilesOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
-    /// # let _ = opts;
-    /// ```
-    pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
-        self.pagination_token = Some(token.into());
-        self
-    }
+    paging_setters!(ListFilesOptions);
 }
 
 /// Options of [`Assistant::list_operations`](crate::Assistant::list_operations)
@@ -130,7 +236,9 @@ impl ListFilesOptions {
 ///
 /// The filters take the wire spellings, exactly: `operation_type` one of
 /// [`OperationType::KNOWN`], `status` one of [`OperationStatus::KNOWN`]
-/// (case-sensitive, no trimming); the typed enums convert too.
+/// (case-sensitive, no trimming); the typed enums convert too. As JSON:
+/// `operation_type`, `status`, `limit`, `pagination_token`; any other key is
+/// refused.
 ///
 /// ```
 /// use pinecone_assistant::models::{ListOperationsOptions, OperationStatus};
@@ -140,22 +248,54 @@ impl ListFilesOptions {
 /// # let _ = opts;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "ListOperationsWire", into = "ListOperationsWire")]
 #[must_use]
 #[non_exhaustive]
 pub struct ListOperationsOptions {
     /// Only operations of this type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub operation_type: Option<String>,
     /// Only operations in this status.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Items per page (`limit` on the wire).
+    /// Page size and starting point.
+    pub page: ListOptions,
+}
+
+/// The JSON form of [`ListOperationsOptions`]: flat, with the wire names.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ListOperationsWire {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<u32>,
-    /// Where to start.
+    operation_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pagination_token: Option<String>,
+    status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagination_token: Option<String>,
+}
+
+impl From<ListOperationsWire> for ListOperationsOptions {
+    fn from(w: ListOperationsWire) -> Self {
+        Self {
+            operation_type: w.operation_type,
+            status: w.status,
+            page: ListOptions {
+                page_size: w.limit,
+                pagination_token: w.pagination_token,
+            },
+        }
+    }
+}
+
+impl From<ListOperationsOptions> for ListOperationsWire {
+    fn from(o: ListOperationsOptions) -> Self {
+        Self {
+            operation_type: o.operation_type,
+            status: o.status,
+            limit: o.page.page_size,
+            pagination_token: o.page.pagination_token,
+        }
+    }
 }
 
 impl ListOperationsOptions {
@@ -196,30 +336,7 @@ impl ListOperationsOptions {
         self
     }
 
-    /// Items per page, sent as `limit`; the server accepts 1–100. Defaults to the
-    /// server's.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListOperationsOptions;
-    /// let opts = ListOperationsOptions::new().page_size(20);
-    /// # let _ = opts;
-    /// ```
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = Some(size);
-        self
-    }
-
-    /// The token of the page to start from. Defaults to the first page.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListOperationsOptions;
-    /// let opts = ListOperationsOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
-    /// # let _ = opts;
-    /// ```
-    pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
-        self.pagination_token = Some(token.into());
-        self
-    }
+    paging_setters!(ListOperationsOptions);
 }
 
 impl From<OperationType> for String {
@@ -251,4 +368,55 @@ pub struct UploadResult {
     /// data-plane base, e.g. `/operations/docs/op-1`), when the server sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_options_read_and_write_the_wire_names() {
+        let files: ListFilesOptions = serde_json::from_str(
+            r#"{"filter":{"team":"finance"},"limit":2,"pagination_token":"t"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            files,
+            ListFilesOptions::new()
+                .filter(serde_json::json!({"team": "finance"}))
+                .page_size(2)
+                .pagination_token("t")
+        );
+        assert_eq!(
+            serde_json::to_string(&files).unwrap(),
+            r#"{"filter":{"team":"finance"},"limit":2,"pagination_token":"t"}"#
+        );
+        let ops: ListOperationsOptions =
+            serde_json::from_str(r#"{"status":"Failed","limit":3}"#).unwrap();
+        assert_eq!(
+            ops,
+            ListOperationsOptions::new().status("Failed").page_size(3)
+        );
+        let page: ListOptions = serde_json::from_str("{}").unwrap();
+        assert_eq!(page, ListOptions::new());
+        let describe: DescribeFileOptions =
+            serde_json::from_str(r#"{"include_url":true}"#).unwrap();
+        assert!(describe.include_url);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let err = serde_json::from_str::<ListFilesOptions>(r#"{"limt":2}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `limt`"), "{err}");
+        let err = serde_json::from_str::<ListOperationsOptions>(r#"{"page_size":2}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `page_size`"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<ListOptions>(r#"{"filter":{}}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `filter`"), "{err}");
+        let err =
+            serde_json::from_str::<DescribeFileOptions>(r#"{"include_urls":true}"#).unwrap_err();
+        assert!(err.to_string().contains("include_urls"), "{err}");
+    }
 }

@@ -1,6 +1,6 @@
 //! The bytes around the file in a `multipart/form-data` upload body.
 //!
-//! The layout is fixed (PROTOCOL §4.6): a `file` part with the file name and a
+//! The layout is the one the upload endpoints accept: a `file` part with the file name and a
 //! content type guessed from its extension, then an optional `metadata` part
 //! holding compact JSON, CRLF line ends throughout. Everything except the file
 //! bytes is built up front, so the body's exact length is known before sending.
@@ -118,17 +118,19 @@ mod tests {
 
     #[test]
     fn content_types_by_extension() {
-        assert_eq!(content_type_for("report.pdf"), "application/pdf");
-        assert_eq!(content_type_for("REPORT.PDF"), "application/pdf");
-        assert_eq!(content_type_for("a.txt"), "text/plain");
-        assert_eq!(content_type_for("notes.md"), "text/markdown");
-        assert_eq!(content_type_for("x.json"), "application/json");
-        assert_eq!(
-            content_type_for("memo.docx"),
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        );
-        assert_eq!(content_type_for("img.png"), "application/octet-stream");
-        assert_eq!(content_type_for("noext"), "application/octet-stream");
+        let docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+        for (name, expected) in [
+            ("report.pdf", "application/pdf"),
+            ("REPORT.PDF", "application/pdf"),
+            ("a.txt", "text/plain"),
+            ("notes.md", "text/markdown"),
+            ("x.json", "application/json"),
+            ("memo.docx", docx),
+            ("img.png", "application/octet-stream"),
+            ("noext", "application/octet-stream"),
+        ] {
+            assert_eq!(content_type_for(name), expected, "{name}");
+        }
     }
 
     #[test]
@@ -144,9 +146,9 @@ mod tests {
     }
 
     #[test]
-    fn fixture_f6_layout_and_length() {
-        // PROTOCOL F6: the reference's metadata text `{"team": "finance"}` gives 299
-        // bytes; compact JSON is one byte shorter (the fixture's "297" miscounts).
+    fn pdf_with_metadata_layout_and_length() {
+        // Metadata written with a space after the colon (`{"team": "finance"}`) gives
+        // 299 bytes; the compact JSON this crate sends is one byte shorter.
         let b = "0123456789abcdef0123456789abcdef";
         let reference = Frame::new(b, "report.pdf", Some(r#"{"team": "finance"}"#));
         assert_eq!(reference.body_len(14), 299);

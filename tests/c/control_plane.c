@@ -2,32 +2,13 @@
  * (pull and callback, with an abort), update, delete (waiting), and the error
  * codes each can produce. The server is a mock whose URL is PINECONE_TEST_URL;
  * PINECONE_TEST_SILENT_URL accepts connections and never answers. */
-#define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
-#include <time.h>
-
 #include "check.h"
-
-static int count_items(void *userdata, const char *json) {
-  int *count = userdata;
-  CHECK_CONTAINS(json, "\"name\":");
-  *count += 1;
-  return 0;
-}
-
-static int stop_at_first(void *userdata, const char *json) {
-  int *count = userdata;
-  (void)json;
-  *count += 1;
-  return 1;
-}
 
 /* Calls back into the paginator that is calling it: refused, not a deadlock. */
 static int reenter(void *userdata, const char *json) {
   char *item = NULL;
   (void)json;
-  CHECK_CODE(pinecone_paginator_next(userdata, &item), PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("in use");
+  CHECK_FAILS(pinecone_paginator_next(userdata, &item), PINECONE_RESULT_INVALID_ARGUMENT, "in use");
   CHECK(item == NULL);
   return 1;
 }
@@ -37,13 +18,6 @@ static int free_self(void *pages, const char *json) {
   (void)json;
   pinecone_paginator_free((pinecone_paginator *)pages);
   return 0;
-}
-
-static void *cancel_soon(void *arg) {
-  struct timespec pause = {0, 100 * 1000 * 1000};
-  nanosleep(&pause, NULL);
-  pinecone_cancel_cancel(arg);
-  return NULL;
 }
 
 /* Many threads share one client and one assistant handle. */
@@ -74,7 +48,7 @@ static void *describe_many(void *arg) {
 }
 
 int main(void) {
-  const char *url = test_url("PINECONE_TEST_URL");
+  const char *url = test_env("PINECONE_TEST_URL");
   pinecone_client *client = test_client(url, "");
   char *json = NULL;
 
@@ -103,10 +77,9 @@ int main(void) {
   CHECK_CONTAINS(pinecone_last_error_json(), "\"last_status\":\"Initializing\"");
 
   /* an assistant that fails while being created. */
-  CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":\"broken-bot\"}",
-                                              PINECONE_WAIT_FOREVER, 0, &json),
-             PINECONE_RESULT_ASSISTANT_FAILED);
-  CHECK_ERROR_MENTIONS("InitializationFailed");
+  CHECK_FAILS(pinecone_client_create_assistant(client, "{\"name\":\"broken-bot\"}",
+                                               PINECONE_WAIT_FOREVER, 0, &json),
+              PINECONE_RESULT_ASSISTANT_FAILED, "InitializationFailed");
   CHECK_CONTAINS(pinecone_last_error_json(), "\"assistant_status\":\"InitializationFailed\"");
 
   /* a name in use: 409 from the server. */
@@ -150,57 +123,40 @@ int main(void) {
   CHECK_CONTAINS(json, "\"next\":\"YXNzdDoy\"");
   CHECK_CONTAINS(json, "\"eu-docs\"");
   pinecone_string_free(json);
-  CHECK_CODE(pinecone_client_list_assistants_page(client, "{\"limit\":0}", &json),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("page_size");
-  CHECK_CODE(pinecone_client_list_assistants_page(client, "{\"limt\":2}", &json),
-             PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("limt");
+  CHECK_FAILS(pinecone_client_list_assistants_page(client, "{\"limit\":0}", &json),
+              PINECONE_RESULT_INVALID_ARGUMENT, "page_size");
+  CHECK_FAILS(pinecone_client_list_assistants_page(client, "{\"limt\":2}", &json),
+              PINECONE_RESULT_INVALID_JSON, "limt");
 
   /* the paginator walks both pages: pull form. */
   {
     pinecone_paginator *pages = NULL;
     const char *names[] = {"support-bot", "eu-docs", "third-bot"};
-    int i = 0;
     CHECK_OK(pinecone_client_list_assistants(client, NULL, &pages));
-    for (;;) {
-      char *item = NULL;
-      CHECK_OK(pinecone_paginator_next(pages, &item));
-      if (item == NULL) break;
-      CHECK(i < 3);
-      CHECK_CONTAINS(item, names[i]);
-      pinecone_string_free(item);
-      i++;
-    }
-    CHECK(i == 3);
-    /* finished stays finished */
-    CHECK_OK(pinecone_paginator_next(pages, &json));
-    CHECK(json == NULL);
+    check_items(pages, names, 3); /* and finished stays finished */
     pinecone_paginator_free(pages);
   }
 
   /* callback form, once to the end and once stopped after the first item. */
   {
     pinecone_paginator *pages = NULL;
-    int count = 0;
+    struct seen seen = {0, 0, "\"name\":"};
     CHECK_OK(pinecone_client_list_assistants(client, "{}", &pages));
-    CHECK_OK(pinecone_paginator_for_each(pages, count_items, &count));
-    CHECK(count == 3);
+    CHECK_OK(pinecone_paginator_for_each(pages, on_json, &seen));
+    CHECK(seen.count == 3);
     pinecone_paginator_free(pages);
 
     CHECK_OK(pinecone_client_list_assistants(client, "{\"max_items\":1}", &pages));
     CHECK_CODE(pinecone_paginator_for_each(pages, reenter, pages), PINECONE_RESULT_ABORTED);
     pinecone_paginator_free(pages);
 
-    count = 0;
+    seen.count = 0;
+    seen.stop_at = 1;
     CHECK_OK(pinecone_client_list_assistants(client, "{\"max_items\":2}", &pages));
-    CHECK_CODE(pinecone_paginator_for_each(pages, stop_at_first, &count),
-               PINECONE_RESULT_ABORTED);
-    CHECK(count == 1);
+    CHECK_CODE(pinecone_paginator_for_each(pages, on_json, &seen), PINECONE_RESULT_ABORTED);
+    CHECK(seen.count == 1);
     /* the walk goes on after the aborted item, and stops at max_items */
-    CHECK_OK(pinecone_paginator_next(pages, &json));
-    CHECK_CONTAINS(json, "eu-docs");
-    pinecone_string_free(json);
+    check_next_item(pages, "eu-docs");
     CHECK_OK(pinecone_paginator_next(pages, &json));
     CHECK(json == NULL);
     pinecone_paginator_free(pages);
@@ -217,24 +173,17 @@ int main(void) {
   /* resume: stop after one item, then continue exactly after it. */
   {
     pinecone_paginator *pages = NULL;
-    char *item = NULL;
     char *point = NULL;
     CHECK_OK(pinecone_client_list_assistants(client, NULL, &pages));
-    CHECK_OK(pinecone_paginator_next(pages, &item));
-    CHECK_CONTAINS(item, "support-bot");
-    pinecone_string_free(item);
+    check_next_item(pages, "support-bot");
     CHECK_OK(pinecone_paginator_resume_point(pages, &point));
     CHECK(strcmp(point, "{\"pagination_token\":null,\"skip\":1}") == 0);
     pinecone_string_free(point);
     pinecone_paginator_free(pages);
 
     CHECK_OK(pinecone_client_list_assistants(client, "{\"skip\":1}", &pages));
-    CHECK_OK(pinecone_paginator_next(pages, &item));
-    CHECK_CONTAINS(item, "eu-docs");
-    pinecone_string_free(item);
-    CHECK_OK(pinecone_paginator_next(pages, &item));
-    CHECK_CONTAINS(item, "third-bot");
-    pinecone_string_free(item);
+    check_next_item(pages, "eu-docs");
+    check_next_item(pages, "third-bot");
     /* every item returned: nothing to resume */
     CHECK_OK(pinecone_paginator_resume_point(pages, &point));
     CHECK(strcmp(point, "null") == 0);
@@ -249,43 +198,40 @@ int main(void) {
       client, "support-bot", "{\"instructions\":\"Cite pages.\"}", &json));
   CHECK_CONTAINS(json, "\"instructions\":\"Cite pages.\"");
   pinecone_string_free(json);
-  CHECK_CODE(pinecone_client_update_assistant(client, "support-bot", "{}", &json),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("instructions");
+  CHECK_FAILS(pinecone_client_update_assistant(client, "support-bot", "{}", &json),
+              PINECONE_RESULT_INVALID_ARGUMENT, "instructions");
 
   /* delete, without and with waiting */
   CHECK_OK(pinecone_client_delete_assistant(client, "quick-bot", PINECONE_WAIT_NO, 0));
   CHECK_OK(pinecone_client_delete_assistant(client, "old-bot", PINECONE_WAIT_FOR,
                                             60000));
-  CHECK_CODE(pinecone_client_delete_assistant(client, "support-bot", 7, 0),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("wait_mode");
+  CHECK_FAILS(pinecone_client_delete_assistant(client, "support-bot", 7, 0),
+              PINECONE_RESULT_INVALID_ARGUMENT, "wait_mode");
 
   /* cancellation: before a call, and from another thread during a wait. */
   {
-    pinecone_cancel *cancel = NULL;
+    struct later later = {100, NULL, NULL, 0};
     pinecone_client *cancellable = NULL;
-    pthread_t thread;
-    CHECK_OK(pinecone_cancel_new(&cancel));
-    CHECK(pinecone_cancel_is_cancelled(cancel) == 0);
-    CHECK_OK(pinecone_client_with_cancel(client, cancel, &cancellable));
-    CHECK(pthread_create(&thread, NULL, cancel_soon, cancel) == 0);
+    CHECK_OK(pinecone_cancel_new(&later.cancel));
+    CHECK(pinecone_cancel_is_cancelled(later.cancel) == 0);
+    CHECK_OK(pinecone_client_with_cancel(client, later.cancel, &cancellable));
+    start_later(&later);
     /* stuck-bot stays Terminating: only the cancel ends this wait */
     CHECK_CODE(pinecone_client_delete_assistant(cancellable, "stuck-bot",
                                                 PINECONE_WAIT_FOREVER, 0),
                PINECONE_RESULT_CANCELLED);
-    CHECK(pthread_join(thread, NULL) == 0);
-    CHECK(pinecone_cancel_is_cancelled(cancel) == 1);
+    finish_later(&later);
+    CHECK(pinecone_cancel_is_cancelled(later.cancel) == 1);
     CHECK_CODE(pinecone_client_describe_assistant(cancellable, "support-bot", &json),
                PINECONE_RESULT_CANCELLED);
-    pinecone_cancel_free(cancel);
+    pinecone_cancel_free(later.cancel);
     pinecone_client_free(cancellable);
   }
 
   /* a server that accepts the connection and never answers: a timeout. */
   {
     pinecone_client *silent =
-        test_client(test_url("PINECONE_TEST_SILENT_URL"), "\"timeout_ms\":200");
+        test_client(test_env("PINECONE_TEST_SILENT_URL"), "\"timeout_ms\":200");
     CHECK_CODE(pinecone_client_describe_assistant(silent, "support-bot", &json),
                PINECONE_RESULT_TIMEOUT);
     pinecone_client_free(silent);

@@ -24,20 +24,14 @@ static void on_progress(void *userdata, uint64_t sent, uint64_t total) {
   s->reported = sent;
 }
 
-static int count(void *userdata, const char *json) {
-  (void)json;
-  *(int *)userdata += 1;
-  return 0;
-}
-
 int main(void) {
-  const char *url = test_url("PINECONE_TEST_URL");
-  const char *key = test_url("PINECONE_TEST_API_KEY");
-  char options[512];
-  pinecone_client *client = NULL;
+  const char *url = test_env("PINECONE_TEST_URL");
+  const char *key = test_env("PINECONE_TEST_API_KEY");
+  pinecone_client *client = test_client_with(key, url, 20, "");
   pinecone_assistant *docs = NULL;
   pinecone_paginator *files = NULL;
-  pinecone_chat_stream *stream = NULL;
+  pinecone_stream *stream = NULL;
+  struct seen seen = {0, 0, NULL};
   char *json = NULL;
   int i, n = 0;
   const char *texts[] = {
@@ -46,11 +40,6 @@ int main(void) {
   };
   const char *names[] = {"refunds.md", "shipping.md"};
 
-  snprintf(options, sizeof options,
-           "{\"host\":\"%s\",\"evaluation_host\":\"%s\",\"create_poll_interval_ms\":20,"
-           "\"operation_poll_interval_ms\":20}",
-           url, url);
-  CHECK_OK(pinecone_client_new(key, options, &client));
   CHECK_OK(pinecone_client_create_assistant(client, "{\"name\":\"c-e2e\"}", PINECONE_WAIT_FOR,
                                             30000, &json));
   CHECK_CONTAINS(json, "\"status\":\"Ready\"");
@@ -71,8 +60,8 @@ int main(void) {
   /* page size 1: the paginator fetches two pages */
   CHECK_OK(pinecone_assistant_list_files(
       docs, "{\"limit\":1,\"filter\":{\"team\":{\"$eq\":\"support\"}}}", &files));
-  CHECK_OK(pinecone_paginator_for_each(files, count, &n));
-  CHECK(n == 2);
+  CHECK_OK(pinecone_paginator_for_each(files, on_json, &seen));
+  CHECK(seen.count == 2);
   pinecone_paginator_free(files);
 
   CHECK_OK(pinecone_assistant_context(docs, "{\"query\":\"refund window\",\"top_k\":1}", &json));
@@ -84,19 +73,19 @@ int main(void) {
       &stream));
   n = 0;
   for (;;) {
-    CHECK_OK(pinecone_chat_stream_next(stream, &json));
+    CHECK_OK(pinecone_stream_next(stream, &json));
     if (json == NULL) break;
     n++;
     pinecone_string_free(json);
   }
   CHECK(n >= 3);
-  pinecone_chat_stream_free(stream);
+  pinecone_stream_free(stream);
 
-  n = 0;
+  seen.count = 0;
   CHECK_OK(pinecone_assistant_chat_completions_stream_cb(
-      docs, "{\"messages\":[{\"role\":\"user\",\"content\":\"When do orders ship?\"}]}", count,
-      &n));
-  CHECK(n >= 2);
+      docs, "{\"messages\":[{\"role\":\"user\",\"content\":\"When do orders ship?\"}]}",
+      on_json, &seen));
+  CHECK(seen.count >= 2);
 
   CHECK_OK(pinecone_assistant_chat(
       docs, "{\"messages\":[{\"role\":\"user\",\"content\":\"How long is the refund window?\"}]}",

@@ -32,15 +32,8 @@ static void on_progress(void *userdata, uint64_t sent, uint64_t total) {
   s->progress_calls++;
 }
 
-static int collect_ids(void *userdata, const char *json) {
-  int *count = userdata;
-  CHECK_CONTAINS(json, "\"id\":");
-  *count += 1;
-  return 0;
-}
-
 int main(int argc, char **argv) {
-  const char *url = test_url("PINECONE_TEST_URL");
+  const char *url = test_env("PINECONE_TEST_URL");
   const char *pdf = argc > 1 ? argv[1] : NULL;
   pinecone_client *client = test_client(url, "");
   pinecone_assistant *docs = NULL;
@@ -98,45 +91,38 @@ int main(int argc, char **argv) {
     CHECK_CONTAINS(json, "\"id\":\"refund-faq\"");
     pinecone_string_free(json);
     CHECK(s.last_sent == sizeof faq - 1 && s.last_total == sizeof faq - 1);
-    CHECK_CODE(pinecone_assistant_upload_bytes(docs, "x.md", NULL, 3, NULL, PINECONE_WAIT_NO, 0,
-                                               NULL, NULL, &json),
-               PINECONE_RESULT_NULL_ARGUMENT);
-    CHECK_ERROR_MENTIONS("data");
+    CHECK_FAILS(pinecone_assistant_upload_bytes(docs, "x.md", NULL, 3, NULL, PINECONE_WAIT_NO, 0,
+                                                NULL, NULL, &json),
+                PINECONE_RESULT_NULL_ARGUMENT, "data");
   }
 
   /* read callback failures and bad arguments: PINECONE_RESULT_IO / _INVALID_*. */
   {
     struct upload_state s = {"abc", 3, 0, 1, 0, 0, 0};
-    CHECK_CODE(pinecone_assistant_upload_reader(docs, "bad.md", -1, "{\"file_id\":\"bad\"}",
-                                                PINECONE_WAIT_NO, 0, read_chunk, NULL, &s,
-                                                &json),
-               PINECONE_RESULT_IO);
-    CHECK_ERROR_MENTIONS("-5");
+    CHECK_FAILS(pinecone_assistant_upload_reader(docs, "bad.md", -1, "{\"file_id\":\"bad\"}",
+                                                 PINECONE_WAIT_NO, 0, read_chunk, NULL, &s, &json),
+                PINECONE_RESULT_IO, "-5");
     s.fail = 0;
     /* declares 10 bytes, supplies 3 */
     CHECK_CODE(pinecone_assistant_upload_reader(docs, "short.md", 10, "{\"file_id\":\"bad\"}",
                                                 PINECONE_WAIT_NO, 0, read_chunk, NULL, &s,
                                                 &json),
                PINECONE_RESULT_IO);
-    CHECK_CODE(pinecone_assistant_upload_reader(docs, "notes", -1, NULL, PINECONE_WAIT_NO, 0,
-                                                read_chunk, NULL, &s, &json),
-               PINECONE_RESULT_INVALID_ARGUMENT);
-    CHECK_ERROR_MENTIONS("extension");
-    CHECK_CODE(pinecone_assistant_upload_reader(docs, "a.md", -2, NULL, PINECONE_WAIT_NO, 0,
-                                                read_chunk, NULL, &s, &json),
-               PINECONE_RESULT_INVALID_ARGUMENT);
-    CHECK_ERROR_MENTIONS("length");
+    CHECK_FAILS(pinecone_assistant_upload_reader(docs, "notes", -1, NULL, PINECONE_WAIT_NO, 0,
+                                                 read_chunk, NULL, &s, &json),
+                PINECONE_RESULT_INVALID_ARGUMENT, "extension");
+    CHECK_FAILS(pinecone_assistant_upload_reader(docs, "a.md", -2, NULL, PINECONE_WAIT_NO, 0,
+                                                 read_chunk, NULL, &s, &json),
+                PINECONE_RESULT_INVALID_ARGUMENT, "length");
     CHECK_CODE(pinecone_assistant_upload_file(docs, "/no/such/file.pdf", NULL,
                                               PINECONE_WAIT_NO, 0, NULL, NULL, &json),
                PINECONE_RESULT_INVALID_ARGUMENT);
-    CHECK_CODE(pinecone_assistant_upload_file(docs, pdf, "{\"file_id\":\"\"}",
-                                              PINECONE_WAIT_NO, 0, NULL, NULL, &json),
-               PINECONE_RESULT_INVALID_ARGUMENT);
-    CHECK_ERROR_MENTIONS("file_id");
-    CHECK_CODE(pinecone_assistant_upload_file(docs, pdf, "{\"fileid\":\"x\"}",
-                                              PINECONE_WAIT_NO, 0, NULL, NULL, &json),
-               PINECONE_RESULT_INVALID_JSON);
-    CHECK_ERROR_MENTIONS("fileid");
+    CHECK_FAILS(pinecone_assistant_upload_file(docs, pdf, "{\"file_id\":\"\"}", PINECONE_WAIT_NO, 0,
+                                               NULL, NULL, &json),
+                PINECONE_RESULT_INVALID_ARGUMENT, "file_id");
+    CHECK_FAILS(pinecone_assistant_upload_file(docs, pdf, "{\"fileid\":\"x\"}", PINECONE_WAIT_NO, 0,
+                                               NULL, NULL, &json),
+                PINECONE_RESULT_INVALID_JSON, "fileid");
   }
 
   /* describe */
@@ -156,18 +142,9 @@ int main(int argc, char **argv) {
   /* every file, two pages, filter repeated */
   {
     const char *ids[] = {"file-1", "notes_v2", "billing-faq"};
-    int i = 0;
     CHECK_OK(pinecone_assistant_list_files(
         docs, "{\"filter\":{\"team\":{\"$eq\":\"finance\"}}}", &pages));
-    for (;;) {
-      CHECK_OK(pinecone_paginator_next(pages, &json));
-      if (json == NULL) break;
-      CHECK(i < 3);
-      CHECK_CONTAINS(json, ids[i]);
-      pinecone_string_free(json);
-      i++;
-    }
-    CHECK(i == 3);
+    check_items(pages, ids, 3);
     pinecone_paginator_free(pages);
   }
 
@@ -194,20 +171,19 @@ int main(int argc, char **argv) {
       docs, "{\"operation_type\":\"upload_file\",\"status\":\"Completed\",\"limit\":3}", &json));
   CHECK_CONTAINS(json, "\"next\":\"b3BzOjM=\"");
   pinecone_string_free(json);
-  CHECK_CODE(pinecone_assistant_list_operations_page(docs, "{\"status\":\"processing\"}", &json),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("status");
+  CHECK_FAILS(pinecone_assistant_list_operations_page(docs, "{\"status\":\"processing\"}", &json),
+              PINECONE_RESULT_INVALID_ARGUMENT, "status");
 
   {
-    int count = 0;
+    struct seen seen = {0, 0, "\"id\":"};
     CHECK_OK(pinecone_assistant_list_operations(docs, "{\"max_items\":2}", &pages));
-    CHECK_OK(pinecone_paginator_for_each(pages, collect_ids, &count));
-    CHECK(count == 2);
+    CHECK_OK(pinecone_paginator_for_each(pages, on_json, &seen));
+    CHECK(seen.count == 2);
     pinecone_paginator_free(pages);
     /* a bad filter is reported by the first fetch, which sends nothing */
     CHECK_OK(pinecone_assistant_list_operations(docs, "{\"operation_type\":\"upload\"}", &pages));
-    CHECK_CODE(pinecone_paginator_next(pages, &json), PINECONE_RESULT_INVALID_ARGUMENT);
-    CHECK_ERROR_MENTIONS("operation_type");
+    CHECK_FAILS(pinecone_paginator_next(pages, &json),
+                PINECONE_RESULT_INVALID_ARGUMENT, "operation_type");
     pinecone_paginator_free(pages);
   }
 

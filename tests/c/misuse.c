@@ -9,11 +9,14 @@
 #define POISON ((void *)&poison_target)
 static int poison_target;
 
-#define CHECK_NULL_ARG(expr, name)                     \
-  do {                                                 \
-    CHECK_CODE(expr, PINECONE_RESULT_NULL_ARGUMENT);   \
-    CHECK_ERROR_MENTIONS(name);                        \
-  } while (0)
+#define CHECK_NULL_ARG(expr, name) CHECK_FAILS(expr, PINECONE_RESULT_NULL_ARGUMENT, name)
+
+/* Calls that take the same arguments, checked alike. */
+typedef pinecone_result (*ask_json)(const pinecone_assistant *, const char *, char **);
+typedef pinecone_result (*open_stream)(const pinecone_assistant *, const char *,
+                                       pinecone_stream **);
+typedef pinecone_result (*pour_stream)(const pinecone_assistant *, const char *, pinecone_json_cb,
+                                       void *);
 
 static int never_called(void *userdata, const char *json) {
   (void)userdata;
@@ -67,28 +70,23 @@ int main(void) {
   CHECK_NULL_ARG(pinecone_client_new("k", NULL, NULL), "client_out");
   CHECK_NULL_ARG(pinecone_client_from_env(NULL), "client_out");
   other = POISON;
-  CHECK_CODE(pinecone_client_new(BAD_UTF8, NULL, &other), PINECONE_RESULT_INVALID_UTF8);
-  CHECK_ERROR_MENTIONS("api_key");
+  CHECK_FAILS(pinecone_client_new(BAD_UTF8, NULL, &other), PINECONE_RESULT_INVALID_UTF8, "api_key");
   CHECK(other == NULL);
-  CHECK_CODE(pinecone_client_new("k", "{\"host\": ", &other), PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("options_json");
-  CHECK_CODE(pinecone_client_new("k", "{\"timeout_ms\": \"soon\"}", &other),
-             PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("timeout_ms");
+  CHECK_FAILS(pinecone_client_new("k", "{\"host\": ", &other),
+              PINECONE_RESULT_INVALID_JSON, "options_json");
+  CHECK_FAILS(pinecone_client_new("k", "{\"timeout_ms\": \"soon\"}", &other),
+              PINECONE_RESULT_INVALID_JSON, "timeout_ms");
   CHECK_CONTAINS(pinecone_last_error_json(), "\"field\":\"timeout_ms\"");
-  CHECK_CODE(pinecone_client_new("k", "{\"hots\": \"x\"}", &other),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("hots");
+  CHECK_FAILS(pinecone_client_new("k", "{\"hots\": \"x\"}", &other),
+              PINECONE_RESULT_INVALID_JSON, "hots");
   CHECK_CODE(pinecone_client_new("k", "{\"host\": \"" BAD_UTF8 "\"}", &other),
              PINECONE_RESULT_INVALID_UTF8);
-  CHECK_CODE(pinecone_client_new("k\nk", NULL, &other), PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("api_key");
-  CHECK_CODE(pinecone_client_new("k", "{\"timeout_ms\": 0}", &other),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("timeout");
-  CHECK_CODE(pinecone_client_new("k", "{\"evaluation_region\": \"mars\"}", &other),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("evaluation_region");
+  CHECK_FAILS(pinecone_client_new("k\nk", NULL, &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "api_key");
+  CHECK_FAILS(pinecone_client_new("k", "{\"timeout_ms\": 0}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "timeout");
+  CHECK_FAILS(pinecone_client_new("k", "{\"evaluation_region\": \"mars\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "evaluation_region");
   CHECK(other == NULL);
 
   CHECK_OK(pinecone_client_new("k", "{\"host\":\"http://127.0.0.1:1\",\"max_retries\":0}",
@@ -106,21 +104,17 @@ int main(void) {
   CHECK(json == NULL);
   CHECK_NULL_ARG(pinecone_client_create_assistant(client, NULL, 0, 0, &json), "request_json");
   CHECK_NULL_ARG(pinecone_client_create_assistant(client, "{\"name\":\"a\"}", 0, 0, NULL), "json_out");
-  CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":", 0, 0, &json),
-             PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("request_json");
-  CHECK_CODE(pinecone_client_create_assistant(client, "{\"instructions\":\"x\"}", 0, 0, &json),
-             PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("name");
-  CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":\"a\",\"region\":\"mars\"}", 0,
-                                              0, &json),
-             PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("region");
+  CHECK_FAILS(pinecone_client_create_assistant(client, "{\"name\":", 0, 0, &json),
+              PINECONE_RESULT_INVALID_JSON, "request_json");
+  CHECK_FAILS(pinecone_client_create_assistant(client, "{\"instructions\":\"x\"}", 0, 0, &json),
+              PINECONE_RESULT_INVALID_JSON, "name");
+  CHECK_FAILS(pinecone_client_create_assistant(client, "{\"name\":\"a\",\"region\":\"mars\"}", 0, 0,
+                                               &json),
+              PINECONE_RESULT_INVALID_JSON, "region");
   CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":\"\"}", 0, 0, &json),
              PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":\"a\"}", 3, 0, &json),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("wait_mode");
+  CHECK_FAILS(pinecone_client_create_assistant(client, "{\"name\":\"a\"}", 3, 0, &json),
+              PINECONE_RESULT_INVALID_ARGUMENT, "wait_mode");
   CHECK_CODE(pinecone_client_create_assistant(client, "{\"name\":\"" BAD_UTF8 "\"}", 0, 0, &json),
              PINECONE_RESULT_INVALID_UTF8);
   CHECK(json == NULL);
@@ -128,17 +122,15 @@ int main(void) {
   CHECK_NULL_ARG(pinecone_client_describe_assistant(NULL, "a", &json), "client");
   CHECK_NULL_ARG(pinecone_client_describe_assistant(client, NULL, &json), "name");
   CHECK_NULL_ARG(pinecone_client_describe_assistant(client, "a", NULL), "json_out");
-  CHECK_CODE(pinecone_client_describe_assistant(client, BAD_UTF8, &json),
-             PINECONE_RESULT_INVALID_UTF8);
-  CHECK_ERROR_MENTIONS("name");
+  CHECK_FAILS(pinecone_client_describe_assistant(client, BAD_UTF8, &json),
+              PINECONE_RESULT_INVALID_UTF8, "name");
   CHECK_CODE(pinecone_client_describe_assistant(client, "", &json),
              PINECONE_RESULT_INVALID_ARGUMENT);
 
   CHECK_NULL_ARG(pinecone_client_list_assistants_page(NULL, NULL, &json), "client");
   CHECK_NULL_ARG(pinecone_client_list_assistants_page(client, NULL, NULL), "json_out");
-  CHECK_CODE(pinecone_client_list_assistants_page(client, "{\"limit\":\"two\"}", &json),
-             PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("limit");
+  CHECK_FAILS(pinecone_client_list_assistants_page(client, "{\"limit\":\"two\"}", &json),
+              PINECONE_RESULT_INVALID_JSON, "limit");
 
   CHECK_NULL_ARG(pinecone_client_list_assistants(NULL, NULL, &paginator), "client");
   CHECK(paginator == NULL);
@@ -222,17 +214,14 @@ int main(void) {
   CHECK_NULL_ARG(pinecone_assistant_describe_file(NULL, "f", NULL, &json), "assistant");
   CHECK_NULL_ARG(pinecone_assistant_describe_file(assistant, NULL, NULL, &json), "file_id");
   CHECK_NULL_ARG(pinecone_assistant_describe_file(assistant, "f", NULL, NULL), "json_out");
-  CHECK_CODE(pinecone_assistant_describe_file(assistant, "f", "{\"include_url\":1}", &json),
-             PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("include_url");
+  CHECK_FAILS(pinecone_assistant_describe_file(assistant, "f", "{\"include_url\":1}", &json),
+              PINECONE_RESULT_INVALID_JSON, "include_url");
   CHECK_NULL_ARG(pinecone_assistant_list_files_page(NULL, NULL, &json), "assistant");
   CHECK_NULL_ARG(pinecone_assistant_list_files_page(assistant, NULL, NULL), "json_out");
-  CHECK_CODE(pinecone_assistant_list_files_page(assistant, "{\"filters\":{}}", &json),
-             PINECONE_RESULT_INVALID_JSON);
-  CHECK_ERROR_MENTIONS("filters");
-  CHECK_CODE(pinecone_assistant_list_files_page(assistant, "{\"max_items\":3}", &json),
-             PINECONE_RESULT_INVALID_ARGUMENT);
-  CHECK_ERROR_MENTIONS("max_items");
+  CHECK_FAILS(pinecone_assistant_list_files_page(assistant, "{\"filters\":{}}", &json),
+              PINECONE_RESULT_INVALID_JSON, "filters");
+  CHECK_FAILS(pinecone_assistant_list_files_page(assistant, "{\"max_items\":3}", &json),
+              PINECONE_RESULT_INVALID_ARGUMENT, "max_items");
   CHECK_CODE(pinecone_assistant_list_operations_page(assistant, "{\"max_items\":3}", &json),
              PINECONE_RESULT_INVALID_ARGUMENT);
   CHECK_CODE(pinecone_client_list_assistants_page(client, "{\"max_items\":3}", &json),
@@ -261,59 +250,48 @@ int main(void) {
 
   /* retrieval, chat and streams */
   {
-    pinecone_chat_stream *stream = POISON;
-    pinecone_chat_completions_stream *completions = POISON;
+    pinecone_stream *stream = POISON;
+    int i;
     const char *q = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    CHECK_NULL_ARG(pinecone_assistant_context(NULL, "{\"query\":\"q\"}", &json), "assistant");
-    CHECK_NULL_ARG(pinecone_assistant_context(assistant, NULL, &json), "request_json");
-    CHECK_NULL_ARG(pinecone_assistant_context(assistant, "{\"query\":\"q\"}", NULL), "json_out");
-    CHECK_CODE(pinecone_assistant_context(assistant, "{\"top_k\":\"many\"}", &json),
-               PINECONE_RESULT_INVALID_JSON);
-    CHECK_ERROR_MENTIONS("top_k");
-    CHECK_NULL_ARG(pinecone_assistant_chat(NULL, q, &json), "assistant");
-    CHECK_NULL_ARG(pinecone_assistant_chat(assistant, NULL, &json), "request_json");
-    CHECK_NULL_ARG(pinecone_assistant_chat(assistant, q, NULL), "json_out");
-    CHECK_CODE(pinecone_assistant_chat(assistant, "{\"messages\":{}}", &json),
-               PINECONE_RESULT_INVALID_JSON);
-    CHECK_ERROR_MENTIONS("messages");
+    /* context, chat and chat completions take the same arguments */
+    ask_json asks[] = {pinecone_assistant_context, pinecone_assistant_chat,
+                       pinecone_assistant_chat_completions};
+    const char *requests[] = {"{\"query\":\"q\"}", q, q};
+    for (i = 0; i < 3; i++) {
+      CHECK_NULL_ARG(asks[i](NULL, requests[i], &json), "assistant");
+      CHECK_NULL_ARG(asks[i](assistant, NULL, &json), "request_json");
+      CHECK_NULL_ARG(asks[i](assistant, requests[i], NULL), "json_out");
+    }
+    CHECK_FAILS(pinecone_assistant_context(assistant, "{\"top_k\":\"many\"}", &json),
+                PINECONE_RESULT_INVALID_JSON, "top_k");
+    CHECK_FAILS(pinecone_assistant_chat(assistant, "{\"messages\":{}}", &json),
+                PINECONE_RESULT_INVALID_JSON, "messages");
     CHECK_CODE(pinecone_assistant_chat(assistant, BAD_UTF8, &json), PINECONE_RESULT_INVALID_UTF8);
-    CHECK_NULL_ARG(pinecone_assistant_chat_completions(NULL, q, &json), "assistant");
-    CHECK_NULL_ARG(pinecone_assistant_chat_completions(assistant, NULL, &json), "request_json");
-    CHECK_NULL_ARG(pinecone_assistant_chat_completions(assistant, q, NULL), "json_out");
     CHECK_NULL_ARG(pinecone_client_evaluate_alignment(NULL, "{}", &json), "client");
     CHECK_NULL_ARG(pinecone_client_evaluate_alignment(client, NULL, &json), "request_json");
     CHECK_NULL_ARG(pinecone_client_evaluate_alignment(client, "{}", NULL), "json_out");
-    CHECK_CODE(pinecone_client_evaluate_alignment(client, "{\"question\":\"q\"}", &json),
-               PINECONE_RESULT_INVALID_JSON);
-    CHECK_ERROR_MENTIONS("answer");
+    CHECK_FAILS(pinecone_client_evaluate_alignment(client, "{\"question\":\"q\"}", &json),
+                PINECONE_RESULT_INVALID_JSON, "answer");
 
-    CHECK_NULL_ARG(pinecone_assistant_chat_stream(NULL, q, &stream), "assistant");
-    CHECK(stream == NULL);
-    CHECK_NULL_ARG(pinecone_assistant_chat_stream(assistant, NULL, &stream), "request_json");
-    CHECK_NULL_ARG(pinecone_assistant_chat_stream(assistant, q, NULL), "stream_out");
-    CHECK_NULL_ARG(pinecone_chat_stream_next(NULL, &json), "stream");
-    CHECK_NULL_ARG(pinecone_chat_stream_next_text(NULL, &json), "stream");
-    CHECK_NULL_ARG(pinecone_chat_stream_for_each(NULL, never_called, NULL), "stream");
-    CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(NULL, q, never_called, NULL), "assistant");
-    CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(assistant, NULL, never_called, NULL),
-                   "request_json");
-    CHECK_NULL_ARG(pinecone_assistant_chat_stream_cb(assistant, q, NULL, NULL), "cb");
-    pinecone_chat_stream_cancel(NULL);
-    pinecone_chat_stream_free(NULL);
-
-    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(NULL, q, &completions), "assistant");
-    CHECK(completions == NULL);
-    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(assistant, NULL, &completions),
-                   "request_json");
-    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream(assistant, q, NULL), "stream_out");
-    CHECK_NULL_ARG(pinecone_chat_completions_stream_next(NULL, &json), "stream");
-    CHECK_NULL_ARG(pinecone_chat_completions_stream_next_text(NULL, &json), "stream");
-    CHECK_NULL_ARG(pinecone_chat_completions_stream_for_each(NULL, never_called, NULL), "stream");
-    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream_cb(NULL, q, never_called, NULL),
-                   "assistant");
-    CHECK_NULL_ARG(pinecone_assistant_chat_completions_stream_cb(assistant, q, NULL, NULL), "cb");
-    pinecone_chat_completions_stream_cancel(NULL);
-    pinecone_chat_completions_stream_free(NULL);
+    for (i = 0; i < 2; i++) {
+      open_stream open = i == 0 ? pinecone_assistant_chat_stream
+                                : pinecone_assistant_chat_completions_stream;
+      pour_stream pour = i == 0 ? pinecone_assistant_chat_stream_cb
+                                : pinecone_assistant_chat_completions_stream_cb;
+      stream = POISON;
+      CHECK_NULL_ARG(open(NULL, q, &stream), "assistant");
+      CHECK(stream == NULL);
+      CHECK_NULL_ARG(open(assistant, NULL, &stream), "request_json");
+      CHECK_NULL_ARG(open(assistant, q, NULL), "stream_out");
+      CHECK_NULL_ARG(pour(NULL, q, never_called, NULL), "assistant");
+      CHECK_NULL_ARG(pour(assistant, NULL, never_called, NULL), "request_json");
+      CHECK_NULL_ARG(pour(assistant, q, NULL, NULL), "cb");
+    }
+    CHECK_NULL_ARG(pinecone_stream_next(NULL, &json), "stream");
+    CHECK_NULL_ARG(pinecone_stream_next_text(NULL, &json), "stream");
+    CHECK_NULL_ARG(pinecone_stream_for_each(NULL, never_called, NULL), "stream");
+    pinecone_stream_cancel(NULL);
+    pinecone_stream_free(NULL);
     /* the connection is refused when the stream opens, not later */
     CHECK_CODE(pinecone_assistant_chat_stream(assistant, q, &stream), PINECONE_RESULT_TRANSPORT);
     CHECK(stream == NULL);

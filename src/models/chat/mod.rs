@@ -1,0 +1,16 @@
+//! Chat: the request and its messages ([`request`]), the answer ([`response`]) and
+//! the chunks of a streamed answer ([`chunk`]).
+//!
+//! Chat completions ([`super::completions`]) share the messages, the usage and the
+//! finish reasons defined here.
+
+mod chunk;
+mod request;
+mod response;
+
+pub use chunk::*;
+pub use request::*;
+pub use response::*;
+
+pub(crate) use chunk::{ChunkKind, Delta};
+pub(crate) use request::{conversation_setters, default_model};

@@ -1,0 +1,444 @@
+//! The chat request and its messages, and what chat and chat completions share.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The model a chat uses unless told otherwise.
+pub const DEFAULT_CHAT_MODEL: &str = "gpt-4o";
+
+pub(crate) fn default_model() -> String {
+    DEFAULT_CHAT_MODEL.to_owned()
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The setters chat and chat completions share (`model`, `temperature`, `filter`,
+/// `timeout`): one definition, expanded inside each request's `impl` block, with
+/// doc examples naming that request type.
+macro_rules! conversation_setters {
+    ($request:ident) => {
+        /// The model that answers; not checked, so new model names work. Defaults
+        /// to `gpt-4o`.
+        ///
+        /// ```
+        #[doc = concat!("use pinecone_assistant::models::{", stringify!($request), ", Message};")]
+        #[doc = concat!("let r = ", stringify!($request), "::new([Message::user(\"Hi\")]).model(\"claude-sonnet-4-5\");")]
+        /// assert_eq!(r.model, "claude-sonnet-4-5");
+        /// ```
+        pub fn model(mut self, model: impl Into<String>) -> Self {
+            self.model = model.into();
+            self
+        }
+
+        /// Sampling temperature. Defaults to the server's (0.0).
+        ///
+        /// ```
+        #[doc = concat!("use pinecone_assistant::models::{", stringify!($request), ", Message};")]
+        #[doc = concat!("let r = ", stringify!($request), "::new([Message::user(\"Hi\")]).temperature(0.2);")]
+        /// assert_eq!(r.temperature, Some(0.2));
+        /// ```
+        pub fn temperature(mut self, t: f64) -> Self {
+            self.temperature = Some(t);
+            self
+        }
+
+        /// A metadata filter on the files used for retrieval, e.g.
+        /// `{"team": {"$eq": "billing"}}`. Defaults to no filter.
+        ///
+        /// ```
+        #[doc = concat!("use pinecone_assistant::models::{", stringify!($request), ", Message};")]
+        #[doc = concat!("let r = ", stringify!($request), "::new([Message::user(\"Hi\")])")]
+        ///     .filter(serde_json::json!({"team": {"$eq": "billing"}}));
+        /// assert!(r.filter.is_some());
+        /// ```
+        pub fn filter(mut self, filter: serde_json::Value) -> Self {
+            self.filter = Some(filter);
+            self
+        }
+
+        /// The read timeout of this call: the longest silence allowed while
+        /// waiting for the answer, or between the bytes of a stream. Used as
+        /// given, even below 300 s. Defaults to max(config timeout,
+        /// chat_read_timeout).
+        ///
+        /// ```
+        /// use std::time::Duration;
+        #[doc = concat!("use pinecone_assistant::models::{", stringify!($request), ", Message};")]
+        #[doc = concat!("let r = ", stringify!($request), "::new([Message::user(\"Hi\")]).timeout(Duration::from_secs(60));")]
+        /// assert_eq!(r.timeout, Some(Duration::from_secs(60)));
+        /// ```
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.timeout = Some(timeout);
+            self
+        }
+    };
+}
+
+pub(crate) use conversation_setters;
+
+/// One message of a conversation: a role and its text.
+///
+/// Roles are not checked; the API knows `user`, `assistant` and `system`.
+///
+/// ```
+/// use pinecone_assistant::models::Message;
+/// let history = [
+///     Message::system("Answer in one sentence."),
+///     Message::user("What is the refund window?"),
+///     Message::assistant("30 days."),
+///     Message::new("user", "For annual plans too?"),
+/// ];
+/// assert_eq!(history[1].role, "user");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Message {
+    /// Who speaks: `user`, `assistant` or `system`.
+    #[serde(default = "default_role")]
+    pub role: String,
+    /// The text (required when a message is read from JSON).
+    pub content: String,
+}
+
+fn default_role() -> String {
+    "user".to_owned()
+}
+
+/// An empty answer: role `assistant`, no text (what an answer without a message
+/// reads as).
+impl Default for Message {
+    fn default() -> Self {
+        Self::new("assistant", "")
+    }
+}
+
+impl Message {
+    /// A message with any role.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Message;
+    /// assert_eq!(Message::new("tool", "42").role, "tool");
+    /// ```
+    pub fn new(role: impl Into<String>, content: impl Into<String>) -> Self {
+        Self {
+            role: role.into(),
+            content: content.into(),
+        }
+    }
+
+    /// A message from the user.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Message;
+    /// assert_eq!(Message::user("Hi").role, "user");
+    /// ```
+    pub fn user(content: impl Into<String>) -> Self {
+        Self::new("user", content)
+    }
+
+    /// An earlier answer of the assistant.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Message;
+    /// assert_eq!(Message::assistant("Hello").role, "assistant");
+    /// ```
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self::new("assistant", content)
+    }
+
+    /// A system instruction.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Message;
+    /// assert_eq!(Message::system("Be brief.").role, "system");
+    /// ```
+    pub fn system(content: impl Into<String>) -> Self {
+        Self::new("system", content)
+    }
+}
+
+/// Retrieval settings of a chat (`context_options` on the wire). Unset fields are
+/// not sent, so the server's defaults apply.
+///
+/// ```
+/// use pinecone_assistant::models::ContextOptions;
+/// let opts = ContextOptions::new().top_k(8).snippet_size(512);
+/// assert_eq!(serde_json::to_string(&opts).unwrap(), r#"{"top_k":8,"snippet_size":512}"#);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[must_use]
+#[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
+pub struct ContextOptions {
+    /// How many snippets to retrieve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<u32>,
+    /// The size of each snippet, in tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet_size: Option<u32>,
+    /// Whether image content of multimodal files is retrieved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multimodal: Option<bool>,
+    /// Whether retrieved images carry their bytes (with `multimodal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_binary_content: Option<bool>,
+}
+
+impl ContextOptions {
+    /// All settings left to the server.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// assert_eq!(ContextOptions::new(), ContextOptions::default());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many snippets to retrieve. Defaults to the server's (16, at most 64).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// assert_eq!(ContextOptions::new().top_k(8).top_k, Some(8));
+    /// ```
+    pub fn top_k(mut self, n: u32) -> Self {
+        self.top_k = Some(n);
+        self
+    }
+
+    /// Snippet size in tokens. Defaults to the server's (2048; 512–8192).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// assert_eq!(ContextOptions::new().snippet_size(512).snippet_size, Some(512));
+    /// ```
+    pub fn snippet_size(mut self, tokens: u32) -> Self {
+        self.snippet_size = Some(tokens);
+        self
+    }
+
+    /// Whether image content is retrieved. Defaults to the server's (`true`).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// assert_eq!(ContextOptions::new().multimodal(false).multimodal, Some(false));
+    /// ```
+    pub fn multimodal(mut self, on: bool) -> Self {
+        self.multimodal = Some(on);
+        self
+    }
+
+    /// Whether images carry their bytes. Defaults to the server's (`true`).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// let o = ContextOptions::new().include_binary_content(false);
+    /// assert_eq!(o.include_binary_content, Some(false));
+    /// ```
+    pub fn include_binary_content(mut self, on: bool) -> Self {
+        self.include_binary_content = Some(on);
+        self
+    }
+}
+
+/// A chat request for [`Assistant::chat`](crate::Assistant::chat) and
+/// [`Assistant::chat_stream`](crate::Assistant::chat_stream).
+///
+/// There is no `stream` option: the method chosen decides it. Serialising gives the
+/// request's wire fields without `stream`.
+///
+/// ```
+/// use pinecone_assistant::models::{ChatRequest, ContextOptions, Message};
+/// let request = ChatRequest::new([Message::user("How long is the refund window?")])
+///     .model("gpt-4.1")
+///     .temperature(0.2)
+///     .filter(serde_json::json!({"department": {"$eq": "billing"}}))
+///     .include_highlights(true)
+///     .context_options(ContextOptions::new().top_k(8));
+/// # let _ = request;
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[must_use]
+#[non_exhaustive]
+// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+#[serde(deny_unknown_fields)]
+pub struct ChatRequest {
+    /// The conversation so far, the question last.
+    pub messages: Vec<Message>,
+    /// The model that answers.
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// A metadata filter on the files used for retrieval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+    /// Ask for the answer as a JSON document (not available when streaming).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub json_response: bool,
+    /// Ask for the cited passage of each reference.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub include_highlights: bool,
+    /// Retrieval settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_options: Option<ContextOptions>,
+    /// The longest silence allowed while waiting for the answer (or between
+    /// bytes of a stream); `None` for max(config timeout, chat_read_timeout).
+    /// Never sent.
+    #[serde(skip)]
+    pub timeout: Option<Duration>,
+}
+
+impl ChatRequest {
+    /// A request with these messages and every option at its default.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]);
+    /// assert_eq!(r.model, "gpt-4o");
+    /// ```
+    pub fn new(messages: impl IntoIterator<Item = Message>) -> Self {
+        Self {
+            messages: messages.into_iter().collect(),
+            model: default_model(),
+            temperature: None,
+            filter: None,
+            json_response: false,
+            include_highlights: false,
+            context_options: None,
+            timeout: None,
+        }
+    }
+
+    conversation_setters!(ChatRequest);
+
+    /// Ask for the answer as a JSON document; a streaming call refuses it.
+    /// Defaults to `false`.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("List the plans as JSON")]).json_response(true);
+    /// assert!(r.json_response);
+    /// ```
+    pub fn json_response(mut self, on: bool) -> Self {
+        self.json_response = on;
+        self
+    }
+
+    /// Ask for the cited passage of each reference. Defaults to `false`.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]).include_highlights(true);
+    /// assert!(r.include_highlights);
+    /// ```
+    pub fn include_highlights(mut self, on: bool) -> Self {
+        self.include_highlights = on;
+        self
+    }
+
+    /// Retrieval settings. Defaults to the server's.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ChatRequest, ContextOptions, Message};
+    /// let r = ChatRequest::new([Message::user("Hi")]).context_options(ContextOptions::new().top_k(4));
+    /// assert_eq!(r.context_options.unwrap().top_k, Some(4));
+    /// ```
+    pub fn context_options(mut self, options: ContextOptions) -> Self {
+        self.context_options = Some(options);
+        self
+    }
+
+    /// The wire body, keys in the documented order.
+    pub(crate) fn body(&self, stream: bool) -> ChatBody<'_> {
+        ChatBody {
+            messages: &self.messages,
+            model: &self.model,
+            stream,
+            temperature: self.temperature,
+            filter: self.filter.as_ref(),
+            json_response: self.json_response.then_some(true),
+            // Sent on every stream (as given) and whenever it is on.
+            include_highlights: (stream || self.include_highlights)
+                .then_some(self.include_highlights),
+            context_options: self.context_options.as_ref(),
+        }
+    }
+}
+
+/// The body of a chat request as sent.
+#[derive(Serialize)]
+pub(crate) struct ChatBody<'a> {
+    messages: &'a [Message],
+    model: &'a str,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    json_response: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    include_highlights: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context_options: Option<&'a ContextOptions>,
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_chat_body_matches_the_wire_byte_for_byte() {
+        let request = ChatRequest::new([Message::user(
+            "How long do customers on annual plans have to request a refund?",
+        )])
+        .temperature(0.2)
+        .filter(serde_json::json!({"department": {"$eq": "billing"}}))
+        .include_highlights(true)
+        .context_options(ContextOptions::new().top_k(8).snippet_size(512));
+        let body = serde_json::to_string(&request.body(false)).unwrap();
+        assert_eq!(
+            body,
+            r#"{"messages":[{"role":"user","content":"How long do customers on annual plans have to request a refund?"}],"model":"gpt-4o","stream":false,"temperature":0.2,"filter":{"department":{"$eq":"billing"}},"include_highlights":true,"context_options":{"top_k":8,"snippet_size":512}}"#
+        );
+    }
+
+    #[test]
+    fn optional_keys_are_omitted_and_stream_sends_highlights() {
+        let request = ChatRequest::new([Message::user("hi")]);
+        assert_eq!(
+            serde_json::to_string(&request.body(false)).unwrap(),
+            r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o","stream":false}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&request.body(true)).unwrap(),
+            r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o","stream":true,"include_highlights":false}"#
+        );
+        let json = ChatRequest::new([]).json_response(true);
+        assert_eq!(
+            serde_json::to_string(&json.body(false)).unwrap(),
+            r#"{"messages":[],"model":"gpt-4o","stream":false,"json_response":true}"#
+        );
+        let empty = ChatRequest::new([]).context_options(ContextOptions::new());
+        assert!(
+            serde_json::to_string(&empty.body(false))
+                .unwrap()
+                .ends_with(r#""context_options":{}}"#)
+        );
+    }
+
+    #[test]
+    fn request_reads_wire_json_with_defaults() {
+        let r: ChatRequest =
+            serde_json::from_str(r#"{"messages":[{"content":"hi"}],"temperature":0.5}"#).unwrap();
+        assert_eq!(r.model, "gpt-4o");
+        assert_eq!(r.messages[0], Message::user("hi"));
+        assert_eq!(r.temperature, Some(0.5));
+    }
+}

@@ -1,0 +1,41 @@
+//! What the integration tests share. Each test file includes it with `mod support;`
+//! and uses the parts it needs:
+//!
+//! - [`mock`]: clients pointed at a `mockito` server, and mocks that check the
+//!   headers every request carries (including the describe that resolves an
+//!   assistant's data-plane host);
+//! - [`fixtures`]: recorded answers and request bodies;
+//! - [`tcp`]: hand-written servers and clients on 127.0.0.1 for what `mockito`
+//!   cannot do (holding a response back, a CONNECT proxy, raw request bytes);
+//! - [`emu`]: clients and raw HTTP helpers for the in-process emulator (feature
+//!   `emulator`);
+//! - [`program`]: the emulator program as a child process, data directories,
+//!   document fixtures, and helpers that address an emulator by URL and key
+//!   (feature `emulator`).
+
+// Every test binary compiles this whole module but uses only part of it.
+#![allow(dead_code)]
+
+#[cfg(feature = "emulator")]
+pub mod emu;
+pub mod fixtures;
+pub mod mock;
+#[cfg(feature = "emulator")]
+pub mod program;
+pub mod tcp;
+
+/// The path of an example program that `cargo test` built beside the test
+/// binaries (examples with `test = true`, or any example when their features
+/// are on).
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let target = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let path = target
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
