@@ -1,4 +1,5 @@
-//! Quick start: create an assistant, upload documents, stream a cited answer.
+//! Quick start: create an assistant, upload documents (Markdown, text and a PDF),
+//! stream a cited answer, then ask a question the PDF answers, cited by page.
 //!
 //! ```text
 //! cargo run --example quickstart --features emulator
@@ -10,20 +11,61 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use pinecone_assistant::emulator::Emulator;
 use pinecone_assistant::models::{
-    ChatRequest, ChatStreamChunk, ContextRequest, CreateAssistantRequest, Message, Snippet,
-    UploadFile,
+    ChatRequest, ChatStreamChunk, Citation, ContextRequest, CreateAssistantRequest, Message,
+    Snippet, UploadFile,
 };
 use pinecone_assistant::{Assistant, Client, ClientConfig, Wait};
 use serde_json::json;
 
 const NAME: &str = "orbit-quickstart";
 const QUESTION: &str = "How long is the warranty on the Orbit T2, and can I return it?";
+/// Answered by page 2 of the installation guide (a PDF).
+const PDF_QUESTION: &str = "Which wire does the Orbit T2 need for its 24 V supply?";
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!("hint: {}", hint(e.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What to try next, for the errors a first run meets.
+fn hint(e: &(dyn std::error::Error + 'static)) -> &'static str {
+    if let Some(e) = e.downcast_ref::<pinecone_assistant::Error>() {
+        return match e.status() {
+            Some(401 | 403) => {
+                "the service refused the API key: check PINECONE_API_KEY, or unset it to run against the built-in emulator"
+            }
+            Some(409) => {
+                "an assistant named orbit-quickstart already exists in this project: delete it, then run again"
+            }
+            Some(_) if e.is_not_found() => {
+                "the assistant disappeared while the tour ran: run again"
+            }
+            _ if e.is_retryable() => {
+                "the service could not be reached or was busy: check the network and PINECONE_CONTROLLER_HOST, then run again"
+            }
+            _ => {
+                "unset PINECONE_API_KEY to run against the built-in emulator, which needs no account"
+            }
+        };
+    }
+    if e.downcast_ref::<std::io::Error>().is_some() {
+        return "run it from a checkout of the repository: cargo run --example quickstart --features emulator";
+    }
+    "unset PINECONE_API_KEY to run against the built-in emulator, which needs no account"
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Kept alive until the end of main: dropping it stops the server.
     let mut _emulator = None;
     let client = if std::env::var_os("PINECONE_API_KEY").is_some() {
@@ -63,6 +105,7 @@ fn tour(assistant: &Assistant) -> Result<(), Box<dyn std::error::Error>> {
         "orbit-overview.md",
         "orbit-warranty.md",
         "orbit-troubleshooting.txt",
+        "orbit-installation.pdf",
     ] {
         let done = assistant.upload_file(
             UploadFile::path(data.join(name)).metadata(json!({"product": "orbit-t2"})),
@@ -85,17 +128,13 @@ fn tour(assistant: &Assistant) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("\n\nCitations:");
-    for c in &citations {
-        for r in &c.references {
-            let file = r.file.as_ref().map_or("?", |f| f.name.as_str());
-            let pages = if r.pages.is_empty() {
-                String::new()
-            } else {
-                format!(", pages {:?}", r.pages)
-            };
-            println!("  at {}: {file}{pages}", c.position.unwrap_or_default());
-        }
-    }
+    print_citations(&citations);
+
+    // PDF references carry the page each cited passage is on.
+    let answer = assistant.chat(ChatRequest::new([Message::user(PDF_QUESTION)]))?;
+    println!("\nQ: {PDF_QUESTION}\nA: {}", answer.message.content);
+    println!("\nCitations:");
+    print_citations(&answer.citations);
 
     println!("\nContext snippets for \"return policy\":");
     let context = assistant.context(ContextRequest::query("return policy").top_k(3))?;
@@ -109,4 +148,18 @@ fn tour(assistant: &Assistant) -> Result<(), Box<dyn std::error::Error>> {
     }
 
     Ok(())
+}
+
+fn print_citations(citations: &[Citation]) {
+    for c in citations {
+        for r in &c.references {
+            let file = r.file.as_ref().map_or("?", |f| f.name.as_str());
+            let pages = if r.pages.is_empty() {
+                String::new()
+            } else {
+                format!(", pages {:?}", r.pages)
+            };
+            println!("  at {}: {file}{pages}", c.position.unwrap_or_default());
+        }
+    }
 }

@@ -67,7 +67,7 @@ pub(crate) fn read(shared: &Shared, mut req: tiny_http::Request) -> Body {
     if declared.is_some_and(|n| n as u64 > limit) {
         // Refused before a byte is read; the helper then discards whatever follows.
         let reply = too_large(limit);
-        shared.spawn_helper(move || super::server::send(req, reply));
+        shared.spawn_helper("emulator-body", move || super::server::send(req, reply));
         return Body::Handled;
     }
     let buffered =
@@ -88,7 +88,7 @@ pub(crate) fn read(shared: &Shared, mut req: tiny_http::Request) -> Body {
     let timeout = shared.settings.body_timeout;
     let deadline = Instant::now() + timeout;
     let theirs = Arc::clone(&handoff);
-    shared.spawn_helper(move || {
+    shared.spawn_helper("emulator-body", move || {
         // Late by the clock or given up by the worker: either way the request
         // gets its 408, and the worker stops waiting.
         let late = || Instant::now() >= deadline || matches!(*lock(&theirs.slot), Slot::Abandoned);

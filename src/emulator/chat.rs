@@ -2,16 +2,23 @@
 //!
 //! Answers are extractive and deterministic: the sentences of the best-ranked
 //! snippets that share the most words with the question, each followed by a
-//! citation of the file it came from.
+//! citation of the file (and, for PDF and DOCX files, the page) it came from.
+//!
+//! Context for a PDF uploaded with `multimodal=true` comes as `multimodal`
+//! snippets: the text, then one image block for its page, captioned, with a
+//! placeholder PNG as its data (or `null` data without `include_binary_content`).
+//! The real service instead returns the figures it found on the page, with
+//! captions a model wrote, as separate snippets scored on their own.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
 use super::Shared;
+use super::documents::{FileKind, placeholder_png};
 use super::files::live;
 use super::filter;
-use super::index::{self, FileKind, query_terms, token_estimate};
+use super::index::{self, query_terms, token_estimate};
 use super::router::Call;
 use super::wire::{self, Reply, StreamBody};
 
@@ -25,15 +32,51 @@ struct Hit {
     kind: FileKind,
     text: String,
     score: f64,
+    /// The page the snippet is on (1 for kinds without pages).
+    page: u32,
+    /// The file was uploaded with `multimodal=true`.
+    multimodal: bool,
 }
 
 /// A snippet's reference: `type`, the file, and `pages` for paged kinds.
 fn reference(hit: &Hit) -> Value {
     let mut r = json!({"type": hit.kind.reference_type(), "file": hit.file});
     if hit.kind.paged() {
-        r["pages"] = json!([1]);
+        r["pages"] = json!([hit.page]);
     }
     r
+}
+
+/// A context snippet: plain text, or for a multimodal PDF the text and an
+/// image block standing for the pictures of its page.
+fn snippet(hit: &Hit, multimodal: bool, binary: bool) -> Value {
+    if !(multimodal && hit.multimodal && hit.kind == FileKind::Pdf) {
+        return json!({"type": "text", "content": hit.text, "score": hit.score, "reference": reference(hit)});
+    }
+    let name = hit.file["name"].as_str().unwrap_or_default();
+    let image = binary.then(|| {
+        json!({"type": "base64", "mime_type": "image/png", "data": wire::base64(&placeholder_png(hit.page))})
+    });
+    json!({
+        "type": "multimodal",
+        "content": [
+            {"type": "text", "text": hit.text},
+            {"type": "image", "caption": format!("Placeholder for the images on page {} of {name}.", hit.page), "image": image},
+        ],
+        "score": hit.score,
+        "reference": reference(hit),
+    })
+}
+
+/// An optional boolean of a request body.
+fn flag(body: &Map<String, Value>, name: &str, default: bool) -> Result<bool, Reply> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(wire::invalid(format!(
+            "{name} must be true or false, got {other}"
+        ))),
+    }
 }
 
 /// The parsed knobs shared by the three endpoints.
@@ -136,6 +179,8 @@ fn retrieve(
                 kind: files[fi].kind,
                 text,
                 score: index::normalise(score),
+                page: chunk.page,
+                multimodal: files[fi].multimodal,
             }
         })
         .collect();
@@ -169,12 +214,15 @@ pub(crate) fn context(shared: &Shared, call: &Call, name: &str) -> Reply {
         let flt = read_filter(&body)?;
         let top_k = int(body.get("top_k"), "top_k", 16, 64)?;
         let size = int(body.get("snippet_size"), "snippet_size", 2048, 8192)?;
+        // Both default to true on the service.
+        let multimodal = flag(&body, "multimodal", true)?;
+        let binary = flag(&body, "include_binary_content", true)?;
         let (hits, _) = retrieve(shared, name, &query, flt.as_ref(), top_k, size)?;
         let prompt =
             token_estimate(&query) + hits.iter().map(|h| token_estimate(&h.text)).sum::<u64>();
         let snippets: Vec<Value> = hits
             .iter()
-            .map(|h| json!({"type": "text", "content": h.text, "score": h.score, "reference": reference(h)}))
+            .map(|h| snippet(h, multimodal, binary))
             .collect();
         let id = format!("ctx-{}", &shared.state().ids.hex32()[..8]);
         Ok(Reply::ok(
@@ -398,13 +446,19 @@ pub(crate) fn chat(shared: &Shared, call: &Call, name: &str) -> Reply {
 pub(crate) fn completions(shared: &Shared, call: &Call, name: &str) -> Reply {
     run(|| {
         let (p, _) = prepare(shared, call, name)?;
-        // Citations travel inline, as the service writes them: "[1]" after a sentence.
+        // Citations travel inline, as the service writes them: "[1]" after a
+        // sentence, "[1, pp. 4]" when the source has pages.
         let mut content = String::new();
         let mut last = 0;
         let chars: Vec<char> = p.answer.text.chars().collect();
-        for (n, (pos, _, _)) in p.answer.cited.iter().enumerate() {
+        for (n, (pos, hit, _)) in p.answer.cited.iter().enumerate() {
             content.extend(&chars[last..*pos]);
-            content.push_str(&format!(" [{}]", n + 1));
+            let hit = &p.hits[*hit];
+            if hit.kind.paged() {
+                content.push_str(&format!(" [{}, pp. {}]", n + 1, hit.page));
+            } else {
+                content.push_str(&format!(" [{}]", n + 1));
+            }
             last = *pos;
         }
         content.extend(&chars[last..]);

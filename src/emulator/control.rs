@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::Shared;
 use super::router::{Call, page_body, paginate};
-use super::state::AssistantRec;
+use super::state::{AssistantRec, after};
 use super::wire::{self, Reply, now};
 
 /// 1–63 characters, lowercase alphanumerics and `-`, alphanumeric at both ends.
@@ -91,20 +91,23 @@ pub(crate) fn create(shared: &Shared, call: &Call) -> Reply {
         region: region.to_owned(),
         created_at: stamp.clone(),
         updated_at: stamp,
-        born: Instant::now(),
+        ready_at: after(shared.settings.ready_delay),
         deleted: None,
         files: Vec::new(),
         operations: Vec::new(),
     };
     // The creation answer always shows the first state, as the real service does.
     let body = rec.render("Initializing", &shared.host);
+    if let Some(store) = shared.store() {
+        store.save_assistant(&rec);
+    }
     st.assistants.push(rec);
     Reply::ok(body)
 }
 
 pub(crate) fn describe(shared: &Shared, name: &str) -> Reply {
     match shared.state().find(name) {
-        Some(a) => Reply::ok(a.to_json(&shared.settings, &shared.host)),
+        Some(a) => Reply::ok(a.to_json(&shared.host)),
         None => not_found(name),
     }
 }
@@ -114,7 +117,7 @@ pub(crate) fn list(shared: &Shared, call: &Call) -> Reply {
         .state()
         .assistants
         .iter()
-        .map(|a| a.to_json(&shared.settings, &shared.host))
+        .map(|a| a.to_json(&shared.host))
         .collect();
     match paginate(shared, call, all) {
         Ok((page, next)) => Reply::ok(page_body("assistants", page, next)),
@@ -145,7 +148,10 @@ pub(crate) fn update(shared: &Shared, call: &Call, name: &str) -> Reply {
         a.metadata = metadata;
     }
     a.updated_at = now();
-    Reply::ok(a.to_json(&shared.settings, &shared.host))
+    if let Some(store) = shared.store() {
+        store.save_assistant(a);
+    }
+    Reply::ok(a.to_json(&shared.host))
 }
 
 pub(crate) fn delete(shared: &Shared, name: &str) -> Reply {
@@ -153,6 +159,10 @@ pub(crate) fn delete(shared: &Shared, name: &str) -> Reply {
     match st.find_mut(name) {
         Some(a) if a.deleted.is_none() => {
             a.deleted = Some(Instant::now());
+            // On disk the deletion is immediate: after a restart it has finished.
+            if let Some(store) = shared.store() {
+                store.remove_assistant(name);
+            }
             Reply::Empty(200)
         }
         // Already terminating: the same answer as for a second delete that races it.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::Shared;
+use super::documents::FileKind;
 use super::filter;
-use super::index::FileKind;
 use super::ingest::Job;
 use super::multipart;
 use super::router::{Call, page_body, paginate};
@@ -81,22 +81,55 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
         },
     };
     let data = Arc::new(file.data.clone());
+    let operation_type = if call.method == "PUT" {
+        "upsert_file"
+    } else {
+        "upload_file"
+    };
+    let (file_id, op_id, generation, seq) = {
+        let mut st = shared.state();
+        let ids = (
+            file_id.map_or_else(|| st.ids.uuid(), str::to_owned),
+            format!("op-{}", st.ids.uuid()),
+            st.next_generation(),
+            st.next_generation(),
+        );
+        if let Err(r) = live(&mut st, name) {
+            return r;
+        }
+        ids
+    };
+    // The bytes go to disk before any record names them, and outside the lock:
+    // a large upload does not hold up other requests.
+    if let Some(store) = shared.store() {
+        if let Err(e) = store.save_blob(name, generation, &data) {
+            log::error!("emulator: cannot save an uploaded file: {e}");
+            return wire::error(
+                500,
+                "INTERNAL",
+                format!("the emulator cannot save the file: {e}"),
+            );
+        }
+    }
     let mut st = shared.state();
-    let (file_id, op_id) = (
-        file_id.map_or_else(|| st.ids.uuid(), str::to_owned),
-        format!("op-{}", st.ids.uuid()),
-    );
-    let generation = st.next_generation();
     let a = match live(&mut st, name) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => {
+            if let Some(store) = shared.store() {
+                store.remove_version(name, generation);
+            }
+            return r;
+        }
     };
     let stamp = now();
-    let created_on = a
+    let replaced = a
         .file(&file_id)
-        .map_or_else(|| stamp.clone(), |f| f.created_on.clone());
+        .map(|f| (f.created_on.clone(), f.generation));
+    let created_on = replaced
+        .as_ref()
+        .map_or_else(|| stamp.clone(), |(c, _)| c.clone());
     a.files.retain(|f| f.id != file_id);
-    a.files.push(FileRec {
+    let rec = FileRec {
         id: file_id.clone(),
         name: file_name,
         kind,
@@ -110,14 +143,10 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
         data: Arc::clone(&data),
         chunks: Vec::new(),
         generation,
-    });
+    };
     let op = OpRec {
         id: op_id.clone(),
-        operation_type: if call.method == "PUT" {
-            "upsert_file"
-        } else {
-            "upload_file"
-        },
+        operation_type,
         file_id: file_id.clone(),
         status: "Processing",
         created_on: stamp,
@@ -125,7 +154,19 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
         percent: 0,
         error_message: None,
         ingestion_units: None,
+        generation,
+        seq,
     };
+    if let Some(store) = shared.store() {
+        // The operation first: a kill before the file's record leaves an
+        // operation whose file version never arrived, which the next start fails.
+        store.save_op(name, &op);
+        store.save_file(name, &rec);
+        if let Some((_, old)) = replaced {
+            store.remove_version(name, old);
+        }
+    }
+    a.files.push(rec);
     let reply = accepted(name, &op);
     a.operations.push(op);
     drop(st);
@@ -133,6 +174,7 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
         assistant: name.to_owned(),
         file_id,
         op_id,
+        operation_type,
         generation,
         kind,
         bytes: data,
@@ -196,6 +238,7 @@ pub(crate) fn describe(shared: &Shared, call: &Call, name: &str, id: &str) -> Re
 pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
     let mut st = shared.state();
     let op_id = format!("op-{}", st.ids.uuid());
+    let seq = st.next_generation();
     let a = match live(&mut st, name) {
         Ok(a) => a,
         Err(r) => return r,
@@ -205,11 +248,18 @@ pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
     };
     if f.status == "ProcessingFailed" {
         // Nothing was indexed, so there is nothing to clean up: done at once.
+        let generation = f.generation;
         a.files.retain(|f| f.id != id);
+        if let Some(store) = shared.store() {
+            store.remove_file(name, id, generation);
+        }
         return Reply::Empty(204);
     }
     f.status = "Deleting";
-    let generation = f.generation;
+    let (generation, size) = (f.generation, f.size);
+    if let Some(store) = shared.store() {
+        store.save_file(name, f);
+    }
     let op = OpRec {
         id: op_id.clone(),
         operation_type: "delete_file",
@@ -220,7 +270,12 @@ pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
         percent: 0,
         error_message: None,
         ingestion_units: None,
+        generation,
+        seq,
     };
+    if let Some(store) = shared.store() {
+        store.save_op(name, &op);
+    }
     let reply = accepted(name, &op);
     a.operations.push(op);
     drop(st);
@@ -229,6 +284,7 @@ pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
         file_id: id.to_owned(),
         op_id,
         generation,
+        size,
     });
     reply
 }

@@ -1,4 +1,4 @@
-//! Text extraction, chunking and lexical (BM25) ranking.
+//! Chunking and lexical (BM25) ranking.
 
 use std::collections::HashMap;
 
@@ -13,75 +13,30 @@ const STOPWORDS: &[&str] = &[
     "who", "why", "will", "with", "you", "your",
 ];
 
-/// The kind of a file, from its extension (the real service types files the same way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FileKind {
-    Text,
-    Markdown,
-    Json,
-    Pdf,
-    Docx,
-}
-
-impl FileKind {
-    /// `None` for an extension the service refuses.
-    pub(crate) fn from_name(name: &str) -> Option<Self> {
-        let ext = name.trim_start_matches('.').rsplit_once('.')?.1;
-        Some(match ext.to_ascii_lowercase().as_str() {
-            "txt" => Self::Text,
-            "md" | "markdown" => Self::Markdown,
-            "json" => Self::Json,
-            "pdf" => Self::Pdf,
-            "docx" => Self::Docx,
-            _ => return None,
-        })
-    }
-
-    /// The reference `type` of context snippets.
-    pub(crate) fn reference_type(self) -> &'static str {
-        match self {
-            Self::Text => "text",
-            Self::Markdown => "markdown",
-            Self::Json => "json",
-            Self::Pdf => "pdf",
-            Self::Docx => "doc_x",
-        }
-    }
-
-    /// The media type a download of such a file carries.
-    pub(crate) fn content_type(self) -> &'static str {
-        match self {
-            Self::Text => "text/plain; charset=utf-8",
-            Self::Markdown => "text/markdown; charset=utf-8",
-            Self::Json => "application/json",
-            Self::Pdf => "application/pdf",
-            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        }
-    }
-
-    /// Whether references carry `pages`.
-    pub(crate) fn paged(self) -> bool {
-        matches!(self, Self::Pdf | Self::Docx)
-    }
-}
-
-/// One indexed piece of a file.
+/// One indexed piece of a file, all on one page.
 #[derive(Debug, Clone)]
 pub(crate) struct Chunk {
     pub text: String,
     pub terms: HashMap<String, u32>,
     pub len: usize,
+    /// The page it is on, from 1 (always 1 for kinds without pages).
+    pub page: u32,
 }
 
 impl Chunk {
-    fn new(text: String) -> Self {
+    fn new(text: String, page: u32) -> Self {
         let words = tokens(&text);
         let len = words.len();
         let mut terms = HashMap::new();
         for w in words {
             *terms.entry(w).or_insert(0) += 1;
         }
-        Self { text, terms, len }
+        Self {
+            text,
+            terms,
+            len,
+            page,
+        }
     }
 }
 
@@ -126,29 +81,18 @@ pub(crate) fn token_estimate(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4)
 }
 
-/// Extracts and chunks a file, or says why it cannot be processed.
-pub(crate) fn ingest(kind: FileKind, bytes: &[u8]) -> Result<Vec<Chunk>, String> {
-    let what = match kind {
-        FileKind::Pdf => Some("PDF"),
-        FileKind::Docx => Some("DOCX"),
-        _ => None,
-    };
-    if let Some(what) = what {
-        return Err(format!(
-            "File processing failed: the emulator cannot extract text from {what} files; upload .txt, .md or .json files instead."
-        ));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        format!(
-            "File processing failed: the file is not UTF-8 text (invalid byte at offset {}).",
-            e.valid_up_to()
-        )
-    })?;
-    if kind == FileKind::Json {
-        serde_json::from_str::<serde_json::Value>(text)
-            .map_err(|e| format!("File processing failed: invalid JSON ({e})."))?;
-    }
-    Ok(chunk_text(text).into_iter().map(Chunk::new).collect())
+/// The chunks of a file's pages (the first page is 1). A chunk never spans two
+/// pages, so every snippet and citation names exactly the page it came from.
+pub(crate) fn chunk_pages(pages: &[String]) -> Vec<Chunk> {
+    pages
+        .iter()
+        .zip(1u32..)
+        .flat_map(|(text, page)| {
+            chunk_text(text)
+                .into_iter()
+                .map(move |c| Chunk::new(c, page))
+        })
+        .collect()
 }
 
 /// Paragraphs (blank-line separated), merged up to [`CHUNK_WORDS`] words; a longer
@@ -296,13 +240,10 @@ mod tests {
 
     #[test]
     fn chunks_rank_and_split() {
-        assert_eq!(FileKind::from_name("a.MD"), Some(FileKind::Markdown));
-        assert_eq!(FileKind::from_name(".md"), None);
-        assert_eq!(FileKind::from_name("a.exe"), None);
         let doc = "# Refunds\n\nAnnual plans can be refunded within 30 days.\n\n## Shipping\n\nParcels ship in 2 days.";
-        let chunks = ingest(FileKind::Markdown, doc.as_bytes()).unwrap();
+        let chunks = chunk_pages(&[doc.to_owned()]);
         assert_eq!(chunks.len(), 1);
-        let other = Chunk::new("Parcels and boxes ship worldwide.".into());
+        let other = Chunk::new("Parcels and boxes ship worldwide.".into(), 1);
         let all = [&chunks[0], &other];
         let ranked = rank(
             &all,
@@ -321,18 +262,20 @@ mod tests {
             sentences("A wrapped\nsentence. Next one!\n- a bullet\n| cell | x |\n|---|---|"),
             ["A wrapped sentence.", "Next one!", "a bullet.", "cell | x."]
         );
-        assert!(ingest(FileKind::Pdf, b"%PDF").unwrap_err().contains("PDF"));
-        assert!(
-            ingest(FileKind::Text, &[0xff, 0xfe])
-                .unwrap_err()
-                .contains("UTF-8")
-        );
-        assert!(
-            ingest(FileKind::Json, b"{not")
-                .unwrap_err()
-                .contains("JSON")
-        );
         let long = "word ".repeat(300);
         assert_eq!(chunk_text(&long).len(), 3);
+    }
+
+    #[test]
+    fn chunks_keep_their_page() {
+        let pages = [
+            "First page text.".to_owned(),
+            String::new(),
+            "Third page.\n\nMore on three.".to_owned(),
+        ];
+        let chunks = chunk_pages(&pages);
+        let on: Vec<u32> = chunks.iter().map(|c| c.page).collect();
+        assert_eq!(on, [1, 3]);
+        assert_eq!(chunks[1].text, "Third page.\n\nMore on three.");
     }
 }

@@ -1,19 +1,20 @@
 //! An offline emulator of the Assistant API (feature `emulator`).
 //!
 //! A blocking HTTP server on `127.0.0.1` that speaks the 2026-07 wire protocol
-//! for every endpoint from memory, so programs and tests run with no account and
-//! no network. Its URL is the control host, every assistant's data-plane `host`
-//! and the evaluation host at once:
+//! for every endpoint, from memory (or from a [data directory](EmulatorBuilder::data_dir)),
+//! so programs and tests run with no account and no network. Its URL is the
+//! control host, every assistant's data-plane `host` and the evaluation host at
+//! once:
 //!
 //! | Endpoint | Behaviour |
 //! |---|---|
 //! | `POST/GET /assistant/assistants`, `GET/PATCH/DELETE /assistant/assistants/{name}` | names validated as the service does (400), duplicates 409; `Initializing` → `Ready` after a delay; delete → `Terminating` → 404 |
-//! | `POST /assistant/files/{a}`, `PUT /assistant/files/{a}/{id}` | multipart with a `metadata` part; 202 + `Location` + operation; processed on a background thread (rising `percent_complete`): `.txt`, `.md`, `.json` are chunked and indexed, `.pdf` / `.docx` and non-UTF-8 text fail their operation |
+//! | `POST /assistant/files/{a}`, `PUT /assistant/files/{a}/{id}` | multipart with a `metadata` part; 202 + `Location` + operation; processed in the background, each operation after its own [delay](EmulatorBuilder::processing_delay) with a rising `percent_complete`: `.txt`, `.md`, `.json`, `.pdf` and `.docx` are read, chunked page by page and indexed; encrypted, damaged or image-only PDFs, damaged DOCX files and non-UTF-8 text fail their operation with a message saying why |
 //! | `GET /assistant/files/{a}[/{id}]`, `DELETE /assistant/files/{a}/{id}` | metadata `filter`; `include_url` gives a link that downloads the bytes; delete → 202 + operation, or 204 for a file that failed processing |
 //! | `GET /assistant/operations/{a}[/{op}]` | `operation_type` / `status` filters |
-//! | `POST /assistant/chat/{a}/context` | BM25 over the available files' chunks; `top_k`, `snippet_size`, `filter` |
-//! | `POST /assistant/chat/{a}` | extractive answer with citations (character positions, files), `include_highlights`, `json_response`, SSE when `"stream": true` |
-//! | `POST /assistant/chat/{a}/chat/completions` | OpenAI shape, inline `[n]` citations, SSE ending with a usage chunk and `[DONE]` |
+//! | `POST /assistant/chat/{a}/context` | BM25 over the available files' chunks; `top_k`, `snippet_size`, `filter`; references typed `text`, `markdown`, `json`, `pdf` or `doc_x`, the last two with `pages`; `multimodal` snippets for PDFs uploaded with `multimodal=true`, carrying a placeholder image unless `include_binary_content` is false |
+//! | `POST /assistant/chat/{a}` | extractive answer with citations (character positions, files, pages), `include_highlights`, `json_response`, SSE when `"stream": true` |
+//! | `POST /assistant/chat/{a}/chat/completions` | OpenAI shape, inline `[n]` (or `[n, pp. P]`) citations, SSE ending with a usage chunk and `[DONE]` |
 //! | `POST /assistant/evaluation/metrics/alignment` | word-overlap scoring with per-fact reasoning; 422 `{"message":…}` for a missing field |
 //!
 //! Every list paginates with `limit` and `pagination_token`. Errors use the
@@ -38,6 +39,21 @@
 //! `emulator` example with `--stream-delay-ms N` and `--heartbeat-ms N` to
 //! exercise a client's idle timeout and heartbeat handling.
 //!
+//! File operations run side by side, each finishing after a delay drawn for it
+//! alone ([`ProcessingDelay`]: fixed, uniform between two bounds, or scaled by
+//! the file's size, reproducible under a [`seed`](EmulatorBuilder::seed)), so a
+//! client uploading many files at once meets the concurrency of the real
+//! service rather than a queue.
+//!
+//! PDF pages are the document's own; DOCX pages are those the file marks with
+//! page breaks (a DOCX has no fixed layout), and a file without any is one page.
+//!
+//! With a [data directory](EmulatorBuilder::data_dir), assistants, files (their
+//! bytes and extracted text) and operations are kept on disk, each record
+//! written through a temporary file and a rename, and an emulator started again
+//! on the directory resumes: operations cut short by the stop run again, or
+//! fail with a message when their bytes were not saved.
+//!
 //! Tests can inject faults ([`Emulator::inject`], or `POST /_emulator/faults` with
 //! the JSON described at [`Fault`]): statuses with `Retry-After`, delays, broken
 //! connections and streams cut mid-way; [`Emulator::requests`] (or
@@ -52,20 +68,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Deliberate simplifications: no text extraction from PDF or DOCX (their
-//! processing fails with a clear message), so `pages` never appear in practice;
-//! multimodal options are accepted and ignored; token counts are estimates (four
-//! characters a token); answers are extracted sentences, not generated text; a
-//! "reset" sends bytes that are not HTTP rather than closing the socket, which
-//! `tiny_http` does not expose; the request log grows until cleared; an
-//! assistant with no `Available` file still answers chat and context requests
-//! (with no snippets or citations), where the real service answers an error
-//! whose exact status is not documented; a request line with bytes outside
-//! ASCII (non-UTF-8 ones included) is dropped by `tiny_http` without any status.
+//! Deliberate simplifications: no OCR (a PDF of scanned pages fails) and no
+//! figure extraction (a multimodal snippet carries one placeholder PNG for its
+//! page, captioned by the emulator, where the service returns the page's figures
+//! with captions a model wrote, as snippets of their own); a chunk never spans
+//! two pages, so `pages` lists exactly one; DOCX headers, footers, footnotes and
+//! comments are not read; token counts are estimates (four characters a token);
+//! answers are extracted sentences, not generated text; a "reset" sends bytes
+//! that are not HTTP rather than closing the socket, which `tiny_http` does not
+//! expose; the request log keeps the last 10 000 requests; an assistant with no
+//! `Available` file still answers chat and context requests (with no snippets or
+//! citations), where the real service answers an error whose exact status is
+//! not documented; a request line with bytes outside ASCII (non-UTF-8 ones
+//! included) is dropped by `tiny_http` without any status; injected faults,
+//! the request log and `percent_complete` are not kept in the data directory.
 
 mod body;
 mod chat;
 mod control;
+mod delay;
+mod documents;
 mod evaluate;
 mod faults;
 mod files;
@@ -77,10 +99,12 @@ mod router;
 mod server;
 mod sse;
 mod state;
+mod store;
 mod wire;
 
 use std::collections::VecDeque;
 use std::io;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -89,9 +113,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use faults::{Fault, FaultAction};
 
+pub use delay::ProcessingDelay;
+
 use faults::FaultQueue;
-use ingest::Job;
+use ingest::{Job, Msg};
 use state::{Settings, State};
+use store::Store;
 
 /// The API key the emulator accepts unless another is configured.
 pub const DEFAULT_API_KEY: &str = "emulator-key";
@@ -131,9 +158,13 @@ pub(crate) struct Shared {
     faults: Mutex<FaultQueue>,
     log: Mutex<VecDeque<RecordedRequest>>,
     pub stop: AtomicBool,
-    jobs: Mutex<Option<Sender<Job>>>,
-    /// Threads reading or discarding request bodies (see `body`).
+    /// The scheduler's inbox; `None` once the emulator is stopping.
+    jobs: Mutex<Option<Sender<Msg>>>,
+    /// Threads reading or discarding request bodies (see `body`) and extracting
+    /// text (see `ingest`).
     helpers: Mutex<Vec<JoinHandle<()>>>,
+    /// Where state is kept between runs, with a data directory.
+    store: Option<Store>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -171,25 +202,35 @@ impl Shared {
         lock(&self.log).clear();
     }
 
-    /// Hands work to the background processor.
+    /// Starts a file operation.
     pub(crate) fn enqueue(&self, job: Job) {
+        self.send(Msg::Start(job));
+    }
+
+    /// Hands a message to the scheduler.
+    pub(crate) fn send(&self, msg: Msg) {
         if let Some(tx) = lock(&self.jobs).as_ref() {
             // The receiver lives as long as the emulator; a send fails only while
             // it shuts down, when the work no longer matters.
-            let _ = tx.send(job);
+            let _ = tx.send(msg);
         }
     }
 
-    /// Runs `f` on a thread of its own, joined (or, when stuck, detached) when the
-    /// emulator drops. Without a thread, `f` runs here.
-    pub(crate) fn spawn_helper(&self, f: impl FnOnce() + Send + 'static) {
+    /// The data directory's store, when there is one.
+    pub(crate) fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    /// Runs `f` on a thread of its own called `name`, joined (or, when stuck,
+    /// detached) when the emulator drops. Without a thread, `f` runs here.
+    pub(crate) fn spawn_helper(&self, name: &str, f: impl FnOnce() + Send + 'static) {
         let mut helpers = lock(&self.helpers);
         helpers.retain(|h| !h.is_finished());
         // `f` is kept aside so that it can still run if the spawn fails.
         let f = Arc::new(Mutex::new(Some(f)));
         let theirs = Arc::clone(&f);
         let spawned = std::thread::Builder::new()
-            .name("emulator-body".into())
+            .name(name.into())
             .spawn(move || {
                 if let Some(f) = lock(&theirs).take() {
                     f();
@@ -394,7 +435,7 @@ pub struct EmulatorBuilder {
     port: u16,
     ready_delay: Duration,
     delete_delay: Duration,
-    processing_delay: Duration,
+    processing_delay: ProcessingDelay,
     processing_steps: u32,
     page_size: usize,
     seed: Option<u64>,
@@ -403,6 +444,7 @@ pub struct EmulatorBuilder {
     heartbeat: Duration,
     max_body: u64,
     body_timeout: Duration,
+    data_dir: Option<PathBuf>,
 }
 
 impl Default for EmulatorBuilder {
@@ -412,7 +454,7 @@ impl Default for EmulatorBuilder {
             port: 0,
             ready_delay: Duration::from_millis(200),
             delete_delay: Duration::from_millis(200),
-            processing_delay: Duration::from_millis(300),
+            processing_delay: ProcessingDelay::default(),
             processing_steps: 3,
             page_size: 50,
             seed: None,
@@ -421,6 +463,7 @@ impl Default for EmulatorBuilder {
             heartbeat: Duration::from_secs(15),
             max_body: 100 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
+            data_dir: None,
         }
     }
 }
@@ -451,9 +494,27 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How long a file operation stays `Processing`. Defaults to 300 ms.
-    pub fn processing_delay(mut self, d: Duration) -> Self {
-        self.processing_delay = d;
+    /// How long each file operation (upload, upsert, deletion) stays
+    /// `Processing`: a [`Duration`] for the same delay every time, or a
+    /// [`ProcessingDelay`] drawn per operation (uniform between two bounds, or
+    /// scaled by the file's size). Operations run side by side, each on its own
+    /// clock. Defaults to 300 ms.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use pinecone_assistant::emulator::{Emulator, ProcessingDelay};
+    /// let quick = Emulator::builder().processing_delay(Duration::ZERO).start()?;
+    /// let varied = Emulator::builder()
+    ///     .processing_delay(ProcessingDelay::uniform(
+    ///         Duration::from_millis(100),
+    ///         Duration::from_millis(900),
+    ///     ))
+    ///     .seed(42)
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn processing_delay(mut self, delay: impl Into<ProcessingDelay>) -> Self {
+        self.processing_delay = delay.into();
         self
     }
 
@@ -469,7 +530,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Seed of the id generator, for reproducible ids. Defaults to the clock.
+    /// Seed of the id generator and of the processing-delay draws, for
+    /// reproducible ids and timings. Defaults to the clock.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
@@ -513,11 +575,35 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keeps the state (assistants, files with their bytes and extracted text,
+    /// operations) in this directory, created if needed, so that an emulator
+    /// started again on it resumes where the last one stopped. Each record is
+    /// written to a temporary file and renamed into place, so a process killed
+    /// at any moment leaves a readable state. At start, an operation that was
+    /// still processing runs again from the saved bytes (or, when it cannot,
+    /// fails with a message saying the emulator stopped); assistants that were
+    /// initializing are ready. One emulator at a time per directory. Defaults
+    /// to none: everything stays in memory.
+    ///
+    /// ```no_run
+    /// let emu = pinecone_assistant::emulator::Emulator::builder()
+    ///     .data_dir("/tmp/assistant-emulator")
+    ///     .port(8080)
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn data_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(path.into());
+        self
+    }
+
     /// Binds 127.0.0.1 and starts the worker and processing threads.
     ///
     /// # Errors
     ///
-    /// The I/O error when the listening socket cannot be opened (e.g. the port is taken).
+    /// The I/O error when the listening socket cannot be opened (e.g. the port is
+    /// taken), or when the [data directory](Self::data_dir) cannot be created or
+    /// read.
     pub fn start(self) -> io::Result<Emulator> {
         let server = tiny_http::Server::http(("127.0.0.1", self.port))
             .map_err(|e| io::Error::other(format!("emulator: cannot listen: {e}")))?;
@@ -533,6 +619,24 @@ impl EmulatorBuilder {
                 .map(|d| d.as_nanos() as u64)
                 .unwrap_or(1)
         });
+        let (store, state, resumed) = match &self.data_dir {
+            None => (None, State::new(seed), Vec::new()),
+            Some(dir) => {
+                let (store, mut loaded) = Store::open(dir).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "emulator: cannot use the data directory {}: {e}",
+                            dir.display()
+                        ),
+                    )
+                })?;
+                let resumed = loaded.recover(&store, &wire::now());
+                let state =
+                    State::restored(seed, loaded.starts, loaded.assistants, loaded.last_sequence);
+                (Some(store), state, resumed)
+            }
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         let shared = Arc::new(Shared {
             settings: Settings {
@@ -541,6 +645,7 @@ impl EmulatorBuilder {
                 delete_delay: self.delete_delay,
                 processing_delay: self.processing_delay,
                 processing_steps: self.processing_steps,
+                seed,
                 page_size: self.page_size,
                 stream_delay: self.stream_delay,
                 heartbeat: self.heartbeat,
@@ -548,13 +653,17 @@ impl EmulatorBuilder {
                 body_timeout: self.body_timeout,
             },
             host: url.clone(),
-            state: Mutex::new(State::new(seed)),
+            state: Mutex::new(state),
             faults: Mutex::new(FaultQueue::default()),
             log: Mutex::new(VecDeque::new()),
             stop: AtomicBool::new(false),
             jobs: Mutex::new(Some(tx)),
             helpers: Mutex::new(Vec::new()),
+            store,
         });
+        for job in resumed {
+            shared.enqueue(job);
+        }
         // Built before the threads, so a failed spawn still stops the ones started.
         let mut emulator = Emulator {
             shared: Arc::clone(&shared),

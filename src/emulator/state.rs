@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::index::{Chunk, FileKind};
+use super::delay::ProcessingDelay;
+use super::documents::FileKind;
+use super::index::Chunk;
 use super::wire::Ids;
 
 /// Timing and paging knobs, fixed when the emulator starts.
@@ -14,8 +16,10 @@ pub(crate) struct Settings {
     pub api_key: String,
     pub ready_delay: Duration,
     pub delete_delay: Duration,
-    pub processing_delay: Duration,
+    pub processing_delay: ProcessingDelay,
     pub processing_steps: u32,
+    /// Seeds ids and the draws of processing delays.
+    pub seed: u64,
     pub page_size: usize,
     pub stream_delay: Duration,
     pub heartbeat: Duration,
@@ -25,13 +29,22 @@ pub(crate) struct Settings {
     pub body_timeout: Duration,
 }
 
+/// The moment `d` from now (far in the future when that cannot be represented).
+pub(crate) fn after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
 /// Everything the emulator knows.
 #[derive(Debug)]
 pub(crate) struct State {
     pub assistants: Vec<AssistantRec>,
     pub ids: Ids,
-    /// The last file generation handed out; shared by all files so that a
-    /// generation never repeats, even for an id deleted and uploaded again.
+    /// The last sequence number handed out: file versions (generations) and
+    /// operations (their order) draw from it, so a number never repeats, even
+    /// for an id deleted and uploaded again.
     generations: u64,
 }
 
@@ -43,7 +56,8 @@ pub(crate) struct AssistantRec {
     pub region: String,
     pub created_at: String,
     pub updated_at: String,
-    pub born: Instant,
+    /// When `Initializing` turns `Ready`.
+    pub ready_at: Instant,
     pub deleted: Option<Instant>,
     pub files: Vec<FileRec>,
     pub operations: Vec<OpRec>,
@@ -80,6 +94,10 @@ pub(crate) struct OpRec {
     pub percent: u32,
     pub error_message: Option<String>,
     pub ingestion_units: Option<f64>,
+    /// The version of the file it works on.
+    pub generation: u64,
+    /// Its place in the assistant's list of operations.
+    pub seq: u64,
 }
 
 impl State {
@@ -91,7 +109,27 @@ impl State {
         }
     }
 
-    /// A generation no file record has had yet.
+    /// The state a data directory held. Ids continue on a sequence of their own
+    /// for each start, so the same seed does not hand out an id twice.
+    pub(crate) fn restored(
+        seed: u64,
+        starts: u64,
+        assistants: Vec<AssistantRec>,
+        last_sequence: u64,
+    ) -> Self {
+        let seed = if starts == 0 {
+            seed
+        } else {
+            super::delay::mix(seed ^ super::delay::mix(starts))
+        };
+        Self {
+            assistants,
+            ids: Ids::new(seed),
+            generations: last_sequence,
+        }
+    }
+
+    /// A sequence number nothing has had yet.
     pub(crate) fn next_generation(&mut self) -> u64 {
         self.generations += 1;
         self.generations
@@ -113,18 +151,18 @@ impl State {
 }
 
 impl AssistantRec {
-    pub(crate) fn status(&self, s: &Settings) -> &'static str {
+    pub(crate) fn status(&self) -> &'static str {
         if self.deleted.is_some() {
             "Terminating"
-        } else if self.born.elapsed() >= s.ready_delay {
+        } else if Instant::now() >= self.ready_at {
             "Ready"
         } else {
             "Initializing"
         }
     }
 
-    pub(crate) fn to_json(&self, s: &Settings, host: &str) -> Value {
-        self.render(self.status(s), host)
+    pub(crate) fn to_json(&self, host: &str) -> Value {
+        self.render(self.status(), host)
     }
 
     pub(crate) fn render(&self, status: &str, host: &str) -> Value {

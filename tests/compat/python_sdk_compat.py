@@ -1,11 +1,14 @@
 """Drives the official Python SDK (pinecone 10.2.0) against the emulator.
 
-Usage: python_sdk_compat.py URL API_KEY
+Usage: python_sdk_compat.py [URL API_KEY]
 
-Every assistant operation is called once the way a user would; the script exits
-non-zero on the first failure, naming the step.
+Without arguments the SDK reads PINECONE_CONTROLLER_HOST and PINECONE_API_KEY
+from the environment, as the emulator program prints them. Every assistant
+operation is called once the way a user would, and a PDF is uploaded and cited by
+page; the script exits non-zero on the first failure, naming the step.
 """
 
+import base64
 import os
 import sys
 import tempfile
@@ -22,13 +25,24 @@ def step(name):
     return wrap
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HANDBOOK_PDF = os.path.join(ROOT, "tests", "fixtures", "documents", "kettle-handbook.pdf")
+
+
 def main():
-    url, key = sys.argv[1], sys.argv[2]
-    # 10.2.0 sends evaluation to a fixed production host unless this is set.
-    os.environ["PINECONE_PLUGIN_ASSISTANT_DATA_HOST"] = url
+    if len(sys.argv) == 3:
+        url, key = sys.argv[1], sys.argv[2]
+        # 10.2.0 sends evaluation to a fixed production host unless this is set.
+        os.environ["PINECONE_PLUGIN_ASSISTANT_DATA_HOST"] = url
+        os.environ["PINECONE_CONTROLLER_HOST"] = url
+        os.environ["PINECONE_API_KEY"] = key
+    for var in ("PINECONE_CONTROLLER_HOST", "PINECONE_API_KEY", "PINECONE_PLUGIN_ASSISTANT_DATA_HOST"):
+        if not os.environ.get(var):
+            print(f"FAIL setup: {var} is not set")
+            return 1
     from pinecone import Pinecone
 
-    pc = Pinecone(api_key=key, host=url)
+    pc = Pinecone()
     ns = pc.assistants
     ctx = {"ns": ns, "name": "compat-bot"}
     for name, fn in STEPS:
@@ -191,6 +205,59 @@ def delete_file(c):
     c["ns"].delete_file(assistant_name=c["name"], file_id=c["file_id"])
     left = [f.id for f in c["ns"].list_files(assistant_name=c["name"])]
     check(left == ["colours"], left)
+
+
+ZEPHYR = {"product": {"$eq": "zephyr"}}
+
+
+@step("upload a PDF (wait)")
+def upload_pdf(c):
+    file = c["ns"].upload_file(assistant_name=c["name"], file_path=HANDBOOK_PDF, metadata={"product": "zephyr"})
+    check(file.status == "Available" and file.name == "kettle-handbook.pdf", repr(file))
+    c["pdf_id"] = file.id
+    return file.id
+
+
+@step("context names the PDF's page")
+def context_pdf(c):
+    r = c["ns"].context(assistant_name=c["name"], query="descale vinegar", filter=ZEPHYR, top_k=2)
+    ref = r.snippets[0].reference
+    check(ref.type == "pdf" and ref.file.name == "kettle-handbook.pdf", ref)
+    check(list(ref.pages) == [2], ref)
+    check("white vinegar" in r.snippets[0].content, r.snippets[0])
+    return f"pages {list(ref.pages)}"
+
+
+@step("chat cites the PDF's page")
+def chat_pdf(c):
+    question = [{"role": "user", "content": "How often should I descale the Zephyr kettle?"}]
+    r = c["ns"].chat(assistant_name=c["name"], messages=question, filter=ZEPHYR)
+    check("every month" in r.message.content, r.message.content)
+    ref = r.citations[0].references[0]
+    check(ref.file.name == "kettle-handbook.pdf" and list(ref.pages) == [2], ref)
+    return r.message.content
+
+
+@step("multimodal PDF context carries an image")
+def multimodal_pdf(c):
+    file = c["ns"].upload_file(
+        assistant_name=c["name"], file_path=HANDBOOK_PDF, file_id="handbook-mm", multimodal=True,
+        metadata={"product": "zephyr-mm"},
+    )
+    check(file.status == "Available" and file.multimodal, repr(file))
+    r = c["ns"].context(
+        assistant_name=c["name"], query="warranty refunds receipt", filter={"product": "zephyr-mm"},
+        multimodal=True, include_binary_content=True, top_k=1,
+    )
+    from pinecone.models.assistant.context import ContextImageBlock, MultimodalSnippet
+
+    # The SDK types snippets and blocks by class; their wire tags are not attributes.
+    snippet = r.snippets[0]
+    check(isinstance(snippet, MultimodalSnippet) and list(snippet.reference.pages) == [3], snippet)
+    image = [b for b in snippet.content if isinstance(b, ContextImageBlock)][0]
+    data = base64.b64decode(image.image_data.data)
+    check(image.caption and image.image_data.mime_type == "image/png" and data[:4] == b"\x89PNG", image)
+    return image.caption
 
 
 @step("not found is NotFoundError")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the official Python SDK (pinecone==10.2.0) against the emulator.
+# Runs the official Python SDK (pinecone==10.2.0) against the emulator, configured
+# only by the environment the emulator program prints.
 #
 #   tests/compat/run.sh            # from the repository root
 #
@@ -34,15 +35,16 @@ out="$tmp/emulator.out"
     --stream-delay-ms 5 --heartbeat-ms 2 >"$out" &
 emu_pid=$!
 
-url=""
+# The program prints NAME=value lines, then an `export` line once it listens:
+# wait for that, then evaluate them as a user's shell would.
 for _ in $(seq 1 100); do
-    url=$(sed -n 's/^PINECONE_EMULATOR_URL=//p' "$out")
-    [ -n "$url" ] && break
+    grep -q '^export ' "$out" && break
     kill -0 "$emu_pid" 2>/dev/null || { echo "emulator exited early" >&2; exit 1; }
     sleep 0.1
 done
-[ -n "$url" ] || { echo "emulator printed no URL" >&2; exit 1; }
-key=$(sed -n 's/^PINECONE_EMULATOR_API_KEY=//p' "$out")
+grep -q '^export ' "$out" || { echo "emulator printed no environment" >&2; exit 1; }
+eval "$(cat "$out")"
 
-echo "emulator at $url"
-"$venv/bin/python" "$root/tests/compat/python_sdk_compat.py" "$url" "$key"
+echo "emulator at $PINECONE_CONTROLLER_HOST"
+# No arguments: the SDK takes its host and key from the environment set above.
+"$venv/bin/python" "$root/tests/compat/python_sdk_compat.py"

@@ -8,7 +8,10 @@
 //! - [`tcp`]: hand-written servers and clients on 127.0.0.1 for what `mockito`
 //!   cannot do (holding a response back, a CONNECT proxy, raw request bytes);
 //! - [`emu`]: clients and raw HTTP helpers for the in-process emulator (feature
-//!   `emulator`).
+//!   `emulator`);
+//! - [`program`]: the emulator program as a child process, data directories,
+//!   document fixtures, and helpers that address an emulator by URL and key
+//!   (feature `emulator`).
 
 // Every test binary compiles this whole module but uses only part of it.
 #![allow(dead_code)]
@@ -17,6 +20,8 @@
 pub mod emu;
 pub mod fixtures;
 pub mod mock;
+#[cfg(feature = "emulator")]
+pub mod program;
 pub mod tcp;
 
 /// The path of an example program that `cargo test` built beside the test
