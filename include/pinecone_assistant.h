@@ -2,9 +2,11 @@
  * pinecone_assistant.h -- C API of pinecone-assistant, a blocking client for the
  * Pinecone Assistant API (version 2026-07).
  *
- * Build the library with `cargo build --release -p pinecone-assistant-ffi`, then
- * link: cc app.c -Iinclude target/release/libpinecone_assistant_ffi.a \
- *           -lpthread -ldl -lm -lrt -lutil -lgcc_s
+ * Install the library, this header and pinecone_assistant.hpp (the C++17
+ * wrapper) with `./install.sh --prefix PREFIX` from the repository, then build
+ * with pkg-config: cc app.c $(pkg-config --cflags --libs pinecone_assistant)
+ * or with CMake: find_package(PineconeAssistant) and link the target
+ * PineconeAssistant::pinecone_assistant.
  *
  * Conventions (every function follows them; each function's comment adds its own
  * details):

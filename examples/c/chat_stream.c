@@ -1,7 +1,11 @@
 /* Streams an assistant's answer to stdout as it is generated.
  *
- * Build (from the repository root, after `cargo build --release -p pinecone-assistant-ffi`):
- *   cc -std=c11 -Iinclude examples/c/chat_stream.c target/release/libpinecone_assistant_ffi.a -lpthread -ldl -lm -lrt -lutil -lgcc_s -o chat_stream
+ * Build against the installed library (`./install.sh --prefix PREFIX` from the
+ * repository root; PKG_CONFIG_PATH=PREFIX/lib/pkgconfig unless PREFIX is a
+ * directory pkg-config already searches):
+ *   cc examples/c/chat_stream.c $(pkg-config --cflags --libs pinecone_assistant) -o chat_stream
+ * or statically, from a prefix installed with `--library-type static`:
+ *   cc examples/c/chat_stream.c $(pkg-config --static --cflags --libs pinecone_assistant) -o chat_stream
  *
  * Run:
  *   PINECONE_API_KEY=... ./chat_stream my-assistant "What is the refund window?"

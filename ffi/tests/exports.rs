@@ -1,5 +1,6 @@
-//! The library against its header: the shared library exports exactly what the
-//! header declares, and the header compiles as C and as C++.
+//! The library against its headers: the shared library exports exactly what the
+//! C header declares under the SONAME it is installed with, the header compiles
+//! as C and as C++, and the C++ wrapper reaches every C function.
 
 use std::path::Path;
 use std::process::Command;
@@ -32,6 +33,11 @@ fn exports_match_the_header() {
         .map(str::to_owned)
         .collect();
     exported.sort();
+    assert_eq!(exported, declared_functions());
+}
+
+/// The functions `include/pinecone_assistant.h` declares, sorted.
+fn declared_functions() -> Vec<String> {
     let header = std::fs::read_to_string(root().join("include/pinecone_assistant.h"))
         .expect("read the header");
     let mut declared: Vec<String> = header
@@ -44,7 +50,61 @@ fn exports_match_the_header() {
         .collect();
     declared.sort();
     assert!(declared.len() > 40, "header parse found only {declared:?}");
-    assert_eq!(exported, declared);
+    declared
+}
+
+/// Every C function is used by the C++ wrapper and named (in backticks) in the
+/// comment of the method that calls it: a function added to the C API fails this test
+/// until `include/pinecone_assistant.hpp` has its method (see CONTRIBUTING.md).
+#[test]
+fn every_c_function_has_a_cpp_method() {
+    let wrapper = std::fs::read_to_string(root().join("include/pinecone_assistant.hpp"))
+        .expect("read the C++ wrapper");
+    let code: String = wrapper
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            !(l.starts_with("//") || l.starts_with('*') || l.starts_with("/*"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let used = |name: &str| {
+        code.match_indices(name).any(|(at, _)| {
+            let next = code[at + name.len()..].chars().next();
+            !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    let missing: Vec<String> = declared_functions()
+        .into_iter()
+        .filter(|name| !(wrapper.contains(&format!("`{name}`")) && used(name)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "include/pinecone_assistant.hpp neither calls nor names in a comment: {missing:?}"
+    );
+}
+
+/// The shared library carries the SONAME it is installed under
+/// (`libpinecone_assistant.so.<major>`, set by `ffi/build.rs`), so programs
+/// linked against the installed library ask the loader for that name. Skipped
+/// when `readelf` is not installed.
+#[test]
+#[cfg(target_os = "linux")]
+fn shared_library_has_the_installed_soname() {
+    let lib = std::env::current_exe()
+        .expect("test binary path")
+        .with_file_name("libpinecone_assistant_ffi.so");
+    let Ok(out) = Command::new("readelf").arg("-d").arg(&lib).output() else {
+        eprintln!("readelf not found; skipping");
+        return;
+    };
+    assert!(out.status.success(), "readelf failed on {}", lib.display());
+    let soname = format!(
+        "Library soname: [libpinecone_assistant.so.{}]",
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
+    let dynamic = String::from_utf8_lossy(&out.stdout);
+    assert!(dynamic.contains(&soname), "{dynamic}");
 }
 
 /// The header compiles as C99 and as C++ (its `cpp_compat` guards), warning-free.

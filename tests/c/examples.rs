@@ -1,4 +1,4 @@
-//! The C and Python examples, run as their comments say a user would run them.
+//! The C, C++ and Python examples, run as their comments say a user would run them.
 
 use mockito::Server;
 use serde_json::json;
@@ -78,5 +78,48 @@ fn python_ctypes_example() {
         );
         assert!(stdout.contains("30 days"), "{stdout}");
         assert!(stdout.contains("finish: stop"), "{stdout}");
+    }
+}
+
+/// The C++ tour (`examples/cpp/tour.cpp`), compiled with `g++` against the
+/// static library, against the emulator with the documents of `examples/data/`.
+#[test]
+#[cfg_attr(not(feature = "emulator"), ignore = "needs `--features emulator`")]
+fn cpp_tour_example() {
+    #[cfg(feature = "emulator")]
+    {
+        use pinecone_assistant::emulator::Emulator;
+
+        use crate::support::{Language, compile};
+
+        let exe = compile(
+            Language::Cpp,
+            &root().join("examples/cpp/tour.cpp"),
+            "example_cpp_tour",
+        );
+        for runner in runners() {
+            let emulator = Emulator::start().expect("start the emulator");
+            let env = [
+                ("PINECONE_API_KEY", emulator.api_key().to_owned()),
+                ("PINECONE_CONTROLLER_HOST", emulator.url().to_owned()),
+            ];
+            let data = root().join("examples/data");
+            let args = [
+                "tour-docs".to_owned(),
+                "How long is the return window?".to_owned(),
+                data.join("orbit-warranty.md").display().to_string(),
+                data.join("orbit-troubleshooting.txt").display().to_string(),
+            ];
+            let stdout = run(&exe, &runner, &env, &args);
+            for line in [
+                "created tour-docs",
+                "orbit-warranty.md: Completed",
+                "- orbit-troubleshooting.txt",
+                "30 days",
+                "deleted tour-docs",
+            ] {
+                assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
+            }
+        }
     }
 }

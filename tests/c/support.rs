@@ -40,6 +40,21 @@ pub fn program(name: &str) -> PathBuf {
 
 /// Compiles the C file `source` into an executable called `name`, once.
 pub fn program_from(source: &Path, name: &str) -> PathBuf {
+    compile(Language::C, source, name)
+}
+
+/// The language of a test program, which picks its compiler and flags.
+#[derive(Clone, Copy)]
+pub enum Language {
+    /// C11 with the system `cc` (or `$CC`).
+    C,
+    /// C++17 with `g++` (or `$CXX`), for the header-only wrapper.
+    Cpp,
+}
+
+/// Compiles `source` into an executable called `name`, once per test process,
+/// against the static library, with every warning an error.
+pub fn compile(language: Language, source: &Path, name: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT
         .get_or_init(Default::default)
@@ -48,10 +63,15 @@ pub fn program_from(source: &Path, name: &str) -> PathBuf {
     if let Some(exe) = built.get(name) {
         return exe.clone();
     }
+    let (compiler_var, compiler, std) = match language {
+        Language::C => ("CC", "cc", "-std=c11"),
+        Language::Cpp => ("CXX", "g++", "-std=c++17"),
+    };
+    let compiler = std::env::var(compiler_var).unwrap_or_else(|_| compiler.into());
     let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("c_program_{name}"));
-    let out = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+    let out = Command::new(&compiler)
         .current_dir(root())
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .args([std, "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-pthread"])
         .arg("-Iinclude")
         .arg(source)
         .arg(library("a"))
@@ -59,10 +79,10 @@ pub fn program_from(source: &Path, name: &str) -> PathBuf {
         .arg("-o")
         .arg(&exe)
         .output()
-        .expect("run cc");
+        .unwrap_or_else(|e| panic!("run {compiler}: {e}"));
     assert!(
         out.status.success(),
-        "cc failed for {}:\n{}{}",
+        "{compiler} failed for {}:\n{}{}",
         source.display(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)

@@ -1,0 +1,250 @@
+// Every operation of the C++ wrapper against the emulator (PINECONE_TEST_URL,
+// PINECONE_TEST_API_KEY): assistants, the four kinds of upload, files and
+// operations one page at a time and walked with range-for, context, chat whole
+// and streamed (range-for, texts, next, callbacks), evaluation, clean-up.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "check.hpp"
+
+namespace {
+
+const char *const refunds = "# Refunds\n\nAnnual plans can be refunded within 30 days of purchase.\n";
+const char *const shipping = "# Shipping\n\nOrders ship within two business days.\n";
+const char *const question = R"({"messages":[{"role":"user","content":"How long is the refund window?"}]})";
+
+void library_facts() {
+  CHECK(std::strcmp(pinecone::version(), pinecone_version()) == 0);
+  CHECK(std::string(pinecone::result_name(PINECONE_RESULT_NOT_FOUND)) ==
+        "PINECONE_RESULT_NOT_FOUND");
+  CHECK(std::string(pinecone::result_name(-1)) == "PINECONE_RESULT_UNKNOWN");
+}
+
+void assistants(const pinecone::Client &client) {
+  std::string created = client.create_assistant(
+      R"({"name":"cpp-docs","instructions":"Answer from the documents."})",
+      pinecone::Wait::at_most(std::chrono::seconds(30)));
+  CHECK_CONTAINS(created, R"("status":"Ready")");
+  // Not waited for: the create answer itself.
+  CHECK_CONTAINS(client.create_assistant(R"({"name":"cpp-spare"})", pinecone::Wait::no()),
+                 R"("name":"cpp-spare")");
+
+  CHECK_CONTAINS(client.describe_assistant("cpp-docs"), R"("name":"cpp-docs")");
+  CHECK_CONTAINS(client.describe_assistant(std::string("cpp-spare")), R"("name":"cpp-spare")");
+
+  std::string page = client.list_assistants_page(R"({"limit":1})");
+  CHECK_CONTAINS(page, R"("assistants":[)");
+  CHECK_CONTAINS(page, R"("next":)");
+  CHECK_CONTAINS(client.list_assistants_page(), "cpp-spare");
+
+  // Range-for over one-item pages: both assistants, in order.
+  std::vector<std::string> names;
+  for (const std::string &item : client.list_assistants(R"({"limit":1})")) {
+    names.push_back(string_field(item, "name"));
+  }
+  CHECK(names.size() == 2);
+  CHECK(names[0] == "cpp-docs" && names[1] == "cpp-spare");
+
+  // A walk stopped after one item resumes on a new paginator at the second.
+  pinecone::Paginator walk = client.list_assistants(R"({"limit":1})");
+  CHECK(walk.next().has_value());
+  std::string resume = walk.resume_point();
+  CHECK_CONTAINS(resume, R"("pagination_token":)");
+  pinecone::Paginator rest = client.list_assistants(resume);
+  std::optional<std::string> second = rest.next();
+  CHECK(second && string_field(*second, "name") == "cpp-spare");
+  CHECK(!rest.next());
+  CHECK(!rest.next());  // a finished walk stays finished
+  CHECK(rest.resume_point() == "null");
+
+  // for_each: void callbacks see everything, a false return stops.
+  int seen = 0;
+  CHECK(client.list_assistants().for_each([&](std::string_view item) {
+    CHECK_CONTAINS(item, R"("name":"cpp-)");
+    seen++;
+  }));
+  CHECK(seen == 2);
+  seen = 0;
+  CHECK(!client.list_assistants().for_each([&](std::string_view) { return ++seen < 1; }));
+  CHECK(seen == 1);
+
+  CHECK_CONTAINS(client.update_assistant("cpp-spare", R"({"metadata":{"team":"cpp"}})"),
+                 R"("team":"cpp")");
+  client.delete_assistant("cpp-spare", pinecone::Wait::at_most(std::chrono::seconds(30)));
+  CHECK_THROWS(PINECONE_RESULT_NOT_FOUND, "cpp-spare", client.describe_assistant("cpp-spare"));
+}
+
+std::vector<std::string> uploads(const pinecone::Assistant &docs) {
+  std::vector<std::string> file_ids;
+  const std::string options = R"({"metadata":{"team":"support"}})";
+  const auto wait = pinecone::Wait::at_most(std::chrono::seconds(30));
+
+  // From a path, reporting progress up to the whole file.
+  const std::string path = test_env("PINECONE_TEST_DIR") + "/cpp-session-refunds.md";
+  FILE *f = std::fopen(path.c_str(), "wb");
+  CHECK(f != nullptr && std::fputs(refunds, f) >= 0 && std::fclose(f) == 0);
+  std::uint64_t reported = 0;
+  std::string from_path = docs.upload_file(path, options, wait, [&](std::uint64_t sent, std::uint64_t) {
+    reported = sent;
+  });
+  std::remove(path.c_str());
+  CHECK(reported == std::strlen(refunds));
+  CHECK_CONTAINS(from_path, R"("status":"Available")");
+  file_ids.push_back(string_field(from_path, "file_id"));
+
+  // From a reader function, in small pieces, length unknown (chunked).
+  std::size_t pos = 0;
+  std::string from_reader = docs.upload_reader(
+      "shipping.md", -1,
+      [&](std::uint8_t *buf, std::size_t len) {
+        std::size_t n = std::min<std::size_t>({len, 7, std::strlen(shipping) - pos});
+        std::memcpy(buf, shipping + pos, n);
+        pos += n;
+        return n;
+      },
+      options, wait);
+  CHECK_CONTAINS(from_reader, R"("status":"Available")");
+  file_ids.push_back(string_field(from_reader, "file_id"));
+
+  // From a std::istream with its exact length.
+  std::istringstream in("# Returns\n\nReturned items are inspected within a week.\n");
+  std::string from_stream =
+      docs.upload_reader("returns.md", static_cast<std::int64_t>(in.str().size()), in, options, wait);
+  CHECK_CONTAINS(from_stream, R"("status":"Available")");
+  file_ids.push_back(string_field(from_stream, "file_id"));
+
+  // From memory, not waited for: the operation is then followed by id.
+  const std::string warranty = "# Warranty\n\nThe warranty lasts two years.\n";
+  std::string accepted = docs.upload_bytes("warranty.md", warranty.data(), warranty.size(),
+                                           R"({"metadata":{"team":"legal"}})", pinecone::Wait::no());
+  std::string operation_id = string_field(accepted, "id");
+  CHECK(!operation_id.empty());
+  CHECK_CONTAINS(docs.describe_operation(operation_id), operation_id);
+  CHECK_CONTAINS(docs.wait_for_operation(operation_id, wait), R"("status":"Completed")");
+  file_ids.push_back(string_field(accepted, "file_id"));
+
+  // An upsert from a std::string_view over an existing file id.
+  std::string upserted = docs.upload_bytes(
+      "warranty.md", std::string_view("# Warranty\n\nThe warranty lasts three years.\n"),
+      R"({"file_id":")" + file_ids.back() + R"("})", wait);
+  CHECK(string_field(upserted, "file_id") == file_ids.back());
+  return file_ids;
+}
+
+void files_and_operations(const pinecone::Assistant &docs, const std::vector<std::string> &ids) {
+  CHECK_CONTAINS(docs.describe_file(ids[0]), R"("name":"cpp-session-refunds.md")");
+  CHECK_CONTAINS(docs.describe_file(ids[0], R"({"include_url":true})"), R"("signed_url":")");
+
+  CHECK_CONTAINS(docs.list_files_page(R"({"limit":2})"), R"("files":[)");
+  CHECK_CONTAINS(docs.list_files_page(), "warranty.md");
+
+  // The filter is sent with every page: three support files, one per page.
+  int support = 0;
+  for (const std::string &file : docs.list_files(R"({"limit":1,"filter":{"team":{"$eq":"support"}}})")) {
+    CHECK_CONTAINS(file, R"("team":"support")");
+    support++;
+  }
+  CHECK(support == 3);
+
+  CHECK_CONTAINS(docs.list_operations_page(R"({"status":"Completed"})"), R"("operations":[)");
+  int operations = 0;
+  for (const std::string &operation : docs.list_operations(R"({"limit":2})")) {
+    CHECK_CONTAINS(operation, R"("status":)");
+    operations++;
+  }
+  CHECK(operations == 5);  // four uploads and one upsert
+}
+
+void answers(const pinecone::Client &client, const pinecone::Assistant &docs) {
+  CHECK_CONTAINS(docs.context(R"({"query":"refund window","top_k":1})"), "cpp-session-refunds.md");
+  CHECK_CONTAINS(docs.chat(question), "30 days");
+  CHECK_CONTAINS(docs.chat_completions(question), "30 days");
+
+  // Range-for over chunks: the server's JSON, first to last.
+  std::vector<std::string> types;
+  for (const std::string &chunk : docs.chat_stream(question)) types.push_back(string_field(chunk, "type"));
+  CHECK(types.size() >= 3);
+  CHECK(types.front() == "message_start" && types.back() == "message_end");
+
+  // Only the text, joined into the answer.
+  pinecone::Stream stream = docs.chat_stream(question);
+  std::string text;
+  for (const std::string &piece : stream.texts()) text += piece;
+  CHECK_CONTAINS(text, "30 days");
+  CHECK(!stream.next());  // finished, and stays so
+
+  // A chat completion read with next(), OpenAI-style chunks.
+  pinecone::Stream completion = docs.chat_completions_stream(question);
+  int chunks = 0;
+  while (std::optional<std::string> chunk = completion.next()) {
+    CHECK_CONTAINS(*chunk, R"("choices":)");
+    chunks++;
+  }
+  CHECK(chunks >= 2);
+
+  // Pulled with next_text(): the completion's text.
+  pinecone::Stream completion_text = docs.chat_completions_stream(question);
+  text.clear();
+  while (std::optional<std::string> piece = completion_text.next_text()) text += *piece;
+  CHECK_CONTAINS(text, "30 days");
+
+  // Pushed to callbacks: to the end, and stopped after the first chunk.
+  int pushed = 0;
+  CHECK(docs.chat_stream_cb(question, [&](std::string_view chunk) {
+    CHECK_CONTAINS(chunk, R"("type":)");
+    pushed++;
+  }));
+  CHECK(pushed >= 3);
+  pushed = 0;
+  CHECK(!docs.chat_completions_stream_cb(question, [&](std::string_view) {
+    pushed++;
+    return false;
+  }));
+  CHECK(pushed == 1);
+  pinecone::Stream partly = docs.chat_stream(question);
+  pushed = 0;
+  CHECK(!partly.for_each([&](std::string_view) { return ++pushed < 2; }));
+  CHECK(pushed == 2);
+  CHECK(partly.for_each([&](std::string_view) { pushed++; }));  // the rest
+  CHECK(pushed > 2);
+
+  CHECK_CONTAINS(client.evaluate_alignment(
+                     R"({"question":"q","answer":"30 days","ground_truth_answer":"30 days"})"),
+                 R"("metrics")");
+}
+
+void clean_up(const pinecone::Client &client, const pinecone::Assistant &docs,
+              const std::vector<std::string> &ids) {
+  const auto wait = pinecone::Wait::at_most(std::chrono::seconds(30));
+  docs.delete_file(ids[0], wait);
+  CHECK_THROWS(PINECONE_RESULT_NOT_FOUND, "", docs.describe_file(ids[0]));
+  client.delete_assistant("cpp-docs", wait);
+  CHECK_THROWS(PINECONE_RESULT_NOT_FOUND, "cpp-docs", client.describe_assistant("cpp-docs"));
+}
+
+// The environment's client (PINECONE_API_KEY, PINECONE_CONTROLLER_HOST) reaches
+// the same server.
+void from_env() {
+  pinecone::Client client = pinecone::Client::from_env();
+  CHECK(client);
+  CHECK_CONTAINS(client.list_assistants_page(), R"("assistants":[)");
+}
+
+}  // namespace
+
+int main() {
+  return run_test("session", [] {
+    library_facts();
+    pinecone::Client client = test_client();
+    assistants(client);
+    pinecone::Assistant docs = client.assistant("cpp-docs");
+    std::vector<std::string> ids = uploads(docs);
+    files_and_operations(docs, ids);
+    answers(client, docs);
+    clean_up(client, docs, ids);
+    from_env();
+  });
+}
