@@ -1,4 +1,4 @@
-//! Retrieval and answers: context (E13), chat (E14) and chat completions (E15).
+//! Retrieval and answers: context, chat and chat completions (docs/wire/endpoints.md).
 //!
 //! Answers are extractive and deterministic: the sentences of the best-ranked
 //! snippets that share the most words with the question, each followed by a

@@ -1,4 +1,5 @@
-//! Control plane: create, describe, list, update and delete assistants (E1–E5).
+//! Control plane: create, describe, list, update and delete assistants
+//! (docs/wire/endpoints.md).
 
 use std::time::Instant;
 

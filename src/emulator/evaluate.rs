@@ -1,4 +1,4 @@
-//! Alignment evaluation (E16), scored by word overlap.
+//! Alignment evaluation, scored by word overlap (docs/wire/endpoints.md).
 //!
 //! Each sentence of the ground truth is a fact; a fact is entailed when most of
 //! its key words appear in the answer. Completeness is the share of entailed

@@ -1,4 +1,5 @@
-//! Files and operations (E6–E12).
+//! Files and operations: upload, upsert, describe, list, delete, and operation status
+//! (docs/wire/endpoints.md).
 
 use std::sync::Arc;
 
