@@ -191,6 +191,17 @@ fn usage(prompt: u64, completion: u64) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
 }
 
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them.
+pub(crate) fn route(shared: &Shared, call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    Some(match (method, path) {
+        ("POST", ["chat", a]) => chat(shared, call, a),
+        ("POST", ["chat", a, "context"]) => context(shared, call, a),
+        ("POST", ["chat", a, "chat", "completions"]) => completions(shared, call, a),
+        _ => return None,
+    })
+}
+
 pub(crate) fn context(shared: &Shared, call: &Call, name: &str) -> Reply {
     run(|| {
         let body = call.json()?;

@@ -36,6 +36,15 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them.
+pub(crate) fn route(call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    match (method, path) {
+        ("POST", ["evaluation", "metrics", "alignment"]) => Some(alignment(call)),
+        _ => None,
+    }
+}
+
 pub(crate) fn alignment(call: &Call) -> Reply {
     let body: Value = match serde_json::from_slice(&call.body) {
         Ok(v @ Value::Object(_)) => v,
