@@ -9,7 +9,7 @@ use crate::http::Transport;
 
 /// How long a call waits for the server to finish what it started.
 ///
-/// Replaces the reference SDKs' `timeout` argument (`-1` = [`Wait::No`],
+/// Replaces the official SDKs' `timeout` argument (`-1` = [`Wait::No`],
 /// `None` = [`Wait::Forever`], a number = [`Wait::For`]).
 ///
 /// ```

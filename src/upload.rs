@@ -258,7 +258,7 @@ impl UploadFile {
         self
     }
 
-    /// Checks the arguments in the protocol's order and builds the body. Touches
+    /// Checks the arguments in the documented order (docs/wire/uploads.md) and builds the body. Touches
     /// nothing but the local file system.
     pub(crate) fn prepare(self) -> Result<Prepared> {
         if self.file_id.as_deref() == Some("") {

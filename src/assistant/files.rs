@@ -1,5 +1,5 @@
-//! Files and operations: upload (E6/E7), describe (E8), list (E9), delete (E10),
-//! and the operations that follow uploads and deletions (E11, E12).
+//! Files and operations: upload and upsert, describe, list and delete files, and the
+//! operations that follow uploads and deletions (wire shapes: docs/wire/endpoints.md).
 
 use crate::assistant::Assistant;
 use crate::error::{Error, Result};

@@ -1,4 +1,4 @@
-//! Retrieval and answers: context (E13), chat (E14) and chat completions (E15).
+//! Retrieval and answers: context, chat and chat completions (docs/wire/endpoints.md).
 //!
 //! Answers are extractive and deterministic: the sentences of the best-ranked
 //! snippets that share the most words with the question, each followed by a
@@ -189,6 +189,17 @@ fn retrieve(
 
 fn usage(prompt: u64, completion: u64) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
+}
+
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them.
+pub(crate) fn route(shared: &Shared, call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    Some(match (method, path) {
+        ("POST", ["chat", a]) => chat(shared, call, a),
+        ("POST", ["chat", a, "context"]) => context(shared, call, a),
+        ("POST", ["chat", a, "chat", "completions"]) => completions(shared, call, a),
+        _ => return None,
+    })
 }
 
 pub(crate) fn context(shared: &Shared, call: &Call, name: &str) -> Reply {

@@ -1,4 +1,5 @@
-//! Control plane: create, describe, list, update and delete assistants (E1–E5).
+//! Control plane: create, describe, list, update and delete assistants
+//! (docs/wire/endpoints.md).
 
 use std::time::Instant;
 
@@ -49,6 +50,19 @@ fn metadata(body: &serde_json::Map<String, Value>) -> Result<Option<Value>, Repl
         Some(Value::Object(_)) => Err(wire::invalid("metadata must be at most 16 KB")),
         Some(_) => Err(wire::invalid("metadata must be a JSON object")),
     }
+}
+
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them.
+pub(crate) fn route(shared: &Shared, call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    Some(match (method, path) {
+        ("GET", ["assistants"]) => list(shared, call),
+        ("POST", ["assistants"]) => create(shared, call),
+        ("GET", ["assistants", name]) => describe(shared, name),
+        ("PATCH", ["assistants", name]) => update(shared, call, name),
+        ("DELETE", ["assistants", name]) => delete(shared, name),
+        _ => return None,
+    })
 }
 
 pub(crate) fn create(shared: &Shared, call: &Call) -> Reply {

@@ -1,4 +1,5 @@
-//! Files and operations (E6–E12).
+//! Files and operations: upload, upsert, describe, list, delete, and operation status
+//! (docs/wire/endpoints.md).
 
 use std::sync::Arc;
 
@@ -42,6 +43,21 @@ fn valid_file_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them.
+pub(crate) fn route(shared: &Shared, call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    Some(match (method, path) {
+        ("GET", ["files", a]) => list(shared, call, a),
+        ("POST", ["files", a]) => upload(shared, call, a, None),
+        ("GET", ["files", a, id]) => describe(shared, call, a, id),
+        ("PUT", ["files", a, id]) => upload(shared, call, a, Some(id)),
+        ("DELETE", ["files", a, id]) => delete(shared, a, id),
+        ("GET", ["operations", a]) => list_operations(shared, call, a),
+        ("GET", ["operations", a, op]) => describe_operation(shared, a, op),
+        _ => return None,
+    })
 }
 
 pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&str>) -> Reply {

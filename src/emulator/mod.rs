@@ -95,6 +95,7 @@ mod filter;
 mod index;
 mod ingest;
 mod multipart;
+pub mod program;
 mod router;
 mod server;
 mod sse;

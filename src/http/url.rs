@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::error::{Error, Result};
 
-/// Normalises a host as the protocol requires: nested schemes collapse to the
+/// Normalises a host (docs/wire/hosts-and-headers.md): nested schemes collapse to the
 /// innermost one, a bare host gets `https://`, `http://` is kept, and trailing `/`
 /// characters go.
 pub(crate) fn normalize_host(raw: &str) -> String {

@@ -241,7 +241,7 @@ pub struct CompletionChunkChoice {
 /// One chunk of a chat-completions stream (`chat.completion.chunk`).
 ///
 /// `id` and `choices` are required: a chunk without them is skipped, as the
-/// reference client does. The last chunk usually has no choices and carries
+/// official SDK does (docs/wire/streaming.md). The last chunk usually has no choices and carries
 /// `usage`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

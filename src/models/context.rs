@@ -351,9 +351,9 @@ mod tests {
     }
 
     #[test]
-    fn f4_survives_a_round_trip() {
+    fn context_answer_survives_a_round_trip() {
         let r: ContextResponse = serde_json::from_str(include_str!(
-            "../../tests/fixtures/f4_context_response.json"
+            "../../tests/fixtures/context_three_snippets.json"
         ))
         .unwrap();
         let json = serde_json::to_string(&r).unwrap();

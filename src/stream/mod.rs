@@ -430,10 +430,10 @@ mod tests {
     use proptest::prelude::*;
 
     /// A recorded chat answer: start, two content chunks, a citation, the end.
-    pub(crate) const CHAT_ANSWER: &str = include_str!("../../tests/fixtures/f2_chat_stream.sse");
+    pub(crate) const CHAT_ANSWER: &str = include_str!("../../tests/fixtures/chat_stream.sse");
     /// A recorded chat completion whose final chunk carries the usage.
     pub(crate) const COMPLETION_ANSWER: &str =
-        include_str!("../../tests/fixtures/f3_completions_stream.sse");
+        include_str!("../../tests/fixtures/completions_stream_with_usage.sse");
     fn chat(body: &str) -> Vec<Result<ChatStreamChunk>> {
         ChatStream::from_reader(std::io::Cursor::new(body.to_owned())).collect()
     }
@@ -449,7 +449,7 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_answer_decodes_to_five_chunks() {
+    fn chat_stream_decodes_to_five_chunks() {
         let items = chat(CHAT_ANSWER);
         assert_eq!(
             kinds(&items),
@@ -471,7 +471,7 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_answer_folds_into_the_plain_response() {
+    fn chat_stream_folds_into_the_plain_response() {
         let r = ChatStream::from_reader(std::io::Cursor::new(CHAT_ANSWER))
             .into_response()
             .unwrap();
@@ -501,7 +501,7 @@ mod tests {
     }
 
     #[test]
-    fn noise_between_events_is_skipped_or_kept_as_unknown() {
+    fn chat_stream_noise_is_skipped_or_kept() {
         let noisy = CHAT_ANSWER.replacen(
             "\n\n",
             concat!(
@@ -714,7 +714,7 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_completion_decodes_and_folds() {
+    fn completions_stream_text_and_fold() {
         let items: Vec<_> =
             ChatCompletionStream::from_reader(COMPLETION_ANSWER.as_bytes()).collect();
         assert_eq!(items.len(), 5);
@@ -746,7 +746,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_completion_chunks_are_skipped_and_broken_json_ends_the_stream() {
+    fn completions_stream_skips_invalid_chunks() {
         let noisy = COMPLETION_ANSWER.replacen(
             "\n\n",
             "\n\ndata: {\"bad\":1}\n\ndata: \"text\"\n\ndata: {\"id\":\"x\",\"choices\":5}\n\n",
@@ -845,7 +845,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rich_body_means_the_same_as_the_plain_one() {
+    fn the_rich_body_means_the_same_as_the_plain_stream() {
         let rich: Vec<_> = chat(&rich_body()).into_iter().map(|r| r.unwrap()).collect();
         let plain: Vec<_> = chat(CHAT_ANSWER).into_iter().map(|r| r.unwrap()).collect();
         assert_eq!(rich, plain);

@@ -36,6 +36,11 @@ pub fn example_binary(name: &str) -> std::path::PathBuf {
     let path = target
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} was not built", path.display());
+    assert!(
+        path.exists(),
+        "{} was not built: a whole `cargo test --all-features` builds the examples; \
+         when running single tests, build it first with `cargo build --all-features --example {name}`",
+        path.display()
+    );
     path
 }

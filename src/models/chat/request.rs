@@ -394,7 +394,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_chat_body_matches_the_wire_byte_for_byte() {
+    fn chat_body_byte_for_byte() {
         let request = ChatRequest::new([Message::user(
             "How long do customers on annual plans have to request a refund?",
         )])
