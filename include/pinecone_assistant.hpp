@@ -371,7 +371,7 @@ class PullIterator {
   std::string current_;
 };
 
-/// A range over `Source` read with `Next`.
+/// A range over `Source` read with `Next`, borrowing the source.
 template <class Source, std::optional<std::string> (Source::*Next)()>
 class PullRange {
  public:
@@ -381,6 +381,19 @@ class PullRange {
 
  private:
   Source *source_;
+};
+
+/// A range over `Source` read with `Next`, owning the source: what a range-for
+/// over a temporary's range needs, since C++17 keeps only the range alive.
+template <class Source, std::optional<std::string> (Source::*Next)()>
+class OwningPullRange {
+ public:
+  explicit OwningPullRange(Source &&source) noexcept : source_(std::move(source)) {}
+  PullIterator<Source, Next> begin() { return PullIterator<Source, Next>(&source_); }
+  PullIterator<Source, Next> end() const noexcept { return {}; }
+
+ private:
+  Source source_;
 };
 
 }  // namespace detail
@@ -507,6 +520,9 @@ class Stream {
   /// The range of texts(), yielding the answer text piece by piece.
   using Texts = detail::PullRange<Stream, &Stream::next_text>;
 
+  /// The range of texts() on a temporary Stream, which it keeps alive.
+  using OwnedTexts = detail::OwningPullRange<Stream, &Stream::next_text>;
+
   /// Calls `f(std::string_view chunk_json)` for every remaining chunk as it
   /// arrives (`pinecone_stream_for_each`); the view is valid during the call
   /// only. `f` returns void, or a bool: false stops (the rest stays unread).
@@ -530,7 +546,11 @@ class Stream {
   iterator end() noexcept { return {}; }
 
   /// A range over the answer text (`next_text`): `for (auto &t : s.texts())`.
-  Texts texts() noexcept { return Texts(this); }
+  Texts texts() & noexcept { return Texts(this); }
+
+  /// The same over a temporary, which the range takes over, so that
+  /// `for (auto &t : docs.chat_stream(request).texts())` is safe.
+  OwnedTexts texts() && noexcept { return OwnedTexts(std::move(*this)); }
 
   /// The C handle, still owned by this object.
   pinecone_stream *get() const noexcept { return handle_.get(); }

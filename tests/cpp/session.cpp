@@ -176,6 +176,11 @@ void answers(const pinecone::Client &client, const pinecone::Assistant &docs) {
   CHECK_CONTAINS(text, "30 days");
   CHECK(!stream.next());  // finished, and stays so
 
+  // The text of a temporary stream: the range keeps it alive.
+  text.clear();
+  for (const std::string &piece : docs.chat_stream(question).texts()) text += piece;
+  CHECK_CONTAINS(text, "30 days");
+
   // A chat completion read with next(), OpenAI-style chunks.
   pinecone::Stream completion = docs.chat_completions_stream(question);
   int chunks = 0;
