@@ -71,7 +71,8 @@ pub fn compile(language: Language, source: &Path, name: &str) -> PathBuf {
     let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("c_program_{name}"));
     let out = Command::new(&compiler)
         .current_dir(root())
-        .args([std, "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-pthread"])
+        .args([std, "-g", "-pthread"])
+        .args(["-Wall", "-Wextra", "-Werror", "-pedantic"])
         .arg("-Iinclude")
         .arg(source)
         .arg(library("a"))
