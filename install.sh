@@ -40,6 +40,12 @@ fail() {
   exit 1
 }
 
+# A mistake on the command line: exit status 2, as for any usage error.
+refuse() {
+  echo "install.sh: $*" >&2
+  exit 2
+}
+
 prefix=/usr/local
 libdir=
 includedir=
@@ -53,7 +59,7 @@ while [ $# -gt 0 ]; do
   esac
   case $arg in
     --prefix | --libdir | --includedir | --library-type | --profile)
-      [ $# -gt 0 ] || fail "$arg needs a value"
+      [ $# -gt 0 ] || refuse "$arg needs a value"
       value=$1
       shift
       case $arg in
@@ -65,17 +71,17 @@ while [ $# -gt 0 ]; do
       esac
       ;;
     -h | --help) usage; exit 0 ;;
-    *) usage >&2; fail "unknown argument: $arg" ;;
+    *) usage >&2; refuse "unknown argument: $arg" ;;
   esac
 done
 
 case $library_type in
   both | shared | static) ;;
-  *) fail "--library-type is both, shared or static, not '$library_type'" ;;
+  *) refuse "--library-type is both, shared or static, not '$library_type'" ;;
 esac
 case $prefix in
   /*) ;;
-  *) fail "--prefix must be an absolute path, not '$prefix'" ;;
+  *) refuse "--prefix must be an absolute path, not '$prefix'" ;;
 esac
 prefix=${prefix%/}
 libdir=${libdir:-$prefix/lib}
@@ -83,7 +89,7 @@ includedir=${includedir:-$prefix/include}
 for dir in "$libdir" "$includedir"; do
   case $dir in
     /*) ;;
-    *) fail "--libdir and --includedir must be absolute paths, not '$dir'" ;;
+    *) refuse "--libdir and --includedir must be absolute paths, not '$dir'" ;;
   esac
 done
 case "$(uname -s)" in

@@ -60,6 +60,24 @@ if ls "$tmp/static/lib/"libpinecone_assistant.so* >/dev/null 2>&1; then
   fail "--library-type static installed a shared library"
 fi
 
+echo "== a staged install (DESTDIR) with its own libdir"
+DESTDIR=$tmp/stage ./install.sh --prefix /opt/pinecone --libdir /opt/pinecone/lib64 >/dev/null
+staged=$tmp/stage/opt/pinecone
+[ -f "$staged/lib64/libpinecone_assistant.so.$version" ] && [ -f "$staged/include/pinecone_assistant.h" ] ||
+  fail "DESTDIR did not stage the files under $staged"
+grep -qx 'prefix=/opt/pinecone' "$staged/lib64/pkgconfig/pinecone_assistant.pc" &&
+  grep -qx 'libdir=${prefix}/lib64' "$staged/lib64/pkgconfig/pinecone_assistant.pc" ||
+  fail "the staged .pc file does not name the final prefix and libdir"
+grep -q '"/opt/pinecone/lib64"' "$staged/lib64/cmake/PineconeAssistant/PineconeAssistantConfig.cmake" ||
+  fail "the staged CMake package does not name the final libdir"
+# A usage mistake is refused with exit status 2 before anything is built.
+for bad in "--prefix relative/path" "--library-type dynamic" "--prefix" "--no-such-option"; do
+  status=0
+  # shellcheck disable=SC2086 # each case is several words
+  ./install.sh $bad >/dev/null 2>&1 || status=$?
+  [ "$status" = 2 ] || fail "install.sh $bad exited with $status, not 2"
+done
+
 echo "== pkg-config"
 export PKG_CONFIG_PATH=$lib/pkgconfig
 [ "$(pkg-config --modversion pinecone_assistant)" = "$version" ] || fail "pkg-config --modversion"
