@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{FileModel, Message, Usage};
+use super::{ContextOptions, FileModel, Message, Usage, retrieval_setters, setters};
 use crate::error::{Error, Result};
 
 fn is_empty_str(s: &Option<String>) -> bool {
@@ -18,7 +18,8 @@ fn is_empty_messages(m: &Option<Vec<Message>>) -> bool {
 /// conversation, and retrieval settings.
 ///
 /// Exactly one of `query` and `messages` must be non-empty. Serialising gives the
-/// wire body: the empty one of the two is left out.
+/// wire body: the empty one of the two is left out, and the retrieval settings
+/// stand beside them.
 ///
 /// ```
 /// use pinecone_assistant::models::{ContextRequest, Message};
@@ -43,20 +44,12 @@ pub struct ContextRequest {
     #[serde(default, skip_serializing_if = "is_empty_messages")]
     pub messages: Option<Vec<Message>>,
     /// A metadata filter on the files searched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<Value>,
-    /// How many snippets to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_k: Option<u32>,
-    /// The size of each snippet, in tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snippet_size: Option<u32>,
-    /// Whether image content of multimodal files is returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multimodal: Option<bool>,
-    /// Whether images carry their bytes (with `multimodal`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include_binary_content: Option<bool>,
+    /// How many snippets, of what size and with which content (top-level keys
+    /// on the wire, beside `query`).
+    #[serde(flatten)]
+    pub options: ContextOptions,
 }
 
 impl ContextRequest {
@@ -88,62 +81,27 @@ impl ContextRequest {
         }
     }
 
-    /// A metadata filter on the files searched. Defaults to no filter.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// let r = ContextRequest::query("refunds").filter(serde_json::json!({"team": {"$eq": "billing"}}));
-    /// assert!(r.filter.is_some());
-    /// ```
-    pub fn filter(mut self, filter: Value) -> Self {
-        self.filter = Some(filter);
-        self
+    setters! {
+        /// A metadata filter on the files searched. Defaults to no filter.
+        ///
+        /// ```
+        /// use pinecone_assistant::models::ContextRequest;
+        /// let r = ContextRequest::query("refunds").filter(serde_json::json!({"team": {"$eq": "billing"}}));
+        /// assert!(r.filter.is_some());
+        /// ```
+        filter(filter: Value) => filter = Some(filter);
+        /// All the retrieval settings at once, replacing any set before.
+        /// Defaults to the server's.
+        ///
+        /// ```
+        /// use pinecone_assistant::models::{ContextOptions, ContextRequest};
+        /// let r = ContextRequest::query("q").options(ContextOptions::new().top_k(3));
+        /// assert_eq!(r.options.top_k, Some(3));
+        /// ```
+        options(options: ContextOptions) => options = options;
     }
 
-    /// How many snippets to return. Defaults to the server's (16, at most 64).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// assert_eq!(ContextRequest::query("q").top_k(3).top_k, Some(3));
-    /// ```
-    pub fn top_k(mut self, n: u32) -> Self {
-        self.top_k = Some(n);
-        self
-    }
-
-    /// Snippet size in tokens. Defaults to the server's (2048; 512–8192).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// assert_eq!(ContextRequest::query("q").snippet_size(1024).snippet_size, Some(1024));
-    /// ```
-    pub fn snippet_size(mut self, tokens: u32) -> Self {
-        self.snippet_size = Some(tokens);
-        self
-    }
-
-    /// Whether image content is returned. Defaults to the server's (`true`).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// assert_eq!(ContextRequest::query("q").multimodal(true).multimodal, Some(true));
-    /// ```
-    pub fn multimodal(mut self, on: bool) -> Self {
-        self.multimodal = Some(on);
-        self
-    }
-
-    /// Whether images carry their bytes. Defaults to the server's (`true`).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// let r = ContextRequest::query("q").include_binary_content(false);
-    /// assert_eq!(r.include_binary_content, Some(false));
-    /// ```
-    pub fn include_binary_content(mut self, on: bool) -> Self {
-        self.include_binary_content = Some(on);
-        self
-    }
+    retrieval_setters!(ContextRequest, r#"ContextRequest::query("q")"#, options);
 
     /// Exactly one of `query` and `messages`, where empty counts as absent.
     pub(crate) fn validate(&self) -> Result<()> {

@@ -14,6 +14,7 @@ mod file;
 mod open_enum;
 mod operation;
 mod options;
+mod setters;
 
 pub use assistant::*;
 pub use chat::*;
@@ -25,6 +26,8 @@ pub use operation::*;
 pub use options::*;
 
 pub use crate::upload::UploadFile;
+
+pub(crate) use setters::setters;
 
 use serde::{Deserialize, Serialize};
 
