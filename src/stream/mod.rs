@@ -24,6 +24,7 @@ mod chat;
 mod completions;
 
 use std::io::{BufReader, Read};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::de::IgnoredAny;
@@ -109,12 +110,14 @@ pub trait Decoder: sealed::Sealed + Default + Send {
     /// What its final chunk is, for the truncation message.
     #[doc(hidden)]
     const FINAL: &'static str;
-    /// Decodes one payload.
+    /// Reads one payload that starts as a JSON object: the chunk, `None` when the
+    /// event is not one to yield (skipped), or the parse error (a data error skips
+    /// the event, any other is the stream's error).
     #[doc(hidden)]
-    fn decode(&mut self, data: &[u8]) -> Result<Decoded<Self::Chunk>>;
-    /// Whether the final chunk was seen.
+    fn read(data: &[u8]) -> serde_json::Result<Option<Self::Chunk>>;
+    /// Whether `chunk` is the final one, after which the body may end.
     #[doc(hidden)]
-    fn complete(&self) -> bool;
+    fn is_final(chunk: &Self::Chunk) -> bool;
     /// Folds chunks into the response of a non-streaming call.
     #[doc(hidden)]
     fn fold(chunks: impl Iterator<Item = Result<Self::Chunk>>) -> Result<Self::Response>;
@@ -165,30 +168,33 @@ pub struct RawChunk<C> {
     pub json: String,
 }
 
-/// Classifies a payload before the typed decoding: `None` to go on decoding.
-fn prelude<T>(data: &[u8], what: &str) -> Option<Result<Decoded<T>>> {
+/// Decodes one `data:` payload the way the table in the module docs says, for
+/// either kind of stream: blank is skipped, `[DONE]` is the end, broken JSON is an
+/// error, and valid JSON that `D` does not read as a chunk is skipped.
+fn decode<D: Decoder>(data: &[u8]) -> Result<Decoded<D::Chunk>> {
     let trimmed = data.trim_ascii();
     if trimmed.is_empty() {
-        return Some(Ok(Decoded::Skip));
+        return Ok(Decoded::Skip);
     }
     if trimmed == b"[DONE]" {
-        return Some(Ok(Decoded::Done));
+        return Ok(Decoded::Done);
     }
-    if trimmed[0] != b'{' {
-        // Valid JSON that is not an object is skipped; anything else is an error.
-        return Some(validate(data, what).map(|()| Decoded::Skip));
-    }
-    None
-}
-
-fn validate(data: &[u8], what: &str) -> Result<()> {
-    serde_json::from_slice::<IgnoredAny>(data)
-        .map(|_| ())
-        .map_err(|e| Error::decode(what, e, data))
-}
-
-fn is_data_error(e: &serde_json::Error) -> bool {
-    e.classify() == serde_json::error::Category::Data
+    let why = match trimmed.starts_with(b"{").then(|| D::read(data)) {
+        Some(Ok(Some(chunk))) => return Ok(Decoded::Item(chunk)),
+        Some(Ok(None)) | None => None,
+        // A key of the chunk has the wrong type or is missing: skipped, once the
+        // whole payload is known to be JSON.
+        Some(Err(e)) if e.classify() == serde_json::error::Category::Data => Some(e),
+        Some(Err(e)) => return Err(Error::decode(D::WHAT, e, data)),
+    };
+    serde_json::from_slice::<IgnoredAny>(data).map_err(|e| Error::decode(D::WHAT, e, data))?;
+    log::debug!(
+        "skipped a {}{}: {}",
+        D::WHAT,
+        why.map(|e| format!(" ({e})")).unwrap_or_default(),
+        String::from_utf8_lossy(data)
+    );
+    Ok(Decoded::Skip)
 }
 
 type Body = BufReader<Box<dyn Read + Send>>;
@@ -203,7 +209,9 @@ type Body = BufReader<Box<dyn Read + Send>>;
 pub struct EventStream<D> {
     /// `None` once the stream ended: the body (and its connection) is dropped then.
     events: Option<SseReader<Body>>,
-    decoder: D,
+    /// Whether the final chunk was seen, so the body may end.
+    complete: bool,
+    decoder: PhantomData<D>,
     interrupter: Arc<Interrupter>,
     cancel: CancelHandle,
     /// Unregister the cancel hooks when the stream goes.
@@ -228,7 +236,8 @@ impl<D: Decoder> EventStream<D> {
         };
         Self {
             events: Some(SseReader::new(BufReader::with_capacity(32 << 10, reader))),
-            decoder: D::default(),
+            complete: false,
+            decoder: PhantomData,
             interrupter,
             cancel,
             _hooks: vec![hook],
@@ -385,13 +394,16 @@ impl<D: Decoder> EventStream<D> {
                 break Err(Error::Cancelled);
             }
             match events.next_event() {
-                Ok(Some(event)) => match self.decoder.decode(event.data) {
-                    Ok(Decoded::Item(item)) => return Some(Ok(make(item, event.data))),
+                Ok(Some(event)) => match decode::<D>(event.data) {
+                    Ok(Decoded::Item(item)) => {
+                        self.complete |= D::is_final(&item);
+                        return Some(Ok(make(item, event.data)));
+                    }
                     Ok(Decoded::Skip) => continue,
                     Ok(Decoded::Done) => break Ok(()),
                     Err(e) => break Err(e),
                 },
-                Ok(None) if self.decoder.complete() => break Ok(()),
+                Ok(None) if self.complete => break Ok(()),
                 Ok(None) => {
                     break Err(Error::Stream(format!(
                         "the {} was truncated: the body ended before {}",

@@ -12,7 +12,6 @@ pub use chunk::*;
 pub use request::*;
 pub use response::*;
 
-pub(crate) use chunk::{ChunkKind, Delta};
 pub(crate) use request::{
     ConversationBody, conversation_request, default_model, retrieval_setters,
 };
