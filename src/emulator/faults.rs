@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::models::setters;
+
 /// What an injected fault does to a request it matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -126,24 +128,15 @@ impl Fault {
         self
     }
 
-    /// How many matching requests it affects. Defaults to 1. A fault for 0
-    /// requests is dropped by [`Emulator::inject`](super::Emulator::inject)
-    /// (over HTTP, `"times": 0` is a 400).
-    pub fn times(mut self, n: u32) -> Self {
-        self.times = n;
-        self
-    }
-
-    /// Only requests whose path contains `text`. Defaults to every path.
-    pub fn path_contains(mut self, text: impl Into<String>) -> Self {
-        self.path_contains = Some(text.into());
-        self
-    }
-
-    /// Only requests with this method. Defaults to every method.
-    pub fn method(mut self, method: impl Into<String>) -> Self {
-        self.method = Some(method.into());
-        self
+    setters! {
+        /// How many matching requests it affects. Defaults to 1. A fault for 0
+        /// requests is dropped by [`Emulator::inject`](super::Emulator::inject)
+        /// (over HTTP, `"times": 0` is a 400).
+        times(n: u32) => times = n;
+        /// Only requests whose path contains `text`. Defaults to every path.
+        path_contains(text: impl Into<String>) => path_contains = Some(text.into());
+        /// Only requests with this method. Defaults to every method.
+        method(method: impl Into<String>) => method = Some(method.into());
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {

@@ -1,8 +1,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::PaginationResponse;
 use super::open_enum::open_enum;
+use super::{PaginationResponse, setters};
 use crate::http::url::normalize_host;
 
 /// An assistant, as described by the control plane.
@@ -140,22 +140,13 @@ impl CreateAssistantRequest {
         }
     }
 
-    /// Instructions applied to every chat (at most 16 KB). Defaults to none.
-    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
-        self
-    }
-
-    /// A JSON object of metadata (at most 16 KB). Defaults to none.
-    pub fn metadata(mut self, metadata: Value) -> Self {
-        self.metadata = Some(metadata);
-        self
-    }
-
-    /// Where the assistant lives. Defaults to [`Region::Us`].
-    pub fn region(mut self, region: Region) -> Self {
-        self.region = region;
-        self
+    setters! {
+        /// Instructions applied to every chat (at most 16 KB). Defaults to none.
+        instructions(instructions: impl Into<String>) => instructions = Some(instructions.into());
+        /// A JSON object of metadata (at most 16 KB). Defaults to none.
+        metadata(metadata: Value) => metadata = Some(metadata);
+        /// Where the assistant lives. Defaults to [`Region::Us`].
+        region(region: Region) => region = region;
     }
 }
 
@@ -186,16 +177,11 @@ impl UpdateAssistantRequest {
         Self::default()
     }
 
-    /// Replaces the instructions. Defaults to leaving them as they are.
-    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
-        self
-    }
-
-    /// Replaces the metadata object whole. Defaults to leaving it as it is.
-    pub fn metadata(mut self, metadata: Value) -> Self {
-        self.metadata = Some(metadata);
-        self
+    setters! {
+        /// Replaces the instructions. Defaults to leaving them as they are.
+        instructions(instructions: impl Into<String>) => instructions = Some(instructions.into());
+        /// Replaces the metadata object whole. Defaults to leaving it as it is.
+        metadata(metadata: Value) => metadata = Some(metadata);
     }
 }
 
