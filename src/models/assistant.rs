@@ -2,7 +2,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::open_enum::open_enum;
-use super::{PaginationResponse, setters};
+use super::{list_response, setters};
 use crate::http::url::normalize_host;
 
 /// An assistant, as described by the control plane.
@@ -58,23 +58,9 @@ open_enum! {
     Other
 }
 
-/// One page of assistants.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListAssistantsResponse {
-    /// The assistants on this page.
-    #[serde(default)]
-    pub assistants: Vec<AssistantModel>,
-    /// The continuation token, absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pagination: Option<PaginationResponse>,
-}
-
-impl ListAssistantsResponse {
-    /// The token of the next page, `None` on the last page.
-    pub fn next_token(&self) -> Option<String> {
-        super::next_token(&self.pagination)
-    }
+list_response! {
+    /// One page of assistants.
+    pub struct ListAssistantsResponse { assistants: AssistantModel }
 }
 
 /// The region an assistant lives in.
