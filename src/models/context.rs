@@ -101,7 +101,7 @@ impl ContextRequest {
         options(options: ContextOptions) => options = options;
     }
 
-    retrieval_setters!(ContextRequest, r#"ContextRequest::query("q")"#, options);
+    retrieval_setters!(r#"ContextRequest::query("q")"#, options);
 
     /// Exactly one of `query` and `messages`, where empty counts as absent.
     pub(crate) fn validate(&self) -> Result<()> {

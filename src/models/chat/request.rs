@@ -228,42 +228,39 @@ impl Message {
 
 /// The setters of the retrieval settings (`top_k`, `snippet_size`, `multimodal`,
 /// `include_binary_content`): on [`ContextOptions`] itself, and on a type that
-/// holds one in the field `$options`. Doc examples start from `$start`.
+/// holds one in the field `$options`. Doc examples start from `$start` (a
+/// constructor in `pinecone_assistant::models`) and show the key each sets.
 macro_rules! retrieval_setters {
-    ($type:ident, $start:literal $(, $options:ident)?) => {
+    ($start:literal $(, $options:ident)?) => {
         $crate::models::setters! {
             /// How many snippets to retrieve. Defaults to the server's (16, at most 64).
             ///
             /// ```
-            #[doc = concat!("use pinecone_assistant::models::", stringify!($type), ";")]
-            #[doc = concat!("let r = ", $start, ".top_k(8);")]
-            #[doc = concat!("assert_eq!(r.", $(stringify!($options), ".",)? "top_k, Some(8));")]
+            #[doc = concat!("let r = pinecone_assistant::models::", $start, ".top_k(8);")]
+            /// assert_eq!(serde_json::to_value(&r).unwrap()["top_k"], 8);
             /// ```
             top_k(n: u32) => $($options.)? top_k = Some(n);
             /// Snippet size in tokens. Defaults to the server's (2048; 512–8192).
             ///
             /// ```
-            #[doc = concat!("use pinecone_assistant::models::", stringify!($type), ";")]
-            #[doc = concat!("let r = ", $start, ".snippet_size(512);")]
-            #[doc = concat!("assert_eq!(r.", $(stringify!($options), ".",)? "snippet_size, Some(512));")]
+            #[doc = concat!("let r = pinecone_assistant::models::", $start, ".snippet_size(512);")]
+            /// assert_eq!(serde_json::to_value(&r).unwrap()["snippet_size"], 512);
             /// ```
             snippet_size(tokens: u32) => $($options.)? snippet_size = Some(tokens);
             /// Whether image content of multimodal files is retrieved. Defaults to
             /// the server's (`true`).
             ///
             /// ```
-            #[doc = concat!("use pinecone_assistant::models::", stringify!($type), ";")]
-            #[doc = concat!("let r = ", $start, ".multimodal(false);")]
-            #[doc = concat!("assert_eq!(r.", $(stringify!($options), ".",)? "multimodal, Some(false));")]
+            #[doc = concat!("let r = pinecone_assistant::models::", $start, ".multimodal(false);")]
+            /// assert_eq!(serde_json::to_value(&r).unwrap()["multimodal"], false);
             /// ```
             multimodal(on: bool) => $($options.)? multimodal = Some(on);
             /// Whether retrieved images carry their bytes. Defaults to the server's
             /// (`true`).
             ///
             /// ```
-            #[doc = concat!("use pinecone_assistant::models::", stringify!($type), ";")]
-            #[doc = concat!("let r = ", $start, ".include_binary_content(false);")]
-            #[doc = concat!("assert_eq!(r.", $(stringify!($options), ".",)? "include_binary_content, Some(false));")]
+            #[doc = concat!("let r = pinecone_assistant::models::", $start, ".include_binary_content(false);")]
+            /// assert_eq!(serde_json::to_value(&r).unwrap()["include_binary_content"], false);
             /// ```
             include_binary_content(on: bool) => $($options.)? include_binary_content = Some(on);
         }
@@ -313,7 +310,7 @@ impl ContextOptions {
         Self::default()
     }
 
-    retrieval_setters!(ContextOptions, "ContextOptions::new()");
+    retrieval_setters!("ContextOptions::new()");
 }
 
 conversation_request! {
