@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ContextOptions, FileModel, Message, Usage, retrieval_setters, setters};
+use super::{FileModel, Message, Usage, setters, with_retrieval_settings};
 use crate::error::{Error, Result};
 
 fn is_empty_str(s: &Option<String>) -> bool {
@@ -14,42 +14,40 @@ fn is_empty_messages(m: &Option<Vec<Message>>) -> bool {
     m.as_deref().is_none_or(<[Message]>::is_empty)
 }
 
-/// A request for [`Assistant::context`](crate::Assistant::context): a query or a
-/// conversation, and retrieval settings.
-///
-/// Exactly one of `query` and `messages` must be non-empty. Serialising gives the
-/// wire body: the empty one of the two is left out, and the retrieval settings
-/// stand beside them.
-///
-/// ```
-/// use pinecone_assistant::models::{ContextRequest, Message};
-/// let by_query = ContextRequest::query("refund window").top_k(3).multimodal(true);
-/// let by_chat = ContextRequest::messages([Message::user("What is the refund window?")]);
-/// assert_eq!(
-///     serde_json::to_string(&by_query).unwrap(),
-///     r#"{"query":"refund window","top_k":3,"multimodal":true}"#
-/// );
-/// # let _ = by_chat;
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[must_use]
-#[non_exhaustive]
-// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
-#[serde(deny_unknown_fields)]
-pub struct ContextRequest {
-    /// A search text.
-    #[serde(default, skip_serializing_if = "is_empty_str")]
-    pub query: Option<String>,
-    /// A conversation to retrieve for (instead of `query`).
-    #[serde(default, skip_serializing_if = "is_empty_messages")]
-    pub messages: Option<Vec<Message>>,
-    /// A metadata filter on the files searched.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Value>,
-    /// How many snippets, of what size and with which content (top-level keys
-    /// on the wire, beside `query`).
-    #[serde(flatten)]
-    pub options: ContextOptions,
+with_retrieval_settings! {
+    examples from r#"ContextRequest::query("q")"#;
+    /// A request for [`Assistant::context`](crate::Assistant::context): a query or a
+    /// conversation, and retrieval settings.
+    ///
+    /// Exactly one of `query` and `messages` must be non-empty. Serialising gives the
+    /// wire body: the empty one of the two is left out.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ContextRequest, Message};
+    /// let by_query = ContextRequest::query("refund window").top_k(3).multimodal(true);
+    /// let by_chat = ContextRequest::messages([Message::user("What is the refund window?")]);
+    /// assert_eq!(
+    ///     serde_json::to_string(&by_query).unwrap(),
+    ///     r#"{"query":"refund window","top_k":3,"multimodal":true}"#
+    /// );
+    /// # let _ = by_chat;
+    /// ```
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[must_use]
+    #[non_exhaustive]
+    // A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+    #[serde(deny_unknown_fields)]
+    pub struct ContextRequest {
+        /// A search text.
+        #[serde(default, skip_serializing_if = "is_empty_str")]
+        pub query: Option<String>,
+        /// A conversation to retrieve for (instead of `query`).
+        #[serde(default, skip_serializing_if = "is_empty_messages")]
+        pub messages: Option<Vec<Message>>,
+        /// A metadata filter on the files searched.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub filter: Option<Value>,
+    }
 }
 
 impl ContextRequest {
@@ -90,18 +88,7 @@ impl ContextRequest {
         /// assert!(r.filter.is_some());
         /// ```
         filter(filter: Value) => filter = Some(filter);
-        /// All the retrieval settings at once, replacing any set before.
-        /// Defaults to the server's.
-        ///
-        /// ```
-        /// use pinecone_assistant::models::{ContextOptions, ContextRequest};
-        /// let r = ContextRequest::query("q").options(ContextOptions::new().top_k(3));
-        /// assert_eq!(r.options.top_k, Some(3));
-        /// ```
-        options(options: ContextOptions) => options = options;
     }
-
-    retrieval_setters!(r#"ContextRequest::query("q")"#, options);
 
     /// Exactly one of `query` and `messages`, where empty counts as absent.
     pub(crate) fn validate(&self) -> Result<()> {
@@ -260,6 +247,7 @@ pub struct Reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::ContextOptions;
 
     #[test]
     fn validation_counts_empty_as_absent() {
@@ -287,6 +275,26 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&empty_query).unwrap(),
             r#"{"messages":[{"role":"user","content":"m"}]}"#
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_with_the_accepted_ones() {
+        // One flat struct: serde names the key and lists every accepted one,
+        // the retrieval settings included.
+        let err = serde_json::from_str::<ContextRequest>(r#"{"query":"q","topk":3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `topk`, expected one of `query`, `messages`, `filter`, `top_k`, `snippet_size`, `multimodal`, `include_binary_content`"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<ContextOptions>(r#"{"filter":{}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `filter`, expected one of `top_k`"),
+            "{err}"
         );
     }
 

@@ -145,17 +145,49 @@ macro_rules! paging_setters {
 /// # let _ = opts;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "ListFilesWire", into = "ListFilesWire")]
 #[must_use]
 #[non_exhaustive]
 pub struct ListFilesOptions {
     /// A metadata filter, sent as compact JSON on every page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<Value>,
-    /// Page size and starting point (`limit` and `pagination_token`, beside
-    /// `filter` in JSON).
-    #[serde(flatten)]
+    /// Page size and starting point.
     pub page: ListOptions,
+}
+
+/// The JSON form of [`ListFilesOptions`]: flat, with the wire names. (serde's
+/// `flatten` cannot be combined with refusing unknown keys.)
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ListFilesWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagination_token: Option<String>,
+}
+
+impl From<ListFilesWire> for ListFilesOptions {
+    fn from(w: ListFilesWire) -> Self {
+        Self {
+            filter: w.filter,
+            page: ListOptions {
+                page_size: w.limit,
+                pagination_token: w.pagination_token,
+            },
+        }
+    }
+}
+
+impl From<ListFilesOptions> for ListFilesWire {
+    fn from(o: ListFilesOptions) -> Self {
+        Self {
+            filter: o.filter,
+            limit: o.page.page_size,
+            pagination_token: o.page.pagination_token,
+        }
+    }
 }
 
 impl ListFilesOptions {
@@ -204,20 +236,54 @@ impl ListFilesOptions {
 /// # let _ = opts;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "ListOperationsWire", into = "ListOperationsWire")]
 #[must_use]
 #[non_exhaustive]
 pub struct ListOperationsOptions {
     /// Only operations of this type.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub operation_type: Option<String>,
     /// Only operations in this status.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Page size and starting point (`limit` and `pagination_token`, beside the
-    /// filters in JSON).
-    #[serde(flatten)]
+    /// Page size and starting point.
     pub page: ListOptions,
+}
+
+/// The JSON form of [`ListOperationsOptions`]: flat, with the wire names.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ListOperationsWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operation_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagination_token: Option<String>,
+}
+
+impl From<ListOperationsWire> for ListOperationsOptions {
+    fn from(w: ListOperationsWire) -> Self {
+        Self {
+            operation_type: w.operation_type,
+            status: w.status,
+            page: ListOptions {
+                page_size: w.limit,
+                pagination_token: w.pagination_token,
+            },
+        }
+    }
+}
+
+impl From<ListOperationsOptions> for ListOperationsWire {
+    fn from(o: ListOperationsOptions) -> Self {
+        Self {
+            operation_type: o.operation_type,
+            status: o.status,
+            limit: o.page.page_size,
+            pagination_token: o.page.pagination_token,
+        }
+    }
 }
 
 impl ListOperationsOptions {
@@ -335,5 +401,22 @@ mod tests {
         let err =
             serde_json::from_str::<DescribeFileOptions>(r#"{"include_urls":true}"#).unwrap_err();
         assert!(err.to_string().contains("include_urls"), "{err}");
+    }
+
+    #[test]
+    fn the_refusal_lists_the_accepted_keys() {
+        let err = serde_json::from_str::<ListFilesOptions>(r#"{"limt":2}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected one of `filter`, `limit`, `pagination_token`"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<ListOperationsOptions>(r#"{"kind":"x"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "expected one of `operation_type`, `status`, `limit`, `pagination_token`"
+            ),
+            "{err}"
+        );
     }
 }

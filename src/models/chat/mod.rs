@@ -13,5 +13,5 @@ pub use request::*;
 pub use response::*;
 
 pub(crate) use request::{
-    ConversationBody, conversation_request, default_model, retrieval_setters,
+    ConversationBody, conversation_request, default_model, with_retrieval_settings,
 };

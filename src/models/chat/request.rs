@@ -226,77 +226,96 @@ impl Message {
     }
 }
 
-/// The setters of the retrieval settings (`top_k`, `snippet_size`, `multimodal`,
-/// `include_binary_content`): on [`ContextOptions`] itself, and on a type that
-/// holds one in the field `$options`. Doc examples start from `$start` (a
-/// constructor in `pinecone_assistant::models`) and show the key each sets.
-macro_rules! retrieval_setters {
-    ($start:literal $(, $options:ident)?) => {
-        $crate::models::setters! {
-            /// How many snippets to retrieve. Defaults to the server's (16, at most 64).
-            ///
-            /// ```
-            #[doc = concat!("let r = pinecone_assistant::models::", $start, ".top_k(8);")]
-            /// assert_eq!(serde_json::to_value(&r).unwrap()["top_k"], 8);
-            /// ```
-            top_k(n: u32) => $($options.)? top_k = Some(n);
-            /// Snippet size in tokens. Defaults to the server's (2048; 512–8192).
-            ///
-            /// ```
-            #[doc = concat!("let r = pinecone_assistant::models::", $start, ".snippet_size(512);")]
-            /// assert_eq!(serde_json::to_value(&r).unwrap()["snippet_size"], 512);
-            /// ```
-            snippet_size(tokens: u32) => $($options.)? snippet_size = Some(tokens);
-            /// Whether image content of multimodal files is retrieved. Defaults to
-            /// the server's (`true`).
-            ///
-            /// ```
-            #[doc = concat!("let r = pinecone_assistant::models::", $start, ".multimodal(false);")]
-            /// assert_eq!(serde_json::to_value(&r).unwrap()["multimodal"], false);
-            /// ```
-            multimodal(on: bool) => $($options.)? multimodal = Some(on);
-            /// Whether retrieved images carry their bytes. Defaults to the server's
-            /// (`true`).
-            ///
-            /// ```
-            #[doc = concat!("let r = pinecone_assistant::models::", $start, ".include_binary_content(false);")]
-            /// assert_eq!(serde_json::to_value(&r).unwrap()["include_binary_content"], false);
-            /// ```
-            include_binary_content(on: bool) => $($options.)? include_binary_content = Some(on);
+/// Defines a type that ends with the retrieval settings: the fields `top_k`,
+/// `snippet_size`, `multimodal` and `include_binary_content` (optional, left out
+/// of the JSON when unset), after the type's own fields, and their setters. Both
+/// [`ContextOptions`] (nothing else) and a context request (the query first) are
+/// such types; each stays one flat struct, so an unknown key is refused with the
+/// list of accepted ones. The setters' doc examples start from `$start`, a
+/// constructor in `pinecone_assistant::models`, and show the key each sends.
+macro_rules! with_retrieval_settings {
+    (
+        examples from $start:literal;
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident: $fty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $fty, )*
+            /// How many snippets to retrieve.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub top_k: Option<u32>,
+            /// The size of each snippet, in tokens.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub snippet_size: Option<u32>,
+            /// Whether image content of multimodal files is retrieved.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub multimodal: Option<bool>,
+            /// Whether retrieved images carry their bytes (with `multimodal`).
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub include_binary_content: Option<bool>,
+        }
+
+        impl $name {
+            $crate::models::setters! {
+                /// How many snippets to retrieve. Defaults to the server's (16, at
+                /// most 64).
+                ///
+                /// ```
+                #[doc = concat!("let r = pinecone_assistant::models::", $start, ".top_k(8);")]
+                /// assert_eq!(serde_json::to_value(&r).unwrap()["top_k"], 8);
+                /// ```
+                top_k(n: u32) => top_k = Some(n);
+                /// Snippet size in tokens. Defaults to the server's (2048; 512–8192).
+                ///
+                /// ```
+                #[doc = concat!("let r = pinecone_assistant::models::", $start, ".snippet_size(512);")]
+                /// assert_eq!(serde_json::to_value(&r).unwrap()["snippet_size"], 512);
+                /// ```
+                snippet_size(tokens: u32) => snippet_size = Some(tokens);
+                /// Whether image content of multimodal files is retrieved. Defaults
+                /// to the server's (`true`).
+                ///
+                /// ```
+                #[doc = concat!("let r = pinecone_assistant::models::", $start, ".multimodal(false);")]
+                /// assert_eq!(serde_json::to_value(&r).unwrap()["multimodal"], false);
+                /// ```
+                multimodal(on: bool) => multimodal = Some(on);
+                /// Whether retrieved images carry their bytes. Defaults to the
+                /// server's (`true`).
+                ///
+                /// ```
+                #[doc = concat!("let r = pinecone_assistant::models::", $start, ".include_binary_content(false);")]
+                /// assert_eq!(serde_json::to_value(&r).unwrap()["include_binary_content"], false);
+                /// ```
+                include_binary_content(on: bool) => include_binary_content = Some(on);
+            }
         }
     };
 }
 
-pub(crate) use retrieval_setters;
+pub(crate) use with_retrieval_settings;
 
-/// Retrieval settings: a chat's `context_options`, and the settings of a
-/// [`ContextRequest`](super::super::ContextRequest) (where they stand beside
-/// `query` on the wire). Unset fields are not sent, so the server's defaults
-/// apply.
-///
-/// ```
-/// use pinecone_assistant::models::ContextOptions;
-/// let opts = ContextOptions::new().top_k(8).snippet_size(512);
-/// assert_eq!(serde_json::to_string(&opts).unwrap(), r#"{"top_k":8,"snippet_size":512}"#);
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[must_use]
-#[non_exhaustive]
-// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
-#[serde(deny_unknown_fields)]
-pub struct ContextOptions {
-    /// How many snippets to retrieve.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_k: Option<u32>,
-    /// The size of each snippet, in tokens.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snippet_size: Option<u32>,
-    /// Whether image content of multimodal files is retrieved.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub multimodal: Option<bool>,
-    /// Whether retrieved images carry their bytes (with `multimodal`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub include_binary_content: Option<bool>,
+with_retrieval_settings! {
+    examples from "ContextOptions::new()";
+    /// Retrieval settings: a chat's `context_options`, and the settings of a
+    /// [`ContextRequest`](super::super::ContextRequest) (where they stand beside
+    /// `query` on the wire). Unset fields are not sent, so the server's defaults
+    /// apply.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::ContextOptions;
+    /// let opts = ContextOptions::new().top_k(8).snippet_size(512);
+    /// assert_eq!(serde_json::to_string(&opts).unwrap(), r#"{"top_k":8,"snippet_size":512}"#);
+    /// ```
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[must_use]
+    #[non_exhaustive]
+    // A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+    #[serde(deny_unknown_fields)]
+    pub struct ContextOptions {}
 }
 
 impl ContextOptions {
@@ -309,8 +328,6 @@ impl ContextOptions {
     pub fn new() -> Self {
         Self::default()
     }
-
-    retrieval_setters!("ContextOptions::new()");
 }
 
 conversation_request! {
