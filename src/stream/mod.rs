@@ -81,9 +81,8 @@ pub type ChatStream = EventStream<ChatDecoder>;
 pub type ChatCompletionStream = EventStream<CompletionDecoder>;
 
 /// What one `data:` payload amounts to.
-#[doc(hidden)]
 #[derive(Debug)]
-pub enum Decoded<T> {
+enum Decoded<T> {
     /// A chunk.
     Item(T),
     /// Nothing to yield (blank, not an object, or not a usable chunk).

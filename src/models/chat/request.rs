@@ -300,10 +300,9 @@ pub(crate) use with_retrieval_settings;
 
 with_retrieval_settings! {
     examples from "ContextOptions::new()";
-    /// Retrieval settings: a chat's `context_options`, and the settings of a
-    /// [`ContextRequest`](super::super::ContextRequest) (where they stand beside
-    /// `query` on the wire). Unset fields are not sent, so the server's defaults
-    /// apply.
+    /// Retrieval settings of a chat (`context_options` on the wire); a
+    /// [`ContextRequest`](super::super::ContextRequest) has the same settings beside
+    /// its query. Unset fields are not sent, so the server's defaults apply.
     ///
     /// ```
     /// use pinecone_assistant::models::ContextOptions;
