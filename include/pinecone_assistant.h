@@ -316,16 +316,21 @@ void pinecone_string_free(char *s);
  *   `source_tag`, `proxy` (`http://user:pass@host:port`), `ca_bundle` (PEM file
  *   or directory), `accept_invalid_certs` (bool), `pool_size`, `max_retries`
  *   (default 3), `retry_base_delay_ms` (500), `retry_max_delay_ms` (30000),
- *   `create_poll_interval_ms` (500), `operation_poll_interval_ms` (5000),
- *   `chat_read_timeout_ms` (300000), `evaluation_region` (`"us"` or `"eu"`),
- *   `evaluation_host`. Nothing is read from the environment.
+ *   `create_poll_interval_ms` (500) and `operation_poll_interval_ms` (5000), the
+ *   longest delays between the polls of a wait, `chat_read_timeout_ms`
+ *   (300000), `evaluation_region` (`"us"` or `"eu"`), `evaluation_host`,
+ *   `poll_schedule` (`"adaptive"`, the default: the first poll
+ *   `poll_first_delay_ms` (250) after the request was accepted, then each delay
+ *   twice the time waited so far, up to the interval; or `"fixed"`: a poll at
+ *   once, then one every interval). Nothing is read from the environment.
  * - `client_out`: receives the new client, to be freed with
  *   `pinecone_client_free`; set to NULL first and on failure.
  *
  * Returns `PINECONE_RESULT_OK`; `PINECONE_RESULT_NULL_ARGUMENT` (`api_key`,
  * `client_out`); `PINECONE_RESULT_INVALID_UTF8`; `PINECONE_RESULT_INVALID_JSON`
  * (malformed options, wrong type); `PINECONE_RESULT_INVALID_ARGUMENT` (unknown
- * setting, bad key, proxy, CA bundle, header, zero timeout). Sends nothing.
+ * setting, bad key, proxy, CA bundle, header, zero timeout or interval, unknown
+ * poll schedule). Sends nothing.
  *
  * # Safety
  *

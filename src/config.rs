@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::http::retry::RetryPolicy;
 use crate::http::url::normalize_host;
+use crate::polling::PollSchedule;
 use crate::testing::Sleeper;
 
 /// The control-plane host used unless another is configured.
@@ -105,6 +106,7 @@ pub struct ClientConfig {
     evaluation_region: EvaluationRegion,
     evaluation_host: Option<String>,
     sleeper: Option<Sleeper>,
+    poll_schedule: PollSchedule,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -133,6 +135,7 @@ impl fmt::Debug for ClientConfig {
             .field("evaluation_region", &self.evaluation_region)
             .field("evaluation_host", &self.evaluation_host)
             .field("sleeper", &self.sleeper.as_ref().map(|_| "custom"))
+            .field("poll_schedule", &self.poll_schedule)
             .finish()
     }
 }
@@ -180,6 +183,7 @@ impl ClientConfig {
                 evaluation_region: EvaluationRegion::Us,
                 evaluation_host: None,
                 sleeper: None,
+                poll_schedule: PollSchedule::default(),
             },
         }
     }
@@ -308,14 +312,14 @@ impl ClientConfig {
         self.retry
     }
 
-    /// The interval between polls while an assistant is being created; see
+    /// The longest delay between polls while an assistant is being created; see
     /// [`ClientConfigBuilder::create_poll_interval`].
     pub fn create_poll_interval(&self) -> Duration {
         self.create_poll_interval
     }
 
-    /// The interval between polls while an assistant is deleted or a file operation
-    /// runs; see [`ClientConfigBuilder::operation_poll_interval`].
+    /// The longest delay between polls while an assistant is deleted or a file
+    /// operation runs; see [`ClientConfigBuilder::operation_poll_interval`].
     pub fn operation_poll_interval(&self) -> Duration {
         self.operation_poll_interval
     }
@@ -335,6 +339,11 @@ impl ClientConfig {
     /// [`ClientConfigBuilder::evaluation_host`].
     pub fn evaluation_host(&self) -> Option<&str> {
         self.evaluation_host.as_deref()
+    }
+
+    /// How waits space their polls; see [`ClientConfigBuilder::poll_schedule`].
+    pub fn poll_schedule(&self) -> PollSchedule {
+        self.poll_schedule
     }
 
     /// The sleeper replacing real sleeping, set through
@@ -366,6 +375,15 @@ impl ClientConfig {
                 "poll_interval",
                 "must be greater than zero (use a sleeper to make tests fast)",
             ));
+        }
+        if let PollSchedule::Adaptive { first } = self.poll_schedule {
+            if first.is_zero() {
+                return Err(Error::invalid(
+                    "poll_schedule",
+                    "the first delay of an adaptive schedule must be greater than zero \
+                     (use a sleeper to make tests fast)",
+                ));
+            }
         }
         for (name, value) in &self.additional_headers {
             // These describe the body of each request; a fixed value would break
@@ -520,14 +538,17 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Interval between polls while waiting for a new assistant. Defaults to 0.5 s.
+    /// The longest delay between polls while waiting for a new assistant: the cap
+    /// of the [adaptive schedule](PollSchedule::Adaptive), the interval of the
+    /// [fixed one](PollSchedule::Fixed). Defaults to 0.5 s.
     pub fn create_poll_interval(mut self, interval: Duration) -> Self {
         self.config.create_poll_interval = interval;
         self
     }
 
-    /// Interval between polls while waiting for a deletion or a file operation.
-    /// Defaults to 5 s.
+    /// The longest delay between polls while waiting for a deletion or a file
+    /// operation: the cap of the [adaptive schedule](PollSchedule::Adaptive), the
+    /// interval of the [fixed one](PollSchedule::Fixed). Defaults to 5 s.
     pub fn operation_poll_interval(mut self, interval: Duration) -> Self {
         self.config.operation_poll_interval = interval;
         self
@@ -550,6 +571,23 @@ impl ClientConfigBuilder {
     /// to the region's host.
     pub fn evaluation_host(mut self, host: impl Into<String>) -> Self {
         self.config.evaluation_host = Some(host.into());
+        self
+    }
+
+    /// How waits space their polls. Defaults to [`PollSchedule::default`]: the
+    /// first poll 250 ms after the server accepted the request, then delays that
+    /// grow up to the interval, so that short work returns in well under a second
+    /// and long work is polled about as often as with [`PollSchedule::Fixed`].
+    ///
+    /// ```
+    /// use pinecone_assistant::{ClientConfig, PollSchedule};
+    /// let config = ClientConfig::builder("pcsk_example")
+    ///     .poll_schedule(PollSchedule::Fixed)
+    ///     .build();
+    /// assert_eq!(config.poll_schedule(), PollSchedule::Fixed);
+    /// ```
+    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
+        self.config.poll_schedule = schedule;
         self
     }
 

@@ -15,7 +15,8 @@ use pinecone_assistant::{
 use serde_json::json;
 use support::fixtures::assistant_json;
 use support::mock::{
-    KEY, assert_all, builder, builder_for, client, once, recording_client, refuses, times,
+    KEY, assert_all, builder, builder_for, client, once, recording_client, recording_fixed_client,
+    refuses, times,
 };
 
 const ASSISTANTS: &str = "/assistant/assistants";
@@ -98,7 +99,8 @@ fn create_polls_until_ready() {
     let post = creating(&mut server, "support-bot").create();
     let initializing = times(2, describing(&mut server, "support-bot", "Initializing"));
     let ready = once(describing(&mut server, "support-bot", "Ready"));
-    let (c, slept) = recording_client(&server);
+    // On the fixed schedule: a poll at once, then one every interval.
+    let (c, slept) = recording_fixed_client(&server);
     let a = create(&c, "support-bot", Wait::Forever).unwrap();
     assert_eq!(a.status, AssistantStatus::Ready);
     assert_all(&[&post, &initializing, &ready]);
@@ -141,7 +143,8 @@ fn create_wait_deadline_counts_polling_time() {
     let mut server = Server::new();
     creating(&mut server, "bot").create();
     let poll = times(4, describing(&mut server, "bot", "Initializing"));
-    let (c, slept) = recording_client(&server);
+    // On the fixed schedule: a poll at once, then one every interval.
+    let (c, slept) = recording_fixed_client(&server);
     let err = create(&c, "bot", Wait::For(Duration::from_millis(1200))).unwrap_err();
     assert!(matches!(err, Error::WaitTimeout { .. }));
     poll.assert();
@@ -421,7 +424,8 @@ fn delete_waits_until_gone() {
     let gone = answer_status(&mut server, "GET", "bot", 404);
     let gone =
         once(gone.with_body(r#"{"error":{"code":"NOT_FOUND","message":"gone"},"status":404}"#));
-    let (c, slept) = recording_client(&server);
+    // On the fixed schedule: a poll at once, then one every interval.
+    let (c, slept) = recording_fixed_client(&server);
     c.delete_assistant("bot", Wait::Forever).unwrap();
     assert_all(&[&delete, &terminating, &gone]);
     assert_eq!(*slept.lock().unwrap(), vec![Duration::from_secs(5)]);
@@ -661,7 +665,8 @@ fn a_retry_inside_a_wait_never_sleeps_past_its_deadline() {
     creating(&mut server, "bot").create();
     let unavailable = answer_status(&mut server, "GET", "bot", 503);
     let unavailable = once(unavailable.with_header("retry-after", "25"));
-    let (c, slept) = recording_client(&server);
+    // On the fixed schedule: a poll at once, then one every interval.
+    let (c, slept) = recording_fixed_client(&server);
     let err = create(&c, "bot", Wait::For(Duration::from_secs(1))).unwrap_err();
     unavailable.assert();
     assert_eq!(err.status(), Some(503));

@@ -247,3 +247,27 @@ fn wait_for_zero_reports_the_running_operation() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn with_default_settings_a_300_ms_upload_returns_in_well_under_a_second() {
+    // Real sleeping, default poll settings: what a program that tunes nothing sees.
+    let emu = start(Emulator::builder().processing_delay(Duration::from_millis(300)));
+    ready(&emu);
+    let config = pinecone_assistant::ClientConfig::builder(emu.api_key()).host(emu.url());
+    let docs = pinecone_assistant::Client::new(config.build())
+        .unwrap()
+        .assistant("docs");
+    emu.clear_requests();
+    let started = std::time::Instant::now();
+    let done = docs
+        .upload_file(text_file(HANDBOOK, "kettle.md"), Wait::Forever)
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(done.file.unwrap().status, Some(FileStatus::Available));
+    // The schedule polls at about 0.25 s (still processing) and 0.75 s (done);
+    // the fixed 5 s interval of earlier versions took 5 s.
+    let path = format!("/assistant/operations/docs/{}", done.operation.id);
+    assert_eq!(count(&emu, "GET", &path), 2);
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}

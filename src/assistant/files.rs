@@ -1,6 +1,8 @@
 //! Files and operations: upload and upsert, describe, list and delete files, and the
 //! operations that follow uploads and deletions (wire shapes: docs/wire/endpoints.md).
 
+use std::time::Duration;
+
 use crate::assistant::Assistant;
 use crate::error::{Error, Result};
 use crate::http::retry::RequestClass;
@@ -11,7 +13,7 @@ use crate::models::{
     OperationList, OperationModel, OperationStatus, OperationType, UploadFile, UploadResult,
 };
 use crate::pagination::{Page, Paginator};
-use crate::polling::{Poll, Wait};
+use crate::polling::{Pending, Poll, Wait};
 use crate::upload::Prepared;
 
 impl Assistant {
@@ -23,8 +25,10 @@ impl Assistant {
     /// The server answers with an operation; then, per `wait`:
     /// - [`Wait::No`]: the file is described once and returned with the accepted
     ///   operation (`file` is `None` when the server has no record of it yet);
-    /// - otherwise the operation is polled every
-    ///   [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval)
+    /// - otherwise the operation is polled on the client's
+    ///   [poll schedule](crate::PollSchedule) (the first poll 250 ms after the
+    ///   upload was accepted, then less often, up to
+    ///   [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval))
     ///   until it completes, and the processed file is described and returned.
     ///
     /// A plain upload is retried only when the server cannot have stored it (a
@@ -279,12 +283,23 @@ impl Assistant {
     /// kept 30 days); [`Error::InvalidArgument`] for an empty id; API, transport and
     /// decode errors.
     pub fn describe_operation(&self, operation_id: &str) -> Result<OperationModel> {
-        let url = self.path("operations", &[("operation_id", operation_id)])?;
-        self.json_data(Request::get(url), "operation")
+        Ok(self.describe_operation_for_poll(operation_id)?.0)
     }
 
-    /// Polls an operation every
-    /// [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval)
+    /// [`describe_operation`](Self::describe_operation), with the `Retry-After` of
+    /// the answer for a wait.
+    fn describe_operation_for_poll(
+        &self,
+        operation_id: &str,
+    ) -> Result<(OperationModel, Option<Duration>)> {
+        let url = self.path("operations", &[("operation_id", operation_id)])?;
+        let reply = self.call_data(Request::get(url))?;
+        Ok((reply.decode("operation")?, reply.retry_after))
+    }
+
+    /// Polls an operation on the client's [poll schedule](crate::PollSchedule), with
+    /// delays up to
+    /// [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval),
     /// until it completes, and returns its final state. `Completed` counts as done,
     /// and so does a status this version does not know once it carries
     /// `completed_on`.
@@ -321,7 +336,7 @@ impl Assistant {
             self.client.config().operation_poll_interval(),
             || format!("operation \"{operation_id}\" to complete"),
             || {
-                let op = self.describe_operation(operation_id)?;
+                let (op, retry_after) = self.describe_operation_for_poll(operation_id)?;
                 if op.is_failed() {
                     return Err(Error::OperationFailed {
                         operation_id: operation_id.to_owned(),
@@ -334,11 +349,12 @@ impl Assistant {
                 if op.is_completed() {
                     return Ok(Poll::Done(op));
                 }
-                Ok(Poll::Pending {
+                Ok(Poll::Pending(Pending {
                     status: op.progress_text(),
                     operation_id: Some(op.id),
                     percent_complete: op.percent_complete,
-                })
+                    retry_after,
+                }))
             },
         )
     }

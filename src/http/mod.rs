@@ -151,6 +151,8 @@ pub(crate) type RawResponse = http::Response<ureq::Body>;
 pub(crate) struct Reply {
     pub status: u16,
     pub location: Option<String>,
+    /// A `Retry-After` on a success: on a poll's answer, when to poll again.
+    pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
 }
 
@@ -443,6 +445,8 @@ impl Transport {
 pub(crate) fn read_reply(mut resp: RawResponse, limit: u64) -> Result<Reply> {
     let status = resp.status().as_u16();
     let location = header_text(&resp, "location");
+    let retry_after = header_text(&resp, "retry-after")
+        .and_then(|v| retry::parse_retry_after(&v, SystemTime::now()));
     let body = resp
         .body_mut()
         .with_config()
@@ -452,6 +456,7 @@ pub(crate) fn read_reply(mut resp: RawResponse, limit: u64) -> Result<Reply> {
     Ok(Reply {
         status,
         location,
+        retry_after,
         body,
     })
 }
