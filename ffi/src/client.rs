@@ -154,10 +154,11 @@ fn poll_schedule(
 /// - `api_key`: required, borrowed for the call (copied).
 /// - `options_json`: NULL for the defaults, or a JSON object with any of these
 ///   settings: `host` (control-plane host, default `https://api.pinecone.io`;
-///   `http://` is kept for local servers), `api_version` (default `"2026-07"`),
+///   `http://` is kept for local servers; a trailing `/assistant` is dropped), `api_version` (default `"2026-07"`),
 ///   `timeout_ms` (connect / idle read / write timeout, default 30000),
 ///   `additional_headers` (object of string values sent on every request),
-///   `source_tag`, `proxy` (`http://user:pass@host:port`), `ca_bundle` (PEM file
+///   `source_tag`, `proxy` (`http://user:pass@host:port`, `https://…`,
+///   `socks5://…`, `socks5h://…`, `socks4://…`, `socks4a://…`), `ca_bundle` (PEM file
 ///   or directory), `accept_invalid_certs` (bool), `pool_size`, `max_retries`
 ///   (default 3), `retry_base_delay_ms` (500), `retry_max_delay_ms` (30000),
 ///   `create_poll_interval_ms` (500) and `operation_poll_interval_ms` (5000), the
@@ -173,7 +174,8 @@ fn poll_schedule(
 /// Returns `PINECONE_RESULT_OK`; `PINECONE_RESULT_NULL_ARGUMENT` (`api_key`,
 /// `client_out`); `PINECONE_RESULT_INVALID_UTF8`; `PINECONE_RESULT_INVALID_JSON`
 /// (malformed options, wrong type); `PINECONE_RESULT_INVALID_ARGUMENT` (unknown
-/// setting, bad key, proxy, CA bundle, header, zero timeout or interval, unknown
+/// setting, bad key, host or evaluation host that is not an http(s) URL, proxy
+/// of an unknown scheme, CA bundle, header, zero timeout or interval, unknown
 /// poll schedule). Sends nothing.
 ///
 /// # Safety

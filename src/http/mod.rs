@@ -194,7 +194,8 @@ impl Transport {
             Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
                 Error::invalid(
                     "proxy",
-                    "is not a proxy URL; use http://[user:password@]host:port or https://…",
+                    "is not a proxy URL; use http://[user:password@]host:port, https://…, \
+                     socks5://… (or socks5h://, socks4://, socks4a://)",
                 )
             })?),
             None => None,

@@ -87,7 +87,27 @@ int main(void) {
               PINECONE_RESULT_INVALID_ARGUMENT, "timeout");
   CHECK_FAILS(pinecone_client_new("k", "{\"evaluation_region\": \"mars\"}", &other),
               PINECONE_RESULT_INVALID_ARGUMENT, "evaluation_region");
+  /* hosts must be http(s) URLs, checked before any request */
+  CHECK_FAILS(pinecone_client_new("k", "{\"host\": \"not a url with spaces\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "`host`");
+  CHECK_FAILS(pinecone_client_new("k", "{\"host\": \"ftp://x\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "ftp://");
+  CHECK_FAILS(pinecone_client_new("k", "{\"evaluation_host\": \"ws://e\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "evaluation_host");
+  /* a proxy scheme the client cannot speak is refused here, not at the first call */
+  CHECK_FAILS(pinecone_client_new("k", "{\"proxy\": \"ftp://p:21\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "proxy");
+  CHECK_FAILS(pinecone_client_new("k", "{\"poll_schedule\": \"steady\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "poll_schedule");
   CHECK(other == NULL);
+  /* a SOCKS proxy is usable: one where nothing listens fails the call, never panics */
+  CHECK_OK(pinecone_client_new(
+      "k", "{\"host\":\"http://127.0.0.1:1\",\"proxy\":\"socks5://127.0.0.1:1\",\"max_retries\":0}",
+      &other));
+  CHECK_CODE(pinecone_client_describe_assistant(other, "a", &json), PINECONE_RESULT_TRANSPORT);
+  CHECK(json == NULL);
+  pinecone_client_free(other);
+  other = POISON;
 
   CHECK_OK(pinecone_client_new("k", "{\"host\":\"http://127.0.0.1:1\",\"max_retries\":0}",
                                &client));
