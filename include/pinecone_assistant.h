@@ -618,8 +618,10 @@ enum pinecone_result pinecone_assistant_upload_file(const struct pinecone_assist
  *   (`notes.md`; not `notes`, `notes.` or `.md`).
  * - `length`: the exact number of bytes `read` will supply, sent as
  *   `Content-Length` (a source that ends early or runs long fails with
- *   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown
- *   (the body is then sent chunked).
+ *   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown:
+ *   the body is then sent chunked, without `Content-Length`, which the service
+ *   may refuse (a warning is logged; a 411 or 400 answer says to pass the
+ *   length). Pass the length whenever it can be known.
  * - `read`: required; called until it returns 0. Because the bytes cannot be
  *   read twice, an upload whose body was started is never retried.
  * - `progress`: NULL or a progress callback. Both callbacks receive `userdata`.

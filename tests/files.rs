@@ -211,7 +211,7 @@ fn upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
     let described = times(0, api(&mut server, "GET", &file_path("notes_v2")));
 
     let (calls, on_progress) = progress_log();
-    let file = UploadFile::reader(&b"hello"[..], "notes.md")
+    let file = UploadFile::chunked_reader(&b"hello"[..], "notes.md")
         .file_id("notes_v2")
         .on_progress(on_progress);
     let err = assistant(&server)
@@ -355,7 +355,7 @@ fn reader_without_extension_is_refused_before_any_request() {
     let anything = refuses(&mut server, "POST");
     let docs = assistant(&server);
     for name in ["notes", "notes.", ".md"] {
-        let file = UploadFile::reader(&b"hello"[..], name);
+        let file = UploadFile::chunked_reader(&b"hello"[..], name);
         match docs.upload_file(file, Wait::No).unwrap_err() {
             Error::InvalidArgument { name: arg, reason } => {
                 assert_eq!(arg, "file_name");
@@ -378,7 +378,7 @@ fn plain_reader_is_not_replayed_after_a_503() {
     let (mut server, _resolve) = data_plane();
     let refused = answering(&mut server, "POST", FILES, 503, UNAVAILABLE);
     let refused = once(refused.with_header("retry-after", "1"));
-    let file = UploadFile::reader(&b"hello"[..], "notes.md");
+    let file = UploadFile::chunked_reader(&b"hello"[..], "notes.md");
     let err = assistant(&server).upload_file(file, Wait::No).unwrap_err();
     refused.assert();
     assert_eq!(err.status(), Some(503));
@@ -454,7 +454,7 @@ fn sized_reader_that_ends_early_fails_fast_without_retry() {
     )
     .create();
     let started = Instant::now();
-    let file = UploadFile::sized_reader(&b"abc"[..], "short.md", 5).file_id("short");
+    let file = UploadFile::reader(&b"abc"[..], "short.md", 5).file_id("short");
     let err = assistant(&server).upload_file(file, Wait::No).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10));
     match err {
@@ -754,7 +754,7 @@ fn cancelling_stops_an_upload_mid_body() {
     let client = client(&server).with_cancel_handle(stop);
     let (calls, mut record) = progress_log();
     let big = std::io::repeat(b'x').take(8 << 20);
-    let file = UploadFile::sized_reader(big, "big.txt", 8 << 20).on_progress(move |sent, total| {
+    let file = UploadFile::reader(big, "big.txt", 8 << 20).on_progress(move |sent, total| {
         record(sent, total);
         trigger.cancel();
     });
@@ -792,5 +792,85 @@ fn seekable_reader_is_replayed_from_where_it_stood() {
         let expected =
             expected_multipart(boundary, "notes.md", "text/markdown", b"# Notes\n", None);
         assert_eq!(got.body, expected);
+    }
+}
+
+/// Warnings logged by this crate, kept for the tests that look for one.
+static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct WarningLog;
+
+impl log::Log for WarningLog {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::Level::Warn && metadata.target().starts_with("pinecone_assistant")
+    }
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            WARNINGS.lock().unwrap().push(record.args().to_string());
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// Starts keeping this crate's warnings (once per test binary).
+fn keep_warnings() {
+    if log::set_logger(&WarningLog).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
+}
+
+/// The warnings kept so far that mention `needle`.
+fn warnings_about(needle: &str) -> Vec<String> {
+    let all = WARNINGS.lock().unwrap();
+    all.iter().filter(|w| w.contains(needle)).cloned().collect()
+}
+
+#[test]
+fn only_a_chunked_reader_goes_out_without_a_length_and_it_says_so() {
+    keep_warnings();
+    let (mut server, _resolve) = data_plane();
+    let log = Log::default();
+    let post = api(&mut server, "POST", FILES).with_status(202);
+    let post = times(2, recording(post, &log, UPLOAD_ACCEPTED));
+    report_described(&mut server).create();
+    let docs = assistant(&server);
+    let sized = UploadFile::reader(&b"# Sized\n"[..], "sized-warned.md", 8);
+    docs.upload_file(sized, Wait::No).unwrap();
+    let chunked = UploadFile::chunked_reader(&b"# Chunked\n"[..], "chunked-warned.md");
+    docs.upload_file(chunked, Wait::No).unwrap();
+    post.assert();
+    let seen = log.lock().unwrap().clone();
+    assert!(seen[0].content_length.is_some() && seen[0].transfer_encoding.is_none());
+    assert!(seen[1].content_length.is_none());
+    assert_eq!(seen[1].transfer_encoding.as_deref(), Some("chunked"));
+    assert!(warnings_about("sized-warned.md").is_empty());
+    let warned = warnings_about("chunked-warned.md");
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("Content-Length"), "{}", warned[0]);
+    assert!(warned[0].contains("UploadFile::reader(reader, file_name, length)"));
+}
+
+#[test]
+fn a_refused_chunked_upload_names_the_fix() {
+    for status in [411, 400] {
+        let (mut server, _resolve) = data_plane();
+        let body =
+            r#"{"error":{"code":"INVALID_ARGUMENT","message":"Length Required"},"status":411}"#;
+        answering(&mut server, "POST", FILES, status, body).create();
+        let docs = assistant(&server);
+        let chunked = UploadFile::chunked_reader(&b"# Notes\n"[..], "notes.md");
+        let err = docs.upload_file(chunked, Wait::No).unwrap_err();
+        assert_eq!(err.status(), Some(status as u16));
+        let text = err.to_string();
+        assert!(text.contains("Length Required"), "{text}");
+        assert!(
+            text.contains("went out chunked")
+                && text.contains("UploadFile::reader(reader, file_name, length)"),
+            "{text}"
+        );
+        // A body with a length was refused for another reason: no such advice.
+        let sized = UploadFile::reader(&b"# Notes\n"[..], "notes.md", 8);
+        let text = docs.upload_file(sized, Wait::No).unwrap_err().to_string();
+        assert!(!text.contains("chunked"), "{text}");
     }
 }

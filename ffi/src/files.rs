@@ -124,8 +124,8 @@ fn reader_file(
     length: i64,
 ) -> Result<UploadFile, FfiError> {
     match (length, u64::try_from(length)) {
-        (-1, _) => Ok(UploadFile::reader(reader, file_name)),
-        (_, Ok(n)) => Ok(UploadFile::sized_reader(reader, file_name, n)),
+        (-1, _) => Ok(UploadFile::chunked_reader(reader, file_name)),
+        (_, Ok(n)) => Ok(UploadFile::reader(reader, file_name, n)),
         (n, Err(_)) => Err(FfiError::invalid(
             "length",
             format!("{n} is neither a byte count nor -1 (unknown)"),
@@ -202,8 +202,10 @@ pub unsafe extern "C" fn pinecone_assistant_upload_file(
 ///   (`notes.md`; not `notes`, `notes.` or `.md`).
 /// - `length`: the exact number of bytes `read` will supply, sent as
 ///   `Content-Length` (a source that ends early or runs long fails with
-///   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown
-///   (the body is then sent chunked).
+///   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown:
+///   the body is then sent chunked, without `Content-Length`, which the service
+///   may refuse (a warning is logged; a 411 or 400 answer says to pass the
+///   length). Pass the length whenever it can be known.
 /// - `read`: required; called until it returns 0. Because the bytes cannot be
 ///   read twice, an upload whose body was started is never retried.
 /// - `progress`: NULL or a progress callback. Both callbacks receive `userdata`.

@@ -85,8 +85,10 @@ impl Assistant {
         let mut query = Query::new();
         query.push_opt("multimodal", multimodal);
         url.push_str(query.as_str());
-        let reply =
-            self.call_data(Request::new(method, url, class).body(Body::Source(&mut body)))?;
+        let chunked = body.is_chunked();
+        let reply = self
+            .call_data(Request::new(method, url, class).body(Body::Source(&mut body)))
+            .map_err(|e| if chunked { name_the_length_fix(e) } else { e })?;
         // Closes a file opened from a path before any waiting starts.
         drop(body);
         let accepted: OperationModel = reply.decode("upload operation")?;
@@ -436,6 +438,23 @@ impl Assistant {
             .push_opt("pagination_token", token);
         url.push_str(query.as_str());
         self.json_data(Request::get(url), "operation list")
+    }
+}
+
+/// A 411 (length required) or 400 answer to a chunked upload, with the fix added
+/// to the server's message: the service may refuse a body without a length.
+fn name_the_length_fix(error: Error) -> Error {
+    match error {
+        Error::Api(mut api) if matches!(api.status, 400 | 411) => {
+            api.message.push_str(
+                " (this upload went out chunked, without a Content-Length, because its \
+                 reader has no known length, which the service may refuse: give the length \
+                 with UploadFile::reader(reader, file_name, length), or upload with \
+                 UploadFile::bytes, UploadFile::seekable or UploadFile::path)",
+            );
+            Error::Api(api)
+        }
+        other => other,
     }
 }
 
