@@ -499,7 +499,8 @@ enum pinecone_result pinecone_client_list_assistants_page(const struct pinecone_
  * (`pinecone_paginator_resume_point` gives the token and skip that resume a walk). `paginator_out` receives the paginator
  * (free with `pinecone_paginator_free`; NULL first and on failure); it keeps its
  * own reference to the client. Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
- * `_INVALID_UTF8`, `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ * `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (limit 0: refused here,
+ * nothing is sent). Thread-safe (the paginator itself is not).
  *
  * # Safety
  *
@@ -721,7 +722,8 @@ enum pinecone_result pinecone_assistant_list_files_page(const struct pinecone_as
  * after>}`. `paginator_out` receives the
  * paginator (free with `pinecone_paginator_free`; NULL first and on failure).
  * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
- * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT` (limit 0: refused here, nothing is
+ * sent). Thread-safe (the paginator itself is not).
  *
  * # Safety
  *
@@ -817,11 +819,11 @@ enum pinecone_result pinecone_assistant_list_operations_page(const struct pineco
  * A paginator over every operation, repeating the filters on every page.
  *
  * `options_json`: NULL or the keys of `pinecone_assistant_list_operations_page`
- * plus `"max_items"`. Bad filters are reported by the first
- * `pinecone_paginator_next` (`PINECONE_RESULT_INVALID_ARGUMENT`, nothing sent).
- * `paginator_out` receives the paginator (free with `pinecone_paginator_free`).
- * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
- * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ * plus `"skip"` and `"max_items"`. `paginator_out` receives the paginator (free
+ * with `pinecone_paginator_free`; NULL first and on failure). Returns
+ * `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`, `_INVALID_JSON`,
+ * `_INVALID_ARGUMENT` (unknown type or status, limit 0: refused here, where the
+ * mistake is, and nothing is sent). Thread-safe (the paginator itself is not).
  *
  * # Safety
  *
@@ -838,8 +840,7 @@ enum pinecone_result pinecone_assistant_list_operations(const struct pinecone_as
  * `item_json_out` receives an owned JSON string (free with `pinecone_string_free`),
  * or NULL with `PINECONE_RESULT_OK` when the list is finished (and on every later
  * call). It is set to NULL first. An error (e.g. `PINECONE_RESULT_API_ERROR`,
- * `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`, `_INVALID_ARGUMENT` for bad
- * filters) ends the walk: later calls return OK with NULL. Also
+ * `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`) ends the walk: later calls return OK with NULL. Also
  * `_NULL_ARGUMENT`.
  *
  * # Safety

@@ -14,7 +14,7 @@ use crate::models::{
     AssistantModel, AssistantStatus, CreateAssistantRequest, ListAssistantsResponse, ListOptions,
     UpdateAssistantRequest,
 };
-use crate::pagination::{Page, Paginator};
+use crate::pagination::{Page, Paginator, check_page_size};
 use crate::polling::{Poll, Wait, poll_until};
 
 /// A blocking client for the Pinecone Assistant API.
@@ -249,8 +249,8 @@ impl Client {
     }
 
     /// Every assistant, fetched page by page as the iterator advances. Nothing is
-    /// sent before the first `next()`. See [`Paginator`] for limits, page size and
-    /// resuming.
+    /// sent before the first `next()`. See [`Paginator`] for a maximum number of
+    /// items, the page size and resuming.
     ///
     /// ```no_run
     /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
@@ -267,6 +267,33 @@ impl Client {
             let next = page.next_token();
             Ok(Page::new(page.assistants, next))
         })
+    }
+
+    /// [`list_assistants`](Self::list_assistants) with its options: the page size
+    /// and the page to start from, as the `_page` call takes them.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::ListOptions;
+    /// for assistant in client.list_assistants_with(ListOptions::new().page_size(100))? {
+    ///     println!("{}", assistant?.name);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a page size of 0; nothing is sent.
+    pub fn list_assistants_with(&self, options: ListOptions) -> Result<Paginator<AssistantModel>> {
+        check_page_size(options.page_size)?;
+        let mut pages = self.list_assistants();
+        if let Some(size) = options.page_size {
+            pages = pages.page_size(size);
+        }
+        if let Some(token) = options.pagination_token {
+            pages = pages.starting_from(token);
+        }
+        Ok(pages)
     }
 
     /// Replaces the instructions and/or the metadata of an assistant (metadata is
@@ -363,12 +390,7 @@ fn fetch_assistants(
     token: Option<&str>,
     page_size: Option<u32>,
 ) -> Result<ListAssistantsResponse> {
-    if page_size == Some(0) {
-        return Err(Error::invalid(
-            "page_size",
-            "must be at least 1; leave it unset for the server's default",
-        ));
-    }
+    check_page_size(page_size)?;
     let mut query = Query::new();
     query
         .push_opt("limit", page_size)

@@ -294,6 +294,25 @@ fn list_page_without_options_sends_no_query() {
     assert!(resp.assistants.is_empty() && resp.next_token().is_none());
 }
 
+#[test]
+fn list_with_options_starts_where_told_and_refuses_a_zero_page_size() {
+    let mut server = Server::new();
+    let page = listing(
+        &mut server,
+        "limit=1&pagination_token=p2",
+        r#"{"assistants":[]}"#,
+    );
+    let page = once(page);
+    let c = client(&server);
+    let options = ListOptions::new().page_size(1).pagination_token("p2");
+    let walk: Vec<_> = c.list_assistants_with(options).unwrap().collect();
+    assert!(walk.is_empty());
+    page.assert();
+    // Refused where it is given, before any request.
+    let zero = c.list_assistants_with(ListOptions::new().page_size(0));
+    assert!(matches!(zero, Err(Error::InvalidArgument { ref name, .. }) if name == "page_size"));
+}
+
 /// Two pages: `a1` and `a2` with a token, then `a3`.
 fn mock_pages(server: &mut ServerGuard) -> (Mock, Mock) {
     let [a1, a2, a3] = ["a1", "a2", "a3"].map(|n| assistant_json(n, "Ready", "h"));
@@ -344,7 +363,7 @@ fn paginator_walks_every_page() {
 fn paginator_limit_stops_without_another_request() {
     let mut server = Server::new();
     let (first, second) = mock_pages(&mut server);
-    let names = names(client(&server).list_assistants().limit(2));
+    let names = names(client(&server).list_assistants().max_items(2));
     assert_eq!(names, ["a1", "a2"]);
     first.expect(1).assert();
     second.expect(0).assert();

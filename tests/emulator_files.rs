@@ -27,7 +27,10 @@ fn text_file(text: &str, name: &str) -> UploadFile {
 
 /// The names of the files `options` lists.
 fn listed(docs: &Assistant, options: ListFilesOptions) -> Vec<String> {
-    docs.list_files(options).map(|f| f.unwrap().name).collect()
+    docs.list_files_with(options)
+        .unwrap()
+        .map(|f| f.unwrap().name)
+        .collect()
 }
 
 #[test]
@@ -163,7 +166,7 @@ fn upload_from_a_path_waits_until_available() {
     let location = format!("/operations/docs/{}", done.operation.id);
     assert_eq!(done.location.as_deref(), Some(location.as_str()));
     let options = DescribeFileOptions::new().include_url(true);
-    let described = docs.describe_file(&file.id, options).unwrap();
+    let described = docs.describe_file_with(&file.id, options).unwrap();
     let link = described.signed_url.unwrap();
     assert!(link.starts_with(emu.url()));
     let mut resp = agent().get(&link).call().unwrap();
@@ -182,10 +185,7 @@ fn upsert_replaces_and_failed_processing_is_a_typed_error() {
     assert_eq!(kind, Some(OperationType::UpsertFile));
     let two = text_file("Version two is longer.", "notes.txt").file_id("notes");
     docs.upload_file(two, Wait::Forever).unwrap();
-    let files: Vec<_> = docs
-        .list_files(ListFilesOptions::new())
-        .map(|f| f.unwrap())
-        .collect();
+    let files: Vec<_> = docs.list_files().map(|f| f.unwrap()).collect();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].size, Some(22));
 
@@ -195,14 +195,18 @@ fn upsert_replaces_and_failed_processing_is_a_typed_error() {
         other => panic!("{other:?}"),
     }
     let failed = ListOperationsOptions::new().status("Failed");
-    let failed: Vec<_> = docs.list_operations(failed).map(|o| o.unwrap()).collect();
+    let failed: Vec<_> = docs
+        .list_operations_with(failed)
+        .unwrap()
+        .map(|o| o.unwrap())
+        .collect();
     assert_eq!(failed.len(), 1);
     let pdf_id = failed[0].file_id.clone().unwrap();
     // A file that failed processing is deleted at once (204, no operation).
     assert_eq!(docs.delete_file(&pdf_id, Wait::Forever).unwrap(), None);
     let op = docs.delete_file("notes", Wait::Forever).unwrap().unwrap();
     assert!(op.is_completed());
-    let gone = docs.describe_file("notes", DescribeFileOptions::new());
+    let gone = docs.describe_file("notes");
     assert!(gone.unwrap_err().is_not_found());
 }
 

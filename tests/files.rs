@@ -502,14 +502,14 @@ fn hostile_ids_are_one_percent_encoded_segment() {
     let delete = once(delete);
     let docs = assistant(&server);
     let options = DescribeFileOptions::new().include_url(true);
-    let file = docs.describe_file("a/b?c#d%", options).unwrap();
+    let file = docs.describe_file_with("a/b?c#d%", options).unwrap();
     let url = file.signed_url.as_deref();
     assert_eq!(url, Some("https://storage.example/x?sig=1"));
     assert_eq!(docs.describe_operation("a/b?c#d%").unwrap().id, "a/b?c#d%");
     assert_eq!(docs.delete_file("a/b?c#d%", Wait::Forever).unwrap(), None);
     assert_all(&[&described, &op, &delete]);
     assert!(matches!(
-        docs.describe_file("", DescribeFileOptions::new()),
+        docs.describe_file(""),
         Err(Error::InvalidArgument { ref name, .. }) if name == "file_id"
     ));
     assert!(matches!(
@@ -523,9 +523,29 @@ fn describe_file_without_url_sends_no_query() {
     let (mut server, _resolve) = data_plane();
     let described = once(report_described(&mut server));
     let options = DescribeFileOptions::new().include_url(false);
-    let file = assistant(&server).describe_file(REPORT_FILE_ID, options);
+    let file = assistant(&server).describe_file_with(REPORT_FILE_ID, options);
     described.assert();
     assert_eq!(file.unwrap().metadata, Some(json!({"team": "finance"})));
+}
+
+#[test]
+fn the_plain_forms_send_no_options() {
+    let (mut server, _resolve) = data_plane();
+    let described = once(report_described(&mut server).match_query(Matcher::Missing));
+    let files = get_json(&mut server, FILES, FILES_PAGE_2).match_query(Matcher::Missing);
+    let files = once(files);
+    let empty = r#"{"operations":[]}"#;
+    let operations = get_json(&mut server, OPERATIONS, empty).match_query(Matcher::Missing);
+    let operations = once(operations);
+    let docs = assistant(&server);
+    assert_eq!(
+        docs.describe_file(REPORT_FILE_ID).unwrap().id,
+        REPORT_FILE_ID
+    );
+    let listed: Vec<_> = docs.list_files().collect::<Result<_, _>>().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(docs.list_operations().count(), 0);
+    assert_all(&[&described, &files, &operations]);
 }
 
 #[test]
@@ -537,7 +557,7 @@ fn list_files_repeats_the_compact_filter_on_every_page() {
     let second = format!("{FILES}?pagination_token=eyJvZmZzZXQiOjJ9&filter={filter}");
     let page_2 = once(get_json(&mut server, &second, FILES_PAGE_2));
     let options = ListFilesOptions::new().filter(json!({"team": {"$eq": "finance"}}));
-    let files = assistant(&server).list_files(options);
+    let files = assistant(&server).list_files_with(options).unwrap();
     let ids: Vec<String> = files
         .map(|f| f.map(|f| f.id))
         .collect::<Result<_, _>>()
@@ -563,8 +583,9 @@ fn list_files_limit_page_size_and_one_page_query_order() {
     let docs = assistant(&server);
     // The limit ends the walk at the page end without fetching page 2.
     let walk = docs
-        .list_files(ListFilesOptions::new().page_size(2))
-        .limit(2);
+        .list_files_with(ListFilesOptions::new().page_size(2))
+        .unwrap()
+        .max_items(2);
     let files: Vec<_> = walk.collect::<Result<_, _>>().unwrap();
     assert_eq!(files.len(), 2);
     let options = ListFilesOptions::new()
@@ -575,10 +596,9 @@ fn list_files_limit_page_size_and_one_page_query_order() {
     assert_eq!(page.files[0].id, "billing-faq");
     assert_eq!(page.next_token(), None);
     assert_all(&[&limited, &one_page]);
-    let zero: Vec<_> = docs
-        .list_files(ListFilesOptions::new().page_size(0))
-        .collect();
-    assert!(matches!(&zero[..], [Err(Error::InvalidArgument { name, .. })] if name == "page_size"));
+    // Refused where it is given, not by the first `next()`.
+    let zero = docs.list_files_with(ListFilesOptions::new().page_size(0));
+    assert!(matches!(zero, Err(Error::InvalidArgument { ref name, .. }) if name == "page_size"));
 }
 
 #[test]
@@ -603,7 +623,8 @@ fn list_operations_page_and_paginator_repeat_the_filters() {
         Some("File processing failed: unsupported file format.")
     );
     let all: Vec<_> = docs
-        .list_operations(opts)
+        .list_operations_with(opts)
+        .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(all.len(), 3);
@@ -624,10 +645,9 @@ fn invalid_operation_filters_send_nothing() {
         (options().status("Completed "), "status"),
         (options().page_size(0), "page_size"),
     ] {
-        let paginator = docs.list_operations(opts.clone());
-        let items: Vec<_> = paginator.collect();
-        match &items[..] {
-            [Err(Error::InvalidArgument { name, reason })] => {
+        // Refused where the options are given, not by the first `next()`.
+        match docs.list_operations_with(opts.clone()) {
+            Err(Error::InvalidArgument { name, reason }) => {
                 assert_eq!(name, arg);
                 if arg == "operation_type" {
                     assert!(reason.contains("\"upload_file\", \"upsert_file\", \"update_file_metadata\", \"delete_file\""), "{reason}");

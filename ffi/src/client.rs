@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::args::wait;
 use crate::boundary::{FfiError, free_box, guard_void};
 use crate::error::pinecone_result;
-use crate::paginator::{WalkOptions, paged, pinecone_paginator};
+use crate::paginator::{WalkOptions, pinecone_paginator};
 
 /// A client: connection pool, configuration and the cache of data-plane hosts.
 ///
@@ -391,7 +391,8 @@ pub unsafe extern "C" fn pinecone_client_list_assistants_page(
 /// (`pinecone_paginator_resume_point` gives the token and skip that resume a walk). `paginator_out` receives the paginator
 /// (free with `pinecone_paginator_free`; NULL first and on failure); it keeps its
 /// own reference to the client. Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
-/// `_INVALID_UTF8`, `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+/// `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (limit 0: refused here,
+/// nothing is sent). Thread-safe (the paginator itself is not).
 ///
 /// # Safety
 ///
@@ -405,7 +406,7 @@ pub unsafe extern "C" fn pinecone_client_list_assistants(
     ffi_call!(paginator_out => handle, {
         let client = arg!(client: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(paged(client.inner.list_assistants(), options))
+        walk.start(client.inner.list_assistants_with(options)?)
     })
 }
 

@@ -12,7 +12,7 @@ use crate::models::{
     DescribeFileOptions, FileModel, ListFilesOptions, ListFilesResponse, ListOperationsOptions,
     OperationList, OperationModel, OperationStatus, OperationType, UploadFile, UploadResult,
 };
-use crate::pagination::{Page, Paginator};
+use crate::pagination::{Page, Paginator, check_page_size};
 use crate::polling::{Pending, Poll, Wait};
 use crate::upload::Prepared;
 
@@ -97,7 +97,7 @@ impl Assistant {
         let target = file_id.or_else(|| known_id(&accepted));
         if wait == Wait::No {
             let file = match &target {
-                Some(id) => match self.describe_file(id, DescribeFileOptions::new()) {
+                Some(id) => match self.describe_file(id) {
                     Ok(file) => Some(file),
                     // Not yet visible: the upload itself was accepted.
                     Err(e) if e.is_not_found() => None,
@@ -113,7 +113,7 @@ impl Assistant {
         }
         let done = self.wait_for_operation(&accepted.id, wait)?;
         let file = match target.or_else(|| known_id(&done)) {
-            Some(id) => Some(self.describe_file(&id, DescribeFileOptions::new())?),
+            Some(id) => Some(self.describe_file(&id)?),
             None => None,
         };
         Ok(UploadResult {
@@ -123,13 +123,13 @@ impl Assistant {
         })
     }
 
-    /// Describes one file.
+    /// Describes one file. [`describe_file_with`](Self::describe_file_with) also
+    /// asks for a download link.
     ///
     /// ```no_run
     /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
-    /// use pinecone_assistant::models::DescribeFileOptions;
-    /// let file = docs.describe_file("q3-report", DescribeFileOptions::new().include_url(true))?;
-    /// println!("{} {:?} {:?}", file.name, file.status, file.signed_url);
+    /// let file = docs.describe_file("q3-report")?;
+    /// println!("{} {:?}", file.name, file.status);
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     ///
@@ -137,7 +137,29 @@ impl Assistant {
     ///
     /// [`Error::NotFound`] when there is no such file (or assistant);
     /// [`Error::InvalidArgument`] for an empty id; API, transport and decode errors.
-    pub fn describe_file(&self, file_id: &str, options: DescribeFileOptions) -> Result<FileModel> {
+    pub fn describe_file(&self, file_id: &str) -> Result<FileModel> {
+        self.describe_file_with(file_id, DescribeFileOptions::new())
+    }
+
+    /// [`describe_file`](Self::describe_file) with options: a signed download link.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use pinecone_assistant::models::DescribeFileOptions;
+    /// let options = DescribeFileOptions::new().include_url(true);
+    /// let file = docs.describe_file_with("q3-report", options)?;
+    /// println!("{} {:?}", file.name, file.signed_url);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`describe_file`](Self::describe_file).
+    pub fn describe_file_with(
+        &self,
+        file_id: &str,
+        options: DescribeFileOptions,
+    ) -> Result<FileModel> {
         let mut url = self.path("files", &[("file_id", file_id)])?;
         if options.include_url {
             // `false` is the server's default and is never sent.
@@ -172,23 +194,46 @@ impl Assistant {
         )
     }
 
-    /// Every file (matching the filter), fetched page by page as the iterator
-    /// advances; the filter is sent with every page. Nothing is sent before the
-    /// first `next()`; see [`Paginator`] for limits and resuming.
+    /// Every file, fetched page by page as the iterator advances. Nothing is sent
+    /// before the first `next()`; see [`Paginator`] for page sizes, a maximum
+    /// number of items and resuming, and [`list_files_with`](Self::list_files_with)
+    /// for a metadata filter.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// for file in docs.list_files() {
+    ///     println!("{}", file?.name);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn list_files(&self) -> Paginator<FileModel> {
+        self.files_paginator(ListFilesOptions::new())
+    }
+
+    /// [`list_files`](Self::list_files) with options: a metadata filter, sent with
+    /// every page, a page size and a starting page.
     ///
     /// ```no_run
     /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
     /// use pinecone_assistant::models::ListFilesOptions;
     /// use serde_json::json;
-    /// let finance = docs.list_files(ListFilesOptions::new().filter(json!({"team": "finance"})));
-    /// for file in finance.limit(100) {
+    /// let finance = docs.list_files_with(ListFilesOptions::new().filter(json!({"team": "finance"})))?;
+    /// for file in finance.max_items(100) {
     ///     println!("{}", file?.name);
     /// }
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     ///
-    /// A page size of 0 makes the first `next()` yield [`Error::InvalidArgument`].
-    pub fn list_files(&self, options: ListFilesOptions) -> Paginator<FileModel> {
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a page size of 0, here rather than from the
+    /// first `next()`; nothing is sent.
+    pub fn list_files_with(&self, options: ListFilesOptions) -> Result<Paginator<FileModel>> {
+        check_page_size(options.page.page_size)?;
+        Ok(self.files_paginator(options))
+    }
+
+    fn files_paginator(&self, options: ListFilesOptions) -> Paginator<FileModel> {
         let this = self.clone();
         let filter = options.filter.map(|f| f.to_string());
         let mut pages = Paginator::new(move |token, page_size| {
@@ -387,24 +432,50 @@ impl Assistant {
         )
     }
 
-    /// Every operation (matching the filters), fetched page by page as the iterator
-    /// advances; the filters are sent with every page. The options are checked
-    /// here: invalid ones give a paginator whose first item is the error, and
-    /// nothing is sent.
+    /// Every operation (running ones, and finished ones for 30 days), fetched page
+    /// by page as the iterator advances. Nothing is sent before the first
+    /// `next()`; [`list_operations_with`](Self::list_operations_with) filters.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// for op in docs.list_operations().max_items(20) {
+    ///     let op = op?;
+    ///     println!("{} {:?}", op.id, op.status);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn list_operations(&self) -> Paginator<OperationModel> {
+        self.operations_paginator(ListOperationsOptions::new())
+    }
+
+    /// [`list_operations`](Self::list_operations) with options: filters by type and
+    /// status, sent with every page, a page size and a starting page.
     ///
     /// ```no_run
     /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
     /// use pinecone_assistant::models::ListOperationsOptions;
-    /// for op in docs.list_operations(ListOperationsOptions::new().status("Failed")) {
+    /// for op in docs.list_operations_with(ListOperationsOptions::new().status("Failed"))? {
     ///     let op = op?;
     ///     println!("{} {:?}", op.id, op.error_message);
     /// }
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
-    pub fn list_operations(&self, options: ListOperationsOptions) -> Paginator<OperationModel> {
-        if let Err(e) = check_operation_options(&options) {
-            return Paginator::failed(e);
-        }
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for an `operation_type` or `status` that is not
+    /// exactly one of the known values (the message lists them) or a page size of
+    /// 0, here where the options are given rather than from the first `next()`;
+    /// nothing is sent.
+    pub fn list_operations_with(
+        &self,
+        options: ListOperationsOptions,
+    ) -> Result<Paginator<OperationModel>> {
+        check_operation_options(&options)?;
+        Ok(self.operations_paginator(options))
+    }
+
+    fn operations_paginator(&self, options: ListOperationsOptions) -> Paginator<OperationModel> {
         let this = self.clone();
         let start = options.page.pagination_token.clone();
         let size = options.page.page_size;
@@ -456,16 +527,6 @@ fn name_the_length_fix(error: Error) -> Error {
         }
         other => other,
     }
-}
-
-fn check_page_size(page_size: Option<u32>) -> Result<()> {
-    if page_size == Some(0) {
-        return Err(Error::invalid(
-            "page_size",
-            "must be at least 1; leave it unset for the server's default",
-        ));
-    }
-    Ok(())
 }
 
 /// The filters must be spelled exactly as the server knows them: a typo would

@@ -180,11 +180,14 @@ int main(int argc, char **argv) {
     CHECK_OK(pinecone_paginator_for_each(pages, on_json, &seen));
     CHECK(seen.count == 2);
     pinecone_paginator_free(pages);
-    /* a bad filter is reported by the first fetch, which sends nothing */
-    CHECK_OK(pinecone_assistant_list_operations(docs, "{\"operation_type\":\"upload\"}", &pages));
-    CHECK_FAILS(pinecone_paginator_next(pages, &json),
+    /* a bad filter or page size is refused where it is given; nothing is sent */
+    pages = (pinecone_paginator *)&seen;
+    CHECK_FAILS(pinecone_assistant_list_operations(docs, "{\"operation_type\":\"upload\"}", &pages),
                 PINECONE_RESULT_INVALID_ARGUMENT, "operation_type");
-    pinecone_paginator_free(pages);
+    CHECK(pages == NULL);
+    CHECK_FAILS(pinecone_assistant_list_files(docs, "{\"limit\":0}", &pages),
+                PINECONE_RESULT_INVALID_ARGUMENT, "page_size");
+    CHECK(pages == NULL);
   }
 
   pinecone_assistant_free(docs);

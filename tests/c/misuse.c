@@ -159,6 +159,11 @@ int main(void) {
              PINECONE_RESULT_INVALID_JSON);
   CHECK_CODE(pinecone_client_list_assistants(client, BAD_UTF8, &paginator),
              PINECONE_RESULT_INVALID_UTF8);
+  /* a page size of 0 is refused when the paginator is made, not by its first fetch */
+  paginator = POISON;
+  CHECK_FAILS(pinecone_client_list_assistants(client, "{\"limit\":0}", &paginator),
+              PINECONE_RESULT_INVALID_ARGUMENT, "page_size");
+  CHECK(paginator == NULL);
 
   CHECK_NULL_ARG(pinecone_client_update_assistant(NULL, "a", "{}", &json), "client");
   CHECK_NULL_ARG(pinecone_client_update_assistant(client, NULL, "{}", &json), "name");
