@@ -222,14 +222,26 @@ fn upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
     match &err {
         Error::OperationFailed {
             operation_id,
+            operation_type,
+            file_id,
             message,
         } => {
             assert_eq!(operation_id, UPSERT_OP_ID);
             assert_eq!(message, "File processing failed: unsupported file format.");
+            assert_eq!(operation_type, &Some(OperationType::UpsertFile));
+            assert_eq!(file_id.as_deref(), Some("notes_v2"));
         }
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains(UPSERT_OP_ID));
+    // Which work, on which file: what a sync of a thousand files needs to report.
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "upsert of file \"notes_v2\" failed (operation \"{UPSERT_OP_ID}\"): \
+             File processing failed: unsupported file format."
+        )
+    );
     // Unknown length: chunked, no Content-Length.
     let got = log.lock().unwrap()[0].clone();
     assert_eq!(got.content_length, None);
@@ -346,6 +358,39 @@ fn failure_without_a_message_says_so() {
     assert!(
         matches!(&err, Error::OperationFailed { message, .. } if message == "the server gave no error message"),
         "{err:?}"
+    );
+    // The poll named neither the kind nor the file: the call that started it knows.
+    match &err {
+        Error::OperationFailed {
+            operation_type,
+            file_id,
+            ..
+        } => {
+            assert_eq!(operation_type, &Some(OperationType::UploadFile));
+            assert_eq!(file_id.as_deref(), Some(REPORT_FILE_ID));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .starts_with(&format!("upload of file \"{REPORT_FILE_ID}\" failed")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failed_deletion_names_the_file() {
+    let (mut server, _resolve) = data_plane();
+    let path = file_path("notes_v2");
+    answering(&mut server, "DELETE", &path, 202, DELETE_ACCEPTED).create();
+    let failed = format!(r#"{{"id":"{DELETE_OP_ID}","status":"Failed","error_message":"locked"}}"#);
+    get_json(&mut server, &operation_path(DELETE_OP_ID), &failed).create();
+    let err = assistant(&server)
+        .delete_file("notes_v2", Wait::Forever)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("deletion of file \"notes_v2\" failed (operation \"{DELETE_OP_ID}\"): locked")
     );
 }
 

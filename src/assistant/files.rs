@@ -94,6 +94,7 @@ impl Assistant {
         let accepted: OperationModel = reply.decode("upload operation")?;
         let location = reply.location;
         let known_id = |op: &OperationModel| op.file_id.clone().filter(|id| !id.is_empty());
+        let file_id_given = file_id.is_some();
         let target = file_id.or_else(|| known_id(&accepted));
         if wait == Wait::No {
             let file = match &target {
@@ -111,7 +112,14 @@ impl Assistant {
                 location,
             });
         }
-        let done = self.wait_for_operation(&accepted.id, wait)?;
+        let kind = if file_id_given {
+            OperationType::UpsertFile
+        } else {
+            OperationType::UploadFile
+        };
+        let done = self
+            .wait_for_operation(&accepted.id, wait)
+            .map_err(|e| with_context(e, kind, target.as_deref()))?;
         let file = match target.or_else(|| known_id(&done)) {
             Some(id) => Some(self.describe_file(&id)?),
             None => None,
@@ -310,7 +318,9 @@ impl Assistant {
         if wait == Wait::No {
             return Ok(Some(op));
         }
-        self.wait_for_operation(&op.id, wait).map(Some)
+        self.wait_for_operation(&op.id, wait)
+            .map(Some)
+            .map_err(|e| with_context(e, OperationType::DeleteFile, Some(file_id)))
     }
 
     /// Describes an operation, e.g. to follow an upload or deletion started with
@@ -387,6 +397,8 @@ impl Assistant {
                 if op.is_failed() {
                     return Err(Error::OperationFailed {
                         operation_id: operation_id.to_owned(),
+                        operation_type: op.operation_type,
+                        file_id: op.file_id.filter(|id| !id.is_empty()),
                         message: op
                             .error_message
                             .filter(|m| !m.is_empty())
@@ -509,6 +521,25 @@ impl Assistant {
             .push_opt("pagination_token", token);
         url.push_str(query.as_str());
         self.json_data(Request::get(url), "operation list")
+    }
+}
+
+/// An operation failure completed with what the call that started the operation
+/// knows, where the server's operation left it out: the kind of work and the file.
+fn with_context(error: Error, kind: OperationType, file: Option<&str>) -> Error {
+    match error {
+        Error::OperationFailed {
+            operation_id,
+            operation_type,
+            file_id,
+            message,
+        } => Error::OperationFailed {
+            operation_id,
+            operation_type: operation_type.or(Some(kind)),
+            file_id: file_id.or_else(|| file.map(str::to_owned)),
+            message,
+        },
+        other => other,
     }
 }
 

@@ -67,6 +67,10 @@ int main(int argc, char **argv) {
     CHECK_ERROR_MENTIONS("File processing failed: unsupported file format.");
     CHECK_ERROR_MENTIONS("op-2");
     CHECK_CONTAINS(pinecone_last_error_json(), "\"operation_id\":\"op-2\"");
+    /* which work on which file failed */
+    CHECK_ERROR_MENTIONS("upsert of file \"notes_v2\" failed");
+    CHECK_CONTAINS(pinecone_last_error_json(), "\"operation_type\":\"upsert_file\"");
+    CHECK_CONTAINS(pinecone_last_error_json(), "\"file_id\":\"notes_v2\"");
     CHECK(s.pos == 5);
     CHECK(s.last_sent == 5 && s.last_total == 5);
   }
