@@ -352,7 +352,8 @@ enum pinecone_result pinecone_client_new(const char *api_key,
  * `client_out` receives the client (free with `pinecone_client_free`); it is set
  * to NULL first and stays NULL on failure. Returns `PINECONE_RESULT_OK`,
  * `PINECONE_RESULT_NULL_ARGUMENT` or `PINECONE_RESULT_INVALID_ARGUMENT` (no or
- * bad key).
+ * bad key, a `PINECONE_CONTROLLER_HOST` that is not an http(s) URL; the error
+ * names the variable).
  *
  * # Safety
  *

@@ -198,7 +198,8 @@ pub unsafe extern "C" fn pinecone_client_new(
 /// `client_out` receives the client (free with `pinecone_client_free`); it is set
 /// to NULL first and stays NULL on failure. Returns `PINECONE_RESULT_OK`,
 /// `PINECONE_RESULT_NULL_ARGUMENT` or `PINECONE_RESULT_INVALID_ARGUMENT` (no or
-/// bad key).
+/// bad key, a `PINECONE_CONTROLLER_HOST` that is not an http(s) URL; the error
+/// names the variable).
 ///
 /// # Safety
 ///
@@ -208,7 +209,17 @@ pub unsafe extern "C" fn pinecone_client_from_env(
     client_out: *mut *mut pinecone_client,
 ) -> pinecone_result {
     ffi_call!(client_out => handle, pinecone_client {
-        inner: Client::from_env()?,
+        inner: {
+            // Checked here so that the advice names the C function, not the Rust
+            // builder that Client::from_env's own error suggests.
+            if std::env::var_os("PINECONE_API_KEY").is_none_or(|k| k.is_empty()) {
+                return Err(FfiError::invalid(
+                    "PINECONE_API_KEY",
+                    "is not set; export it, or pass the key to pinecone_client_new",
+                ));
+            }
+            Client::from_env()?
+        },
     })
 }
 

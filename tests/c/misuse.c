@@ -69,6 +69,13 @@ int main(void) {
   CHECK_CONTAINS(pinecone_last_error_json(), "\"result\":\"PINECONE_RESULT_NULL_ARGUMENT\"");
   CHECK_NULL_ARG(pinecone_client_new("k", NULL, NULL), "client_out");
   CHECK_NULL_ARG(pinecone_client_from_env(NULL), "client_out");
+  /* without a key the advice names the C function, not a Rust one */
+  CHECK(unsetenv("PINECONE_API_KEY") == 0);
+  other = POISON;
+  CHECK_FAILS(pinecone_client_from_env(&other), PINECONE_RESULT_INVALID_ARGUMENT,
+              "pinecone_client_new");
+  CHECK(strstr(pinecone_last_error_message(), "ClientConfig") == NULL);
+  CHECK(other == NULL);
   other = POISON;
   CHECK_FAILS(pinecone_client_new(BAD_UTF8, NULL, &other), PINECONE_RESULT_INVALID_UTF8, "api_key");
   CHECK(other == NULL);
