@@ -40,8 +40,9 @@ pub enum Wait {
 /// ([`create_poll_interval`](crate::ClientConfigBuilder::create_poll_interval) for a
 /// new assistant, [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval)
 /// for everything else) bounds every delay, a `Retry-After` on a poll's answer
-/// replaces the next delay, and a [`Wait::For`] deadline shortens the last one so
-/// that the final poll lands on it.
+/// replaces the next delay (but never shortens it below the first delay, 250 ms by
+/// default, so `Retry-After: 0` cannot make a wait spin), and a [`Wait::For`]
+/// deadline shortens the last one so that the final poll lands on it.
 ///
 /// With the default intervals, the polls each schedule makes before it sees an
 /// operation done, when the operation takes:
@@ -98,6 +99,18 @@ impl PollSchedule {
     /// [`PollSchedule::Adaptive`] with its first poll after `first`.
     pub fn adaptive(first: Duration) -> Self {
         Self::Adaptive { first }
+    }
+
+    /// The shortest delay a server's `Retry-After` may set: the first delay of
+    /// the adaptive schedule (250 ms for the fixed one), never above `cap`, so
+    /// that a server answering `Retry-After: 0` cannot make a wait poll in a
+    /// tight loop.
+    pub(crate) fn floor(self, cap: Duration) -> Duration {
+        match self {
+            Self::Adaptive { first } => first,
+            Self::Fixed => Self::DEFAULT_FIRST,
+        }
+        .min(cap)
     }
 
     /// The delay before poll number `poll` (0 for the first), given the total
@@ -260,7 +273,7 @@ pub(crate) fn poll_until<T>(
             });
         }
         log::debug!("still {} after {elapsed:?}; polling again", pending.status);
-        server_delay = pending.retry_after;
+        server_delay = pending.retry_after.map(|d| d.max(schedule.floor(cap)));
         poll = poll.saturating_add(1);
     }
 }

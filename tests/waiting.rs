@@ -137,6 +137,31 @@ fn a_retry_after_on_a_poll_answer_replaces_the_next_delay() {
 }
 
 #[test]
+fn a_retry_after_of_zero_cannot_make_a_wait_spin() {
+    let (mut server, _resolve) = data_plane();
+    answering(
+        &mut server,
+        "POST",
+        "/assistant/files/support-bot",
+        202,
+        UPLOAD_ACCEPTED,
+    )
+    .create();
+    let zero =
+        get_json(&mut server, &operation_path(), UPLOAD_AT_42).with_header("retry-after", "0");
+    let zero = times(3, zero);
+    let completed = once(get_json(&mut server, &operation_path(), UPLOAD_COMPLETED));
+    let file = format!("/assistant/files/support-bot/{REPORT_FILE_ID}");
+    get_json(&mut server, &file, REPORT_FILE).create();
+    let (client, slept) = recording_client(&server);
+    upload(&client, Wait::Forever).unwrap();
+    assert_all(&[&zero, &completed]);
+    let delays = slept.lock().unwrap().clone();
+    // After each "Retry-After: 0", the first delay of the schedule, not zero.
+    assert_eq!(delays[1..], [MS(250); 3], "{delays:?}");
+}
+
+#[test]
 fn a_deadline_lands_exactly_on_the_last_poll() {
     let (server, processing, _completed) = upload_taking(3);
     let (client, slept) = recording_client(&server);
