@@ -45,7 +45,8 @@ pub enum Wait {
 /// deadline shortens the last one so that the final poll lands on it.
 ///
 /// With the default intervals, the polls each schedule makes before it sees an
-/// operation done, when the operation takes:
+/// operation done (leaving out jitter and the time the requests take), when the
+/// operation takes:
 ///
 /// | operation takes | [`Adaptive`](Self::Adaptive) (default) | [`Fixed`](Self::Fixed) |
 /// | --- | --- | --- |
