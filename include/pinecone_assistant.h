@@ -265,8 +265,11 @@ const char *pinecone_last_error_message(void);
  * `message`, `status` (HTTP status or 0), and when known: `error_code` (the
  * server's, e.g. `"NOT_FOUND"`), `request_id`, `retry_after_ms` (the server's
  * `Retry-After`), `details` and `body` (the server's error JSON), `argument`
- * and `field` (the argument and the JSON field at fault), `operation_id`, `percent_complete`, `last_status`,
- * `waited_ms` (waits), `assistant` and `assistant_status` (assistant failures).
+ * and `field` (the argument and the JSON field at fault), `operation_id`,
+ * `percent_complete`, `last_status`, `waited_ms` (waits), `operation_type` and
+ * `file_id` (a failed operation: `"upload_file"`, `"upsert_file"`,
+ * `"delete_file"`…, and the file it worked on), `assistant` and
+ * `assistant_status` (assistant failures).
  *
  * Borrowed: valid until the next fallible call on this thread; do not free it.
  */
@@ -310,22 +313,29 @@ void pinecone_string_free(char *s);
  * - `api_key`: required, borrowed for the call (copied).
  * - `options_json`: NULL for the defaults, or a JSON object with any of these
  *   settings: `host` (control-plane host, default `https://api.pinecone.io`;
- *   `http://` is kept for local servers), `api_version` (default `"2026-07"`),
+ *   `http://` is kept for local servers; a trailing `/assistant` is dropped), `api_version` (default `"2026-07"`),
  *   `timeout_ms` (connect / idle read / write timeout, default 30000),
  *   `additional_headers` (object of string values sent on every request),
- *   `source_tag`, `proxy` (`http://user:pass@host:port`), `ca_bundle` (PEM file
+ *   `source_tag`, `proxy` (`http://user:pass@host:port`, `https://…`,
+ *   `socks5://…`, `socks5h://…`, `socks4://…`, `socks4a://…`), `ca_bundle` (PEM file
  *   or directory), `accept_invalid_certs` (bool), `pool_size`, `max_retries`
  *   (default 3), `retry_base_delay_ms` (500), `retry_max_delay_ms` (30000),
- *   `create_poll_interval_ms` (500), `operation_poll_interval_ms` (5000),
- *   `chat_read_timeout_ms` (300000), `evaluation_region` (`"us"` or `"eu"`),
- *   `evaluation_host`. Nothing is read from the environment.
+ *   `create_poll_interval_ms` (500) and `operation_poll_interval_ms` (5000), the
+ *   longest delays between the polls of a wait, `chat_read_timeout_ms`
+ *   (300000), `evaluation_region` (`"us"` or `"eu"`), `evaluation_host`,
+ *   `poll_schedule` (`"adaptive"`, the default: the first poll
+ *   `poll_first_delay_ms` (250) after the request was accepted, then each delay
+ *   twice the time waited so far, up to the interval; or `"fixed"`: a poll at
+ *   once, then one every interval). Nothing is read from the environment.
  * - `client_out`: receives the new client, to be freed with
  *   `pinecone_client_free`; set to NULL first and on failure.
  *
  * Returns `PINECONE_RESULT_OK`; `PINECONE_RESULT_NULL_ARGUMENT` (`api_key`,
  * `client_out`); `PINECONE_RESULT_INVALID_UTF8`; `PINECONE_RESULT_INVALID_JSON`
  * (malformed options, wrong type); `PINECONE_RESULT_INVALID_ARGUMENT` (unknown
- * setting, bad key, proxy, CA bundle, header, zero timeout). Sends nothing.
+ * setting, bad key, host or evaluation host that is not an http(s) URL, proxy
+ * of an unknown scheme, CA bundle, header, zero timeout or interval, unknown
+ * poll schedule). Sends nothing.
  *
  * # Safety
  *
@@ -342,7 +352,8 @@ enum pinecone_result pinecone_client_new(const char *api_key,
  * `client_out` receives the client (free with `pinecone_client_free`); it is set
  * to NULL first and stays NULL on failure. Returns `PINECONE_RESULT_OK`,
  * `PINECONE_RESULT_NULL_ARGUMENT` or `PINECONE_RESULT_INVALID_ARGUMENT` (no or
- * bad key).
+ * bad key, a `PINECONE_CONTROLLER_HOST` that is not an http(s) URL; the error
+ * names the variable).
  *
  * # Safety
  *
@@ -492,7 +503,8 @@ enum pinecone_result pinecone_client_list_assistants_page(const struct pinecone_
  * (`pinecone_paginator_resume_point` gives the token and skip that resume a walk). `paginator_out` receives the paginator
  * (free with `pinecone_paginator_free`; NULL first and on failure); it keeps its
  * own reference to the client. Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
- * `_INVALID_UTF8`, `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ * `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (limit 0: refused here,
+ * nothing is sent). Thread-safe (the paginator itself is not).
  *
  * # Safety
  *
@@ -611,8 +623,10 @@ enum pinecone_result pinecone_assistant_upload_file(const struct pinecone_assist
  *   (`notes.md`; not `notes`, `notes.` or `.md`).
  * - `length`: the exact number of bytes `read` will supply, sent as
  *   `Content-Length` (a source that ends early or runs long fails with
- *   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown
- *   (the body is then sent chunked).
+ *   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown:
+ *   the body is then sent chunked, without `Content-Length`, which the service
+ *   may refuse (a warning is logged; a 411 or 400 answer says to pass the
+ *   length). Pass the length whenever it can be known.
  * - `read`: required; called until it returns 0. Because the bytes cannot be
  *   read twice, an upload whose body was started is never retried.
  * - `progress`: NULL or a progress callback. Both callbacks receive `userdata`.
@@ -712,7 +726,8 @@ enum pinecone_result pinecone_assistant_list_files_page(const struct pinecone_as
  * after>}`. `paginator_out` receives the
  * paginator (free with `pinecone_paginator_free`; NULL first and on failure).
  * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
- * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT` (limit 0: refused here, nothing is
+ * sent). Thread-safe (the paginator itself is not).
  *
  * # Safety
  *
@@ -808,11 +823,11 @@ enum pinecone_result pinecone_assistant_list_operations_page(const struct pineco
  * A paginator over every operation, repeating the filters on every page.
  *
  * `options_json`: NULL or the keys of `pinecone_assistant_list_operations_page`
- * plus `"max_items"`. Bad filters are reported by the first
- * `pinecone_paginator_next` (`PINECONE_RESULT_INVALID_ARGUMENT`, nothing sent).
- * `paginator_out` receives the paginator (free with `pinecone_paginator_free`).
- * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
- * `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+ * plus `"skip"` and `"max_items"`. `paginator_out` receives the paginator (free
+ * with `pinecone_paginator_free`; NULL first and on failure). Returns
+ * `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`, `_INVALID_JSON`,
+ * `_INVALID_ARGUMENT` (unknown type or status, limit 0: refused here, where the
+ * mistake is, and nothing is sent). Thread-safe (the paginator itself is not).
  *
  * # Safety
  *
@@ -829,8 +844,7 @@ enum pinecone_result pinecone_assistant_list_operations(const struct pinecone_as
  * `item_json_out` receives an owned JSON string (free with `pinecone_string_free`),
  * or NULL with `PINECONE_RESULT_OK` when the list is finished (and on every later
  * call). It is set to NULL first. An error (e.g. `PINECONE_RESULT_API_ERROR`,
- * `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`, `_INVALID_ARGUMENT` for bad
- * filters) ends the walk: later calls return OK with NULL. Also
+ * `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`) ends the walk: later calls return OK with NULL. Also
  * `_NULL_ARGUMENT`.
  *
  * # Safety

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::http::retry::RetryPolicy;
 use crate::http::url::normalize_host;
+use crate::polling::PollSchedule;
 use crate::testing::Sleeper;
 
 /// The control-plane host used unless another is configured.
@@ -105,6 +106,7 @@ pub struct ClientConfig {
     evaluation_region: EvaluationRegion,
     evaluation_host: Option<String>,
     sleeper: Option<Sleeper>,
+    poll_schedule: PollSchedule,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -133,6 +135,7 @@ impl fmt::Debug for ClientConfig {
             .field("evaluation_region", &self.evaluation_region)
             .field("evaluation_host", &self.evaluation_host)
             .field("sleeper", &self.sleeper.as_ref().map(|_| "custom"))
+            .field("poll_schedule", &self.poll_schedule)
             .finish()
     }
 }
@@ -180,6 +183,7 @@ impl ClientConfig {
                 evaluation_region: EvaluationRegion::Us,
                 evaluation_host: None,
                 sleeper: None,
+                poll_schedule: PollSchedule::default(),
             },
         }
     }
@@ -203,7 +207,9 @@ impl ClientConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] when `PINECONE_API_KEY` is unset or empty.
+    /// [`Error::InvalidArgument`] when `PINECONE_API_KEY` is unset or empty, or
+    /// when `PINECONE_CONTROLLER_HOST` is not an `http://` or `https://` URL (the
+    /// error names the variable).
     pub fn builder_from_env() -> Result<ClientConfigBuilder> {
         let key = std::env::var("PINECONE_API_KEY").unwrap_or_default();
         if key.is_empty() {
@@ -216,6 +222,7 @@ impl ClientConfig {
         if let Ok(host) = std::env::var("PINECONE_CONTROLLER_HOST") {
             if !host.is_empty() {
                 builder = builder.host(host);
+                check_host("PINECONE_CONTROLLER_HOST", &builder.config.host)?;
             }
         }
         if let Ok(raw) = std::env::var("PINECONE_ADDITIONAL_HEADERS") {
@@ -250,8 +257,8 @@ impl ClientConfig {
         &self.api_key
     }
 
-    /// The control-plane host, normalised (scheme present, no trailing `/`); see
-    /// [`ClientConfigBuilder::host`].
+    /// The control-plane host, normalised (scheme present, no trailing `/`, no
+    /// trailing `/assistant`); see [`ClientConfigBuilder::host`].
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -308,14 +315,14 @@ impl ClientConfig {
         self.retry
     }
 
-    /// The interval between polls while an assistant is being created; see
+    /// The longest delay between polls while an assistant is being created; see
     /// [`ClientConfigBuilder::create_poll_interval`].
     pub fn create_poll_interval(&self) -> Duration {
         self.create_poll_interval
     }
 
-    /// The interval between polls while an assistant is deleted or a file operation
-    /// runs; see [`ClientConfigBuilder::operation_poll_interval`].
+    /// The longest delay between polls while an assistant is deleted or a file
+    /// operation runs; see [`ClientConfigBuilder::operation_poll_interval`].
     pub fn operation_poll_interval(&self) -> Duration {
         self.operation_poll_interval
     }
@@ -337,6 +344,11 @@ impl ClientConfig {
         self.evaluation_host.as_deref()
     }
 
+    /// How waits space their polls; see [`ClientConfigBuilder::poll_schedule`].
+    pub fn poll_schedule(&self) -> PollSchedule {
+        self.poll_schedule
+    }
+
     /// The sleeper replacing real sleeping, set through
     /// [`testing::TestHooks`](crate::testing::TestHooks).
     pub(crate) fn sleeper(&self) -> Option<&Sleeper> {
@@ -352,6 +364,17 @@ impl ClientConfig {
                 "is empty; leave it unset for https://api.pinecone.io",
             ));
         }
+        check_host("host", &self.host)?;
+        if let Some(raw) = &self.evaluation_host {
+            let host = host_setting(raw);
+            if host.is_empty() {
+                return Err(Error::invalid(
+                    "evaluation_host",
+                    "is empty; leave it unset for the evaluation region's host",
+                ));
+            }
+            check_host("evaluation_host", &host)?;
+        }
         if self.timeout.is_zero() {
             return Err(Error::invalid("timeout", "must be greater than zero"));
         }
@@ -366,6 +389,15 @@ impl ClientConfig {
                 "poll_interval",
                 "must be greater than zero (use a sleeper to make tests fast)",
             ));
+        }
+        if let PollSchedule::Adaptive { first } = self.poll_schedule {
+            if first.is_zero() {
+                return Err(Error::invalid(
+                    "poll_schedule",
+                    "the first delay of an adaptive schedule must be greater than zero \
+                     (use a sleeper to make tests fast)",
+                ));
+            }
         }
         for (name, value) in &self.additional_headers {
             // These describe the body of each request; a fixed value would break
@@ -403,7 +435,7 @@ impl ClientConfig {
     /// The evaluation base host (without `/assistant`).
     pub(crate) fn evaluation_base(&self) -> String {
         match &self.evaluation_host {
-            Some(h) => normalize_host(h),
+            Some(h) => host_setting(h),
             None => match self.evaluation_region {
                 EvaluationRegion::Us => EVALUATION_HOST_US.to_owned(),
                 EvaluationRegion::Eu => EVALUATION_HOST_EU.to_owned(),
@@ -424,9 +456,23 @@ pub struct ClientConfigBuilder {
 
 impl ClientConfigBuilder {
     /// The control-plane host: a bare host gets `https://`, `http://` is kept (for a
-    /// local emulator), a path is kept. Defaults to `https://api.pinecone.io`.
+    /// local emulator), a path is kept. The client adds `/assistant` itself, so a
+    /// trailing `/assistant` is dropped: `https://api.pinecone.io` and
+    /// `https://api.pinecone.io/assistant` (the base URL of the API's
+    /// documentation) name the same host. Defaults to `https://api.pinecone.io`.
+    ///
+    /// `Client::new` refuses, naming `host`, anything that is not an `http://` or
+    /// `https://` URL with a host name, or that has a query.
+    ///
+    /// ```
+    /// use pinecone_assistant::ClientConfig;
+    /// let config = ClientConfig::builder("pcsk_example")
+    ///     .host("https://api.pinecone.io/assistant")
+    ///     .build();
+    /// assert_eq!(config.host(), "https://api.pinecone.io");
+    /// ```
     pub fn host(mut self, host: impl AsRef<str>) -> Self {
-        self.config.host = normalize_host(host.as_ref());
+        self.config.host = host_setting(host.as_ref());
         self
     }
 
@@ -464,9 +510,13 @@ impl ClientConfigBuilder {
     }
 
     /// Sends every request through this proxy: `http://host:port` (CONNECT
-    /// tunnel) or `https://host:port` (TLS to the proxy), with credentials as
-    /// `http://user:password@host:port` (percent-encode `@` and `:` in them).
-    /// Custom proxy headers are not supported. The standard `HTTP_PROXY` /
+    /// tunnel), `https://host:port` (TLS to the proxy), `socks5://host:port` (the
+    /// client resolves the target's name), `socks5h://host:port` (the proxy
+    /// resolves it), `socks4://` or `socks4a://` (`socks://` means `socks5://`),
+    /// with credentials as `http://user:password@host:port` or
+    /// `socks5://user:password@host:port` (percent-encode `@` and `:` in them).
+    /// Any other scheme is an [`Error::InvalidArgument`] naming `proxy` from
+    /// `Client::new`. Custom proxy headers are not supported. The standard `HTTP_PROXY` /
     /// `HTTPS_PROXY` / `ALL_PROXY` variables are never read. Defaults to a direct
     /// connection.
     ///
@@ -520,14 +570,17 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Interval between polls while waiting for a new assistant. Defaults to 0.5 s.
+    /// The longest delay between polls while waiting for a new assistant: the cap
+    /// of the [adaptive schedule](PollSchedule::Adaptive), the interval of the
+    /// [fixed one](PollSchedule::Fixed). Defaults to 0.5 s.
     pub fn create_poll_interval(mut self, interval: Duration) -> Self {
         self.config.create_poll_interval = interval;
         self
     }
 
-    /// Interval between polls while waiting for a deletion or a file operation.
-    /// Defaults to 5 s.
+    /// The longest delay between polls while waiting for a deletion or a file
+    /// operation: the cap of the [adaptive schedule](PollSchedule::Adaptive), the
+    /// interval of the [fixed one](PollSchedule::Fixed). Defaults to 5 s.
     pub fn operation_poll_interval(mut self, interval: Duration) -> Self {
         self.config.operation_poll_interval = interval;
         self
@@ -546,10 +599,29 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// An evaluation host replacing the region's (normalised like `host`). Defaults
-    /// to the region's host.
+    /// An evaluation host replacing the region's, normalised like
+    /// [`host`](Self::host): `https://prod-1-data.ke.pinecone.io` and
+    /// `https://prod-1-data.ke.pinecone.io/assistant` (the form the official SDKs'
+    /// override takes) both work. Defaults to the region's host.
     pub fn evaluation_host(mut self, host: impl Into<String>) -> Self {
         self.config.evaluation_host = Some(host.into());
+        self
+    }
+
+    /// How waits space their polls. Defaults to [`PollSchedule::default`]: the
+    /// first poll 250 ms after the server accepted the request, then delays that
+    /// grow up to the interval, so that short work returns in well under a second
+    /// and long work is polled about as often as with [`PollSchedule::Fixed`].
+    ///
+    /// ```
+    /// use pinecone_assistant::{ClientConfig, PollSchedule};
+    /// let config = ClientConfig::builder("pcsk_example")
+    ///     .poll_schedule(PollSchedule::Fixed)
+    ///     .build();
+    /// assert_eq!(config.poll_schedule(), PollSchedule::Fixed);
+    /// ```
+    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
+        self.config.poll_schedule = schedule;
         self
     }
 
@@ -570,6 +642,53 @@ impl ClientConfigBuilder {
         }
         self.config
     }
+}
+
+/// A host setting as the client uses it: normalised, without a trailing
+/// `/assistant` (the client adds that itself).
+fn host_setting(raw: &str) -> String {
+    let host = normalize_host(raw);
+    match host.strip_suffix("/assistant") {
+        Some(base) => base.trim_end_matches('/').to_owned(),
+        None => host,
+    }
+}
+
+/// Checks that a normalised host setting is a URL the client can send requests
+/// to; `name` is the setting (or variable) named in the error.
+fn check_host(name: &str, host: &str) -> Result<()> {
+    let shown = redact_userinfo(host);
+    let fix = "use https://host[:port] (http:// for a local server), optionally with a path";
+    let after_scheme = host.split_once("://").map_or(host, |(_, rest)| rest);
+    if let Some((scheme, _)) = after_scheme.split_once("://") {
+        return Err(Error::invalid(
+            name,
+            format!("\"{scheme}://\" is not supported; {fix}"),
+        ));
+    }
+    let uri: ureq::http::Uri = host.parse().map_err(|e| {
+        Error::invalid(name, format!("\"{shown}\" is not a valid URL ({e}); {fix}"))
+    })?;
+    let has_host = uri.host().is_some_and(|h| !h.is_empty());
+    if !has_host {
+        return Err(Error::invalid(
+            name,
+            format!("\"{shown}\" names no host; {fix}"),
+        ));
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(Error::invalid(
+            name,
+            format!("\"{shown}\" carries credentials; the API key is the only credential sent"),
+        ));
+    }
+    if uri.query().is_some() {
+        return Err(Error::invalid(
+            name,
+            format!("\"{shown}\" has a query; {fix}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Lower-cases, keeps `[a-z0-9_ :]`, then turns spaces into `_` (no trimming).
@@ -663,5 +782,73 @@ mod tests {
             base(ClientConfig::builder("k").evaluation_host("http://127.0.0.1:9/")),
             "http://127.0.0.1:9"
         );
+        assert_eq!(
+            base(ClientConfig::builder("k").evaluation_host("https://eval.example/assistant/")),
+            "https://eval.example"
+        );
+    }
+
+    #[test]
+    fn a_trailing_assistant_is_dropped_from_hosts() {
+        for (given, kept) in [
+            (
+                "https://api.pinecone.io/assistant",
+                "https://api.pinecone.io",
+            ),
+            ("api.pinecone.io/assistant/", "https://api.pinecone.io"),
+            ("http://127.0.0.1:8080/assistant", "http://127.0.0.1:8080"),
+            (
+                "https://gw.example/pinecone/assistant",
+                "https://gw.example/pinecone",
+            ),
+            (
+                "https://gw.example/assistants",
+                "https://gw.example/assistants",
+            ),
+            (
+                "https://gw.example/my-assistant",
+                "https://gw.example/my-assistant",
+            ),
+        ] {
+            let config = ClientConfig::builder("k").host(given).build();
+            assert_eq!(config.host(), kept, "{given}");
+            config.validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn unusable_hosts_are_refused_naming_the_setting() {
+        let refused =
+            |b: ClientConfigBuilder, name: &str, says: &str| match b.clone().build().validate() {
+                Err(Error::InvalidArgument { name: n, reason }) => {
+                    assert_eq!(n, name);
+                    assert!(reason.contains(says), "{reason}");
+                }
+                other => panic!("{:?}: {other:?}", b.build().host()),
+            };
+        let host = |h: &str| ClientConfig::builder("k").host(h);
+        refused(host("not a url with spaces"), "host", "not a valid URL");
+        refused(host("ftp://x"), "host", "\"ftp://\" is not supported");
+        refused(host("https://"), "host", "is empty");
+        refused(host("https://:443"), "host", "");
+        refused(host("https://h.example?x=1"), "host", "has a query");
+        refused(host("https://me:pw@h.example"), "host", "credentials");
+        let text = host("https://me:pw@h.example")
+            .build()
+            .validate()
+            .unwrap_err();
+        assert!(!text.to_string().contains("pw"), "{text}");
+        let eval = |h: &str| ClientConfig::builder("k").evaluation_host(h);
+        refused(eval("ws://eval.example"), "evaluation_host", "\"ws://\"");
+        refused(eval(""), "evaluation_host", "is empty");
+        refused(eval("eval example"), "evaluation_host", "not a valid URL");
+        for fine in [
+            "localhost:8080",
+            "http://[::1]:9",
+            "https://h.example/p/q",
+            "h.example",
+        ] {
+            host(fine).build().validate().unwrap();
+        }
     }
 }

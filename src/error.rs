@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::models::OperationType;
+
 /// The result type of every fallible call in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -96,11 +98,21 @@ pub enum Error {
         percent_complete: Option<i64>,
     },
 
-    /// A file operation (upload, upsert, delete) reached status `Failed`.
-    #[error("operation \"{operation_id}\" failed: {message}")]
+    /// A file operation (upload, upsert, delete) reached status `Failed`. The
+    /// message says which work on which file failed, e.g. `upsert of file
+    /// "notes_v2" failed (operation "op-5e0a"): unsupported file format`.
+    #[error(
+        "{}",
+        failure_text(.operation_id, .operation_type.as_ref(), .file_id.as_deref(), .message)
+    )]
     OperationFailed {
         /// The id of the failed operation.
         operation_id: String,
+        /// What the operation did (`upload_file`, `upsert_file`, `delete_file`…),
+        /// from the server or, when it did not say, from the call that started it.
+        operation_type: Option<OperationType>,
+        /// The file the operation worked on, from the server or from the call.
+        file_id: Option<String>,
         /// The server's `error_message`, verbatim (or a note that it gave none).
         message: String,
     },
@@ -121,6 +133,33 @@ pub enum Error {
     /// The call was cancelled through its cancel handle.
     #[error("cancelled")]
     Cancelled,
+}
+
+/// The message of [`Error::OperationFailed`]: which work on which file failed,
+/// as far as known, then the operation and the server's text.
+fn failure_text(
+    operation_id: &str,
+    operation_type: Option<&OperationType>,
+    file_id: Option<&str>,
+    message: &str,
+) -> String {
+    let work = operation_type.map(|t| match t {
+        OperationType::UploadFile => "upload",
+        OperationType::UpsertFile => "upsert",
+        OperationType::DeleteFile => "deletion",
+        OperationType::UpdateFileMetadata => "metadata update",
+        OperationType::Other(other) => other.as_str(),
+    });
+    match (work, file_id) {
+        (Some(work), Some(id)) => {
+            format!("{work} of file \"{id}\" failed (operation \"{operation_id}\"): {message}")
+        }
+        (Some(work), None) => format!("{work} failed (operation \"{operation_id}\"): {message}"),
+        (None, Some(id)) => {
+            format!("operation \"{operation_id}\" on file \"{id}\" failed: {message}")
+        }
+        (None, None) => format!("operation \"{operation_id}\" failed: {message}"),
+    }
 }
 
 impl Error {

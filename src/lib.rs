@@ -64,7 +64,7 @@ pub use error::{
 };
 pub use http::retry::RetryPolicy;
 pub use pagination::{Page, Pages, Paginator, ResumePoint};
-pub use polling::Wait;
+pub use polling::{PollSchedule, Wait};
 pub use stream::{ChatCompletionStream, ChatStream, EventStream, RawChunk, StreamChunk};
 pub use upload::UploadFile;
 

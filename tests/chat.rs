@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use mockito::{Mock, Server, ServerGuard};
+use mockito::{Matcher, Mock, Server, ServerGuard};
 use pinecone_assistant::models::{
     AlignmentRequest, ChatCompletionRequest, ChatRequest, ChatStreamChunk, ContentBlock,
     ContextOptions, ContextRequest, Entailment, FinishReason, Message, Snippet,
@@ -350,6 +350,31 @@ fn evaluate_alignment_on_an_overridden_host() {
     );
     assert_eq!(r.usage.total_tokens, 508);
     eval.assert();
+}
+
+#[test]
+fn hosts_given_with_the_documented_assistant_suffix_are_not_doubled() {
+    // The API documentation and the official SDKs' override write hosts as
+    // `https://…/assistant`; the client adds `/assistant` itself.
+    let mut server = Server::new();
+    let eval = once(server.mock("POST", ALIGNMENT).with_body(ALIGNMENT_RESPONSE));
+    let describe = once(
+        server
+            .mock("GET", "/assistant/assistants/bot")
+            .with_body(r#"{"name":"bot","status":"Ready"}"#),
+    );
+    let doubled = server
+        .mock("POST", Matcher::Regex("^/assistant/assistant/".into()))
+        .expect(0)
+        .create();
+    let with_suffix = format!("{}/assistant", server.url());
+    let config = builder_for(&with_suffix).evaluation_host(&with_suffix);
+    let client = Client::new(config.build()).unwrap();
+    client
+        .evaluate_alignment(AlignmentRequest::new("q", "a", "t"))
+        .unwrap();
+    client.describe_assistant("bot").unwrap();
+    assert_all(&[&eval, &describe, &doubled]);
 }
 
 #[test]

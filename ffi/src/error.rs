@@ -187,8 +187,11 @@ pub extern "C" fn pinecone_last_error_message() -> *const c_char {
 /// `message`, `status` (HTTP status or 0), and when known: `error_code` (the
 /// server's, e.g. `"NOT_FOUND"`), `request_id`, `retry_after_ms` (the server's
 /// `Retry-After`), `details` and `body` (the server's error JSON), `argument`
-/// and `field` (the argument and the JSON field at fault), `operation_id`, `percent_complete`, `last_status`,
-/// `waited_ms` (waits), `assistant` and `assistant_status` (assistant failures).
+/// and `field` (the argument and the JSON field at fault), `operation_id`,
+/// `percent_complete`, `last_status`, `waited_ms` (waits), `operation_type` and
+/// `file_id` (a failed operation: `"upload_file"`, `"upsert_file"`,
+/// `"delete_file"`…, and the file it worked on), `assistant` and
+/// `assistant_status` (assistant failures).
 ///
 /// Borrowed: valid until the next fallible call on this thread; do not free it.
 #[unsafe(no_mangle)]
@@ -353,6 +356,8 @@ mod tests {
             (
                 Error::OperationFailed {
                     operation_id: "o".into(),
+                    operation_type: None,
+                    file_id: None,
                     message: "m".into(),
                 },
                 pinecone_result::OperationFailed,

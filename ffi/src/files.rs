@@ -124,8 +124,8 @@ fn reader_file(
     length: i64,
 ) -> Result<UploadFile, FfiError> {
     match (length, u64::try_from(length)) {
-        (-1, _) => Ok(UploadFile::reader(reader, file_name)),
-        (_, Ok(n)) => Ok(UploadFile::sized_reader(reader, file_name, n)),
+        (-1, _) => Ok(UploadFile::chunked_reader(reader, file_name)),
+        (_, Ok(n)) => Ok(UploadFile::reader(reader, file_name, n)),
         (n, Err(_)) => Err(FfiError::invalid(
             "length",
             format!("{n} is neither a byte count nor -1 (unknown)"),
@@ -202,8 +202,10 @@ pub unsafe extern "C" fn pinecone_assistant_upload_file(
 ///   (`notes.md`; not `notes`, `notes.` or `.md`).
 /// - `length`: the exact number of bytes `read` will supply, sent as
 ///   `Content-Length` (a source that ends early or runs long fails with
-///   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown
-///   (the body is then sent chunked).
+///   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown:
+///   the body is then sent chunked, without `Content-Length`, which the service
+///   may refuse (a warning is logged; a 411 or 400 answer says to pass the
+///   length). Pass the length whenever it can be known.
 /// - `read`: required; called until it returns 0. Because the bytes cannot be
 ///   read twice, an upload whose body was started is never retried.
 /// - `progress`: NULL or a progress callback. Both callbacks receive `userdata`.
@@ -299,7 +301,7 @@ pub unsafe extern "C" fn pinecone_assistant_describe_file(
     options_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    ffi_call!(json_out => json, arg!(assistant: handle).inner.describe_file(
+    ffi_call!(json_out => json, arg!(assistant: handle).inner.describe_file_with(
         arg!(file_id: str),
         arg!(options_json: opt_json)
     )?)
@@ -338,7 +340,8 @@ pub unsafe extern "C" fn pinecone_assistant_list_files_page(
 /// after>}`. `paginator_out` receives the
 /// paginator (free with `pinecone_paginator_free`; NULL first and on failure).
 /// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
-/// `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+/// `_INVALID_JSON`, `_INVALID_ARGUMENT` (limit 0: refused here, nothing is
+/// sent). Thread-safe (the paginator itself is not).
 ///
 /// # Safety
 ///
@@ -353,7 +356,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_files(
     ffi_call!(paginator_out => handle, {
         let assistant = arg!(assistant: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(assistant.inner.list_files(options))
+        walk.start(assistant.inner.list_files_with(options)?)
     })
 }
 
@@ -461,11 +464,11 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations_page(
 /// A paginator over every operation, repeating the filters on every page.
 ///
 /// `options_json`: NULL or the keys of `pinecone_assistant_list_operations_page`
-/// plus `"max_items"`. Bad filters are reported by the first
-/// `pinecone_paginator_next` (`PINECONE_RESULT_INVALID_ARGUMENT`, nothing sent).
-/// `paginator_out` receives the paginator (free with `pinecone_paginator_free`).
-/// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
-/// `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+/// plus `"skip"` and `"max_items"`. `paginator_out` receives the paginator (free
+/// with `pinecone_paginator_free`; NULL first and on failure). Returns
+/// `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`, `_INVALID_JSON`,
+/// `_INVALID_ARGUMENT` (unknown type or status, limit 0: refused here, where the
+/// mistake is, and nothing is sent). Thread-safe (the paginator itself is not).
 ///
 /// # Safety
 ///
@@ -480,6 +483,6 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations(
     ffi_call!(paginator_out => handle, {
         let assistant = arg!(assistant: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(assistant.inner.list_operations(options))
+        walk.start(assistant.inner.list_operations_with(options)?)
     })
 }

@@ -151,6 +151,8 @@ pub(crate) type RawResponse = http::Response<ureq::Body>;
 pub(crate) struct Reply {
     pub status: u16,
     pub location: Option<String>,
+    /// A `Retry-After` on a success: on a poll's answer, when to poll again.
+    pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
 }
 
@@ -192,7 +194,8 @@ impl Transport {
             Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
                 Error::invalid(
                     "proxy",
-                    "is not a proxy URL; use http://[user:password@]host:port or https://…",
+                    "is not a proxy URL; use http://[user:password@]host:port, https://…, \
+                     socks5://… (or socks5h://, socks4://, socks4a://)",
                 )
             })?),
             None => None,
@@ -443,6 +446,8 @@ impl Transport {
 pub(crate) fn read_reply(mut resp: RawResponse, limit: u64) -> Result<Reply> {
     let status = resp.status().as_u16();
     let location = header_text(&resp, "location");
+    let retry_after = header_text(&resp, "retry-after")
+        .and_then(|v| retry::parse_retry_after(&v, SystemTime::now()));
     let body = resp
         .body_mut()
         .with_config()
@@ -452,6 +457,7 @@ pub(crate) fn read_reply(mut resp: RawResponse, limit: u64) -> Result<Reply> {
     Ok(Reply {
         status,
         location,
+        retry_after,
         body,
     })
 }

@@ -191,7 +191,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// A number in [0, 1) that differs between calls and processes. Jitter only needs
 /// spread, not unpredictability, so std's randomly keyed hasher is enough.
-fn random_unit() -> f64 {
+pub(crate) fn random_unit() -> f64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
