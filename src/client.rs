@@ -343,6 +343,45 @@ impl Client {
             },
         )
     }
+
+    /// A clone of this client whose calls are bounded by `total` instead of the
+    /// configured [`total_timeout`](crate::ClientConfigBuilder::total_timeout)
+    /// (`None` for no bound). It shares the connections, the host cache, the
+    /// cancel handle and the observer. Assistants made from it carry the bound too.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use std::time::Duration;
+    /// let quick = client.with_total_timeout(Duration::from_secs(2));
+    /// let found = quick.describe_assistant("docs"); // Error::Timeout after 2 s at most
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn with_total_timeout(&self, total: impl Into<Option<std::time::Duration>>) -> Self {
+        Self {
+            transport: Arc::new(self.transport.with_total_timeout(total.into())),
+            ..self.clone()
+        }
+    }
+
+    /// Replaces the observer of this client, of its clones and of every client
+    /// derived from it ([`with_cancel_handle`](Self::with_cancel_handle),
+    /// [`with_total_timeout`](Self::with_total_timeout)); `None` removes it.
+    /// Calls already under way may still report to the previous one. Safe to
+    /// call while other threads use the client. See
+    /// [`observe`](crate::observe).
+    ///
+    /// ```
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use std::sync::Arc;
+    /// use pinecone_assistant::observe::{Event, Observer};
+    /// let log: Arc<dyn Observer> = Arc::new(|event: &Event<'_>| eprintln!("{event:?}"));
+    /// client.set_observer(Some(log));
+    /// client.set_observer(None);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn set_observer(&self, observer: Option<Arc<dyn crate::observe::Observer>>) {
+        self.transport.observer().replace(observer);
+    }
 }
 
 fn fetch_assistants(

@@ -110,16 +110,42 @@ pub(crate) fn poll_until<T>(
     let _deadline = DeadlineScope::enter(deadline.and_then(|d| start.checked_add(d)));
     // With an injected sleeper no real time passes, so the slept total counts too.
     let mut slept = Duration::ZERO;
+    let mut last_seen: Option<(String, Option<String>, Option<i64>)> = None;
     loop {
         cancel.check()?;
-        let (status, operation_id, percent_complete) = match step()? {
-            Poll::Done(v) => return Ok(v),
-            Poll::Pending {
+        let (status, operation_id, percent_complete) = match step() {
+            Ok(Poll::Done(v)) => return Ok(v),
+            Ok(Poll::Pending {
                 status,
                 operation_id,
                 percent_complete,
-            } => (status, operation_id, percent_complete),
+            }) => (status, operation_id, percent_complete),
+            // A poll cut short by the deadline: the wait ran out, not the call.
+            Err(Error::Timeout(_)) if deadline.is_some_and(|limit| start.elapsed() >= limit) => {
+                let (status, operation_id, percent_complete) = last_seen.unwrap_or_else(|| {
+                    (
+                        "no poll answered before the deadline".to_owned(),
+                        None,
+                        None,
+                    )
+                });
+                return Err(Error::WaitTimeout {
+                    awaited: awaited(),
+                    waited: start.elapsed().max(slept),
+                    last_status: status,
+                    operation_id,
+                    percent_complete,
+                });
+            }
+            Err(e) => return Err(e),
         };
+        if let Some(observer) = transport.observer().get() {
+            observer.on_event(&crate::observe::Event::WaitPoll {
+                state: &status,
+                percent_complete,
+                waited: start.elapsed().max(slept),
+            });
+        }
         let elapsed = start.elapsed().max(slept);
         let delay = match deadline {
             Some(limit) if elapsed >= limit => {
@@ -135,6 +161,7 @@ pub(crate) fn poll_until<T>(
             None => interval,
         };
         log::debug!("still {status}; polling again in {delay:?}");
+        last_seen = Some((status, operation_id, percent_complete));
         transport.pause(delay, cancel)?;
         slept += delay;
     }

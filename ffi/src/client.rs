@@ -69,6 +69,10 @@ struct ClientOptions {
     chat_read_timeout_ms: Option<u64>,
     evaluation_region: Option<String>,
     evaluation_host: Option<String>,
+    total_timeout_ms: Option<u64>,
+    body_limit: Option<u64>,
+    generation_body_limit: Option<u64>,
+    stream_event_limit: Option<u64>,
 }
 
 /// The configuration `options` describe for `api_key`.
@@ -98,6 +102,10 @@ fn config(api_key: &str, o: ClientOptions) -> Result<ClientConfig, FfiError> {
     b = set(b, ms(o.chat_read_timeout_ms), B::chat_read_timeout);
     b = set(b, region, B::evaluation_region);
     b = set(b, o.evaluation_host, B::evaluation_host);
+    b = set(b, o.total_timeout_ms.map(total_bound), B::total_timeout);
+    b = set(b, o.body_limit, B::body_limit);
+    b = set(b, o.generation_body_limit, B::generation_body_limit);
+    b = set(b, o.stream_event_limit, B::stream_event_limit);
     for (name, value) in o.additional_headers {
         b = b.header(name, value);
     }
@@ -110,6 +118,11 @@ fn set<B, T>(builder: B, value: Option<T>, setter: impl FnOnce(B, T) -> B) -> B 
         Some(value) => setter(builder, value),
         None => builder,
     }
+}
+
+/// A total bound in milliseconds from C, where 0 means none.
+pub(crate) fn total_bound(ms: u64) -> Option<Duration> {
+    (ms != 0).then(|| Duration::from_millis(ms))
 }
 
 fn region(name: &str) -> Result<EvaluationRegion, FfiError> {
@@ -136,14 +149,21 @@ fn region(name: &str) -> Result<EvaluationRegion, FfiError> {
 ///   (default 3), `retry_base_delay_ms` (500), `retry_max_delay_ms` (30000),
 ///   `create_poll_interval_ms` (500), `operation_poll_interval_ms` (5000),
 ///   `chat_read_timeout_ms` (300000), `evaluation_region` (`"us"` or `"eu"`),
-///   `evaluation_host`. Nothing is read from the environment.
+///   `evaluation_host`, `total_timeout_ms` (the longest a whole call may take,
+///   retries and the reading of the answer included; default 600000, 0 for no
+///   bound; streams are not bounded by it, see `pinecone_assistant_chat_stream`),
+///   `body_limit` (the largest answer read, in bytes, default 67108864),
+///   `generation_body_limit` (the same for context, chat and evaluation answers,
+///   default 1073741824), `stream_event_limit` (the largest stream event, default
+///   16777216). Nothing is read from the environment.
 /// - `client_out`: receives the new client, to be freed with
 ///   `pinecone_client_free`; set to NULL first and on failure.
 ///
 /// Returns `PINECONE_RESULT_OK`; `PINECONE_RESULT_NULL_ARGUMENT` (`api_key`,
 /// `client_out`); `PINECONE_RESULT_INVALID_UTF8`; `PINECONE_RESULT_INVALID_JSON`
 /// (malformed options, wrong type); `PINECONE_RESULT_INVALID_ARGUMENT` (unknown
-/// setting, bad key, proxy, CA bundle, header, zero timeout). Sends nothing.
+/// setting, bad key, proxy, CA bundle, header, zero timeout or limit). Sends
+/// nothing.
 ///
 /// # Safety
 ///
@@ -215,6 +235,33 @@ pub unsafe extern "C" fn pinecone_client_with_cancel(
         inner: arg!(client: handle)
             .inner
             .with_cancel_handle(arg!(cancel: handle).inner.clone()),
+    })
+}
+
+/// Makes a client that shares `client`'s connections, host cache, cancel handle
+/// and observer but bounds each call by `total_timeout_ms` milliseconds (0 for no
+/// bound) instead of the `total_timeout_ms` it was created with: connecting,
+/// every attempt, the pauses between retries and reading the answer. A call that
+/// passes it returns `PINECONE_RESULT_TIMEOUT`. Assistants made from the new
+/// client carry the bound too.
+///
+/// `client` is borrowed. `client_out` receives a client to free with
+/// `pinecone_client_free` (NULL first and on failure). Returns
+/// `PINECONE_RESULT_OK` or `PINECONE_RESULT_NULL_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+///
+/// `client` is NULL or a live handle; `client_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_client_with_total_timeout(
+    client: *const pinecone_client,
+    total_timeout_ms: u64,
+    client_out: *mut *mut pinecone_client,
+) -> pinecone_result {
+    ffi_call!(client_out => handle, pinecone_client {
+        inner: arg!(client: handle)
+            .inner
+            .with_total_timeout(total_bound(total_timeout_ms)),
     })
 }
 
@@ -442,7 +489,9 @@ mod tests {
                 "ca_bundle":"/tmp/ca.pem","accept_invalid_certs":true,"pool_size":4,
                 "max_retries":7,"retry_base_delay_ms":2,"retry_max_delay_ms":3,
                 "create_poll_interval_ms":4,"operation_poll_interval_ms":5,
-                "chat_read_timeout_ms":6,"evaluation_region":"eu","evaluation_host":"http://e"}"#,
+                "chat_read_timeout_ms":6,"evaluation_region":"eu","evaluation_host":"http://e",
+                "total_timeout_ms":7,"body_limit":8,"generation_body_limit":9,
+                "stream_event_limit":10}"#,
         )
         .unwrap();
         assert_eq!(c.host(), "http://127.0.0.1:9");
@@ -462,6 +511,17 @@ mod tests {
         assert_eq!(c.chat_read_timeout(), Duration::from_millis(6));
         assert_eq!(c.evaluation_region(), EvaluationRegion::Eu);
         assert_eq!(c.evaluation_host(), Some("http://e"));
+        assert_eq!(c.total_timeout(), Some(Duration::from_millis(7)));
+        assert_eq!(c.body_limit(), 8);
+        assert_eq!(c.generation_body_limit(), 9);
+        assert_eq!(c.stream_event_limit(), 10);
+        let unbounded = config_from(r#"{"total_timeout_ms":0}"#).unwrap();
+        assert_eq!(unbounded.total_timeout(), None);
+        let default = config_from("{}").unwrap();
+        assert_eq!(
+            default.total_timeout(),
+            Some(::pinecone_assistant::DEFAULT_TOTAL_TIMEOUT)
+        );
     }
 
     #[test]

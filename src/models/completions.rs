@@ -41,6 +41,10 @@ pub struct ChatCompletionRequest {
     /// Never sent.
     #[serde(skip)]
     pub timeout: Option<Duration>,
+    /// The longest the whole call may take; `None` for the default (the client's
+    /// `total_timeout` for a plain call, no bound for a stream). Never sent.
+    #[serde(skip)]
+    pub total_timeout: Option<Duration>,
 }
 
 impl ChatCompletionRequest {
@@ -58,6 +62,7 @@ impl ChatCompletionRequest {
             temperature: None,
             filter: None,
             timeout: None,
+            total_timeout: None,
         }
     }
 

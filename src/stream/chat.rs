@@ -10,7 +10,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Decoded, Decoder, is_data_error, prelude, sealed, validate};
+use super::{Decoded, Decoder, Summary, is_data_error, prelude, sealed, validate};
 use crate::error::{Error, Result};
 use crate::models::{
     ChatResponse, ChatStreamChunk, ChunkKind, Citation, CitationChunk, ContentDelta,
@@ -77,6 +77,13 @@ impl Decoder for ChatDecoder {
 
     fn fold(chunks: impl Iterator<Item = Result<ChatStreamChunk>>) -> Result<ChatResponse> {
         ChatResponse::from_chunks(chunks)
+    }
+
+    fn note(chunk: &ChatStreamChunk, summary: &mut Summary) {
+        if let ChatStreamChunk::MessageEnd(end) = chunk {
+            summary.usage(end.usage);
+            summary.finish_reason(end.finish_reason.as_ref().map(FinishReason::as_str));
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The chat-completions stream: each event is one OpenAI-style chunk.
 
-use super::{Decoded, Decoder, is_data_error, prelude, sealed, validate};
+use super::{Decoded, Decoder, Summary, is_data_error, prelude, sealed, validate};
 use crate::error::{Error, Result};
 use crate::models::{ChatCompletionChunk, ChatCompletionResponse};
 
@@ -50,5 +50,12 @@ impl Decoder for CompletionDecoder {
         chunks: impl Iterator<Item = Result<ChatCompletionChunk>>,
     ) -> Result<ChatCompletionResponse> {
         ChatCompletionResponse::from_chunks(chunks)
+    }
+
+    fn note(chunk: &ChatCompletionChunk, summary: &mut Summary) {
+        summary.usage(chunk.usage);
+        for choice in &chunk.choices {
+            summary.finish_reason(choice.finish_reason.as_ref().map(|r| r.as_str()));
+        }
     }
 }

@@ -17,7 +17,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// The setters chat and chat completions share (`model`, `temperature`, `filter`,
-/// `timeout`): one definition, expanded inside each request's `impl` block, with
+/// `timeout`, `total_timeout`): one definition, expanded inside each request's `impl` block, with
 /// doc examples naming that request type.
 macro_rules! conversation_setters {
     ($request:ident) => {
@@ -73,6 +73,27 @@ macro_rules! conversation_setters {
         /// ```
         pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
             self.timeout = Some(timeout);
+            self
+        }
+
+        /// The longest this call may take as a whole, from sending the request
+        /// to the end of the answer (the end of the stream when streamed);
+        /// `Duration::MAX` for no bound. Defaults to the client's
+        /// [`total_timeout`](crate::ClientConfigBuilder::total_timeout) for a
+        /// plain call and to no bound for a stream (whose idle timeout still
+        /// applies). A call that passes it fails with
+        /// [`Error::Timeout`](crate::Error::Timeout) before the answer's headers
+        /// and with [`Error::Stream`](crate::Error::Stream) after them, saying
+        /// which bound passed.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        #[doc = concat!("use pinecone_assistant::models::{", stringify!($request), ", Message};")]
+        #[doc = concat!("let r = ", stringify!($request), "::new([Message::user(\"Hi\")]).total_timeout(Duration::from_secs(90));")]
+        /// assert_eq!(r.total_timeout, Some(Duration::from_secs(90)));
+        /// ```
+        pub fn total_timeout(mut self, bound: std::time::Duration) -> Self {
+            self.total_timeout = Some(bound);
             self
         }
     };
@@ -293,6 +314,10 @@ pub struct ChatRequest {
     /// Never sent.
     #[serde(skip)]
     pub timeout: Option<Duration>,
+    /// The longest the whole call may take; `None` for the default (the client's
+    /// `total_timeout` for a plain call, no bound for a stream). Never sent.
+    #[serde(skip)]
+    pub total_timeout: Option<Duration>,
 }
 
 impl ChatRequest {
@@ -313,6 +338,7 @@ impl ChatRequest {
             include_highlights: false,
             context_options: None,
             timeout: None,
+            total_timeout: None,
         }
     }
 
