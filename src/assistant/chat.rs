@@ -15,7 +15,7 @@ use crate::models::{
     ChatCompletionRequest, ChatCompletionResponse, ChatRequest, ChatResponse, ContextRequest,
     ContextResponse,
 };
-use crate::stream::{ChatCompletionStream, ChatStream, StreamOrigin, stopped_after_headers};
+use crate::stream::{ChatCompletionStream, ChatStream, StreamOrigin};
 
 impl Assistant {
     /// The longest silence allowed while an answer is generated: the call's own
@@ -90,7 +90,7 @@ impl Assistant {
     /// Sends a generation request interruptibly and decodes the whole answer; a
     /// cancel while the answer is awaited gives [`Error::Cancelled`], and a
     /// failure once the headers are in is [`Error::Stream`] (the call may have
-    /// run).
+    /// run; `Transport::read_reply` says so).
     fn generate<T: DeserializeOwned>(
         &self,
         req: Request<'static>,
@@ -103,17 +103,13 @@ impl Assistant {
             req,
             resp,
             sent,
-            interrupter,
             hook: _hook,
+            ..
         } = opened;
-        match self.client.transport.read_reply(resp, &req, sent) {
-            Ok(reply) => reply.decode(what),
-            Err(_) if interrupter.is_interrupted() => Err(Error::Cancelled),
-            Err(e @ (Error::Timeout(_) | Error::Transport(_))) => {
-                Err(stopped_after_headers(req_operation(&req), &e))
-            }
-            Err(e) => Err(e),
-        }
+        self.client
+            .transport
+            .read_reply(resp, &req, sent)?
+            .decode(what)
     }
 
     /// Opens a stream of either kind.

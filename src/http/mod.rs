@@ -880,12 +880,27 @@ impl Transport {
             .take(limit.saturating_add(1))
             .read_to_end(&mut body);
         let outcome = match read {
-            Err(e) => Err(self.explain(
-                req,
-                map_transport(ureq::Error::from(e)),
-                sent.bound,
-                sent.by_wait,
-            )),
+            // A chat's own connection, shut down by its cancel handle.
+            Err(_) if req.interrupt.as_ref().is_some_and(|i| i.is_interrupted()) => {
+                Err(Error::Cancelled)
+            }
+            Err(e) => {
+                let error = self.explain(
+                    req,
+                    map_transport(ureq::Error::from(e)),
+                    sent.bound,
+                    sent.by_wait,
+                );
+                match error {
+                    // A chat answer broken off once the server accepted the
+                    // request: the chat may have run, so it is no network error
+                    // to retry.
+                    Error::Timeout(_) | Error::Transport(_) if req.interrupt.is_some() => Err(
+                        crate::stream::stopped_after_headers(self.operation(req), &error),
+                    ),
+                    other => Err(other),
+                }
+            }
             Ok(_) if body.len() as u64 > limit => Err(Error::BodyTooLarge {
                 what: format!("response body of {}", self.operation(req)),
                 limit,
