@@ -288,8 +288,9 @@ impl ClientConfig {
         &self.api_version
     }
 
-    /// The connect timeout and the longest silence while writing or reading (not a
-    /// whole-request deadline); see [`ClientConfigBuilder::timeout`].
+    /// The connect timeout and the longest silence while writing or reading (the
+    /// idle timeout; the whole call is bounded by
+    /// [`total_timeout`](Self::total_timeout)); see [`ClientConfigBuilder::timeout`].
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
@@ -479,8 +480,9 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// The connect timeout and the longest silence allowed while writing or reading
-    /// (not a whole-request deadline). Defaults to 30 s.
+    /// The connect timeout and the longest silence allowed while writing or reading:
+    /// the idle timeout, not a bound on the whole call (that is
+    /// [`total_timeout`](Self::total_timeout)). Defaults to 30 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
         self
