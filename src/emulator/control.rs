@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::Shared;
-use super::router::{Call, page_body, paginate};
+use super::router::{Call, list_page};
 use super::state::{AssistantRec, after};
 use super::wire::{self, Reply, now};
 
@@ -133,10 +133,7 @@ pub(crate) fn list(shared: &Shared, call: &Call) -> Reply {
         .iter()
         .map(|a| a.to_json(&shared.host))
         .collect();
-    match paginate(shared, call, all) {
-        Ok((page, next)) => Reply::ok(page_body("assistants", page, next)),
-        Err(r) => r,
-    }
+    list_page(shared, call, "assistants", all)
 }
 
 pub(crate) fn update(shared: &Shared, call: &Call, name: &str) -> Reply {

@@ -58,9 +58,20 @@ pub(crate) fn route(shared: &Shared, call: &Call) -> Reply {
         .unwrap_or_else(|| wire::not_found(format!("no endpoint {m} /{}", call.segments.join("/"))))
 }
 
+/// The answer of a list call: the page of `items` that the `limit` and
+/// `pagination_token` query parameters ask for, under `key`, with the token of
+/// the next page (`{"<key>": [...], "pagination": {"next": …}}`, `pagination`
+/// omitted on the last page); a 400 for a bad parameter.
+pub(crate) fn list_page(shared: &Shared, call: &Call, key: &str, items: Vec<Value>) -> Reply {
+    match paginate(shared, call, items) {
+        Ok((page, next)) => Reply::ok(page_body(key, page, next)),
+        Err(r) => r,
+    }
+}
+
 /// One page of `items` per the `limit` and `pagination_token` query parameters:
 /// the page and the token of the next one.
-pub(crate) fn paginate<T>(
+fn paginate<T>(
     shared: &Shared,
     call: &Call,
     items: Vec<T>,
@@ -87,8 +98,7 @@ pub(crate) fn paginate<T>(
     Ok((page, (end < total).then(|| page_token(end))))
 }
 
-/// `{"<key>": [...], "pagination": {"next": …}}`, `pagination` omitted on the last page.
-pub(crate) fn page_body(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
+fn page_body(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
     let mut body = serde_json::Map::new();
     body.insert(key.to_owned(), Value::Array(items));
     if let Some(next) = next {

@@ -12,6 +12,7 @@
 
 mod support;
 
+mod bounds;
 mod chat;
 mod control_plane;
 mod cpp;
