@@ -32,6 +32,11 @@
  *   chunk's or item's JSON text (a `const std::string &`), fetching the next one
  *   only when the loop asks for it; Stream::texts() yields the answer text only.
  *
+ * Observers. Client::set_observer registers a callable that receives every
+ *   event as JSON. The wrapper keeps it alive as long as any object made from
+ *   that Client (or from clients derived from it) exists, since the C library
+ *   may call it until the last of their handles is freed.
+ *
  * Threads. As in C: Client, Assistant and Cancel may be used from many threads at
  *   once; a Stream or Paginator by one thread at a time, except Stream::cancel(),
  *   which any thread may call while another reads the stream. A Cancel bound to
@@ -53,12 +58,14 @@
 #include <istream>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "pinecone_assistant.h"
 
@@ -208,34 +215,82 @@ std::optional<std::string> next_out(Call &&call) {
   return std::string(owned.get());
 }
 
-/// Runs `call(T **out)` and wraps the handle it made in `Owner`.
+/// The observers registered through one Client and the clients derived from
+/// it. The C library shares one observer among all of them and the handles
+/// made from them, and may call a replaced observer until the calls under way
+/// end, so every callable registered stays here until the last of those
+/// objects is gone.
+class Observers {
+ public:
+  /// Keeps `observer` alive as long as this object.
+  void keep(std::shared_ptr<const void> observer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    kept_.push_back(std::move(observer));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<const void>> kept_;
+};
+
+/// What a handle shares with the Client it was made from.
+using SharedObservers = std::shared_ptr<Observers>;
+
+/// Makes wrapper objects around new C handles; each wrapper class lets it
+/// call its private constructor from a handle and the client's observers.
+struct Make {
+  template <class Owner, class T>
+  static Owner owner(T *handle, SharedObservers observers) noexcept {
+    return Owner(handle, std::move(observers));
+  }
+};
+
+/// Runs `call(T **out)` and wraps the handle it made in `Owner`, which keeps
+/// `observers` (those of the client it came from) alive.
 template <class Owner, class T, class Call>
-Owner handle_out(Call &&call) {
+Owner handle_out(Call &&call, SharedObservers observers) {
   T *out = nullptr;
   pinecone_result code = call(&out);
-  Owner owner = Owner::adopt(out);
+  Owner owner = Make::owner<Owner>(out, std::move(observers));
   check(code);
   return owner;
 }
 
-/// Owns one C handle and frees it with `Free`.
+/// Owns one C handle and frees it with `Free`, then lets go of the observers
+/// the C handle might have called.
 template <class T, void (*Free)(T *)>
 class Handle {
  public:
   Handle() noexcept = default;
-  explicit Handle(T *handle) noexcept : handle_(handle) {}
-  Handle(Handle &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Handle(T *handle, SharedObservers observers) noexcept
+      : observers_(std::move(observers)), handle_(handle) {}
+  Handle(Handle &&other) noexcept
+      : observers_(std::move(other.observers_)), handle_(std::exchange(other.handle_, nullptr)) {}
   Handle &operator=(Handle &&other) noexcept {
-    if (this != &other) Free(std::exchange(handle_, std::exchange(other.handle_, nullptr)));
+    if (this != &other) {
+      Free(std::exchange(handle_, std::exchange(other.handle_, nullptr)));
+      observers_ = std::move(other.observers_);
+    }
     return *this;
   }
   Handle(const Handle &) = delete;
   Handle &operator=(const Handle &) = delete;
-  ~Handle() { Free(handle_); }
+  ~Handle() { Free(handle_); }  // before observers_ is released
   T *get() const noexcept { return handle_; }
+  const SharedObservers &observers() const noexcept { return observers_; }
 
  private:
+  SharedObservers observers_;
   T *handle_ = nullptr;
+};
+
+/// Hands each event of a C `pinecone_observer_cb` to the callable at
+/// `userdata`, an `F`.
+template <class F>
+struct ObserverCall {
+  static void call(const char *event_json, void *userdata) noexcept {
+    std::invoke(*static_cast<const F *>(userdata), std::string_view(event_json));
+  }
 };
 
 /// Hands borrowed JSON to `f` from a C `pinecone_json_cb`: a `void` or `true`
@@ -408,7 +463,7 @@ class Cancel {
   Cancel() {
     pinecone_cancel *cancel = nullptr;
     detail::check(pinecone_cancel_new(&cancel));
-    handle_ = Handle(cancel);
+    handle_ = Handle(cancel, nullptr);
   }
 
   /// Cancels (`pinecone_cancel_cancel`): every call running or started later
@@ -442,7 +497,9 @@ class Paginator {
   Paginator() noexcept = default;
 
   /// Takes ownership of a C paginator (NULL gives an empty one).
-  static Paginator adopt(pinecone_paginator *paginator) noexcept { return Paginator(paginator); }
+  static Paginator adopt(pinecone_paginator *paginator) noexcept {
+    return Paginator(paginator, nullptr);
+  }
 
   /// The next item's JSON, or nothing at the end of the list
   /// (`pinecone_paginator_next`). An error ends the walk.
@@ -486,7 +543,9 @@ class Paginator {
   explicit operator bool() const noexcept { return handle_.get() != nullptr; }
 
  private:
-  explicit Paginator(pinecone_paginator *paginator) noexcept : handle_(paginator) {}
+  friend struct detail::Make;
+  Paginator(pinecone_paginator *paginator, detail::SharedObservers observers) noexcept
+      : handle_(paginator, std::move(observers)) {}
   detail::Handle<pinecone_paginator, pinecone_paginator_free> handle_;
 };
 
@@ -500,7 +559,7 @@ class Stream {
   Stream() noexcept = default;
 
   /// Takes ownership of a C stream (NULL gives an empty one).
-  static Stream adopt(pinecone_stream *stream) noexcept { return Stream(stream); }
+  static Stream adopt(pinecone_stream *stream) noexcept { return Stream(stream, nullptr); }
 
   /// The next chunk's JSON, or nothing at the end of the answer
   /// (`pinecone_stream_next`). An error ends the stream.
@@ -559,7 +618,9 @@ class Stream {
   explicit operator bool() const noexcept { return handle_.get() != nullptr; }
 
  private:
-  explicit Stream(pinecone_stream *stream) noexcept : handle_(stream) {}
+  friend struct detail::Make;
+  Stream(pinecone_stream *stream, detail::SharedObservers observers) noexcept
+      : handle_(stream, std::move(observers)) {}
   detail::Handle<pinecone_stream, pinecone_stream_free> handle_;
 };
 
@@ -571,7 +632,9 @@ class Assistant {
   Assistant() noexcept = default;
 
   /// Takes ownership of a C assistant handle (NULL gives an empty one).
-  static Assistant adopt(pinecone_assistant *assistant) noexcept { return Assistant(assistant); }
+  static Assistant adopt(pinecone_assistant *assistant) noexcept {
+    return Assistant(assistant, nullptr);
+  }
 
   /// Uploads the file at `path`, streamed from disk, and waits as `wait` says
   /// (`pinecone_assistant_upload_file`). `options_json`: `file_id` (upsert),
@@ -656,7 +719,7 @@ class Assistant {
   Paginator list_files(CStr options_json = nullptr) const {
     return detail::handle_out<Paginator, pinecone_paginator>([&](pinecone_paginator **out) {
       return pinecone_assistant_list_files(get(), options_json.get(), out);
-    });
+    }, handle_.observers());
   }
 
   /// Deletes a file and waits as `wait` says (`pinecone_assistant_delete_file`).
@@ -695,7 +758,7 @@ class Assistant {
   Paginator list_operations(CStr options_json = nullptr) const {
     return detail::handle_out<Paginator, pinecone_paginator>([&](pinecone_paginator **out) {
       return pinecone_assistant_list_operations(get(), options_json.get(), out);
-    });
+    }, handle_.observers());
   }
 
   /// Retrieves context snippets (`pinecone_assistant_context`).
@@ -722,7 +785,7 @@ class Assistant {
   Stream chat_stream(CStr request_json) const {
     return detail::handle_out<Stream, pinecone_stream>([&](pinecone_stream **out) {
       return pinecone_assistant_chat_stream(get(), request_json.get(), out);
-    });
+    }, handle_.observers());
   }
 
   /// Starts a streamed chat completion
@@ -730,7 +793,7 @@ class Assistant {
   Stream chat_completions_stream(CStr request_json) const {
     return detail::handle_out<Stream, pinecone_stream>([&](pinecone_stream **out) {
       return pinecone_assistant_chat_completions_stream(get(), request_json.get(), out);
-    });
+    }, handle_.observers());
   }
 
   /// Streams a chat answer into `f(std::string_view chunk_json)`
@@ -759,7 +822,9 @@ class Assistant {
   explicit operator bool() const noexcept { return handle_.get() != nullptr; }
 
  private:
-  explicit Assistant(pinecone_assistant *assistant) noexcept : handle_(assistant) {}
+  friend struct detail::Make;
+  Assistant(pinecone_assistant *assistant, detail::SharedObservers observers) noexcept
+      : handle_(assistant, std::move(observers)) {}
   detail::Handle<pinecone_assistant, pinecone_assistant_free> handle_;
 };
 
@@ -775,20 +840,32 @@ class Client {
   /// A client for `api_key` with the settings in `options_json`, or the
   /// defaults for `nullptr` (`pinecone_client_new`). Sends nothing.
   explicit Client(CStr api_key, CStr options_json = nullptr) {
+    auto observers = std::make_shared<detail::Observers>();
     pinecone_client *client = nullptr;
     detail::check(pinecone_client_new(api_key.get(), options_json.get(), &client));
-    handle_ = Handle(client);
+    handle_ = Handle(client, std::move(observers));
   }
 
   /// A client configured by `PINECONE_API_KEY`, `PINECONE_CONTROLLER_HOST` and
   /// `PINECONE_ADDITIONAL_HEADERS` (`pinecone_client_from_env`).
   static Client from_env() {
     return detail::handle_out<Client, pinecone_client>(
-        [](pinecone_client **out) { return pinecone_client_from_env(out); });
+        [](pinecone_client **out) { return pinecone_client_from_env(out); },
+        std::make_shared<detail::Observers>());
   }
 
-  /// Takes ownership of a C client (NULL gives an empty one).
-  static Client adopt(pinecone_client *client) noexcept { return Client(Handle(client)); }
+  /// Takes ownership of a C client (NULL gives an empty one). Observers set
+  /// through the new object are kept for the objects made from it only.
+  static Client adopt(pinecone_client *client) {
+    detail::SharedObservers observers;
+    try {
+      observers = std::make_shared<detail::Observers>();
+    } catch (...) {
+      pinecone_client_free(client);
+      throw;
+    }
+    return Client(client, std::move(observers));
+  }
 
   /// A client sharing this one's connections whose every call stops with
   /// `PINECONE_RESULT_CANCELLED` once `cancel` is cancelled
@@ -796,7 +873,49 @@ class Client {
   Client with_cancel(const Cancel &cancel) const {
     return detail::handle_out<Client, pinecone_client>([&](pinecone_client **out) {
       return pinecone_client_with_cancel(get(), cancel.get(), out);
-    });
+    }, handle_.observers());
+  }
+
+  /// A client sharing this one's connections, cancel handle and observer whose
+  /// every call (connecting, all attempts, the pauses between them and reading
+  /// the answer) is bounded by `bound`, rounded up to whole milliseconds,
+  /// instead of the client's `total_timeout_ms`; a zero `bound` means no bound
+  /// (`pinecone_client_with_total_timeout`). A call that passes it throws an
+  /// Error with `PINECONE_RESULT_TIMEOUT`. Assistants made from it carry the
+  /// bound too.
+  template <class Rep, class Period>
+  Client with_total_timeout(std::chrono::duration<Rep, Period> bound) const {
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(bound).count();
+    std::uint64_t total_timeout_ms = ms > 0 ? static_cast<std::uint64_t>(ms) : 0;
+    return detail::handle_out<Client, pinecone_client>([&](pinecone_client **out) {
+      return pinecone_client_with_total_timeout(get(), total_timeout_ms, out);
+    }, handle_.observers());
+  }
+
+  /// Makes `observer`, a callable `observer(std::string_view event_json)`
+  /// declared `noexcept`, the observer of this client, of every client sharing
+  /// its connections and of the assistants, paginators and streams made from
+  /// them, replacing the one they had (`pinecone_client_set_observer`, which
+  /// lists the events). It is called inside the calls it reports on, on their
+  /// threads, possibly on several at once: make it thread-safe and quick. The
+  /// view is valid during the call only. A copy of `observer` is kept until the
+  /// last object made from this Client is gone, also after it was replaced.
+  template <class F>
+  void set_observer(F observer) const {
+    static_assert(std::is_nothrow_invocable_v<const F &, std::string_view>,
+                  "the observer takes a std::string_view, is declared noexcept (it runs "
+                  "inside calls it cannot stop) and is callable as const");
+    auto kept = std::make_shared<const F>(std::move(observer));
+    if (handle_.observers()) handle_.observers()->keep(kept);
+    detail::check(pinecone_client_set_observer(get(), &detail::ObserverCall<F>::call,
+                                               const_cast<F *>(kept.get())));
+  }
+
+  /// Removes the observer of this client and of those sharing its connections
+  /// (`pinecone_client_set_observer` with NULL); calls under way may still
+  /// report to it.
+  void clear_observer() const {
+    detail::check(pinecone_client_set_observer(get(), nullptr, nullptr));
   }
 
   /// Creates an assistant and waits as `wait` says
@@ -825,7 +944,7 @@ class Client {
   Paginator list_assistants(CStr options_json = nullptr) const {
     return detail::handle_out<Paginator, pinecone_paginator>([&](pinecone_paginator **out) {
       return pinecone_client_list_assistants(get(), options_json.get(), out);
-    });
+    }, handle_.observers());
   }
 
   /// Replaces an assistant's instructions and/or metadata
@@ -848,7 +967,7 @@ class Client {
   Assistant assistant(CStr name) const {
     return detail::handle_out<Assistant, pinecone_assistant>([&](pinecone_assistant **out) {
       return pinecone_client_assistant(get(), name.get(), out);
-    });
+    }, handle_.observers());
   }
 
   /// Scores an answer against a ground truth
@@ -867,7 +986,9 @@ class Client {
 
  private:
   using Handle = detail::Handle<pinecone_client, pinecone_client_free>;
-  explicit Client(Handle handle) noexcept : handle_(std::move(handle)) {}
+  friend struct detail::Make;
+  Client(pinecone_client *client, detail::SharedObservers observers) noexcept
+      : handle_(client, std::move(observers)) {}
   Handle handle_;
 };
 

@@ -38,8 +38,8 @@ fn run_against_emulator(
     }
 }
 
-/// Every operation, the range-for walks of paginators and streams, and the
-/// callback forms.
+/// Every operation, the range-for walks of paginators and streams, the
+/// callback forms, and observers.
 #[test]
 #[cfg_attr(not(feature = "emulator"), ignore = "needs `--features emulator`")]
 fn cpp_session() {
@@ -47,8 +47,9 @@ fn cpp_session() {
     run_against_emulator("session", Emulator::builder, |_| {});
 }
 
-/// Each kind of failure as a `pinecone::Error`, callbacks' exceptions passed
-/// through unchanged, and moved-from objects.
+/// Each kind of failure as a `pinecone::Error` (total bounds and body limits
+/// included), callbacks' exceptions passed through unchanged, and moved-from
+/// objects.
 #[test]
 #[cfg_attr(not(feature = "emulator"), ignore = "needs `--features emulator`")]
 fn cpp_errors() {
@@ -70,6 +71,11 @@ fn cpp_errors() {
                     Fault::end_stream(2)
                         .path_contains("/chat/cpp-cut")
                         .method("POST"),
+                );
+                emu.inject(
+                    Fault::delay(Duration::from_millis(1500))
+                        .times(3)
+                        .path_contains("/assistants/cpp-held"),
                 );
             },
         );

@@ -1,11 +1,13 @@
 // How the C++ wrapper reports failure, against the emulator (PINECONE_TEST_URL,
 // PINECONE_TEST_API_KEY) that the harness started with a 1 s ready delay and
-// two faults: a 503 with Retry-After for the assistant "cpp-unavailable", and a
-// stream of the assistant "cpp-cut" that ends after two events, before its last.
+// three faults: a 503 with Retry-After for the assistant "cpp-unavailable", a
+// stream of the assistant "cpp-cut" that ends after two events, before its last,
+// and three requests for the assistant "cpp-held" answered after 1.5 s.
 //
 // Each result code becomes a pinecone::Error with the code, HTTP status, message
 // and last-error JSON; exceptions thrown by callbacks come back unchanged;
 // moved-from objects throw instead of crashing.
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -34,11 +36,44 @@ void local_failures(const pinecone::Client &client) {
   CHECK_THROWS(PINECONE_RESULT_INVALID_ARGUMENT, "timeout", pinecone::Client("key", R"({"timeout_ms":0})"));
   CHECK_THROWS(PINECONE_RESULT_INVALID_JSON, "limit",
                client.list_assistants_page(R"({"limit":"ten"})"));
-  // A paginator reports bad filters on its first item, and then is finished.
-  pinecone::Paginator bad_filter =
-      client.assistant("cpp-errors").list_operations(R"({"status":"Sleeping"})");
-  CHECK_THROWS(PINECONE_RESULT_INVALID_ARGUMENT, "status", bad_filter.next());
-  CHECK(!bad_filter.next());
+  // A paginator's bad filters are refused where it is made.
+  CHECK_THROWS(PINECONE_RESULT_INVALID_ARGUMENT, "status",
+               client.assistant("cpp-errors").list_operations(R"({"status":"Sleeping"})"));
+}
+
+// Total bounds: the client's own, a derived client's, and none at all; and
+// an answer over the body limit.
+void bounds() {
+  using std::chrono::milliseconds;
+  auto elapsed = [](std::chrono::steady_clock::time_point start) {
+    return std::chrono::steady_clock::now() - start;
+  };
+  pinecone::Client tight = test_client(R"("total_timeout_ms":250)");
+  auto start = std::chrono::steady_clock::now();
+  pinecone::Error late = CHECK_THROWS(PINECONE_RESULT_TIMEOUT, "total_timeout of 250ms passed",
+                                      tight.describe_assistant("cpp-held"));
+  CHECK(elapsed(start) < milliseconds(1200));
+  CHECK_CONTAINS(late.json(), R"("operation":"describe_assistant")");
+
+  // Zero: no bound, so this one waits for the held answer (a 404).
+  pinecone::Client patient = tight.with_total_timeout(milliseconds(0));
+  CHECK_THROWS(PINECONE_RESULT_NOT_FOUND, "cpp-held", patient.describe_assistant("cpp-held"));
+
+  // A bound in microseconds is rounded up to whole milliseconds.
+  pinecone::Client quick = test_client().with_total_timeout(std::chrono::microseconds(249500));
+  start = std::chrono::steady_clock::now();
+  CHECK_THROWS(PINECONE_RESULT_TIMEOUT, "total_timeout of 250ms passed",
+               quick.describe_assistant("cpp-held"));
+  CHECK(elapsed(start) < milliseconds(1200));
+  CHECK_CONTAINS(quick.describe_assistant("cpp-errors"), R"("name":"cpp-errors")");
+
+  pinecone::Client small = test_client(R"("body_limit":50)");
+  pinecone::Error big = CHECK_THROWS(PINECONE_RESULT_BODY_TOO_LARGE, "50-byte limit",
+                                     small.describe_assistant("cpp-errors"));
+  CHECK(std::string(big.code_name()) == "PINECONE_RESULT_BODY_TOO_LARGE");
+  CHECK(big.status() == 0);
+  CHECK_CONTAINS(big.json(), R"("limit":50)");
+  CHECK_CONTAINS(big.json(), R"("setting":"body_limit")");
 }
 
 void server_failures(const pinecone::Client &client, const pinecone::Assistant &errors) {
@@ -141,6 +176,11 @@ void moved_from(pinecone::Client &client) {
   CHECK(!client && moved);
   CHECK_THROWS(PINECONE_RESULT_NULL_ARGUMENT, "client", client.describe_assistant("cpp-errors"));
   CHECK_THROWS(PINECONE_RESULT_NULL_ARGUMENT, "client", client.assistant("cpp-errors"));
+  CHECK_THROWS(PINECONE_RESULT_NULL_ARGUMENT, "client",
+               client.with_total_timeout(std::chrono::seconds(1)));
+  CHECK_THROWS(PINECONE_RESULT_NULL_ARGUMENT, "client",
+               client.set_observer([](std::string_view) noexcept {}));
+  CHECK_THROWS(PINECONE_RESULT_NULL_ARGUMENT, "client", client.clear_observer());
   CHECK_CONTAINS(moved.describe_assistant("cpp-errors"), "cpp-errors");
 
   pinecone::Assistant errors = moved.assistant("cpp-errors");
@@ -201,6 +241,7 @@ int main() {
     pinecone::Assistant errors = client.assistant("cpp-errors");
     local_failures(client);
     server_failures(client, errors);
+    bounds();
     callback_exceptions(client, errors);
     moved_from(client);
     client.delete_assistant("cpp-errors");

@@ -1,10 +1,13 @@
 // Every operation of the C++ wrapper against the emulator (PINECONE_TEST_URL,
 // PINECONE_TEST_API_KEY): assistants, the four kinds of upload, files and
 // operations one page at a time and walked with range-for, context, chat whole
-// and streamed (range-for, texts, next, callbacks), evaluation, clean-up.
+// and streamed (range-for, texts, next, callbacks), evaluation, observers and
+// derived clients, clean-up.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -221,6 +224,87 @@ void answers(const pinecone::Client &client, const pinecone::Assistant &docs) {
                  R"("metrics")");
 }
 
+// What an observer received, from any thread.
+class Events {
+ public:
+  void add(std::string_view event) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    text_.append(event).append("\n");
+    count_++;
+  }
+  std::string text() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return text_;
+  }
+  int count() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return count_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string text_;
+  int count_ = 0;
+};
+
+// An observer set on a derived client reports the calls of the client it came
+// from, and the assistants and streams made from them keep it alive after both
+// Clients are gone (valgrind finds no read of freed memory); a new observer
+// replaces it, and clear_observer() removes it.
+void observers() {
+  auto events = std::make_shared<Events>();
+  auto record = [events](std::string_view event) noexcept {
+    try {
+      events->add(event);
+    } catch (...) {
+      // Out of memory: the event is lost, the call goes on.
+    }
+  };
+  pinecone::Assistant docs;
+  pinecone::Stream stream;
+  {
+    pinecone::Client client = test_client();
+    pinecone::Client bounded = client.with_total_timeout(std::chrono::seconds(30));
+    CHECK(bounded);
+    bounded.set_observer(record);
+    CHECK_CONTAINS(client.describe_assistant("cpp-docs"), R"("name":"cpp-docs")");
+    CHECK_CONTAINS(events->text(),
+                   R"({"attempt":1,"event":"request_start","method":"GET",)"
+                   R"("operation":"describe_assistant","route":"/assistants/{assistant_name}"})");
+    CHECK_CONTAINS(events->text(), R"("event":"response")");
+    CHECK_CONTAINS(events->text(), R"("status":200)");
+    CHECK(events->text().find("cpp-docs") == std::string::npos);  // no names
+    docs = bounded.assistant("cpp-docs");
+    stream = docs.chat_stream(question);
+  }
+  CHECK(stream.next().has_value());
+  stream = pinecone::Stream();  // freed before its end
+  CHECK_CONTAINS(events->text(), R"("complete":false)");
+  CHECK_CONTAINS(events->text(), R"("event":"stream_end")");
+  CHECK_CONTAINS(docs.chat(question), "30 days");
+  CHECK_CONTAINS(events->text(), R"("operation":"chat")");
+
+  pinecone::Client client = test_client();
+  client.set_observer(record);
+  client.list_assistants_page();
+  int seen = events->count();
+  CHECK(seen > 0);
+  auto other = std::make_shared<Events>();
+  client.set_observer([other](std::string_view event) noexcept {
+    try {
+      other->add(event);
+    } catch (...) {
+    }
+  });
+  client.list_assistants_page();
+  CHECK(events->count() == seen);
+  CHECK_CONTAINS(other->text(), R"("operation":"list_assistants")");
+  client.clear_observer();
+  int others = other->count();
+  client.list_assistants_page();
+  CHECK(other->count() == others);
+}
+
 void clean_up(const pinecone::Client &client, const pinecone::Assistant &docs,
               const std::vector<std::string> &ids) {
   const auto wait = pinecone::Wait::at_most(std::chrono::seconds(30));
@@ -249,6 +333,7 @@ int main() {
     std::vector<std::string> ids = uploads(docs);
     files_and_operations(docs, ids);
     answers(client, docs);
+    observers();
     clean_up(client, docs, ids);
     from_env();
   });
