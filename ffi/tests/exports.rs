@@ -145,3 +145,43 @@ fn header_compiles_as_c99_and_cpp() {
         );
     }
 }
+
+/// The C++ wrapper refuses, at compile time, an observer that may throw: it runs
+/// inside calls it cannot stop, so nothing could catch its exception. The same
+/// observer declared `noexcept` compiles. Skipped when `c++` is not installed.
+#[test]
+fn cpp_observer_must_be_noexcept() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let compile = |name: &str, qualifier: &str| {
+        let path = dir.join(format!("{name}.cpp"));
+        std::fs::write(
+            &path,
+            format!(
+                "#include \"pinecone_assistant.hpp\"\n\
+                 void observe(const pinecone::Client &client) {{\n\
+                 \x20 client.set_observer([](std::string_view) {qualifier} {{}});\n\
+                 }}\n"
+            ),
+        )
+        .expect("write the probe");
+        Command::new("c++")
+            .args(["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+            .arg("-fsyntax-only")
+            .arg(format!("-I{}", root().join("include").display()))
+            .arg(&path)
+            .output()
+    };
+    let Ok(refused) = compile("observer_may_throw", "") else {
+        eprintln!("c++ not found; skipping");
+        return;
+    };
+    let errors = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a throwing observer compiled");
+    assert!(errors.contains("is declared noexcept"), "{errors}");
+    let accepted = compile("observer_noexcept", "noexcept").expect("run c++");
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+}
