@@ -224,7 +224,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         parent.cancel();
         assert!(matches!(woke.join().unwrap(), Err(Error::Cancelled)));
-        assert!(parent.child().is_cancelled(), "a child of a cancelled handle");
+        assert!(
+            parent.child().is_cancelled(),
+            "a child of a cancelled handle"
+        );
 
         // A dropped child takes its hook out of the parent.
         let long_lived = CancelHandle::new();

@@ -195,7 +195,11 @@ impl fmt::Display for SyncReport {
         if self.unfinished > 0 {
             write!(f, ", {} unfinished", self.unfinished)?;
         }
-        write!(f, "; {} bytes sent in {:.1?}", self.bytes_sent, self.elapsed)?;
+        write!(
+            f,
+            "; {} bytes sent in {:.1?}",
+            self.bytes_sent, self.elapsed
+        )?;
         match self.stopped {
             Some(SyncStop::Cancelled) => f.write_str(" (cancelled)"),
             Some(SyncStop::FailFast) => f.write_str(" (stopped at the first failure)"),

@@ -87,7 +87,10 @@ mod tests {
     #[test]
     fn ids_are_readable_and_end_in_the_digest_of_the_path() {
         let id = file_id(b"guides/setup/install guide.md");
-        assert_eq!(id, "guides_setup_install_guide_md-c6f25d1cbba453084f992fa5be7d6c05");
+        assert_eq!(
+            id,
+            "guides_setup_install_guide_md-c6f25d1cbba453084f992fa5be7d6c05"
+        );
         assert!(is_valid(&id));
         // The same path always gives the same id.
         assert_eq!(file_id(b"guides/setup/install guide.md"), id);

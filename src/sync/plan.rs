@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::models::{FileModel, FileStatus};
 
 /// What a plan does with one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncAction {
     /// Upload a file the assistant does not have.
@@ -217,12 +217,8 @@ impl SyncPlan {
     pub(crate) fn check(&self) -> Result<()> {
         let mut seen = HashSet::new();
         for (i, e) in self.entries.iter().enumerate() {
-            let bad = |why: &str| {
-                Error::invalid(
-                    "plan",
-                    format!("entry {i} (\"{}\"): {why}", e.path),
-                )
-            };
+            let bad =
+                |why: &str| Error::invalid("plan", format!("entry {i} (\"{}\"): {why}", e.path));
             if !id::is_valid(&e.file_id) {
                 return Err(bad(
                     "file_id must be 1 to 128 characters of A-Z a-z 0-9 - _",
@@ -481,7 +477,11 @@ mod tests {
                 (SyncAction::Update, MetadataChanged),
             ),
             (
-                Some(remote("a", "Available", recorded("h", json!({"team": "a"})))),
+                Some(remote(
+                    "a",
+                    "Available",
+                    recorded("h", json!({"team": "a"})),
+                )),
                 &team,
                 None,
                 (SyncAction::Skip, Unchanged),
@@ -557,7 +557,10 @@ mod tests {
             (vec![entry(SyncAction::Create, "a/b")], "file_id"),
             (vec![entry(SyncAction::Create, "")], "file_id"),
             (
-                vec![entry(SyncAction::Create, "a"), entry(SyncAction::Delete, "a")],
+                vec![
+                    entry(SyncAction::Create, "a"),
+                    entry(SyncAction::Delete, "a"),
+                ],
                 "already",
             ),
             (vec![no_path], "local_path"),

@@ -142,7 +142,10 @@ mod tests {
             match check_user_metadata(bad, "docs/a.md") {
                 Err(Error::InvalidArgument { name, reason }) => {
                     assert_eq!(name, "metadata");
-                    assert!(reason.contains(says) && reason.contains("docs/a.md"), "{reason}");
+                    assert!(
+                        reason.contains(says) && reason.contains("docs/a.md"),
+                        "{reason}"
+                    );
                 }
                 other => panic!("{other:?}"),
             }

@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 use super::events::{SyncEvent, SyncFailure, SyncReport, SyncStop};
 use super::options::SyncOptions;
 use super::plan::{PlanEntry, SyncAction, SyncPlan};
+use super::record::Record;
 use crate::assistant::Assistant;
 use crate::cancel::CancelHandle;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::http::retry::RetryPolicy;
-use crate::models::{OperationModel, UploadFile};
+use crate::models::{DescribeFileOptions, FileStatus, OperationModel, UploadFile};
 use crate::polling::Wait;
 
 /// The first poll of an operation follows its acceptance after this long (or
@@ -71,7 +72,8 @@ pub(crate) fn execute(
     // cancelling the caller's handle.
     let stop = caller.cancel_handle().child();
     let run = Run {
-        assistant: worker_client(caller, options.workers, stop.clone())?.assistant(assistant.name()),
+        assistant: worker_client(caller, options.workers, stop.clone())?
+            .assistant(assistant.name()),
         policy: caller.config().retry(),
         pause: SharedPause::default(),
         stop,
@@ -277,13 +279,68 @@ impl Run<'_> {
             });
             self.assistant.upload_file(file, Wait::No)
         })?;
-        self.follow(accepted.operation, index, seen, tx)
+        match self.follow(accepted.operation, index, seen, tx) {
+            Err(failed @ Error::OperationFailed { .. }) => {
+                self.settle(entry, seen).unwrap_or(Err(failed))
+            }
+            other => other,
+        }
+    }
+
+    /// After the upload's operation failed: whether the file holds this entry's
+    /// content anyway. The service fails an operation whose file was replaced
+    /// while it was processed, which is what happens when another sync of the
+    /// same folder uploads the same file at the same time; then the other
+    /// upload is followed to its end instead. `None` means the failure stands
+    /// (the content there is other, or processing it failed).
+    fn settle(&self, entry: &PlanEntry, seen: &mut u64) -> Option<Result<()>> {
+        let options = DescribeFileOptions::new();
+        let mut waited = Duration::ZERO;
+        loop {
+            let file = match self.attempt(seen, || {
+                self.assistant
+                    .describe_file(&entry.file_id, options.clone())
+            }) {
+                Ok(file) => file,
+                Err(e) if e.is_not_found() => return None,
+                Err(e) => return Some(Err(e)),
+            };
+            let record = Record::read(file.metadata.as_ref())?;
+            if Some(&record.sha256) != entry.sha256.as_ref() {
+                return None;
+            }
+            match file.status {
+                Some(FileStatus::Processing) => {}
+                Some(FileStatus::ProcessingFailed | FileStatus::Deleting) => return None,
+                _ => return Some(Ok(())),
+            }
+            let delay = self.poll_delay(waited);
+            if let Err(e) = self.sleep(delay) {
+                return Some(Err(e));
+            }
+            waited += delay;
+        }
+    }
+
+    /// The delay before the next poll, after `waited` in all: [`FIRST_POLL`]
+    /// first, then doubling, up to the client's poll interval.
+    fn poll_delay(&self, waited: Duration) -> Duration {
+        let interval = self.assistant.client().config().operation_poll_interval();
+        waited.max(FIRST_POLL).min(interval)
     }
 
     /// Deletes the entry's file and follows the deletion, if the server starts
     /// one. A file already gone counts as deleted.
-    fn delete(&self, entry: &PlanEntry, index: usize, seen: &mut u64, tx: &Sender<Msg>) -> Result<()> {
-        match self.attempt(seen, || self.assistant.delete_file(&entry.file_id, Wait::No)) {
+    fn delete(
+        &self,
+        entry: &PlanEntry,
+        index: usize,
+        seen: &mut u64,
+        tx: &Sender<Msg>,
+    ) -> Result<()> {
+        match self.attempt(seen, || {
+            self.assistant.delete_file(&entry.file_id, Wait::No)
+        }) {
             Ok(Some(operation)) => self.follow(operation, index, seen, tx),
             Ok(None) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
@@ -299,7 +356,6 @@ impl Run<'_> {
         seen: &mut u64,
         tx: &Sender<Msg>,
     ) -> Result<()> {
-        let interval = self.assistant.client().config().operation_poll_interval();
         let mut waited = Duration::ZERO;
         let mut shown = None;
         loop {
@@ -323,7 +379,7 @@ impl Run<'_> {
                     percent_complete: operation.percent_complete,
                 });
             }
-            let delay = waited.max(FIRST_POLL).min(interval);
+            let delay = self.poll_delay(waited);
             self.sleep(delay)?;
             waited += delay;
             operation = self.attempt(seen, || self.assistant.describe_operation(&operation.id))?;
@@ -438,7 +494,10 @@ mod tests {
         }
         assert_eq!(slept.len(), 2, "{slept:?}");
         for d in &slept {
-            assert!(*d > Duration::from_secs(6) && *d <= Duration::from_secs(7), "{d:?}");
+            assert!(
+                *d > Duration::from_secs(6) && *d <= Duration::from_secs(7),
+                "{d:?}"
+            );
         }
 
         pause.pause_all(Duration::from_secs(9));

@@ -97,13 +97,19 @@ pub(crate) fn scan(root: &Path, options: &SyncOptions) -> Result<Scan> {
         Ok(_) => {
             return Err(Error::invalid(
                 "root",
-                format!("{} is not a directory; give the folder to sync", root.display()),
+                format!(
+                    "{} is not a directory; give the folder to sync",
+                    root.display()
+                ),
             ));
         }
         Err(e) => {
             return Err(Error::invalid(
                 "root",
-                format!("{} cannot be read ({e}); give an existing folder", root.display()),
+                format!(
+                    "{} cannot be read ({e}); give an existing folder",
+                    root.display()
+                ),
             ));
         }
     }
@@ -206,13 +212,11 @@ fn matcher(name: &str, patterns: &[String]) -> Result<Gitignore> {
 }
 
 fn has_readable_extension(rel: &Path) -> bool {
-    rel.extension()
-        .and_then(OsStr::to_str)
-        .is_some_and(|ext| {
-            READABLE_EXTENSIONS
-                .iter()
-                .any(|known| ext.eq_ignore_ascii_case(known))
-        })
+    rel.extension().and_then(OsStr::to_str).is_some_and(|ext| {
+        READABLE_EXTENSIONS
+            .iter()
+            .any(|known| ext.eq_ignore_ascii_case(known))
+    })
 }
 
 /// The canonical bytes of a relative path (what its id is derived from) and its
@@ -294,7 +298,10 @@ type Candidate = (DirEntry, String, String);
 
 /// Hashes every candidate, on up to `threads` threads; the order of the answers
 /// is not the order of the candidates.
-fn hash_all(candidates: Vec<Candidate>, threads: usize) -> Vec<std::result::Result<Found, Blocked>> {
+fn hash_all(
+    candidates: Vec<Candidate>,
+    threads: usize,
+) -> Vec<std::result::Result<Found, Blocked>> {
     let threads = threads.clamp(1, candidates.len().max(1));
     if threads == 1 {
         return candidates.into_iter().map(hash_one).collect();
