@@ -207,19 +207,12 @@ fn last_error_json() -> *const c_char {
                 return c"".as_ptr();
             }
             if last.json.is_none() {
-                let mut doc = Map::new();
-                let name = pinecone_result::NAMES
-                    .iter()
-                    .find(|(c, _)| *c == last.code)
-                    .map_or("PINECONE_RESULT_UNKNOWN", |(_, n)| n.to_str().unwrap_or(""));
-                doc.insert("result".into(), name.into());
-                doc.insert("code".into(), (last.code as c_int).into());
-                doc.insert(
-                    "message".into(),
-                    last.message.to_string_lossy().into_owned().into(),
+                let doc = error_document(
+                    last.code,
+                    &last.message.to_string_lossy(),
+                    last.status,
+                    &last.extra,
                 );
-                doc.insert("status".into(), last.status.into());
-                doc.extend(last.extra.clone());
                 // serde_json escapes NUL, so the text has none.
                 let text = Value::Object(doc).to_string();
                 last.json = Some(CString::new(text).unwrap_or_default());
@@ -227,6 +220,27 @@ fn last_error_json() -> *const c_char {
             last.json.as_ref().map_or(c"".as_ptr(), |j| j.as_ptr())
         })
         .unwrap_or(c"".as_ptr())
+}
+
+/// The JSON description of a failure, as `pinecone_last_error_json` gives it:
+/// `result`, `code`, `message`, `status`, then the details in `extra`.
+pub(crate) fn error_document(
+    code: pinecone_result,
+    message: &str,
+    status: u16,
+    extra: &Map<String, Value>,
+) -> Map<String, Value> {
+    let mut doc = Map::new();
+    let name = pinecone_result::NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("PINECONE_RESULT_UNKNOWN", |(_, n)| n.to_str().unwrap_or(""));
+    doc.insert("result".into(), name.into());
+    doc.insert("code".into(), (code as c_int).into());
+    doc.insert("message".into(), message.into());
+    doc.insert("status".into(), status.into());
+    doc.extend(extra.clone());
+    doc
 }
 
 /// The HTTP status of the last failed call on this thread when the server

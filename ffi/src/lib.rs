@@ -69,6 +69,8 @@ mod chat;
 
 mod stream;
 
+mod sync;
+
 // The exports are Rust items too, so the benches call them as a C program would,
 // with the signatures checked by the compiler.
 pub use assistant::*;
@@ -80,6 +82,7 @@ pub use files::*;
 pub use paginator::*;
 pub use stream::*;
 pub use string::*;
+pub use sync::*;
 
 #[cfg(test)]
 mod tests {

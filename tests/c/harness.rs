@@ -16,3 +16,4 @@ mod emulator;
 mod examples;
 mod files;
 mod misuse;
+mod sync;
