@@ -162,7 +162,8 @@ pub struct SyncReport {
     pub failures: Vec<SyncFailure>,
     /// File bytes sent, retried uploads included (multipart framing excluded).
     pub bytes_sent: u64,
-    /// How long the run took.
+    /// How long carrying out the plan took ([`Assistant::sync`](crate::Assistant::sync):
+    /// planning included).
     pub elapsed: Duration,
     /// Why the run stopped early, if it did.
     pub stopped: Option<SyncStop>,

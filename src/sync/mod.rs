@@ -71,6 +71,7 @@ mod run;
 mod scan;
 
 use std::path::Path;
+use std::time::Instant;
 
 pub use events::{SyncEvent, SyncFailure, SyncReport, SyncStop};
 pub use options::{DEFAULT_WORKERS, MAX_WORKERS, SyncOptions};
@@ -181,9 +182,12 @@ impl Assistant {
     ///
     /// # Errors
     ///
-    /// Those of both.
+    /// Those of both. The report's [`elapsed`](SyncReport::elapsed) covers both.
     pub fn sync(&self, root: impl AsRef<Path>, options: &SyncOptions) -> Result<SyncReport> {
+        let started = Instant::now();
         let plan = self.plan_sync(root, options)?;
-        self.execute_sync(&plan, options)
+        let mut report = self.execute_sync(&plan, options)?;
+        report.elapsed = started.elapsed();
+        Ok(report)
     }
 }

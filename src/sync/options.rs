@@ -71,11 +71,12 @@ pub const MAX_WORKERS: usize = 256;
 
 impl fmt::Debug for SyncOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let progress = self
-            .progress
-            .lock()
-            .map_or(true, |p| p.is_some())
-            .then_some("set");
+        // A poisoned lock still holds the callback that was set.
+        let progress = match self.progress.lock() {
+            Ok(p) => p.is_some(),
+            Err(_) => true,
+        }
+        .then_some("set");
         f.debug_struct("SyncOptions")
             .field("include", &self.include)
             .field("exclude", &self.exclude)

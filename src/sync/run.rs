@@ -477,20 +477,31 @@ impl SharedPause {
 mod tests {
     use super::*;
 
+    /// Lets a worker whose last observed pause is `seen` observe `pause`,
+    /// recording what it would sleep in `slept`.
+    fn observe(pause: &SharedPause, seen: &mut u64, slept: &mut Vec<Duration>) {
+        pause
+            .observe(seen, |d| {
+                slept.push(d);
+                Ok(())
+            })
+            .unwrap();
+    }
+
     #[test]
     fn each_worker_observes_each_pause_once() {
         let pause = SharedPause::default();
         let (mut a, mut b) = (0u64, 0u64);
         let mut slept = Vec::new();
-        pause.observe(&mut a, |d| Ok(slept.push(d))).unwrap();
+        observe(&pause, &mut a, &mut slept);
         assert!(slept.is_empty(), "no pause yet");
 
         pause.pause_all(Duration::from_secs(7));
         // A shorter pause asked for meanwhile does not cut the longer one short.
         pause.pause_all(Duration::from_secs(1));
         for seen in [&mut a, &mut b] {
-            pause.observe(seen, |d| Ok(slept.push(d))).unwrap();
-            pause.observe(seen, |d| Ok(slept.push(d))).unwrap();
+            observe(&pause, seen, &mut slept);
+            observe(&pause, seen, &mut slept);
         }
         assert_eq!(slept.len(), 2, "{slept:?}");
         for d in &slept {
@@ -502,7 +513,7 @@ mod tests {
 
         pause.pause_all(Duration::from_secs(9));
         let mut later = Vec::new();
-        pause.observe(&mut a, |d| Ok(later.push(d))).unwrap();
+        observe(&pause, &mut a, &mut later);
         assert_eq!(later.len(), 1);
     }
 }

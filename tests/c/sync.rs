@@ -27,10 +27,8 @@ fn c_program_syncs_a_folder_against_the_emulator() {
             // The first upload is throttled, and one poll fails: the sync goes on.
             emulator.inject(Fault::status(429).retry_after("0.2").method("PUT"));
             emulator.inject(Fault::status(503).path_contains("/operations/"));
-            let dir = std::env::temp_dir().join(format!(
-                "pinecone-c-sync-{}-{n}",
-                std::process::id()
-            ));
+            let dir =
+                std::env::temp_dir().join(format!("pinecone-c-sync-{}-{n}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             let env = [
