@@ -383,6 +383,93 @@ fn a_cancelled_sync_reruns_to_the_same_state_without_resending_finished_files() 
 }
 
 #[test]
+fn a_sync_killed_mid_run_reruns_to_the_same_state_without_resending_finished_files() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    // Long enough that the files in flight are still processing when the
+    // rerun plans.
+    let emu = start(
+        Emulator::builder()
+            .ready_delay(ms(10))
+            .processing_delay(ms(600))
+            .seed(4),
+    );
+    let docs = docs(&client(&emu));
+    let dir = many(24);
+
+    // The example program syncs in a process of its own, killed once it has
+    // printed four finished files: nothing of it runs after the kill.
+    let mut child = Command::new(support::example_binary("sync"))
+        .args(["docs", &dir.path().display().to_string(), "--workers", "4"])
+        .env("PINECONE_API_KEY", emu.api_key())
+        .env("PINECONE_CONTROLLER_HOST", emu.url())
+        .env_remove("PINECONE_ADDITIONAL_HEADERS")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the sync example");
+    let mut finished = HashSet::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while finished.len() < 4 {
+        let line = lines
+            .next()
+            .expect("the example ended before finishing four files")
+            .unwrap();
+        if let Some(path) = line
+            .strip_prefix("done")
+            .and_then(|l| l.trim().strip_prefix("create "))
+        {
+            finished.insert(file_id_for(path));
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    emu.clear_requests();
+    let plan = docs.plan_sync(dir.path(), &SyncOptions::new()).unwrap();
+    let reason = |id: &String| {
+        plan.entries
+            .iter()
+            .find(|e| &e.file_id == id)
+            .unwrap()
+            .reason
+    };
+    assert!(
+        finished
+            .iter()
+            .all(|id| reason(id) == SyncReason::Unchanged),
+        "{plan}"
+    );
+    // What the killed run left processing is uploaded again: its outcome is
+    // unknown to the plan.
+    assert!(
+        plan.entries
+            .iter()
+            .any(|e| e.reason == SyncReason::Unfinished),
+        "{plan}"
+    );
+    let report = docs
+        .execute_sync(&plan, &SyncOptions::new().workers(8))
+        .unwrap();
+    assert!(report.is_complete(), "{report}: {:?}", report.failures);
+    let resent: HashSet<String> = upserted(&emu).into_iter().collect();
+    assert!(
+        resent.is_disjoint(&finished),
+        "finished files were sent again"
+    );
+    let planned: HashSet<String> = plan.changes().map(|e| e.file_id.clone()).collect();
+    assert_eq!(resent, planned);
+    let files = listing(&docs);
+    assert_eq!(files.len(), 24, "no duplicates");
+    assert!(files.values().all(|(status, _, _)| status == "Available"));
+    assert!(
+        docs.plan_sync(dir.path(), &SyncOptions::new())
+            .unwrap()
+            .is_noop()
+    );
+}
+
+#[test]
 fn throttling_pauses_every_worker_and_the_sync_still_converges() {
     let emu = start(
         Emulator::builder()
