@@ -1,5 +1,5 @@
 //! SSE decode throughput of a chat stream: a generated ~20 MB recorded answer
-//! (chunks shaped like PROTOCOL fixture F2) through the same parser and chunk
+//! (chunks shaped like the "chat stream of five events" fixture in docs/fixtures.md) through the same parser and chunk
 //! types the client uses. Prints MB/s and chunks/s.
 //!
 //! Run: `cargo bench --bench sse` (optionally `-- <MB> <rounds>`).
@@ -54,7 +54,7 @@ fn recording(target: usize) -> (Vec<u8>, usize) {
     ));
     let mut i = 0usize;
     while out.len() < target {
-        // Four to six words per chunk, like the content chunks of fixture F2.
+        // Four to six words per chunk, like the content chunks of the chat stream fixture.
         let mut text = String::new();
         for k in 0..(4 + i % 3) {
             text.push_str(WORDS[(i + k) % WORDS.len()]);

@@ -18,8 +18,9 @@
 //!    loop over the first N files only and scales the time to all of them (each
 //!    iteration costs the same: one upload, one 200 ms processing, the polls).
 //!
-//! Both the sync and the loop poll every 250 ms (`operation_poll_interval`), so
-//! neither gains from a polling schedule the other lacks.
+//! Both the sync and the loop poll on the client's schedule with its interval
+//! capped at 250 ms (`operation_poll_interval`), so neither gains from a
+//! polling schedule the other lacks.
 //!
 //! The emulator runs in a child process (this program started again with
 //! `--serve-emulator`), so the peak resident memory printed (`VmHWM`, reset
@@ -53,7 +54,7 @@ fn main() {
         .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
         .sum();
     println!(
-        "{files} files, {} KiB in all; processing {PROCESSING:?} per file; polling every {POLL:?}",
+        "{files} files, {} KiB in all; processing {PROCESSING:?} per file; polls at most {POLL:?} apart",
         bytes / 1024
     );
 

@@ -79,7 +79,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let config = ClientConfig::builder(emu.api_key())
             .host(emu.url())
             .evaluation_host(emu.url())
-            .operation_poll_interval(Duration::from_millis(200))
             .build();
         _emulator = Some(emu);
         Client::new(config)?

@@ -14,7 +14,7 @@ use crate::models::{
     AssistantModel, AssistantStatus, CreateAssistantRequest, ListAssistantsResponse, ListOptions,
     UpdateAssistantRequest,
 };
-use crate::pagination::{Page, Paginator};
+use crate::pagination::{Page, Paginator, check_page_size};
 use crate::polling::{Poll, Wait, poll_until};
 
 /// A blocking client for the Pinecone Assistant API.
@@ -80,8 +80,9 @@ impl Client {
         Self::new(ClientConfig::builder_from_env()?.build())
     }
 
-    /// Runs `step` every `interval` until it is done or `wait` runs out, sleeping
-    /// through this client's transport and stopping when its handle is cancelled.
+    /// Runs `step` on this client's poll schedule, with delays up to `interval`,
+    /// until it is done or `wait` runs out, sleeping through this client's
+    /// transport and stopping when its handle is cancelled.
     pub(crate) fn poll<T>(
         &self,
         wait: Wait,
@@ -89,7 +90,8 @@ impl Client {
         awaited: impl FnOnce() -> String,
         step: impl FnMut() -> Result<Poll<T>>,
     ) -> Result<T> {
-        poll_until(&self.transport, &self.cancel, wait, interval, awaited, step)
+        let schedule = (self.config().poll_schedule(), interval);
+        poll_until(&self.transport, &self.cancel, wait, schedule, awaited, step)
     }
 
     /// The configuration in use.
@@ -136,8 +138,9 @@ impl Client {
         Ok(url)
     }
 
-    /// Creates an assistant and, unless `wait` is [`Wait::No`], polls every
-    /// `create_poll_interval` until it is `Ready`.
+    /// Creates an assistant and, unless `wait` is [`Wait::No`], polls until it is
+    /// `Ready` (on the [poll schedule](crate::PollSchedule), with delays up to
+    /// `create_poll_interval`).
     ///
     /// Returns the server's answer to the create request with [`Wait::No`],
     /// otherwise the description that showed it `Ready`.
@@ -183,19 +186,22 @@ impl Client {
             self.config().create_poll_interval(),
             || format!("assistant \"{name}\" to become Ready"),
             || {
-                let a = self.describe_assistant(&name)?;
-                match a.status {
-                    AssistantStatus::Ready => Ok(Poll::Done(a)),
+                let (a, retry_after) = self.describe_for_poll(&name, false)?;
+                let poll = match a.status {
+                    AssistantStatus::Ready => Poll::Done(a),
                     AssistantStatus::Failed
                     | AssistantStatus::InitializationFailed
                     | AssistantStatus::Terminating
-                    | AssistantStatus::Terminated => Err(Error::AssistantFailed {
-                        name: name.clone(),
-                        status: a.status.to_string(),
-                        awaited: "Ready".into(),
-                    }),
-                    other => Ok(Poll::pending(other.to_string())),
-                }
+                    | AssistantStatus::Terminated => {
+                        return Err(Error::AssistantFailed {
+                            name: name.clone(),
+                            status: a.status.to_string(),
+                            awaited: "Ready".into(),
+                        });
+                    }
+                    other => Poll::pending(other.to_string()),
+                };
+                Ok(poll.retry_after(retry_after))
             },
         )
     }
@@ -214,9 +220,22 @@ impl Client {
     /// [`Error::NotFound`] when there is no such assistant; [`Error::InvalidArgument`]
     /// for an empty name.
     pub fn describe_assistant(&self, name: &str) -> Result<AssistantModel> {
+        Ok(self.describe_for_poll(name, false)?.0)
+    }
+
+    /// [`describe_assistant`](Self::describe_assistant), with the `Retry-After`
+    /// of the answer for a wait. With `gone_is_expected` a 404 is what the caller
+    /// waits for (a delete), so the observer is not told of it as an error.
+    fn describe_for_poll(
+        &self,
+        name: &str,
+        gone_is_expected: bool,
+    ) -> Result<(AssistantModel, Option<Duration>)> {
         let url = self.assistant_url(name)?;
-        self.transport
-            .json(Request::get(url), &self.cancel, "assistant description")
+        let mut req = Request::get(url);
+        req.not_found_expected = gone_is_expected;
+        let reply = self.transport.call(req, &self.cancel)?;
+        Ok((reply.decode("assistant description")?, reply.retry_after))
     }
 
     /// One page of assistants.
@@ -237,8 +256,8 @@ impl Client {
     }
 
     /// Every assistant, fetched page by page as the iterator advances. Nothing is
-    /// sent before the first `next()`. See [`Paginator`] for limits, page size and
-    /// resuming.
+    /// sent before the first `next()`. See [`Paginator`] for a maximum number of
+    /// items, the page size and resuming.
     ///
     /// ```no_run
     /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
@@ -255,6 +274,33 @@ impl Client {
             let next = page.next_token();
             Ok(Page::new(page.assistants, next))
         })
+    }
+
+    /// [`list_assistants`](Self::list_assistants) with its options: the page size
+    /// and the page to start from, as the `_page` call takes them.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use pinecone_assistant::models::ListOptions;
+    /// for assistant in client.list_assistants_with(ListOptions::new().page_size(100))? {
+    ///     println!("{}", assistant?.name);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a page size of 0; nothing is sent.
+    pub fn list_assistants_with(&self, options: ListOptions) -> Result<Paginator<AssistantModel>> {
+        check_page_size(options.page_size)?;
+        let mut pages = self.list_assistants();
+        if let Some(size) = options.page_size {
+            pages = pages.page_size(size);
+        }
+        if let Some(token) = options.pagination_token {
+            pages = pages.starting_from(token);
+        }
+        Ok(pages)
     }
 
     /// Replaces the instructions and/or the metadata of an assistant (metadata is
@@ -298,8 +344,9 @@ impl Client {
         }
     }
 
-    /// Deletes an assistant and, unless `wait` is [`Wait::No`], polls every
-    /// `operation_poll_interval` until it is gone.
+    /// Deletes an assistant and, unless `wait` is [`Wait::No`], polls until it is
+    /// gone (on the [poll schedule](crate::PollSchedule), with delays up to
+    /// `operation_poll_interval`).
     ///
     /// ```no_run
     /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
@@ -326,10 +373,10 @@ impl Client {
             wait,
             self.config().operation_poll_interval(),
             || format!("assistant \"{name}\" to be deleted"),
-            || match self.describe_assistant(name) {
+            || match self.describe_for_poll(name, true) {
                 Err(e) if e.is_not_found() => Ok(Poll::Done(())),
                 Err(e) => Err(e),
-                Ok(a) => match a.status {
+                Ok((a, retry_after)) => match a.status {
                     AssistantStatus::Terminated => Ok(Poll::Done(())),
                     AssistantStatus::Failed | AssistantStatus::InitializationFailed => {
                         Err(Error::AssistantFailed {
@@ -338,10 +385,49 @@ impl Client {
                             awaited: "deleted".into(),
                         })
                     }
-                    other => Ok(Poll::pending(other.to_string())),
+                    other => Ok(Poll::pending(other.to_string()).retry_after(retry_after)),
                 },
             },
         )
+    }
+
+    /// A clone of this client whose calls are bounded by `total` instead of the
+    /// configured [`total_timeout`](crate::ClientConfigBuilder::total_timeout)
+    /// (`None` for no bound). It shares the connections, the host cache, the
+    /// cancel handle and the observer. Assistants made from it carry the bound too.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use std::time::Duration;
+    /// let quick = client.with_total_timeout(Duration::from_secs(2));
+    /// let found = quick.describe_assistant("docs"); // Error::Timeout after 2 s at most
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn with_total_timeout(&self, total: impl Into<Option<std::time::Duration>>) -> Self {
+        Self {
+            transport: Arc::new(self.transport.with_total_timeout(total.into())),
+            ..self.clone()
+        }
+    }
+
+    /// Replaces the observer of this client, of its clones and of every client
+    /// derived from it ([`with_cancel_handle`](Self::with_cancel_handle),
+    /// [`with_total_timeout`](Self::with_total_timeout)); `None` removes it.
+    /// Calls already under way may still report to the previous one. Safe to
+    /// call while other threads use the client. See
+    /// [`observe`](crate::observe).
+    ///
+    /// ```
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use std::sync::Arc;
+    /// use pinecone_assistant::observe::{Event, Observer};
+    /// let log: Arc<dyn Observer> = Arc::new(|event: &Event<'_>| eprintln!("{event:?}"));
+    /// client.set_observer(Some(log));
+    /// client.set_observer(None);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn set_observer(&self, observer: Option<Arc<dyn crate::observe::Observer>>) {
+        self.transport.observer().replace(observer);
     }
 }
 
@@ -350,12 +436,7 @@ fn fetch_assistants(
     token: Option<&str>,
     page_size: Option<u32>,
 ) -> Result<ListAssistantsResponse> {
-    if page_size == Some(0) {
-        return Err(Error::invalid(
-            "page_size",
-            "must be at least 1; leave it unset for the server's default",
-        ));
-    }
+    check_page_size(page_size)?;
     let mut query = Query::new();
     query
         .push_opt("limit", page_size)

@@ -2,17 +2,30 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::http::retry::RetryPolicy;
 use crate::http::url::normalize_host;
+use crate::observe::Observer;
+use crate::polling::PollSchedule;
 use crate::testing::Sleeper;
 
 /// The control-plane host used unless another is configured.
 pub const DEFAULT_HOST: &str = "https://api.pinecone.io";
 /// The API version sent on every request unless another is configured.
 pub const DEFAULT_API_VERSION: &str = "2026-07";
+/// The total bound of a call unless another is configured: 10 minutes, as in
+/// the official OpenAI Python client.
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(600);
+/// The largest answer read whole unless another limit is configured: 64 MiB.
+pub const DEFAULT_BODY_LIMIT: u64 = 64 << 20;
+/// The largest answer of a context, chat or evaluation call read whole unless
+/// another limit is configured: 1 GiB (context answers can carry images).
+pub const DEFAULT_GENERATION_BODY_LIMIT: u64 = 1 << 30;
+/// The largest event of a stream unless another limit is configured: 16 MiB.
+pub const DEFAULT_STREAM_EVENT_LIMIT: u64 = 16 << 20;
 /// The US evaluation host.
 pub const EVALUATION_HOST_US: &str = "https://prod-1-data.ke.pinecone.io";
 /// The EU evaluation host.
@@ -105,6 +118,12 @@ pub struct ClientConfig {
     evaluation_region: EvaluationRegion,
     evaluation_host: Option<String>,
     sleeper: Option<Sleeper>,
+    poll_schedule: PollSchedule,
+    total_timeout: Option<Duration>,
+    body_limit: u64,
+    generation_body_limit: u64,
+    stream_event_limit: u64,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -133,6 +152,12 @@ impl fmt::Debug for ClientConfig {
             .field("evaluation_region", &self.evaluation_region)
             .field("evaluation_host", &self.evaluation_host)
             .field("sleeper", &self.sleeper.as_ref().map(|_| "custom"))
+            .field("poll_schedule", &self.poll_schedule)
+            .field("total_timeout", &self.total_timeout)
+            .field("body_limit", &self.body_limit)
+            .field("generation_body_limit", &self.generation_body_limit)
+            .field("stream_event_limit", &self.stream_event_limit)
+            .field("observer", &self.observer.as_ref().map(|_| "set"))
             .finish()
     }
 }
@@ -180,6 +205,12 @@ impl ClientConfig {
                 evaluation_region: EvaluationRegion::Us,
                 evaluation_host: None,
                 sleeper: None,
+                poll_schedule: PollSchedule::default(),
+                total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
+                body_limit: DEFAULT_BODY_LIMIT,
+                generation_body_limit: DEFAULT_GENERATION_BODY_LIMIT,
+                stream_event_limit: DEFAULT_STREAM_EVENT_LIMIT,
+                observer: None,
             },
         }
     }
@@ -203,7 +234,9 @@ impl ClientConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] when `PINECONE_API_KEY` is unset or empty.
+    /// [`Error::InvalidArgument`] when `PINECONE_API_KEY` is unset or empty, or
+    /// when `PINECONE_CONTROLLER_HOST` is not an `http://` or `https://` URL (the
+    /// error names the variable).
     pub fn builder_from_env() -> Result<ClientConfigBuilder> {
         let key = std::env::var("PINECONE_API_KEY").unwrap_or_default();
         if key.is_empty() {
@@ -216,6 +249,7 @@ impl ClientConfig {
         if let Ok(host) = std::env::var("PINECONE_CONTROLLER_HOST") {
             if !host.is_empty() {
                 builder = builder.host(host);
+                check_host("PINECONE_CONTROLLER_HOST", &builder.config.host)?;
             }
         }
         if let Ok(raw) = std::env::var("PINECONE_ADDITIONAL_HEADERS") {
@@ -250,8 +284,8 @@ impl ClientConfig {
         &self.api_key
     }
 
-    /// The control-plane host, normalised (scheme present, no trailing `/`); see
-    /// [`ClientConfigBuilder::host`].
+    /// The control-plane host, normalised (scheme present, no trailing `/`, no
+    /// trailing `/assistant`); see [`ClientConfigBuilder::host`].
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -261,8 +295,9 @@ impl ClientConfig {
         &self.api_version
     }
 
-    /// The connect timeout and the longest silence while writing or reading (not a
-    /// whole-request deadline); see [`ClientConfigBuilder::timeout`].
+    /// The connect timeout and the longest silence while writing or reading (the
+    /// idle timeout; the whole call is bounded by
+    /// [`total_timeout`](Self::total_timeout)); see [`ClientConfigBuilder::timeout`].
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
@@ -308,14 +343,14 @@ impl ClientConfig {
         self.retry
     }
 
-    /// The interval between polls while an assistant is being created; see
+    /// The longest delay between polls while an assistant is being created; see
     /// [`ClientConfigBuilder::create_poll_interval`].
     pub fn create_poll_interval(&self) -> Duration {
         self.create_poll_interval
     }
 
-    /// The interval between polls while an assistant is deleted or a file operation
-    /// runs; see [`ClientConfigBuilder::operation_poll_interval`].
+    /// The longest delay between polls while an assistant is deleted or a file
+    /// operation runs; see [`ClientConfigBuilder::operation_poll_interval`].
     pub fn operation_poll_interval(&self) -> Duration {
         self.operation_poll_interval
     }
@@ -337,6 +372,11 @@ impl ClientConfig {
         self.evaluation_host.as_deref()
     }
 
+    /// How waits space their polls; see [`ClientConfigBuilder::poll_schedule`].
+    pub fn poll_schedule(&self) -> PollSchedule {
+        self.poll_schedule
+    }
+
     /// The sleeper replacing real sleeping, set through
     /// [`testing::TestHooks`](crate::testing::TestHooks).
     pub(crate) fn sleeper(&self) -> Option<&Sleeper> {
@@ -352,6 +392,17 @@ impl ClientConfig {
                 "is empty; leave it unset for https://api.pinecone.io",
             ));
         }
+        check_host("host", &self.host)?;
+        if let Some(raw) = &self.evaluation_host {
+            let host = host_setting(raw);
+            if host.is_empty() {
+                return Err(Error::invalid(
+                    "evaluation_host",
+                    "is empty; leave it unset for the evaluation region's host",
+                ));
+            }
+            check_host("evaluation_host", &host)?;
+        }
         if self.timeout.is_zero() {
             return Err(Error::invalid("timeout", "must be greater than zero"));
         }
@@ -366,6 +417,30 @@ impl ClientConfig {
                 "poll_interval",
                 "must be greater than zero (use a sleeper to make tests fast)",
             ));
+        }
+        if let PollSchedule::Adaptive { first } = self.poll_schedule {
+            if first.is_zero() {
+                return Err(Error::invalid(
+                    "poll_schedule",
+                    "the first delay of an adaptive schedule must be greater than zero \
+                     (use a sleeper to make tests fast)",
+                ));
+            }
+        }
+        if self.total_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid(
+                "total_timeout",
+                "must be greater than zero; pass None for no bound",
+            ));
+        }
+        for (name, limit) in [
+            ("body_limit", self.body_limit),
+            ("generation_body_limit", self.generation_body_limit),
+            ("stream_event_limit", self.stream_event_limit),
+        ] {
+            if limit == 0 {
+                return Err(Error::invalid(name, "must be at least 1 byte"));
+            }
         }
         for (name, value) in &self.additional_headers {
             // These describe the body of each request; a fixed value would break
@@ -416,7 +491,7 @@ impl ClientConfig {
     /// The evaluation base host (without `/assistant`).
     pub(crate) fn evaluation_base(&self) -> String {
         match &self.evaluation_host {
-            Some(h) => normalize_host(h),
+            Some(h) => host_setting(h),
             None => match self.evaluation_region {
                 EvaluationRegion::Us => EVALUATION_HOST_US.to_owned(),
                 EvaluationRegion::Eu => EVALUATION_HOST_EU.to_owned(),
@@ -437,9 +512,23 @@ pub struct ClientConfigBuilder {
 
 impl ClientConfigBuilder {
     /// The control-plane host: a bare host gets `https://`, `http://` is kept (for a
-    /// local emulator), a path is kept. Defaults to `https://api.pinecone.io`.
+    /// local emulator), a path is kept. The client adds `/assistant` itself, so a
+    /// trailing `/assistant` is dropped: `https://api.pinecone.io` and
+    /// `https://api.pinecone.io/assistant` (the base URL of the API's
+    /// documentation) name the same host. Defaults to `https://api.pinecone.io`.
+    ///
+    /// `Client::new` refuses, naming `host`, anything that is not an `http://` or
+    /// `https://` URL with a host name, or that has a query.
+    ///
+    /// ```
+    /// use pinecone_assistant::ClientConfig;
+    /// let config = ClientConfig::builder("pcsk_example")
+    ///     .host("https://api.pinecone.io/assistant")
+    ///     .build();
+    /// assert_eq!(config.host(), "https://api.pinecone.io");
+    /// ```
     pub fn host(mut self, host: impl AsRef<str>) -> Self {
-        self.config.host = normalize_host(host.as_ref());
+        self.config.host = host_setting(host.as_ref());
         self
     }
 
@@ -450,8 +539,9 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// The connect timeout and the longest silence allowed while writing or reading
-    /// (not a whole-request deadline). Defaults to 30 s.
+    /// The connect timeout and the longest silence allowed while writing or reading:
+    /// the idle timeout, not a bound on the whole call (that is
+    /// [`total_timeout`](Self::total_timeout)). Defaults to 30 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
         self
@@ -477,9 +567,13 @@ impl ClientConfigBuilder {
     }
 
     /// Sends every request through this proxy: `http://host:port` (CONNECT
-    /// tunnel) or `https://host:port` (TLS to the proxy), with credentials as
-    /// `http://user:password@host:port` (percent-encode `@` and `:` in them).
-    /// Custom proxy headers are not supported. The standard `HTTP_PROXY` /
+    /// tunnel), `https://host:port` (TLS to the proxy), `socks5://host:port` (the
+    /// client resolves the target's name), `socks5h://host:port` (the proxy
+    /// resolves it), `socks4://` or `socks4a://` (`socks://` means `socks5://`),
+    /// with credentials as `http://user:password@host:port` or
+    /// `socks5://user:password@host:port` (percent-encode `@` and `:` in them).
+    /// Any other scheme is an [`Error::InvalidArgument`] naming `proxy` from
+    /// `Client::new`. Custom proxy headers are not supported. The standard `HTTP_PROXY` /
     /// `HTTPS_PROXY` / `ALL_PROXY` variables are never read. Defaults to a direct
     /// connection.
     ///
@@ -533,14 +627,17 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Interval between polls while waiting for a new assistant. Defaults to 0.5 s.
+    /// The longest delay between polls while waiting for a new assistant: the cap
+    /// of the [adaptive schedule](PollSchedule::Adaptive), the interval of the
+    /// [fixed one](PollSchedule::Fixed). Defaults to 0.5 s.
     pub fn create_poll_interval(mut self, interval: Duration) -> Self {
         self.config.create_poll_interval = interval;
         self
     }
 
-    /// Interval between polls while waiting for a deletion or a file operation.
-    /// Defaults to 5 s.
+    /// The longest delay between polls while waiting for a deletion or a file
+    /// operation: the cap of the [adaptive schedule](PollSchedule::Adaptive), the
+    /// interval of the [fixed one](PollSchedule::Fixed). Defaults to 5 s.
     pub fn operation_poll_interval(mut self, interval: Duration) -> Self {
         self.config.operation_poll_interval = interval;
         self
@@ -559,10 +656,29 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// An evaluation host replacing the region's (normalised like `host`). Defaults
-    /// to the region's host.
+    /// An evaluation host replacing the region's, normalised like
+    /// [`host`](Self::host): `https://prod-1-data.ke.pinecone.io` and
+    /// `https://prod-1-data.ke.pinecone.io/assistant` (the form the official SDKs'
+    /// override takes) both work. Defaults to the region's host.
     pub fn evaluation_host(mut self, host: impl Into<String>) -> Self {
         self.config.evaluation_host = Some(host.into());
+        self
+    }
+
+    /// How waits space their polls. Defaults to [`PollSchedule::default`]: the
+    /// first poll 250 ms after the server accepted the request, then delays that
+    /// grow up to the interval, so that short work returns in well under a second
+    /// and long work is polled about as often as with [`PollSchedule::Fixed`].
+    ///
+    /// ```
+    /// use pinecone_assistant::{ClientConfig, PollSchedule};
+    /// let config = ClientConfig::builder("pcsk_example")
+    ///     .poll_schedule(PollSchedule::Fixed)
+    ///     .build();
+    /// assert_eq!(config.poll_schedule(), PollSchedule::Fixed);
+    /// ```
+    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
+        self.config.poll_schedule = schedule;
         self
     }
 
@@ -582,6 +698,176 @@ impl ClientConfigBuilder {
             }
         }
         self.config
+    }
+}
+
+/// A host setting as the client uses it: normalised, without a trailing
+/// `/assistant` (the client adds that itself).
+fn host_setting(raw: &str) -> String {
+    let host = normalize_host(raw);
+    match host.strip_suffix("/assistant") {
+        Some(base) => base.trim_end_matches('/').to_owned(),
+        None => host,
+    }
+}
+
+/// Checks that a normalised host setting is a URL the client can send requests
+/// to; `name` is the setting (or variable) named in the error.
+fn check_host(name: &str, host: &str) -> Result<()> {
+    let shown = redact_userinfo(host);
+    let fix = "use https://host[:port] (http:// for a local server), optionally with a path";
+    let after_scheme = host.split_once("://").map_or(host, |(_, rest)| rest);
+    if let Some((scheme, _)) = after_scheme.split_once("://") {
+        return Err(Error::invalid(
+            name,
+            format!("\"{scheme}://\" is not supported; {fix}"),
+        ));
+    }
+    let uri: ureq::http::Uri = host.parse().map_err(|e| {
+        Error::invalid(name, format!("\"{shown}\" is not a valid URL ({e}); {fix}"))
+    })?;
+    let has_host = uri.host().is_some_and(|h| !h.is_empty());
+    if !has_host {
+        return Err(Error::invalid(
+            name,
+            format!("\"{shown}\" names no host; {fix}"),
+        ));
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(Error::invalid(
+            name,
+            format!("\"{shown}\" carries credentials; the API key is the only credential sent"),
+        ));
+    }
+    if uri.query().is_some() {
+        return Err(Error::invalid(
+            name,
+            format!("\"{shown}\" has a query; {fix}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Total time bounds, body limits and the observer.
+impl ClientConfig {
+    /// The total bound of a call (its attempts, retry pauses and the reading of
+    /// its answer), `None` for none; see [`ClientConfigBuilder::total_timeout`].
+    pub fn total_timeout(&self) -> Option<Duration> {
+        self.total_timeout
+    }
+
+    /// The largest answer read whole, except for context, chat and evaluation
+    /// answers; see [`ClientConfigBuilder::body_limit`].
+    pub fn body_limit(&self) -> u64 {
+        self.body_limit
+    }
+
+    /// The largest context, chat or evaluation answer read whole; see
+    /// [`ClientConfigBuilder::generation_body_limit`].
+    pub fn generation_body_limit(&self) -> u64 {
+        self.generation_body_limit
+    }
+
+    /// The largest event of a stream; see
+    /// [`ClientConfigBuilder::stream_event_limit`].
+    pub fn stream_event_limit(&self) -> u64 {
+        self.stream_event_limit
+    }
+
+    /// The observer set with [`ClientConfigBuilder::observer`].
+    pub(crate) fn observer(&self) -> Option<&Arc<dyn Observer>> {
+        self.observer.as_ref()
+    }
+
+    /// This configuration with another total bound.
+    pub(crate) fn with_total_timeout(mut self, total: Option<Duration>) -> Self {
+        self.total_timeout = total;
+        self
+    }
+}
+
+/// Total time bounds, body limits and the observer.
+impl ClientConfigBuilder {
+    /// The total bound of a call: its connection, every attempt, the pauses
+    /// between retries and the reading of the whole answer. `None` for no bound.
+    /// Defaults to 10 minutes ([`DEFAULT_TOTAL_TIMEOUT`]).
+    ///
+    /// [`timeout`](Self::timeout) bounds each silence; this bounds the whole,
+    /// so a server that sends a byte now and then cannot hold a call for ever.
+    /// A call that passes it fails with [`Error::Timeout`] whose
+    /// [`TransportError::kind`](crate::TransportError::kind) is
+    /// `Timeout(TimeoutPhase::Total)`. Exceptions:
+    ///
+    /// - streams (`chat_stream`, `chat_completions_stream`) have no total bound
+    ///   unless the request sets one
+    ///   ([`ChatRequest::total_timeout`](crate::models::ChatRequest::total_timeout)),
+    ///   since a long answer is no fault; their idle timeout still applies;
+    /// - an upload of a known length gets this plus 16 s per MiB (a floor of
+    ///   64 KiB/s, so only a stalled transfer trips it), and one of unknown
+    ///   length none, unless it sets its own
+    ///   ([`UploadFile::total_timeout`](crate::models::UploadFile::total_timeout));
+    /// - a wait ([`Wait`](crate::Wait)) is bounded by its own mode: each of its
+    ///   polls is a call with this bound, and a poll still under way when a
+    ///   [`Wait::For`](crate::Wait::For) deadline passes is cut there, the wait
+    ///   then ending with [`Error::WaitTimeout`].
+    ///
+    /// [`Client::with_total_timeout`](crate::Client::with_total_timeout) gives a
+    /// client with another bound for some calls.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pinecone_assistant::ClientConfig;
+    /// let quick = ClientConfig::builder("pcsk_example").total_timeout(Duration::from_secs(20)).build();
+    /// assert_eq!(quick.total_timeout(), Some(Duration::from_secs(20)));
+    /// let unbounded = ClientConfig::builder("pcsk_example").total_timeout(None).build();
+    /// assert_eq!(unbounded.total_timeout(), None);
+    /// ```
+    pub fn total_timeout(mut self, total: impl Into<Option<Duration>>) -> Self {
+        self.config.total_timeout = total.into();
+        self
+    }
+
+    /// The largest answer read into memory, in bytes, for every call but
+    /// `context`, `chat`, `chat_completions` and `evaluate_alignment`. A larger
+    /// answer fails the call with [`Error::BodyTooLarge`]. Defaults to 64 MiB
+    /// ([`DEFAULT_BODY_LIMIT`]).
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.config.body_limit = bytes;
+        self
+    }
+
+    /// The largest answer of `context`, `chat`, `chat_completions` and
+    /// `evaluate_alignment` read into memory, in bytes (context answers can carry
+    /// images). A larger answer fails the call with [`Error::BodyTooLarge`].
+    /// Defaults to 1 GiB ([`DEFAULT_GENERATION_BODY_LIMIT`]).
+    pub fn generation_body_limit(mut self, bytes: u64) -> Self {
+        self.config.generation_body_limit = bytes;
+        self
+    }
+
+    /// The largest single event of a stream, in bytes; a larger one stops the
+    /// stream with [`Error::Stream`]. Defaults to 16 MiB
+    /// ([`DEFAULT_STREAM_EVENT_LIMIT`]).
+    pub fn stream_event_limit(mut self, bytes: u64) -> Self {
+        self.config.stream_event_limit = bytes;
+        self
+    }
+
+    /// Calls `observer` on every [`Event`](crate::observe::Event) of the client:
+    /// requests, responses, retries, wait polls, stream ends and final errors.
+    /// See [`observe`](crate::observe). Defaults to none.
+    ///
+    /// ```
+    /// use pinecone_assistant::ClientConfig;
+    /// use pinecone_assistant::observe::Event;
+    /// let config = ClientConfig::builder("pcsk_example")
+    ///     .observer(|event: &Event<'_>| eprintln!("{event:?}"))
+    ///     .build();
+    /// # let _ = config;
+    /// ```
+    pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
+        self.config.observer = Some(Arc::new(observer));
+        self
     }
 }
 
@@ -676,5 +962,73 @@ mod tests {
             base(ClientConfig::builder("k").evaluation_host("http://127.0.0.1:9/")),
             "http://127.0.0.1:9"
         );
+        assert_eq!(
+            base(ClientConfig::builder("k").evaluation_host("https://eval.example/assistant/")),
+            "https://eval.example"
+        );
+    }
+
+    #[test]
+    fn a_trailing_assistant_is_dropped_from_hosts() {
+        for (given, kept) in [
+            (
+                "https://api.pinecone.io/assistant",
+                "https://api.pinecone.io",
+            ),
+            ("api.pinecone.io/assistant/", "https://api.pinecone.io"),
+            ("http://127.0.0.1:8080/assistant", "http://127.0.0.1:8080"),
+            (
+                "https://gw.example/pinecone/assistant",
+                "https://gw.example/pinecone",
+            ),
+            (
+                "https://gw.example/assistants",
+                "https://gw.example/assistants",
+            ),
+            (
+                "https://gw.example/my-assistant",
+                "https://gw.example/my-assistant",
+            ),
+        ] {
+            let config = ClientConfig::builder("k").host(given).build();
+            assert_eq!(config.host(), kept, "{given}");
+            config.validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn unusable_hosts_are_refused_naming_the_setting() {
+        let refused =
+            |b: ClientConfigBuilder, name: &str, says: &str| match b.clone().build().validate() {
+                Err(Error::InvalidArgument { name: n, reason }) => {
+                    assert_eq!(n, name);
+                    assert!(reason.contains(says), "{reason}");
+                }
+                other => panic!("{:?}: {other:?}", b.build().host()),
+            };
+        let host = |h: &str| ClientConfig::builder("k").host(h);
+        refused(host("not a url with spaces"), "host", "not a valid URL");
+        refused(host("ftp://x"), "host", "\"ftp://\" is not supported");
+        refused(host("https://"), "host", "is empty");
+        refused(host("https://:443"), "host", "");
+        refused(host("https://h.example?x=1"), "host", "has a query");
+        refused(host("https://me:pw@h.example"), "host", "credentials");
+        let text = host("https://me:pw@h.example")
+            .build()
+            .validate()
+            .unwrap_err();
+        assert!(!text.to_string().contains("pw"), "{text}");
+        let eval = |h: &str| ClientConfig::builder("k").evaluation_host(h);
+        refused(eval("ws://eval.example"), "evaluation_host", "\"ws://\"");
+        refused(eval(""), "evaluation_host", "is empty");
+        refused(eval("eval example"), "evaluation_host", "not a valid URL");
+        for fine in [
+            "localhost:8080",
+            "http://[::1]:9",
+            "https://h.example/p/q",
+            "h.example",
+        ] {
+            host(fine).build().validate().unwrap();
+        }
     }
 }

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::models::OperationType;
+
 /// The result type of every fallible call in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -42,8 +44,9 @@ pub enum Error {
     #[error("{0}")]
     Api(Box<ApiError>),
 
-    /// No answer in time: connect, read or write stayed silent past the timeout.
-    /// [`TransportError::kind`] tells which phase.
+    /// No answer in time: connect, read or write stayed silent past the timeout,
+    /// or the whole call outlasted its total bound. [`TransportError::kind`]
+    /// tells which phase ([`TimeoutPhase::Total`] for the total bound).
     #[error(transparent)]
     Timeout(TransportError),
 
@@ -61,6 +64,28 @@ pub enum Error {
         message: String,
         /// The first 500 characters of the body.
         body: String,
+    },
+
+    /// A response body was larger than the limit this client reads into memory.
+    /// Nothing of it was used. The limits are settings of
+    /// [`ClientConfigBuilder`](crate::ClientConfigBuilder): `body_limit` (64 MiB)
+    /// and `generation_body_limit` (1 GiB, for context, chat and evaluation
+    /// answers).
+    #[error(
+        "the {what} is larger than the {limit}-byte limit ({seen} bytes seen); \
+         raise `{setting}` if such answers are expected"
+    )]
+    BodyTooLarge {
+        /// What was being read, e.g. `response body of describe_assistant`.
+        what: String,
+        /// The limit in bytes.
+        limit: u64,
+        /// The bytes seen: the length the server declared when it declared one,
+        /// otherwise what was read before reading stopped (the limit plus one:
+        /// nothing beyond the first byte over is read).
+        seen: u64,
+        /// The configuration setting that raises the limit.
+        setting: String,
     },
 
     /// A server-sent event stream was malformed or ended before its final event.
@@ -96,11 +121,21 @@ pub enum Error {
         percent_complete: Option<i64>,
     },
 
-    /// A file operation (upload, upsert, delete) reached status `Failed`.
-    #[error("operation \"{operation_id}\" failed: {message}")]
+    /// A file operation (upload, upsert, delete) reached status `Failed`. The
+    /// message says which work on which file failed, e.g. `upsert of file
+    /// "notes_v2" failed (operation "op-5e0a"): unsupported file format`.
+    #[error(
+        "{}",
+        failure_text(.operation_id, .operation_type.as_ref(), .file_id.as_deref(), .message)
+    )]
     OperationFailed {
         /// The id of the failed operation.
         operation_id: String,
+        /// What the operation did (`upload_file`, `upsert_file`, `delete_file`…),
+        /// from the server or, when it did not say, from the call that started it.
+        operation_type: Option<OperationType>,
+        /// The file the operation worked on, from the server or from the call.
+        file_id: Option<String>,
         /// The server's `error_message`, verbatim (or a note that it gave none).
         message: String,
     },
@@ -121,6 +156,33 @@ pub enum Error {
     /// The call was cancelled through its cancel handle.
     #[error("cancelled")]
     Cancelled,
+}
+
+/// The message of [`Error::OperationFailed`]: which work on which file failed,
+/// as far as known, then the operation and the server's text.
+fn failure_text(
+    operation_id: &str,
+    operation_type: Option<&OperationType>,
+    file_id: Option<&str>,
+    message: &str,
+) -> String {
+    let work = operation_type.map(|t| match t {
+        OperationType::UploadFile => "upload",
+        OperationType::UpsertFile => "upsert",
+        OperationType::DeleteFile => "deletion",
+        OperationType::UpdateFileMetadata => "metadata update",
+        OperationType::Other(other) => other.as_str(),
+    });
+    match (work, file_id) {
+        (Some(work), Some(id)) => {
+            format!("{work} of file \"{id}\" failed (operation \"{operation_id}\"): {message}")
+        }
+        (Some(work), None) => format!("{work} failed (operation \"{operation_id}\"): {message}"),
+        (None, Some(id)) => {
+            format!("operation \"{operation_id}\" on file \"{id}\" failed: {message}")
+        }
+        (None, None) => format!("operation \"{operation_id}\" failed: {message}"),
+    }
 }
 
 impl Error {
@@ -216,6 +278,16 @@ impl Error {
 pub struct TransportError {
     kind: TransportErrorKind,
     source: Box<dyn std::error::Error + Send + Sync>,
+    /// Where and for what: set by the transport, absent on errors raised
+    /// outside a request (reading a recorded stream, say).
+    context: Option<Box<Context>>,
+}
+
+/// The host and the operation of a failed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Context {
+    host: String,
+    operation: &'static str,
 }
 
 impl TransportError {
@@ -227,12 +299,32 @@ impl TransportError {
         Self {
             kind,
             source: source.into(),
+            context: None,
         }
+    }
+
+    /// The same error, naming the host (scheme, name and port, no path) and the
+    /// operation (`describe_assistant`) it happened in.
+    pub(crate) fn within(mut self, host: String, operation: &'static str) -> Self {
+        self.context = Some(Box::new(Context { host, operation }));
+        self
     }
 
     /// What failed.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
+    }
+
+    /// The server the request went to, e.g. `https://api.pinecone.io` (scheme,
+    /// host name and port; never a path, a query or credentials).
+    pub fn host(&self) -> Option<&str> {
+        self.context.as_ref().map(|c| c.host.as_str())
+    }
+
+    /// The operation that failed, named after the method that makes it, e.g.
+    /// `describe_assistant` or `chat_stream`.
+    pub fn operation(&self) -> Option<&str> {
+        self.context.as_ref().map(|c| c.operation)
     }
 }
 
@@ -241,6 +333,7 @@ impl fmt::Debug for TransportError {
         f.debug_struct("TransportError")
             .field("kind", &self.kind)
             .field("source", &self.source)
+            .field("context", &self.context)
             .finish()
     }
 }
@@ -256,13 +349,16 @@ impl fmt::Display for TransportError {
             K::Timeout(TimeoutPhase::Connect) => "timed out connecting to the server",
             K::Timeout(TimeoutPhase::Send) => "timed out sending the request",
             K::Timeout(TimeoutPhase::Receive) => "timed out waiting for the server's answer",
+            K::Timeout(TimeoutPhase::Total) => "the call did not finish within its time bound",
             K::Timeout(TimeoutPhase::Unknown) => "timed out",
             K::Io => "the connection failed",
             K::Protocol => "the server's answer was not valid HTTP",
-            K::BodyTooLarge => "the response body is larger than this client reads",
             K::Other => "the request failed",
         };
-        write!(f, "{what} ({})", self.source)
+        match &self.context {
+            Some(c) => write!(f, "{what} ({} at {}: {})", c.operation, c.host, self.source),
+            None => write!(f, "{what} ({})", self.source),
+        }
     }
 }
 
@@ -292,8 +388,6 @@ pub enum TransportErrorKind {
     Io,
     /// The server's answer was not valid HTTP (or not valid gzip).
     Protocol,
-    /// A response body was larger than this client reads into memory.
-    BodyTooLarge,
     /// Anything else.
     Other,
 }
@@ -309,6 +403,11 @@ pub enum TimeoutPhase {
     /// While waiting for or reading the answer: the server stayed silent longer
     /// than the read timeout (for chat calls, `chat_read_timeout` or the call's own).
     Receive,
+    /// Not one phase: the whole call (attempts, retry sleeps, the answer's body)
+    /// outlasted its total bound, `total_timeout` or the call's own; the message
+    /// names the bound. Each read may have been quick: a server that sends a
+    /// byte now and then never trips the read timeout, but trips this.
+    Total,
     /// The underlying error did not say.
     Unknown,
 }

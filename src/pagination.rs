@@ -32,19 +32,30 @@ pub struct ResumePoint {
     pub skip: usize,
 }
 
+/// Refuses a page size of 0, which the server would answer with an error page.
+pub(crate) fn check_page_size(page_size: Option<u32>) -> Result<()> {
+    if page_size == Some(0) {
+        return Err(Error::invalid(
+            "page_size",
+            "must be at least 1; leave it unset for the server's default",
+        ));
+    }
+    Ok(())
+}
+
 type Fetch<T> = Box<dyn FnMut(Option<&str>, Option<u32>) -> Result<Page<T>> + Send>;
 
 /// A lazy iterator over every item of a list, fetching pages as it goes.
 ///
 /// Nothing is requested until the first `next()`; the next page is fetched only
 /// when the current one is used up; iteration ends after the page without a token,
-/// or after [`limit`](Paginator::limit) items (without fetching more). An error is
+/// or after [`max_items`](Paginator::max_items) items (without fetching more). An error is
 /// yielded once and ends the walk. A server that repeats a token ends the walk
 /// with an error instead of looping forever.
 ///
 /// ```no_run
 /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
-/// for assistant in client.list_assistants().limit(20) {
+/// for assistant in client.list_assistants().max_items(20) {
 ///     println!("{}", assistant?.name);
 /// }
 /// # Ok::<(), pinecone_assistant::Error>(())
@@ -53,7 +64,7 @@ type Fetch<T> = Box<dyn FnMut(Option<&str>, Option<u32>) -> Result<Page<T>> + Se
 pub struct Paginator<T> {
     fetch: Fetch<T>,
     page_size: Option<u32>,
-    limit: Option<usize>,
+    max_items: Option<usize>,
     /// Token for the next fetch; `None` with `started` means the last page came.
     next_token: Option<String>,
     /// Token of the page now being consumed.
@@ -73,7 +84,7 @@ impl<T> fmt::Debug for Paginator<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Paginator")
             .field("page_size", &self.page_size)
-            .field("limit", &self.limit)
+            .field("max_items", &self.max_items)
             .field("yielded", &self.yielded)
             .field("done", &self.done)
             .finish_non_exhaustive()
@@ -88,7 +99,7 @@ impl<T> Paginator<T> {
         Self {
             fetch: Box::new(fetch),
             page_size: None,
-            limit: None,
+            max_items: None,
             next_token: None,
             current_token: None,
             consumed_in_page: 0,
@@ -102,34 +113,33 @@ impl<T> Paginator<T> {
         }
     }
 
-    /// A paginator that yields `error` once, sending nothing (bad arguments).
-    pub(crate) fn failed(error: Error) -> Self {
-        let mut p = Self::new(|_, _| unreachable_fetch());
-        p.pending_error = Some(error);
-        p
-    }
-
-    /// Stops after `n` items, without fetching further pages. Defaults to no limit.
+    /// Stops after `n` items, without fetching further pages. Defaults to no
+    /// maximum. (The page size is [`page_size`](Self::page_size), which the wire
+    /// and the C API call `limit`.)
     ///
     /// ```no_run
     /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
     /// // At most 5 assistants, fetched 5 per page: one request.
-    /// let first: Vec<_> = client.list_assistants().page_size(5).limit(5).collect();
+    /// let first: Vec<_> = client.list_assistants().page_size(5).max_items(5).collect();
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
-    pub fn limit(mut self, n: usize) -> Self {
-        self.limit = Some(n);
+    pub fn max_items(mut self, n: usize) -> Self {
+        self.max_items = Some(n);
         self
+    }
+
+    /// The same as [`max_items`](Self::max_items), under its earlier name, which
+    /// the wire and the C API use for the page size.
+    #[deprecated(note = "renamed to `max_items`; `limit` on the wire is the page size")]
+    pub fn limit(self, n: usize) -> Self {
+        self.max_items(n)
     }
 
     /// Asks for `size` items per page (sent as `limit` on every page; at least 1).
     /// Defaults to the server's page size.
     pub fn page_size(mut self, size: u32) -> Self {
-        if size == 0 && self.pending_error.is_none() {
-            self.pending_error = Some(Error::invalid(
-                "page_size",
-                "must be at least 1; leave it unset for the server's default",
-            ));
+        if self.pending_error.is_none() {
+            self.pending_error = check_page_size(Some(size)).err();
         }
         self.page_size = Some(size);
         self
@@ -183,7 +193,7 @@ impl<T> Paginator<T> {
         })
     }
 
-    /// Iterates over whole pages instead of items. With a [`limit`](Self::limit),
+    /// Iterates over whole pages instead of items. With [`max_items`](Self::max_items),
     /// the page that reaches it is cut and the walk ends there.
     ///
     /// ```no_run
@@ -207,7 +217,7 @@ impl<T> Paginator<T> {
             self.done = true;
             return None;
         }
-        if self.limit.is_some_and(|l| self.yielded >= l) {
+        if self.max_items.is_some_and(|l| self.yielded >= l) {
             self.done = true;
             return None;
         }
@@ -243,16 +253,12 @@ impl<T> Paginator<T> {
     }
 }
 
-fn unreachable_fetch<T>() -> Result<Page<T>> {
-    Ok(Page::new(Vec::new(), None))
-}
-
 impl<T> Iterator for Paginator<T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {
         loop {
-            if self.limit.is_some_and(|l| self.yielded >= l) {
+            if self.max_items.is_some_and(|l| self.yielded >= l) {
                 self.done = true;
                 return None;
             }
@@ -289,8 +295,8 @@ impl<T> Iterator for Pages<T> {
         let p = &mut self.inner;
         match p.fetch_page()? {
             Ok(mut page) => {
-                if let Some(limit) = p.limit {
-                    let room = limit - p.yielded;
+                if let Some(max) = p.max_items {
+                    let room = max - p.yielded;
                     if page.items.len() >= room {
                         page.items.truncate(room);
                         page.next = None;
@@ -344,11 +350,18 @@ mod tests {
     }
 
     #[test]
-    fn limit_at_a_page_end_fetches_no_more() {
+    fn max_items_at_a_page_end_fetches_no_more() {
         let (p, calls) = paged(&[2, 2]);
-        let items: Vec<usize> = p.limit(2).map(Result::unwrap).collect();
+        let items: Vec<usize> = p.max_items(2).map(Result::unwrap).collect();
         assert_eq!(items, vec![0, 1]);
         assert_eq!(calls.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn limit_is_the_earlier_name_of_max_items() {
+        let (p, _) = paged(&[3]);
+        assert_eq!(p.limit(2).count(), 2);
     }
 
     #[test]
@@ -399,9 +412,9 @@ mod tests {
     }
 
     #[test]
-    fn pages_view_cuts_at_the_limit() {
+    fn pages_view_cuts_at_max_items() {
         let (p, _) = paged(&[2, 2, 2]);
-        let pages: Vec<Page<usize>> = p.limit(3).pages().map(Result::unwrap).collect();
+        let pages: Vec<Page<usize>> = p.max_items(3).pages().map(Result::unwrap).collect();
         assert_eq!(pages.len(), 2);
         assert_eq!(pages[1].items, vec![2]);
         assert_eq!(pages[1].next, None);

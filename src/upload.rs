@@ -13,6 +13,7 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -27,6 +28,13 @@ use multipart::Frame;
 ///
 /// The body is streamed: nothing is read into memory, whatever the file's size.
 /// Arguments are checked when the upload runs, before any request.
+///
+/// Every constructor but one sends the body with a `Content-Length`, as the
+/// official SDKs do: [`path`](Self::path), [`bytes`](Self::bytes),
+/// [`seekable`](Self::seekable) (measured by seeking) and [`reader`](Self::reader)
+/// (the length given). Only [`chunked_reader`](Self::chunked_reader), for a
+/// stream whose length nobody knows, sends it chunked, which the service may
+/// refuse; it logs a warning when it does.
 ///
 /// ```
 /// use pinecone_assistant::models::UploadFile;
@@ -44,6 +52,7 @@ pub struct UploadFile {
     pub(crate) multimodal: Option<bool>,
     pub(crate) file_id: Option<String>,
     pub(crate) progress: Option<Progress>,
+    pub(crate) total_timeout: Option<Duration>,
 }
 
 /// Where the file bytes come from.
@@ -80,6 +89,7 @@ impl fmt::Debug for UploadFile {
             .field("multimodal", &self.multimodal)
             .field("file_id", &self.file_id)
             .field("on_progress", &self.progress.as_ref().map(|_| "set"))
+            .field("total_timeout", &self.total_timeout)
             .finish()
     }
 }
@@ -92,6 +102,7 @@ impl UploadFile {
             multimodal: None,
             file_id: None,
             progress: None,
+            total_timeout: None,
         }
     }
 
@@ -108,41 +119,24 @@ impl UploadFile {
         Self::with_source(Source::Path(path.into()))
     }
 
-    /// The bytes of `reader`, read to its end and sent chunked (the length is not
-    /// known up front), under `file_name`. The server types a file by the extension
-    /// of its name, so `file_name` must have one (`notes.md`; not `notes`, `notes.`
-    /// or `.md`).
+    /// The `length` bytes of `reader`, under `file_name`, sent with a
+    /// `Content-Length`. The server types a file by the extension of its name, so
+    /// `file_name` must have one (`notes.md`; not `notes`, `notes.` or `.md`). A
+    /// reader that ends early or holds more fails the upload with [`Error::Io`]
+    /// instead of sending a truncated file.
     ///
     /// A reader cannot rewind, so once any of its bytes were sent the upload is never
     /// retried; use [`path`](Self::path), [`seekable`](Self::seekable) or
-    /// [`bytes`](Self::bytes) for uploads that may be retried.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::UploadFile;
-    /// let stdin = std::io::stdin();
-    /// let upload = UploadFile::reader(stdin, "notes.md");
-    /// # let _ = upload;
-    /// ```
-    pub fn reader(reader: impl Read + Send + 'static, file_name: impl Into<String>) -> Self {
-        Self::with_source(Source::Reader {
-            reader: SharedReader::new(Box::new(reader)),
-            file_name: file_name.into(),
-            length: None,
-        })
-    }
-
-    /// Like [`reader`](Self::reader), for a reader that yields exactly `length`
-    /// bytes: the body goes out with a `Content-Length`. A reader that ends early or
-    /// holds more fails the upload with [`Error::Io`] instead of sending a truncated
-    /// file.
+    /// [`bytes`](Self::bytes) for uploads that may be retried. Without a length,
+    /// see [`chunked_reader`](Self::chunked_reader).
     ///
     /// ```
     /// use pinecone_assistant::models::UploadFile;
     /// let data: &'static [u8] = b"# Notes\n";
-    /// let upload = UploadFile::sized_reader(data, "notes.md", 8);
+    /// let upload = UploadFile::reader(data, "notes.md", 8);
     /// # let _ = upload;
     /// ```
-    pub fn sized_reader(
+    pub fn reader(
         reader: impl Read + Send + 'static,
         file_name: impl Into<String>,
         length: u64,
@@ -151,6 +145,45 @@ impl UploadFile {
             reader: SharedReader::new(Box::new(reader)),
             file_name: file_name.into(),
             length: Some(length),
+        })
+    }
+
+    /// The same as [`reader`](Self::reader), under its earlier name.
+    #[deprecated(note = "renamed to `UploadFile::reader`")]
+    pub fn sized_reader(
+        reader: impl Read + Send + 'static,
+        file_name: impl Into<String>,
+        length: u64,
+    ) -> Self {
+        Self::reader(reader, file_name, length)
+    }
+
+    /// The bytes of `reader`, read to its end, under `file_name` (which must have
+    /// an extension, as for [`reader`](Self::reader)), for a stream whose length
+    /// is not known before it ends. The body goes out chunked, without a
+    /// `Content-Length`: the official SDKs never send that, the service may
+    /// refuse it, and the upload logs a warning saying so. When you know the
+    /// length, or can buffer the stream or spool it to a file, use
+    /// [`reader`](Self::reader), [`bytes`](Self::bytes) or [`path`](Self::path).
+    /// A refusal (411 or 400) comes back as [`Error::Api`] whose message names
+    /// this fix.
+    ///
+    /// It is never retried once any byte was read, like [`reader`](Self::reader).
+    ///
+    /// ```
+    /// use pinecone_assistant::models::UploadFile;
+    /// let stdin = std::io::stdin();
+    /// let upload = UploadFile::chunked_reader(stdin, "notes.md");
+    /// # let _ = upload;
+    /// ```
+    pub fn chunked_reader(
+        reader: impl Read + Send + 'static,
+        file_name: impl Into<String>,
+    ) -> Self {
+        Self::with_source(Source::Reader {
+            reader: SharedReader::new(Box::new(reader)),
+            file_name: file_name.into(),
+            length: None,
         })
     }
 
@@ -258,7 +291,28 @@ impl UploadFile {
         self
     }
 
-    /// Checks the arguments in the protocol's order and builds the body. Touches
+    /// The longest the upload request may take, from connecting to the server's
+    /// answer, retries included; `Duration::MAX` for no bound. Defaults to the
+    /// client's [`total_timeout`](crate::ClientConfigBuilder::total_timeout) plus
+    /// 16 s per MiB of the file (a floor of 64 KiB/s, which only a stalled
+    /// transfer falls below), or no bound for a reader of unknown length. The
+    /// wait for processing that follows is bounded by the upload's
+    /// [`Wait`](crate::Wait), not by this.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pinecone_assistant::models::UploadFile;
+    /// let upload = UploadFile::path("big.pdf").total_timeout(Duration::from_secs(3600));
+    /// # let _ = upload;
+    /// ```
+    pub fn total_timeout(self, bound: Duration) -> Self {
+        Self {
+            total_timeout: Some(bound),
+            ..self
+        }
+    }
+
+    /// Checks the arguments in the documented order (docs/wire/uploads.md) and builds the body. Touches
     /// nothing but the local file system.
     pub(crate) fn prepare(self) -> Result<Prepared> {
         if self.file_id.as_deref() == Some("") {
@@ -319,6 +373,7 @@ impl UploadFile {
                 progress: self.progress,
                 seek_start: None,
                 cancel: None,
+                total_timeout: self.total_timeout,
             },
         })
     }
@@ -397,6 +452,8 @@ pub(crate) struct UploadBody {
     seek_start: Option<(u64, u64)>,
     /// The call's cancel handle, checked before each read of the source.
     pub(crate) cancel: Option<CancelHandle>,
+    /// The upload's own total bound.
+    total_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for UploadBody {
@@ -408,6 +465,11 @@ impl fmt::Debug for UploadBody {
 }
 
 impl UploadBody {
+    /// Whether the body goes out chunked: its source's length is not known.
+    pub(crate) fn is_chunked(&self) -> bool {
+        matches!(self.source, Source::Reader { length: None, .. })
+    }
+
     fn io_error(&self, source: std::io::Error) -> Error {
         Error::Io {
             context: self.context.to_string(),
@@ -453,6 +515,25 @@ fn measure(r: &mut dyn ReadSeek) -> std::io::Result<(u64, u64)> {
 }
 
 impl BodySource for UploadBody {
+    fn length_hint(&mut self) -> Option<u64> {
+        let file = match &self.source {
+            Source::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Source::Reader { length, .. } => *length,
+            Source::Seekable { reader, .. } => match self.seek_start {
+                Some((_, len)) => Some(len),
+                None => measure(&mut **reader.lock().unwrap_or_else(PoisonError::into_inner))
+                    .ok()
+                    .map(|(_, len)| len),
+            },
+        };
+        file.map(|len| self.frame.body_len(len))
+    }
+
+    fn own_bound(&self) -> Option<Option<Duration>> {
+        self.total_timeout
+            .map(|bound| (bound != Duration::MAX).then_some(bound))
+    }
+
     fn can_replay(&self) -> bool {
         match &self.source {
             Source::Path(_) | Source::Seekable { .. } => true,
@@ -463,6 +544,14 @@ impl BodySource for UploadBody {
 
     fn open(&mut self) -> Result<OpenBody> {
         let (source, length) = self.open_source()?;
+        if length.is_none() {
+            log::warn!(
+                "{}: the length is not known, so the upload goes out chunked, without a \
+                 Content-Length, which the service may refuse; give the length with \
+                 UploadFile::reader(reader, file_name, length)",
+                self.context
+            );
+        }
         let file = Guarded::new(source, length, self.progress.clone(), self.context.clone())
             .cancel_with(self.cancel.clone());
         let reader = Cursor::new(FrameBytes(self.frame.clone(), Part::Head))
@@ -523,7 +612,7 @@ mod tests {
 
     #[test]
     fn validation_order_and_names() {
-        let err = UploadFile::reader(std::io::empty(), "notes")
+        let err = UploadFile::chunked_reader(std::io::empty(), "notes")
             .file_id("")
             .prepare()
             .unwrap_err();
@@ -586,7 +675,7 @@ mod tests {
 
     #[test]
     fn plain_reader_is_replayable_only_until_read() {
-        let mut body = UploadFile::reader(&b"hello"[..], "n.md")
+        let mut body = UploadFile::chunked_reader(&b"hello"[..], "n.md")
             .prepare()
             .unwrap()
             .body;

@@ -15,7 +15,8 @@ use pinecone_assistant::{
 use serde_json::json;
 use support::fixtures::assistant_json;
 use support::mock::{
-    KEY, assert_all, builder, builder_for, client, once, recording_client, refuses, times,
+    KEY, assert_all, builder, builder_for, client, once, recording_client, recording_fixed_client,
+    refuses, times,
 };
 
 const ASSISTANTS: &str = "/assistant/assistants";
@@ -98,7 +99,8 @@ fn create_polls_until_ready() {
     let post = creating(&mut server, "support-bot").create();
     let initializing = times(2, describing(&mut server, "support-bot", "Initializing"));
     let ready = once(describing(&mut server, "support-bot", "Ready"));
-    let (c, slept) = recording_client(&server);
+    // On the fixed schedule: a poll at once, then one every interval.
+    let (c, slept) = recording_fixed_client(&server);
     let a = create(&c, "support-bot", Wait::Forever).unwrap();
     assert_eq!(a.status, AssistantStatus::Ready);
     assert_all(&[&post, &initializing, &ready]);
@@ -141,7 +143,8 @@ fn create_wait_deadline_counts_polling_time() {
     let mut server = Server::new();
     creating(&mut server, "bot").create();
     let poll = times(4, describing(&mut server, "bot", "Initializing"));
-    let (c, slept) = recording_client(&server);
+    // On the fixed schedule: a poll at once, then one every interval.
+    let (c, slept) = recording_fixed_client(&server);
     let err = create(&c, "bot", Wait::For(Duration::from_millis(1200))).unwrap_err();
     assert!(matches!(err, Error::WaitTimeout { .. }));
     poll.assert();
@@ -291,6 +294,25 @@ fn list_page_without_options_sends_no_query() {
     assert!(resp.assistants.is_empty() && resp.next_token().is_none());
 }
 
+#[test]
+fn list_with_options_starts_where_told_and_refuses_a_zero_page_size() {
+    let mut server = Server::new();
+    let page = listing(
+        &mut server,
+        "limit=1&pagination_token=p2",
+        r#"{"assistants":[]}"#,
+    );
+    let page = once(page);
+    let c = client(&server);
+    let options = ListOptions::new().page_size(1).pagination_token("p2");
+    let walk: Vec<_> = c.list_assistants_with(options).unwrap().collect();
+    assert!(walk.is_empty());
+    page.assert();
+    // Refused where it is given, before any request.
+    let zero = c.list_assistants_with(ListOptions::new().page_size(0));
+    assert!(matches!(zero, Err(Error::InvalidArgument { ref name, .. }) if name == "page_size"));
+}
+
 /// Two pages: `a1` and `a2` with a token, then `a3`.
 fn mock_pages(server: &mut ServerGuard) -> (Mock, Mock) {
     let [a1, a2, a3] = ["a1", "a2", "a3"].map(|n| assistant_json(n, "Ready", "h"));
@@ -341,7 +363,7 @@ fn paginator_walks_every_page() {
 fn paginator_limit_stops_without_another_request() {
     let mut server = Server::new();
     let (first, second) = mock_pages(&mut server);
-    let names = names(client(&server).list_assistants().limit(2));
+    let names = names(client(&server).list_assistants().max_items(2));
     assert_eq!(names, ["a1", "a2"]);
     first.expect(1).assert();
     second.expect(0).assert();
@@ -421,7 +443,8 @@ fn delete_waits_until_gone() {
     let gone = answer_status(&mut server, "GET", "bot", 404);
     let gone =
         once(gone.with_body(r#"{"error":{"code":"NOT_FOUND","message":"gone"},"status":404}"#));
-    let (c, slept) = recording_client(&server);
+    // On the fixed schedule: a poll at once, then one every interval.
+    let (c, slept) = recording_fixed_client(&server);
     c.delete_assistant("bot", Wait::Forever).unwrap();
     assert_all(&[&delete, &terminating, &gone]);
     assert_eq!(*slept.lock().unwrap(), vec![Duration::from_secs(5)]);
@@ -661,7 +684,8 @@ fn a_retry_inside_a_wait_never_sleeps_past_its_deadline() {
     creating(&mut server, "bot").create();
     let unavailable = answer_status(&mut server, "GET", "bot", 503);
     let unavailable = once(unavailable.with_header("retry-after", "25"));
-    let (c, slept) = recording_client(&server);
+    // On the fixed schedule: a poll at once, then one every interval.
+    let (c, slept) = recording_fixed_client(&server);
     let err = create(&c, "bot", Wait::For(Duration::from_secs(1))).unwrap_err();
     unavailable.assert();
     assert_eq!(err.status(), Some(503));

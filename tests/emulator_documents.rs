@@ -137,7 +137,7 @@ fn a_pdf_answers_context_chat_and_completions_citing_the_right_page() {
 
     // The bytes come back unchanged from the signed link.
     let url = docs
-        .describe_file(&id, DescribeFileOptions::new().include_url(true))
+        .describe_file_with(&id, DescribeFileOptions::new().include_url(true))
         .unwrap()
         .signed_url
         .expect("a link");

@@ -27,7 +27,10 @@ fn text_file(text: &str, name: &str) -> UploadFile {
 
 /// The names of the files `options` lists.
 fn listed(docs: &Assistant, options: ListFilesOptions) -> Vec<String> {
-    docs.list_files(options).map(|f| f.unwrap().name).collect()
+    docs.list_files_with(options)
+        .unwrap()
+        .map(|f| f.unwrap().name)
+        .collect()
 }
 
 #[test]
@@ -163,7 +166,7 @@ fn upload_from_a_path_waits_until_available() {
     let location = format!("/operations/docs/{}", done.operation.id);
     assert_eq!(done.location.as_deref(), Some(location.as_str()));
     let options = DescribeFileOptions::new().include_url(true);
-    let described = docs.describe_file(&file.id, options).unwrap();
+    let described = docs.describe_file_with(&file.id, options).unwrap();
     let link = described.signed_url.unwrap();
     assert!(link.starts_with(emu.url()));
     let mut resp = agent().get(&link).call().unwrap();
@@ -182,10 +185,7 @@ fn upsert_replaces_and_failed_processing_is_a_typed_error() {
     assert_eq!(kind, Some(OperationType::UpsertFile));
     let two = text_file("Version two is longer.", "notes.txt").file_id("notes");
     docs.upload_file(two, Wait::Forever).unwrap();
-    let files: Vec<_> = docs
-        .list_files(ListFilesOptions::new())
-        .map(|f| f.unwrap())
-        .collect();
+    let files: Vec<_> = docs.list_files().map(|f| f.unwrap()).collect();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].size, Some(22));
 
@@ -195,14 +195,18 @@ fn upsert_replaces_and_failed_processing_is_a_typed_error() {
         other => panic!("{other:?}"),
     }
     let failed = ListOperationsOptions::new().status("Failed");
-    let failed: Vec<_> = docs.list_operations(failed).map(|o| o.unwrap()).collect();
+    let failed: Vec<_> = docs
+        .list_operations_with(failed)
+        .unwrap()
+        .map(|o| o.unwrap())
+        .collect();
     assert_eq!(failed.len(), 1);
     let pdf_id = failed[0].file_id.clone().unwrap();
     // A file that failed processing is deleted at once (204, no operation).
     assert_eq!(docs.delete_file(&pdf_id, Wait::Forever).unwrap(), None);
     let op = docs.delete_file("notes", Wait::Forever).unwrap().unwrap();
     assert!(op.is_completed());
-    let gone = docs.describe_file("notes", DescribeFileOptions::new());
+    let gone = docs.describe_file("notes");
     assert!(gone.unwrap_err().is_not_found());
 }
 
@@ -246,4 +250,28 @@ fn wait_for_zero_reports_the_running_operation() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn with_default_settings_a_300_ms_upload_returns_in_well_under_a_second() {
+    // Real sleeping, default poll settings: what a program that tunes nothing sees.
+    let emu = start(Emulator::builder().processing_delay(Duration::from_millis(300)));
+    ready(&emu);
+    let config = pinecone_assistant::ClientConfig::builder(emu.api_key()).host(emu.url());
+    let docs = pinecone_assistant::Client::new(config.build())
+        .unwrap()
+        .assistant("docs");
+    emu.clear_requests();
+    let started = std::time::Instant::now();
+    let done = docs
+        .upload_file(text_file(HANDBOOK, "kettle.md"), Wait::Forever)
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(done.file.unwrap().status, Some(FileStatus::Available));
+    // The schedule polls at about 0.25 s (still processing) and 0.75 s (done);
+    // the fixed 5 s interval of earlier versions took 5 s.
+    let path = format!("/assistant/operations/docs/{}", done.operation.id);
+    assert_eq!(count(&emu, "GET", &path), 2);
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
 }

@@ -211,7 +211,7 @@ fn upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
     let described = times(0, api(&mut server, "GET", &file_path("notes_v2")));
 
     let (calls, on_progress) = progress_log();
-    let file = UploadFile::reader(&b"hello"[..], "notes.md")
+    let file = UploadFile::chunked_reader(&b"hello"[..], "notes.md")
         .file_id("notes_v2")
         .on_progress(on_progress);
     let err = assistant(&server)
@@ -222,14 +222,26 @@ fn upsert_from_a_reader_fails_verbatim_and_describes_nothing() {
     match &err {
         Error::OperationFailed {
             operation_id,
+            operation_type,
+            file_id,
             message,
         } => {
             assert_eq!(operation_id, UPSERT_OP_ID);
             assert_eq!(message, "File processing failed: unsupported file format.");
+            assert_eq!(operation_type, &Some(OperationType::UpsertFile));
+            assert_eq!(file_id.as_deref(), Some("notes_v2"));
         }
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains(UPSERT_OP_ID));
+    // Which work, on which file: what a sync of a thousand files needs to report.
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "upsert of file \"notes_v2\" failed (operation \"{UPSERT_OP_ID}\"): \
+             File processing failed: unsupported file format."
+        )
+    );
     // Unknown length: chunked, no Content-Length.
     let got = log.lock().unwrap()[0].clone();
     assert_eq!(got.content_length, None);
@@ -347,6 +359,39 @@ fn failure_without_a_message_says_so() {
         matches!(&err, Error::OperationFailed { message, .. } if message == "the server gave no error message"),
         "{err:?}"
     );
+    // The poll named neither the kind nor the file: the call that started it knows.
+    match &err {
+        Error::OperationFailed {
+            operation_type,
+            file_id,
+            ..
+        } => {
+            assert_eq!(operation_type, &Some(OperationType::UploadFile));
+            assert_eq!(file_id.as_deref(), Some(REPORT_FILE_ID));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .starts_with(&format!("upload of file \"{REPORT_FILE_ID}\" failed")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failed_deletion_names_the_file() {
+    let (mut server, _resolve) = data_plane();
+    let path = file_path("notes_v2");
+    answering(&mut server, "DELETE", &path, 202, DELETE_ACCEPTED).create();
+    let failed = format!(r#"{{"id":"{DELETE_OP_ID}","status":"Failed","error_message":"locked"}}"#);
+    get_json(&mut server, &operation_path(DELETE_OP_ID), &failed).create();
+    let err = assistant(&server)
+        .delete_file("notes_v2", Wait::Forever)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("deletion of file \"notes_v2\" failed (operation \"{DELETE_OP_ID}\"): locked")
+    );
 }
 
 #[test]
@@ -355,7 +400,7 @@ fn reader_without_extension_is_refused_before_any_request() {
     let anything = refuses(&mut server, "POST");
     let docs = assistant(&server);
     for name in ["notes", "notes.", ".md"] {
-        let file = UploadFile::reader(&b"hello"[..], name);
+        let file = UploadFile::chunked_reader(&b"hello"[..], name);
         match docs.upload_file(file, Wait::No).unwrap_err() {
             Error::InvalidArgument { name: arg, reason } => {
                 assert_eq!(arg, "file_name");
@@ -378,7 +423,7 @@ fn plain_reader_is_not_replayed_after_a_503() {
     let (mut server, _resolve) = data_plane();
     let refused = answering(&mut server, "POST", FILES, 503, UNAVAILABLE);
     let refused = once(refused.with_header("retry-after", "1"));
-    let file = UploadFile::reader(&b"hello"[..], "notes.md");
+    let file = UploadFile::chunked_reader(&b"hello"[..], "notes.md");
     let err = assistant(&server).upload_file(file, Wait::No).unwrap_err();
     refused.assert();
     assert_eq!(err.status(), Some(503));
@@ -454,7 +499,7 @@ fn sized_reader_that_ends_early_fails_fast_without_retry() {
     )
     .create();
     let started = Instant::now();
-    let file = UploadFile::sized_reader(&b"abc"[..], "short.md", 5).file_id("short");
+    let file = UploadFile::reader(&b"abc"[..], "short.md", 5).file_id("short");
     let err = assistant(&server).upload_file(file, Wait::No).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10));
     match err {
@@ -502,14 +547,14 @@ fn hostile_ids_are_one_percent_encoded_segment() {
     let delete = once(delete);
     let docs = assistant(&server);
     let options = DescribeFileOptions::new().include_url(true);
-    let file = docs.describe_file("a/b?c#d%", options).unwrap();
+    let file = docs.describe_file_with("a/b?c#d%", options).unwrap();
     let url = file.signed_url.as_deref();
     assert_eq!(url, Some("https://storage.example/x?sig=1"));
     assert_eq!(docs.describe_operation("a/b?c#d%").unwrap().id, "a/b?c#d%");
     assert_eq!(docs.delete_file("a/b?c#d%", Wait::Forever).unwrap(), None);
     assert_all(&[&described, &op, &delete]);
     assert!(matches!(
-        docs.describe_file("", DescribeFileOptions::new()),
+        docs.describe_file(""),
         Err(Error::InvalidArgument { ref name, .. }) if name == "file_id"
     ));
     assert!(matches!(
@@ -523,9 +568,29 @@ fn describe_file_without_url_sends_no_query() {
     let (mut server, _resolve) = data_plane();
     let described = once(report_described(&mut server));
     let options = DescribeFileOptions::new().include_url(false);
-    let file = assistant(&server).describe_file(REPORT_FILE_ID, options);
+    let file = assistant(&server).describe_file_with(REPORT_FILE_ID, options);
     described.assert();
     assert_eq!(file.unwrap().metadata, Some(json!({"team": "finance"})));
+}
+
+#[test]
+fn the_plain_forms_send_no_options() {
+    let (mut server, _resolve) = data_plane();
+    let described = once(report_described(&mut server).match_query(Matcher::Missing));
+    let files = get_json(&mut server, FILES, FILES_PAGE_2).match_query(Matcher::Missing);
+    let files = once(files);
+    let empty = r#"{"operations":[]}"#;
+    let operations = get_json(&mut server, OPERATIONS, empty).match_query(Matcher::Missing);
+    let operations = once(operations);
+    let docs = assistant(&server);
+    assert_eq!(
+        docs.describe_file(REPORT_FILE_ID).unwrap().id,
+        REPORT_FILE_ID
+    );
+    let listed: Vec<_> = docs.list_files().collect::<Result<_, _>>().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(docs.list_operations().count(), 0);
+    assert_all(&[&described, &files, &operations]);
 }
 
 #[test]
@@ -537,7 +602,7 @@ fn list_files_repeats_the_compact_filter_on_every_page() {
     let second = format!("{FILES}?pagination_token=eyJvZmZzZXQiOjJ9&filter={filter}");
     let page_2 = once(get_json(&mut server, &second, FILES_PAGE_2));
     let options = ListFilesOptions::new().filter(json!({"team": {"$eq": "finance"}}));
-    let files = assistant(&server).list_files(options);
+    let files = assistant(&server).list_files_with(options).unwrap();
     let ids: Vec<String> = files
         .map(|f| f.map(|f| f.id))
         .collect::<Result<_, _>>()
@@ -563,8 +628,9 @@ fn list_files_limit_page_size_and_one_page_query_order() {
     let docs = assistant(&server);
     // The limit ends the walk at the page end without fetching page 2.
     let walk = docs
-        .list_files(ListFilesOptions::new().page_size(2))
-        .limit(2);
+        .list_files_with(ListFilesOptions::new().page_size(2))
+        .unwrap()
+        .max_items(2);
     let files: Vec<_> = walk.collect::<Result<_, _>>().unwrap();
     assert_eq!(files.len(), 2);
     let options = ListFilesOptions::new()
@@ -575,10 +641,9 @@ fn list_files_limit_page_size_and_one_page_query_order() {
     assert_eq!(page.files[0].id, "billing-faq");
     assert_eq!(page.next_token(), None);
     assert_all(&[&limited, &one_page]);
-    let zero: Vec<_> = docs
-        .list_files(ListFilesOptions::new().page_size(0))
-        .collect();
-    assert!(matches!(&zero[..], [Err(Error::InvalidArgument { name, .. })] if name == "page_size"));
+    // Refused where it is given, not by the first `next()`.
+    let zero = docs.list_files_with(ListFilesOptions::new().page_size(0));
+    assert!(matches!(zero, Err(Error::InvalidArgument { ref name, .. }) if name == "page_size"));
 }
 
 #[test]
@@ -603,7 +668,8 @@ fn list_operations_page_and_paginator_repeat_the_filters() {
         Some("File processing failed: unsupported file format.")
     );
     let all: Vec<_> = docs
-        .list_operations(opts)
+        .list_operations_with(opts)
+        .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(all.len(), 3);
@@ -624,10 +690,9 @@ fn invalid_operation_filters_send_nothing() {
         (options().status("Completed "), "status"),
         (options().page_size(0), "page_size"),
     ] {
-        let paginator = docs.list_operations(opts.clone());
-        let items: Vec<_> = paginator.collect();
-        match &items[..] {
-            [Err(Error::InvalidArgument { name, reason })] => {
+        // Refused where the options are given, not by the first `next()`.
+        match docs.list_operations_with(opts.clone()) {
+            Err(Error::InvalidArgument { name, reason }) => {
                 assert_eq!(name, arg);
                 if arg == "operation_type" {
                     assert!(reason.contains("\"upload_file\", \"upsert_file\", \"update_file_metadata\", \"delete_file\""), "{reason}");
@@ -754,7 +819,7 @@ fn cancelling_stops_an_upload_mid_body() {
     let client = client(&server).with_cancel_handle(stop);
     let (calls, mut record) = progress_log();
     let big = std::io::repeat(b'x').take(8 << 20);
-    let file = UploadFile::sized_reader(big, "big.txt", 8 << 20).on_progress(move |sent, total| {
+    let file = UploadFile::reader(big, "big.txt", 8 << 20).on_progress(move |sent, total| {
         record(sent, total);
         trigger.cancel();
     });
@@ -792,5 +857,85 @@ fn seekable_reader_is_replayed_from_where_it_stood() {
         let expected =
             expected_multipart(boundary, "notes.md", "text/markdown", b"# Notes\n", None);
         assert_eq!(got.body, expected);
+    }
+}
+
+/// Warnings logged by this crate, kept for the tests that look for one.
+static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct WarningLog;
+
+impl log::Log for WarningLog {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::Level::Warn && metadata.target().starts_with("pinecone_assistant")
+    }
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            WARNINGS.lock().unwrap().push(record.args().to_string());
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// Starts keeping this crate's warnings (once per test binary).
+fn keep_warnings() {
+    if log::set_logger(&WarningLog).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
+}
+
+/// The warnings kept so far that mention `needle`.
+fn warnings_about(needle: &str) -> Vec<String> {
+    let all = WARNINGS.lock().unwrap();
+    all.iter().filter(|w| w.contains(needle)).cloned().collect()
+}
+
+#[test]
+fn only_a_chunked_reader_goes_out_without_a_length_and_it_says_so() {
+    keep_warnings();
+    let (mut server, _resolve) = data_plane();
+    let log = Log::default();
+    let post = api(&mut server, "POST", FILES).with_status(202);
+    let post = times(2, recording(post, &log, UPLOAD_ACCEPTED));
+    report_described(&mut server).create();
+    let docs = assistant(&server);
+    let sized = UploadFile::reader(&b"# Sized\n"[..], "sized-warned.md", 8);
+    docs.upload_file(sized, Wait::No).unwrap();
+    let chunked = UploadFile::chunked_reader(&b"# Chunked\n"[..], "chunked-warned.md");
+    docs.upload_file(chunked, Wait::No).unwrap();
+    post.assert();
+    let seen = log.lock().unwrap().clone();
+    assert!(seen[0].content_length.is_some() && seen[0].transfer_encoding.is_none());
+    assert!(seen[1].content_length.is_none());
+    assert_eq!(seen[1].transfer_encoding.as_deref(), Some("chunked"));
+    assert!(warnings_about("sized-warned.md").is_empty());
+    let warned = warnings_about("chunked-warned.md");
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("Content-Length"), "{}", warned[0]);
+    assert!(warned[0].contains("UploadFile::reader(reader, file_name, length)"));
+}
+
+#[test]
+fn a_refused_chunked_upload_names_the_fix() {
+    for status in [411, 400] {
+        let (mut server, _resolve) = data_plane();
+        let body =
+            r#"{"error":{"code":"INVALID_ARGUMENT","message":"Length Required"},"status":411}"#;
+        answering(&mut server, "POST", FILES, status, body).create();
+        let docs = assistant(&server);
+        let chunked = UploadFile::chunked_reader(&b"# Notes\n"[..], "notes.md");
+        let err = docs.upload_file(chunked, Wait::No).unwrap_err();
+        assert_eq!(err.status(), Some(status as u16));
+        let text = err.to_string();
+        assert!(text.contains("Length Required"), "{text}");
+        assert!(
+            text.contains("went out chunked")
+                && text.contains("UploadFile::reader(reader, file_name, length)"),
+            "{text}"
+        );
+        // A body with a length was refused for another reason: no such advice.
+        let sized = UploadFile::reader(&b"# Notes\n"[..], "notes.md", 8);
+        let text = docs.upload_file(sized, Wait::No).unwrap_err().to_string();
+        assert!(!text.contains("chunked"), "{text}");
     }
 }

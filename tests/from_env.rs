@@ -71,4 +71,21 @@ fn from_env_reads_key_host_and_headers_and_nothing_else() {
     set("PINECONE_ADDITIONAL_HEADERS", "{not json");
     let config = ClientConfig::builder_from_env().unwrap().build();
     assert!(config.additional_headers().is_empty());
+
+    // The host as the API documentation writes it, with `/assistant`, is the same
+    // host; a value that is no http(s) URL is refused, naming the variable.
+    set(
+        "PINECONE_CONTROLLER_HOST",
+        &format!("{}/assistant", server.url()),
+    );
+    let config = ClientConfig::builder_from_env().unwrap().build();
+    assert_eq!(config.host(), server.url());
+    for bad in ["ftp://files.example", "not a host"] {
+        set("PINECONE_CONTROLLER_HOST", bad);
+        let err = Client::from_env().unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidArgument { ref name, .. } if name == "PINECONE_CONTROLLER_HOST"),
+            "{err}"
+        );
+    }
 }

@@ -7,7 +7,6 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use mockito::Server;
-use pinecone_assistant::models::DescribeFileOptions;
 use pinecone_assistant::{CancelHandle, Error};
 use support::mock::{client, describe};
 
@@ -41,8 +40,7 @@ fn concurrent_first_calls_describe_once_and_waiters_obey_their_cancel_handle() {
         let start = start.clone();
         threads.push(std::thread::spawn(move || {
             start.wait();
-            docs.describe_file("f1", DescribeFileOptions::new())
-                .map(|f| f.id)
+            docs.describe_file("f1").map(|f| f.id)
         }));
     }
     // One more caller whose handle is cancelled while it waits for the lookup.
@@ -54,7 +52,7 @@ fn concurrent_first_calls_describe_once_and_waiters_obey_their_cancel_handle() {
         gate.wait();
         std::thread::sleep(Duration::from_millis(50));
         let began = Instant::now();
-        let outcome = impatient.describe_file("f1", DescribeFileOptions::new());
+        let outcome = impatient.describe_file("f1");
         (outcome, began.elapsed())
     });
     start.wait();
@@ -89,15 +87,13 @@ fn deleting_an_assistant_forgets_its_host() {
     let client = client(&server);
     let docs = client.assistant("docs");
     for _ in 0..2 {
-        docs.describe_file("f1", DescribeFileOptions::new())
-            .unwrap();
+        docs.describe_file("f1").unwrap();
     }
     client
         .delete_assistant("docs", pinecone_assistant::Wait::No)
         .unwrap();
     // Re-created under the same name: the host is looked up again.
-    docs.describe_file("f1", DescribeFileOptions::new())
-        .unwrap();
+    docs.describe_file("f1").unwrap();
     describe.assert();
     file.assert();
     delete.assert();

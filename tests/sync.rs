@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pinecone_assistant::emulator::{Emulator, Fault};
-use pinecone_assistant::models::{CreateAssistantRequest, ListFilesOptions};
+use pinecone_assistant::models::CreateAssistantRequest;
 use pinecone_assistant::sync::{
     SYNC_METADATA_KEY, SyncAction, SyncEvent, SyncOptions, SyncReason, SyncStop, file_id_for,
 };
@@ -46,7 +46,7 @@ fn docs(client: &Client) -> Assistant {
 
 /// The assistant's files: id -> (status, path and hash of the sync record).
 fn listing(docs: &Assistant) -> BTreeMap<String, (String, String, String)> {
-    docs.list_files(ListFilesOptions::new())
+    docs.list_files()
         .map(|f| {
             let f = f.unwrap();
             let record = &f.metadata.as_ref().unwrap()[SYNC_METADATA_KEY];
@@ -132,9 +132,7 @@ fn a_first_sync_uploads_the_selected_files_under_their_path_ids() {
         assert_eq!(sha.len(), 64);
         let _ = text;
     }
-    let setup = docs
-        .describe_file(&file_id_for("guides/setup.md"), Default::default())
-        .unwrap();
+    let setup = docs.describe_file(&file_id_for("guides/setup.md")).unwrap();
     assert_eq!(setup.name, "setup.md");
     assert_eq!(setup.metadata.unwrap()["folder"], "guides");
 
@@ -266,7 +264,7 @@ fn files_uploaded_by_other_means_are_never_deleted() {
         .unwrap();
     assert!(plan.entries.iter().all(|e| e.file_id != "manual"), "{plan}");
     docs.execute_sync(&plan, &SyncOptions::new()).unwrap();
-    assert!(docs.describe_file("manual", Default::default()).is_ok());
+    assert!(docs.describe_file("manual").is_ok());
 }
 
 #[test]
@@ -312,6 +310,35 @@ fn a_rename_uploads_the_new_path_and_deletes_the_old_one() {
         files[&file_id_for("guides/questions.txt")].1,
         "guides/questions.txt"
     );
+}
+
+#[test]
+fn the_clients_observer_sees_the_workers_requests() {
+    use pinecone_assistant::observe::{Event, Observer};
+
+    let emu = fast();
+    let client = client(&emu);
+    let docs = docs(&client);
+    let dir = folder(&HANDBOOK);
+    // Set on the client after it was built, as a program adding telemetry would.
+    let upserts = Arc::new(AtomicUsize::new(0));
+    let counted = upserts.clone();
+    let observer: Arc<dyn Observer> = Arc::new(move |event: &Event<'_>| {
+        if let Event::Response {
+            method: "PUT",
+            status: 202,
+            ..
+        } = event
+        {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    client.set_observer(Some(observer));
+    let report = docs
+        .sync(dir.path(), &SyncOptions::new().workers(4))
+        .unwrap();
+    assert_eq!(report.created, 4, "{report}");
+    assert_eq!(upserts.load(Ordering::SeqCst), 4);
 }
 
 /// `n` small Markdown files.
@@ -590,10 +617,7 @@ fn two_syncs_of_one_folder_at_once_converge_without_duplicates() {
     let files = listing(&docs);
     assert_eq!(files.len(), 30);
     assert!(files.values().all(|(status, _, _)| status == "Available"));
-    let all = docs
-        .list_files(ListFilesOptions::new())
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
+    let all = docs.list_files().collect::<Result<Vec<_>, _>>().unwrap();
     assert_eq!(all.len(), 30, "no duplicates");
     assert!(
         docs.plan_sync(dir.path(), &SyncOptions::new())

@@ -12,9 +12,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use pinecone_assistant::models::{ChatRequest, Message};
 use pinecone_assistant::{Client, ClientConfigBuilder, Error, RetryPolicy, TransportErrorKind};
-use support::mock::builder_for;
-use support::tcp::{free_port, start_connect_proxy};
+use support::fixtures::CHAT_STREAM;
+use support::mock::{ASSISTANT, builder_for, data_plane};
+use support::tcp::{SocksRequest, free_port, start_connect_proxy, start_socks_proxy};
 
 /// The assistant every test describes.
 const BOT: &str = r#"{"name":"bot","status":"Ready","host":"h"}"#;
@@ -251,4 +253,115 @@ fn requests_go_through_the_proxy_with_its_credentials() {
         .map(|(_, v)| v.trim().to_owned());
     assert_eq!(auth.as_deref(), Some("Basic dXNlcjpwQHNz"), "{}", heads[0]);
     assert!(!format!("{:?}", client.config()).contains("p%40ss"));
+}
+
+#[test]
+fn socks_proxies_of_every_version_carry_requests() {
+    let mut server = mockito::Server::new();
+    let mock = server
+        .mock("GET", "/assistant/assistants/bot")
+        .with_body(BOT)
+        .expect(6)
+        .create();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let proxy = start_socks_proxy(seen.clone());
+    let port = server.socket_address().port();
+    let by_ip = format!("http://127.0.0.1:{port}");
+    // A host name, so that the versions that leave resolving to the proxy show it.
+    let by_name = format!("http://localhost:{port}");
+    let ip_target = format!("127.0.0.1:{port}");
+    let name_target = format!("localhost:{port}");
+    let cases = [
+        ("socks4", &by_ip, 4, &ip_target, None),
+        ("socks4a", &by_name, 4, &name_target, None),
+        ("socks5", &by_ip, 5, &ip_target, None),
+        ("socks5h", &by_name, 5, &name_target, None),
+        ("socks", &by_ip, 5, &ip_target, None),
+        (
+            "socks5://me:p%40ss@",
+            &by_ip,
+            5,
+            &ip_target,
+            Some(("me", "p@ss")),
+        ),
+    ];
+    for (scheme, host, version, target, credentials) in cases {
+        let url = if scheme.ends_with('@') {
+            format!("{scheme}127.0.0.1:{proxy}")
+        } else {
+            format!("{scheme}://127.0.0.1:{proxy}")
+        };
+        let client = Client::new(base(host).proxy(&url).build()).unwrap();
+        assert_eq!(
+            client.describe_assistant("bot").unwrap().name,
+            "bot",
+            "{url}"
+        );
+        let last = seen.lock().unwrap().pop().expect("the proxy was used");
+        let credentials = credentials.map(|(u, p): (&str, &str)| (u.to_owned(), p.to_owned()));
+        let expected = SocksRequest {
+            version,
+            target: target.clone(),
+            credentials,
+        };
+        assert_eq!(last, expected, "{url}");
+        assert!(!format!("{:?}", client.config()).contains("p%40ss"));
+    }
+    mock.assert();
+}
+
+#[test]
+fn streams_go_through_a_socks_proxy_too() {
+    let (mut server, _describe) = data_plane();
+    let chat = server
+        .mock("POST", format!("/assistant/chat/{ASSISTANT}").as_str())
+        .with_header("content-type", "text/event-stream")
+        .with_body(CHAT_STREAM)
+        .expect(1)
+        .create();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let proxy = start_socks_proxy(seen.clone());
+    let config = base(&server.url()).proxy(format!("socks5h://127.0.0.1:{proxy}"));
+    let docs = Client::new(config.build()).unwrap().assistant(ASSISTANT);
+    let request = ChatRequest::new([Message::user("hi")]);
+    let chunks: Vec<_> = docs.chat_stream(request).unwrap().collect();
+    assert_eq!(chunks.len(), 5, "{chunks:?}");
+    assert!(chunks.iter().all(Result::is_ok), "{chunks:?}");
+    chat.assert();
+    // One tunnel for the describe that finds the data plane, one for the stream,
+    // which always has a connection of its own.
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn every_proxy_scheme_is_either_usable_or_refused_at_construction() {
+    // Nothing listens on `dead`: a usable scheme must fail the call with a
+    // transport error, never with a panic inside the HTTP stack.
+    let dead = free_port();
+    for scheme in [
+        "http", "https", "socks4", "socks4a", "socks5", "socks5h", "socks",
+    ] {
+        let url = format!("{scheme}://127.0.0.1:{dead}");
+        let client = Client::new(base("http://127.0.0.1:9").proxy(&url).build())
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let err = client.describe_assistant("bot").unwrap_err();
+        assert!(
+            matches!(err, Error::Transport(_) | Error::Timeout(_)),
+            "{url}: {err:?}"
+        );
+    }
+    for url in [
+        "ftp://127.0.0.1:21",
+        "socks6://127.0.0.1:1080",
+        "unix:///run/proxy.sock",
+        "http://",
+    ] {
+        match Client::new(base("http://127.0.0.1:9").proxy(url).build()) {
+            Err(Error::InvalidArgument { name, reason }) => {
+                assert_eq!(name, "proxy", "{url}");
+                assert!(reason.contains("socks5://"), "{url}: {reason}");
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
 }

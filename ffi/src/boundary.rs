@@ -193,12 +193,34 @@ impl From<&Error> for FfiError {
                 put("operation_id", operation_id.clone().into());
                 put("percent_complete", (*percent_complete).into());
             }
-            Error::OperationFailed { operation_id, .. } => {
+            Error::OperationFailed {
+                operation_id,
+                operation_type,
+                file_id,
+                ..
+            } => {
                 put("operation_id", operation_id.clone().into());
+                let kind = operation_type.as_ref().map(|t| t.as_str().to_owned());
+                put("operation_type", kind.into());
+                put("file_id", file_id.clone().into());
             }
             Error::AssistantFailed { name, status, .. } => {
                 put("assistant", name.clone().into());
                 put("assistant_status", status.clone().into());
+            }
+            Error::BodyTooLarge {
+                limit,
+                seen,
+                setting,
+                ..
+            } => {
+                put("limit", (*limit).into());
+                put("seen", (*seen).into());
+                put("setting", setting.clone().into());
+            }
+            Error::Timeout(t) | Error::Transport(t) => {
+                put("host", t.host().map(str::to_owned).into());
+                put("operation", t.operation().map(str::to_owned).into());
             }
             _ => {}
         }

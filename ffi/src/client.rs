@@ -7,14 +7,15 @@ use std::ffi::{c_char, c_int};
 use std::time::Duration;
 
 use ::pinecone_assistant::{
-    CancelHandle, Client, ClientConfig, ClientConfigBuilder, EvaluationRegion, RetryPolicy,
+    CancelHandle, Client, ClientConfig, ClientConfigBuilder, EvaluationRegion, PollSchedule,
+    RetryPolicy,
 };
 use serde::Deserialize;
 
 use crate::args::wait;
 use crate::boundary::{FfiError, free_box, guard_void};
 use crate::error::pinecone_result;
-use crate::paginator::{WalkOptions, paged, pinecone_paginator};
+use crate::paginator::{WalkOptions, pinecone_paginator};
 
 /// A client: connection pool, configuration and the cache of data-plane hosts.
 ///
@@ -69,6 +70,12 @@ struct ClientOptions {
     chat_read_timeout_ms: Option<u64>,
     evaluation_region: Option<String>,
     evaluation_host: Option<String>,
+    poll_schedule: Option<String>,
+    poll_first_delay_ms: Option<u64>,
+    total_timeout_ms: Option<u64>,
+    body_limit: Option<u64>,
+    generation_body_limit: Option<u64>,
+    stream_event_limit: Option<u64>,
 }
 
 /// The configuration `options` describe for `api_key`.
@@ -76,6 +83,7 @@ fn config(api_key: &str, o: ClientOptions) -> Result<ClientConfig, FfiError> {
     type B = ClientConfigBuilder;
     let ms = |v: Option<u64>| v.map(Duration::from_millis);
     let region = o.evaluation_region.map(|r| region(&r)).transpose()?;
+    let schedule = poll_schedule(o.poll_schedule.as_deref(), ms(o.poll_first_delay_ms))?;
     let mut retry = RetryPolicy::default();
     retry = set(retry, o.max_retries, RetryPolicy::max_retries);
     retry = set(retry, ms(o.retry_base_delay_ms), RetryPolicy::base_delay);
@@ -98,6 +106,11 @@ fn config(api_key: &str, o: ClientOptions) -> Result<ClientConfig, FfiError> {
     b = set(b, ms(o.chat_read_timeout_ms), B::chat_read_timeout);
     b = set(b, region, B::evaluation_region);
     b = set(b, o.evaluation_host, B::evaluation_host);
+    b = set(b, schedule, B::poll_schedule);
+    b = set(b, o.total_timeout_ms.map(total_bound), B::total_timeout);
+    b = set(b, o.body_limit, B::body_limit);
+    b = set(b, o.generation_body_limit, B::generation_body_limit);
+    b = set(b, o.stream_event_limit, B::stream_event_limit);
     for (name, value) in o.additional_headers {
         b = b.header(name, value);
     }
@@ -112,6 +125,11 @@ fn set<B, T>(builder: B, value: Option<T>, setter: impl FnOnce(B, T) -> B) -> B 
     }
 }
 
+/// A total bound in milliseconds from C, where 0 means none.
+pub(crate) fn total_bound(ms: u64) -> Option<Duration> {
+    (ms != 0).then(|| Duration::from_millis(ms))
+}
+
 fn region(name: &str) -> Result<EvaluationRegion, FfiError> {
     match name {
         "us" => Ok(EvaluationRegion::Us),
@@ -123,27 +141,62 @@ fn region(name: &str) -> Result<EvaluationRegion, FfiError> {
     }
 }
 
+/// The schedule `poll_schedule` and `poll_first_delay_ms` name, if they name one.
+fn poll_schedule(
+    name: Option<&str>,
+    first: Option<Duration>,
+) -> Result<Option<PollSchedule>, FfiError> {
+    let first_or_default = first.unwrap_or(PollSchedule::DEFAULT_FIRST);
+    match (name, first) {
+        (None, None) => Ok(None),
+        (None | Some("adaptive"), _) => Ok(Some(PollSchedule::adaptive(first_or_default))),
+        (Some("fixed"), None) => Ok(Some(PollSchedule::Fixed)),
+        (Some("fixed"), Some(_)) => Err(FfiError::invalid(
+            "options_json",
+            "poll_first_delay_ms applies to the \"adaptive\" poll_schedule, not to \"fixed\"",
+        )),
+        (Some(other), _) => Err(FfiError::invalid(
+            "options_json",
+            format!("poll_schedule \"{other}\" is not \"adaptive\" or \"fixed\""),
+        )),
+    }
+}
+
 /// Creates a client.
 ///
 /// - `api_key`: required, borrowed for the call (copied).
 /// - `options_json`: NULL for the defaults, or a JSON object with any of these
 ///   settings: `host` (control-plane host, default `https://api.pinecone.io`;
-///   `http://` is kept for local servers), `api_version` (default `"2026-07"`),
+///   `http://` is kept for local servers; a trailing `/assistant` is dropped), `api_version` (default `"2026-07"`),
 ///   `timeout_ms` (connect / idle read / write timeout, default 30000),
 ///   `additional_headers` (object of string values sent on every request),
-///   `source_tag`, `proxy` (`http://user:pass@host:port`), `ca_bundle` (PEM file
+///   `source_tag`, `proxy` (`http://user:pass@host:port`, `https://…`,
+///   `socks5://…`, `socks5h://…`, `socks4://…`, `socks4a://…`), `ca_bundle` (PEM file
 ///   or directory), `accept_invalid_certs` (bool), `pool_size`, `max_retries`
 ///   (default 3), `retry_base_delay_ms` (500), `retry_max_delay_ms` (30000),
-///   `create_poll_interval_ms` (500), `operation_poll_interval_ms` (5000),
-///   `chat_read_timeout_ms` (300000), `evaluation_region` (`"us"` or `"eu"`),
-///   `evaluation_host`. Nothing is read from the environment.
+///   `create_poll_interval_ms` (500) and `operation_poll_interval_ms` (5000), the
+///   longest delays between the polls of a wait, `chat_read_timeout_ms`
+///   (300000), `evaluation_region` (`"us"` or `"eu"`), `evaluation_host`,
+///   `poll_schedule` (`"adaptive"`, the default: the first poll
+///   `poll_first_delay_ms` (250) after the request was accepted, then each delay
+///   twice the time waited so far, up to the interval; or `"fixed"`: a poll at
+///   once, then one every interval), `total_timeout_ms` (the longest a whole call
+///   may take, retries and the reading of the answer included; default 600000, 0
+///   for no bound; streams are not bounded by it, see
+///   `pinecone_assistant_chat_stream`), `body_limit` (the largest answer read, in
+///   bytes, default 67108864), `generation_body_limit` (the same for context, chat
+///   and evaluation answers, default 1073741824), `stream_event_limit` (the
+///   largest stream event, default 16777216). Nothing is read from the
+///   environment.
 /// - `client_out`: receives the new client, to be freed with
 ///   `pinecone_client_free`; set to NULL first and on failure.
 ///
 /// Returns `PINECONE_RESULT_OK`; `PINECONE_RESULT_NULL_ARGUMENT` (`api_key`,
 /// `client_out`); `PINECONE_RESULT_INVALID_UTF8`; `PINECONE_RESULT_INVALID_JSON`
 /// (malformed options, wrong type); `PINECONE_RESULT_INVALID_ARGUMENT` (unknown
-/// setting, bad key, proxy, CA bundle, header, zero timeout). Sends nothing.
+/// setting, bad key, host or evaluation host that is not an http(s) URL, proxy
+/// of an unknown scheme, CA bundle, header, zero timeout, interval or limit,
+/// unknown poll schedule). Sends nothing.
 ///
 /// # Safety
 ///
@@ -165,7 +218,8 @@ pub unsafe extern "C" fn pinecone_client_new(
 /// `client_out` receives the client (free with `pinecone_client_free`); it is set
 /// to NULL first and stays NULL on failure. Returns `PINECONE_RESULT_OK`,
 /// `PINECONE_RESULT_NULL_ARGUMENT` or `PINECONE_RESULT_INVALID_ARGUMENT` (no or
-/// bad key).
+/// bad key, a `PINECONE_CONTROLLER_HOST` that is not an http(s) URL; the error
+/// names the variable).
 ///
 /// # Safety
 ///
@@ -175,7 +229,17 @@ pub unsafe extern "C" fn pinecone_client_from_env(
     client_out: *mut *mut pinecone_client,
 ) -> pinecone_result {
     ffi_call!(client_out => handle, pinecone_client {
-        inner: Client::from_env()?,
+        inner: {
+            // Checked here so that the advice names the C function, not the Rust
+            // builder that Client::from_env's own error suggests.
+            if std::env::var_os("PINECONE_API_KEY").is_none_or(|k| k.is_empty()) {
+                return Err(FfiError::invalid(
+                    "PINECONE_API_KEY",
+                    "is not set; export it, or pass the key to pinecone_client_new",
+                ));
+            }
+            Client::from_env()?
+        },
     })
 }
 
@@ -215,6 +279,33 @@ pub unsafe extern "C" fn pinecone_client_with_cancel(
         inner: arg!(client: handle)
             .inner
             .with_cancel_handle(arg!(cancel: handle).inner.clone()),
+    })
+}
+
+/// Makes a client that shares `client`'s connections, host cache, cancel handle
+/// and observer but bounds each call by `total_timeout_ms` milliseconds (0 for no
+/// bound) instead of the `total_timeout_ms` it was created with: connecting,
+/// every attempt, the pauses between retries and reading the answer. A call that
+/// passes it returns `PINECONE_RESULT_TIMEOUT`. Assistants made from the new
+/// client carry the bound too.
+///
+/// `client` is borrowed. `client_out` receives a client to free with
+/// `pinecone_client_free` (NULL first and on failure). Returns
+/// `PINECONE_RESULT_OK` or `PINECONE_RESULT_NULL_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+///
+/// `client` is NULL or a live handle; `client_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_client_with_total_timeout(
+    client: *const pinecone_client,
+    total_timeout_ms: u64,
+    client_out: *mut *mut pinecone_client,
+) -> pinecone_result {
+    ffi_call!(client_out => handle, pinecone_client {
+        inner: arg!(client: handle)
+            .inner
+            .with_total_timeout(total_bound(total_timeout_ms)),
     })
 }
 
@@ -358,7 +449,8 @@ pub unsafe extern "C" fn pinecone_client_list_assistants_page(
 /// (`pinecone_paginator_resume_point` gives the token and skip that resume a walk). `paginator_out` receives the paginator
 /// (free with `pinecone_paginator_free`; NULL first and on failure); it keeps its
 /// own reference to the client. Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`,
-/// `_INVALID_UTF8`, `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+/// `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (limit 0: refused here,
+/// nothing is sent). Thread-safe (the paginator itself is not).
 ///
 /// # Safety
 ///
@@ -372,7 +464,7 @@ pub unsafe extern "C" fn pinecone_client_list_assistants(
     ffi_call!(paginator_out => handle, {
         let client = arg!(client: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(paged(client.inner.list_assistants(), options))
+        walk.start(client.inner.list_assistants_with(options)?)
     })
 }
 
@@ -442,7 +534,10 @@ mod tests {
                 "ca_bundle":"/tmp/ca.pem","accept_invalid_certs":true,"pool_size":4,
                 "max_retries":7,"retry_base_delay_ms":2,"retry_max_delay_ms":3,
                 "create_poll_interval_ms":4,"operation_poll_interval_ms":5,
-                "chat_read_timeout_ms":6,"evaluation_region":"eu","evaluation_host":"http://e"}"#,
+                "chat_read_timeout_ms":6,"evaluation_region":"eu","evaluation_host":"http://e",
+                "poll_schedule":"adaptive","poll_first_delay_ms":7,
+                "total_timeout_ms":7,"body_limit":8,"generation_body_limit":9,
+                "stream_event_limit":10}"#,
         )
         .unwrap();
         assert_eq!(c.host(), "http://127.0.0.1:9");
@@ -462,6 +557,43 @@ mod tests {
         assert_eq!(c.chat_read_timeout(), Duration::from_millis(6));
         assert_eq!(c.evaluation_region(), EvaluationRegion::Eu);
         assert_eq!(c.evaluation_host(), Some("http://e"));
+        assert_eq!(
+            c.poll_schedule(),
+            PollSchedule::adaptive(Duration::from_millis(7))
+        );
+        assert_eq!(c.total_timeout(), Some(Duration::from_millis(7)));
+        assert_eq!(c.body_limit(), 8);
+        assert_eq!(c.generation_body_limit(), 9);
+        assert_eq!(c.stream_event_limit(), 10);
+        let unbounded = config_from(r#"{"total_timeout_ms":0}"#).unwrap();
+        assert_eq!(unbounded.total_timeout(), None);
+        let default = config_from("{}").unwrap();
+        assert_eq!(
+            default.total_timeout(),
+            Some(::pinecone_assistant::DEFAULT_TOTAL_TIMEOUT)
+        );
+    }
+
+    #[test]
+    fn poll_schedules() {
+        let schedule = |text: &str| config_from(text).map(|c| c.poll_schedule());
+        assert_eq!(schedule("{}").unwrap(), PollSchedule::default());
+        assert_eq!(
+            schedule(r#"{"poll_schedule":"fixed"}"#).unwrap(),
+            PollSchedule::Fixed
+        );
+        assert_eq!(
+            schedule(r#"{"poll_first_delay_ms":100}"#).unwrap(),
+            PollSchedule::adaptive(Duration::from_millis(100))
+        );
+        for bad in [
+            r#"{"poll_schedule":"fixed","poll_first_delay_ms":100}"#,
+            r#"{"poll_schedule":"steady"}"#,
+        ] {
+            let e = schedule(bad).err().unwrap();
+            assert_eq!(e.code, pinecone_result::InvalidArgument, "{bad}");
+            assert!(e.message.contains("poll_"), "{}", e.message);
+        }
     }
 
     #[test]

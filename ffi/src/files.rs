@@ -31,14 +31,16 @@ pub type pinecone_progress_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, sent: u64, total: u64)>;
 
 /// The options of an upload, as JSON: `file_id` (upsert under this id),
-/// `metadata` (object), `multimodal` (bool). They are settings of the upload
-/// call rather than a request body, so no Rust model type decodes them.
+/// `metadata` (object), `multimodal` (bool), `total_timeout_ms` (the upload
+/// request's own total bound, 0 for none). They are settings of the upload call
+/// rather than a request body, so no Rust model type decodes them.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct UploadOptions {
     file_id: Option<String>,
     metadata: Option<Value>,
     multimodal: Option<bool>,
+    total_timeout_ms: Option<u64>,
 }
 
 /// The C read callback as a `Read`.
@@ -109,6 +111,13 @@ fn upload(
     if let Some(m) = options.multimodal {
         file = file.multimodal(m);
     }
+    if let Some(ms) = options.total_timeout_ms {
+        file = file.total_timeout(if ms == 0 {
+            std::time::Duration::MAX
+        } else {
+            std::time::Duration::from_millis(ms)
+        });
+    }
     if let Some(progress) = progress {
         let cb = CallbackProgress { progress, userdata };
         file = file.on_progress(move |sent, total| cb.report(sent, total));
@@ -124,8 +133,8 @@ fn reader_file(
     length: i64,
 ) -> Result<UploadFile, FfiError> {
     match (length, u64::try_from(length)) {
-        (-1, _) => Ok(UploadFile::reader(reader, file_name)),
-        (_, Ok(n)) => Ok(UploadFile::sized_reader(reader, file_name, n)),
+        (-1, _) => Ok(UploadFile::chunked_reader(reader, file_name)),
+        (_, Ok(n)) => Ok(UploadFile::reader(reader, file_name, n)),
         (n, Err(_)) => Err(FfiError::invalid(
             "length",
             format!("{n} is neither a byte count nor -1 (unknown)"),
@@ -153,8 +162,11 @@ unsafe fn bytes(data: *const u8, len: usize) -> Result<Vec<u8>, FfiError> {
 /// as `wait_mode` says until the assistant has processed it.
 ///
 /// - `path`: required, borrowed; the name sent is its last component.
-/// - `options_json`: NULL or `{"file_id":"...","metadata":{...},"multimodal":true}`;
-///   a `file_id` makes it an upsert (`PUT`) that creates or replaces that file.
+/// - `options_json`: NULL or `{"file_id":"...","metadata":{...},"multimodal":true,
+///   "total_timeout_ms":...}`; a `file_id` makes it an upsert (`PUT`) that creates
+///   or replaces that file; `total_timeout_ms` bounds the upload request (default:
+///   the client's `total_timeout_ms` plus 16 s per MiB, none for a reader of
+///   unknown length; 0 for none); the wait that follows is bounded by `wait_mode`.
 /// - `progress`: NULL or a callback receiving `userdata`; `userdata` is only
 ///   passed through.
 /// - `json_out`: receives `{"operation":{...},"file":{...},"location":"..."}`:
@@ -202,8 +214,10 @@ pub unsafe extern "C" fn pinecone_assistant_upload_file(
 ///   (`notes.md`; not `notes`, `notes.` or `.md`).
 /// - `length`: the exact number of bytes `read` will supply, sent as
 ///   `Content-Length` (a source that ends early or runs long fails with
-///   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown
-///   (the body is then sent chunked).
+///   `PINECONE_RESULT_IO` instead of sending a wrong file), or -1 when unknown:
+///   the body is then sent chunked, without `Content-Length`, which the service
+///   may refuse (a warning is logged; a 411 or 400 answer says to pass the
+///   length). Pass the length whenever it can be known.
 /// - `read`: required; called until it returns 0. Because the bytes cannot be
 ///   read twice, an upload whose body was started is never retried.
 /// - `progress`: NULL or a progress callback. Both callbacks receive `userdata`.
@@ -299,7 +313,7 @@ pub unsafe extern "C" fn pinecone_assistant_describe_file(
     options_json: *const c_char,
     json_out: *mut *mut c_char,
 ) -> pinecone_result {
-    ffi_call!(json_out => json, arg!(assistant: handle).inner.describe_file(
+    ffi_call!(json_out => json, arg!(assistant: handle).inner.describe_file_with(
         arg!(file_id: str),
         arg!(options_json: opt_json)
     )?)
@@ -338,7 +352,8 @@ pub unsafe extern "C" fn pinecone_assistant_list_files_page(
 /// after>}`. `paginator_out` receives the
 /// paginator (free with `pinecone_paginator_free`; NULL first and on failure).
 /// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
-/// `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+/// `_INVALID_JSON`, `_INVALID_ARGUMENT` (limit 0: refused here, nothing is
+/// sent). Thread-safe (the paginator itself is not).
 ///
 /// # Safety
 ///
@@ -353,7 +368,7 @@ pub unsafe extern "C" fn pinecone_assistant_list_files(
     ffi_call!(paginator_out => handle, {
         let assistant = arg!(assistant: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(assistant.inner.list_files(options))
+        walk.start(assistant.inner.list_files_with(options)?)
     })
 }
 
@@ -461,11 +476,11 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations_page(
 /// A paginator over every operation, repeating the filters on every page.
 ///
 /// `options_json`: NULL or the keys of `pinecone_assistant_list_operations_page`
-/// plus `"max_items"`. Bad filters are reported by the first
-/// `pinecone_paginator_next` (`PINECONE_RESULT_INVALID_ARGUMENT`, nothing sent).
-/// `paginator_out` receives the paginator (free with `pinecone_paginator_free`).
-/// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
-/// `_INVALID_JSON`. Thread-safe (the paginator itself is not).
+/// plus `"skip"` and `"max_items"`. `paginator_out` receives the paginator (free
+/// with `pinecone_paginator_free`; NULL first and on failure). Returns
+/// `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`, `_INVALID_JSON`,
+/// `_INVALID_ARGUMENT` (unknown type or status, limit 0: refused here, where the
+/// mistake is, and nothing is sent). Thread-safe (the paginator itself is not).
 ///
 /// # Safety
 ///
@@ -480,6 +495,6 @@ pub unsafe extern "C" fn pinecone_assistant_list_operations(
     ffi_call!(paginator_out => handle, {
         let assistant = arg!(assistant: handle);
         let (options, walk): (_, WalkOptions) = arg!(options_json: split);
-        walk.start(assistant.inner.list_operations(options))
+        walk.start(assistant.inner.list_operations_with(options)?)
     })
 }

@@ -3,7 +3,6 @@
 
 use std::ffi::{c_char, c_void};
 
-use ::pinecone_assistant::models::ListOptions;
 use ::pinecone_assistant::{Paginator, ResumePoint};
 use serde::{Deserialize, Serialize};
 
@@ -100,7 +99,7 @@ impl WalkOptions {
         let to_skip = self.skip.unwrap_or(0);
         if let Some(n) = self.max_items {
             // The paginator counts the skipped items too.
-            list = list.limit(n.saturating_add(to_skip));
+            list = list.max_items(n.saturating_add(to_skip));
         }
         pinecone_paginator {
             items: Exclusive::new(Box::new(Walk { list, to_skip })),
@@ -119,24 +118,12 @@ impl WalkOptions {
     }
 }
 
-/// `list` with the page size and starting page of `options`.
-pub(crate) fn paged<T>(mut list: Paginator<T>, options: ListOptions) -> Paginator<T> {
-    if let Some(n) = options.page_size {
-        list = list.page_size(n);
-    }
-    if let Some(token) = options.pagination_token {
-        list = list.starting_from(token);
-    }
-    list
-}
-
 /// The next item as JSON.
 ///
 /// `item_json_out` receives an owned JSON string (free with `pinecone_string_free`),
 /// or NULL with `PINECONE_RESULT_OK` when the list is finished (and on every later
 /// call). It is set to NULL first. An error (e.g. `PINECONE_RESULT_API_ERROR`,
-/// `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`, `_INVALID_ARGUMENT` for bad
-/// filters) ends the walk: later calls return OK with NULL. Also
+/// `_TIMEOUT`, `_TRANSPORT`, `_DECODE`, `_CANCELLED`) ends the walk: later calls return OK with NULL. Also
 /// `_NULL_ARGUMENT`.
 ///
 /// # Safety

@@ -1,5 +1,7 @@
-//! Files and operations: upload (E6/E7), describe (E8), list (E9), delete (E10),
-//! and the operations that follow uploads and deletions (E11, E12).
+//! Files and operations: upload and upsert, describe, list and delete files, and the
+//! operations that follow uploads and deletions (wire shapes: docs/wire/endpoints.md).
+
+use std::time::Duration;
 
 use crate::assistant::Assistant;
 use crate::error::{Error, Result};
@@ -10,8 +12,8 @@ use crate::models::{
     DescribeFileOptions, FileModel, ListFilesOptions, ListFilesResponse, ListOperationsOptions,
     OperationList, OperationModel, OperationStatus, OperationType, UploadFile, UploadResult,
 };
-use crate::pagination::{Page, Paginator};
-use crate::polling::{Poll, Wait};
+use crate::pagination::{Page, Paginator, check_page_size};
+use crate::polling::{Pending, Poll, Wait};
 use crate::upload::Prepared;
 
 impl Assistant {
@@ -23,8 +25,10 @@ impl Assistant {
     /// The server answers with an operation; then, per `wait`:
     /// - [`Wait::No`]: the file is described once and returned with the accepted
     ///   operation (`file` is `None` when the server has no record of it yet);
-    /// - otherwise the operation is polled every
-    ///   [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval)
+    /// - otherwise the operation is polled on the client's
+    ///   [poll schedule](crate::PollSchedule) (the first poll 250 ms after the
+    ///   upload was accepted, then less often, up to
+    ///   [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval))
     ///   until it completes, and the processed file is described and returned.
     ///
     /// A plain upload is retried only when the server cannot have stored it (a
@@ -81,17 +85,20 @@ impl Assistant {
         let mut query = Query::new();
         query.push_opt("multimodal", multimodal);
         url.push_str(query.as_str());
-        let reply =
-            self.call_data(Request::new(method, url, class).body(Body::Source(&mut body)))?;
+        let chunked = body.is_chunked();
+        let reply = self
+            .call_data(Request::new(method, url, class).body(Body::Source(&mut body)))
+            .map_err(|e| if chunked { name_the_length_fix(e) } else { e })?;
         // Closes a file opened from a path before any waiting starts.
         drop(body);
         let accepted: OperationModel = reply.decode("upload operation")?;
         let location = reply.location;
         let known_id = |op: &OperationModel| op.file_id.clone().filter(|id| !id.is_empty());
+        let file_id_given = file_id.is_some();
         let target = file_id.or_else(|| known_id(&accepted));
         if wait == Wait::No {
             let file = match &target {
-                Some(id) => match self.describe_file(id, DescribeFileOptions::new()) {
+                Some(id) => match self.describe_file(id) {
                     Ok(file) => Some(file),
                     // Not yet visible: the upload itself was accepted.
                     Err(e) if e.is_not_found() => None,
@@ -105,9 +112,16 @@ impl Assistant {
                 location,
             });
         }
-        let done = self.wait_for_operation(&accepted.id, wait)?;
+        let kind = if file_id_given {
+            OperationType::UpsertFile
+        } else {
+            OperationType::UploadFile
+        };
+        let done = self
+            .wait_for_operation(&accepted.id, wait)
+            .map_err(|e| with_context(e, kind, target.as_deref()))?;
         let file = match target.or_else(|| known_id(&done)) {
-            Some(id) => Some(self.describe_file(&id, DescribeFileOptions::new())?),
+            Some(id) => Some(self.describe_file(&id)?),
             None => None,
         };
         Ok(UploadResult {
@@ -117,13 +131,13 @@ impl Assistant {
         })
     }
 
-    /// Describes one file.
+    /// Describes one file. [`describe_file_with`](Self::describe_file_with) also
+    /// asks for a download link.
     ///
     /// ```no_run
     /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
-    /// use pinecone_assistant::models::DescribeFileOptions;
-    /// let file = docs.describe_file("q3-report", DescribeFileOptions::new().include_url(true))?;
-    /// println!("{} {:?} {:?}", file.name, file.status, file.signed_url);
+    /// let file = docs.describe_file("q3-report")?;
+    /// println!("{} {:?}", file.name, file.status);
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     ///
@@ -131,7 +145,29 @@ impl Assistant {
     ///
     /// [`Error::NotFound`] when there is no such file (or assistant);
     /// [`Error::InvalidArgument`] for an empty id; API, transport and decode errors.
-    pub fn describe_file(&self, file_id: &str, options: DescribeFileOptions) -> Result<FileModel> {
+    pub fn describe_file(&self, file_id: &str) -> Result<FileModel> {
+        self.describe_file_with(file_id, DescribeFileOptions::new())
+    }
+
+    /// [`describe_file`](Self::describe_file) with options: a signed download link.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// use pinecone_assistant::models::DescribeFileOptions;
+    /// let options = DescribeFileOptions::new().include_url(true);
+    /// let file = docs.describe_file_with("q3-report", options)?;
+    /// println!("{} {:?}", file.name, file.signed_url);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`describe_file`](Self::describe_file).
+    pub fn describe_file_with(
+        &self,
+        file_id: &str,
+        options: DescribeFileOptions,
+    ) -> Result<FileModel> {
         let mut url = self.path("files", &[("file_id", file_id)])?;
         if options.include_url {
             // `false` is the server's default and is never sent.
@@ -166,23 +202,46 @@ impl Assistant {
         )
     }
 
-    /// Every file (matching the filter), fetched page by page as the iterator
-    /// advances; the filter is sent with every page. Nothing is sent before the
-    /// first `next()`; see [`Paginator`] for limits and resuming.
+    /// Every file, fetched page by page as the iterator advances. Nothing is sent
+    /// before the first `next()`; see [`Paginator`] for page sizes, a maximum
+    /// number of items and resuming, and [`list_files_with`](Self::list_files_with)
+    /// for a metadata filter.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// for file in docs.list_files() {
+    ///     println!("{}", file?.name);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn list_files(&self) -> Paginator<FileModel> {
+        self.files_paginator(ListFilesOptions::new())
+    }
+
+    /// [`list_files`](Self::list_files) with options: a metadata filter, sent with
+    /// every page, a page size and a starting page.
     ///
     /// ```no_run
     /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
     /// use pinecone_assistant::models::ListFilesOptions;
     /// use serde_json::json;
-    /// let finance = docs.list_files(ListFilesOptions::new().filter(json!({"team": "finance"})));
-    /// for file in finance.limit(100) {
+    /// let finance = docs.list_files_with(ListFilesOptions::new().filter(json!({"team": "finance"})))?;
+    /// for file in finance.max_items(100) {
     ///     println!("{}", file?.name);
     /// }
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     ///
-    /// A page size of 0 makes the first `next()` yield [`Error::InvalidArgument`].
-    pub fn list_files(&self, options: ListFilesOptions) -> Paginator<FileModel> {
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for a page size of 0, here rather than from the
+    /// first `next()`; nothing is sent.
+    pub fn list_files_with(&self, options: ListFilesOptions) -> Result<Paginator<FileModel>> {
+        check_page_size(options.page.page_size)?;
+        Ok(self.files_paginator(options))
+    }
+
+    fn files_paginator(&self, options: ListFilesOptions) -> Paginator<FileModel> {
         let this = self.clone();
         let filter = options.filter.map(|f| f.to_string());
         let mut pages = Paginator::new(move |token, page_size| {
@@ -259,7 +318,9 @@ impl Assistant {
         if wait == Wait::No {
             return Ok(Some(op));
         }
-        self.wait_for_operation(&op.id, wait).map(Some)
+        self.wait_for_operation(&op.id, wait)
+            .map(Some)
+            .map_err(|e| with_context(e, OperationType::DeleteFile, Some(file_id)))
     }
 
     /// Describes an operation, e.g. to follow an upload or deletion started with
@@ -279,12 +340,23 @@ impl Assistant {
     /// kept 30 days); [`Error::InvalidArgument`] for an empty id; API, transport and
     /// decode errors.
     pub fn describe_operation(&self, operation_id: &str) -> Result<OperationModel> {
-        let url = self.path("operations", &[("operation_id", operation_id)])?;
-        self.json_data(Request::get(url), "operation")
+        Ok(self.describe_operation_for_poll(operation_id)?.0)
     }
 
-    /// Polls an operation every
-    /// [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval)
+    /// [`describe_operation`](Self::describe_operation), with the `Retry-After` of
+    /// the answer for a wait.
+    fn describe_operation_for_poll(
+        &self,
+        operation_id: &str,
+    ) -> Result<(OperationModel, Option<Duration>)> {
+        let url = self.path("operations", &[("operation_id", operation_id)])?;
+        let reply = self.call_data(Request::get(url))?;
+        Ok((reply.decode("operation")?, reply.retry_after))
+    }
+
+    /// Polls an operation on the client's [poll schedule](crate::PollSchedule), with
+    /// delays up to
+    /// [`operation_poll_interval`](crate::ClientConfigBuilder::operation_poll_interval),
     /// until it completes, and returns its final state. `Completed` counts as done,
     /// and so does a status this version does not know once it carries
     /// `completed_on`.
@@ -321,10 +393,12 @@ impl Assistant {
             self.client.config().operation_poll_interval(),
             || format!("operation \"{operation_id}\" to complete"),
             || {
-                let op = self.describe_operation(operation_id)?;
+                let (op, retry_after) = self.describe_operation_for_poll(operation_id)?;
                 if op.is_failed() {
                     return Err(Error::OperationFailed {
                         operation_id: operation_id.to_owned(),
+                        operation_type: op.operation_type,
+                        file_id: op.file_id.filter(|id| !id.is_empty()),
                         message: op
                             .error_message
                             .filter(|m| !m.is_empty())
@@ -334,11 +408,12 @@ impl Assistant {
                 if op.is_completed() {
                     return Ok(Poll::Done(op));
                 }
-                Ok(Poll::Pending {
+                Ok(Poll::Pending(Pending {
                     status: op.progress_text(),
                     operation_id: Some(op.id),
                     percent_complete: op.percent_complete,
-                })
+                    retry_after,
+                }))
             },
         )
     }
@@ -369,24 +444,50 @@ impl Assistant {
         )
     }
 
-    /// Every operation (matching the filters), fetched page by page as the iterator
-    /// advances; the filters are sent with every page. The options are checked
-    /// here: invalid ones give a paginator whose first item is the error, and
-    /// nothing is sent.
+    /// Every operation (running ones, and finished ones for 30 days), fetched page
+    /// by page as the iterator advances. Nothing is sent before the first
+    /// `next()`; [`list_operations_with`](Self::list_operations_with) filters.
+    ///
+    /// ```no_run
+    /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
+    /// for op in docs.list_operations().max_items(20) {
+    ///     let op = op?;
+    ///     println!("{} {:?}", op.id, op.status);
+    /// }
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn list_operations(&self) -> Paginator<OperationModel> {
+        self.operations_paginator(ListOperationsOptions::new())
+    }
+
+    /// [`list_operations`](Self::list_operations) with options: filters by type and
+    /// status, sent with every page, a page size and a starting page.
     ///
     /// ```no_run
     /// # let docs = pinecone_assistant::Client::from_env()?.assistant("docs");
     /// use pinecone_assistant::models::ListOperationsOptions;
-    /// for op in docs.list_operations(ListOperationsOptions::new().status("Failed")) {
+    /// for op in docs.list_operations_with(ListOperationsOptions::new().status("Failed"))? {
     ///     let op = op?;
     ///     println!("{} {:?}", op.id, op.error_message);
     /// }
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
-    pub fn list_operations(&self, options: ListOperationsOptions) -> Paginator<OperationModel> {
-        if let Err(e) = check_operation_options(&options) {
-            return Paginator::failed(e);
-        }
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for an `operation_type` or `status` that is not
+    /// exactly one of the known values (the message lists them) or a page size of
+    /// 0, here where the options are given rather than from the first `next()`;
+    /// nothing is sent.
+    pub fn list_operations_with(
+        &self,
+        options: ListOperationsOptions,
+    ) -> Result<Paginator<OperationModel>> {
+        check_operation_options(&options)?;
+        Ok(self.operations_paginator(options))
+    }
+
+    fn operations_paginator(&self, options: ListOperationsOptions) -> Paginator<OperationModel> {
         let this = self.clone();
         let start = options.page.pagination_token.clone();
         let size = options.page.page_size;
@@ -423,14 +524,40 @@ impl Assistant {
     }
 }
 
-fn check_page_size(page_size: Option<u32>) -> Result<()> {
-    if page_size == Some(0) {
-        return Err(Error::invalid(
-            "page_size",
-            "must be at least 1; leave it unset for the server's default",
-        ));
+/// An operation failure completed with what the call that started the operation
+/// knows, where the server's operation left it out: the kind of work and the file.
+fn with_context(error: Error, kind: OperationType, file: Option<&str>) -> Error {
+    match error {
+        Error::OperationFailed {
+            operation_id,
+            operation_type,
+            file_id,
+            message,
+        } => Error::OperationFailed {
+            operation_id,
+            operation_type: operation_type.or(Some(kind)),
+            file_id: file_id.or_else(|| file.map(str::to_owned)),
+            message,
+        },
+        other => other,
     }
-    Ok(())
+}
+
+/// A 411 (length required) or 400 answer to a chunked upload, with the fix added
+/// to the server's message: the service may refuse a body without a length.
+fn name_the_length_fix(error: Error) -> Error {
+    match error {
+        Error::Api(mut api) if matches!(api.status, 400 | 411) => {
+            api.message.push_str(
+                " (this upload went out chunked, without a Content-Length, because its \
+                 reader has no known length, which the service may refuse: give the length \
+                 with UploadFile::reader(reader, file_name, length), or upload with \
+                 UploadFile::bytes, UploadFile::seekable or UploadFile::path)",
+            );
+            Error::Api(api)
+        }
+        other => other,
+    }
 }
 
 /// The filters must be spelled exactly as the server knows them: a typo would

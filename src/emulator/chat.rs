@@ -1,4 +1,4 @@
-//! Retrieval and answers: context (E13), chat (E14) and chat completions (E15).
+//! Retrieval and answers: context, chat and chat completions (docs/wire/endpoints.md).
 //!
 //! Answers are extractive and deterministic: the sentences of the best-ranked
 //! snippets that share the most words with the question, each followed by a
@@ -141,6 +141,25 @@ fn int(v: Option<&Value>, name: &str, default: usize, max: usize) -> Result<usiz
     }
 }
 
+/// `top_k` and `snippet_size` from the body of a context request or from a
+/// chat's `context_options` (`prefix` leads to them in error messages), with the
+/// service's defaults and caps.
+fn retrieval_sizes(
+    settings: Option<&Map<String, Value>>,
+    prefix: &str,
+) -> Result<(usize, usize), Reply> {
+    let get = |key: &str| settings.and_then(|s| s.get(key));
+    Ok((
+        int(get("top_k"), &format!("{prefix}top_k"), 16, 64)?,
+        int(
+            get("snippet_size"),
+            &format!("{prefix}snippet_size"),
+            2048,
+            8192,
+        )?,
+    ))
+}
+
 /// The best `top_k` snippets of the assistant's available files for `query`,
 /// each cut to about `snippet_size` tokens; also the assistant's instructions.
 fn retrieve(
@@ -191,6 +210,17 @@ fn usage(prompt: u64, completion: u64) -> Value {
     json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
 }
 
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them.
+pub(crate) fn route(shared: &Shared, call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    Some(match (method, path) {
+        ("POST", ["chat", a]) => chat(shared, call, a),
+        ("POST", ["chat", a, "context"]) => context(shared, call, a),
+        ("POST", ["chat", a, "chat", "completions"]) => completions(shared, call, a),
+        _ => return None,
+    })
+}
+
 pub(crate) fn context(shared: &Shared, call: &Call, name: &str) -> Reply {
     run(|| {
         let body = call.json()?;
@@ -212,8 +242,7 @@ pub(crate) fn context(shared: &Shared, call: &Call, name: &str) -> Reply {
             }
         };
         let flt = read_filter(&body)?;
-        let top_k = int(body.get("top_k"), "top_k", 16, 64)?;
-        let size = int(body.get("snippet_size"), "snippet_size", 2048, 8192)?;
+        let (top_k, size) = retrieval_sizes(Some(&body), "")?;
         // Both default to true on the service.
         let multimodal = flag(&body, "multimodal", true)?;
         let binary = flag(&body, "include_binary_content", true)?;
@@ -314,19 +343,8 @@ fn prepare(
         .unwrap_or("gpt-4o")
         .to_owned();
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let opts = body.get("context_options");
-    let top_k = int(
-        opts.and_then(|o| o.get("top_k")),
-        "context_options.top_k",
-        16,
-        64,
-    )?;
-    let size = int(
-        opts.and_then(|o| o.get("snippet_size")),
-        "context_options.snippet_size",
-        2048,
-        8192,
-    )?;
+    let settings = body.get("context_options").and_then(Value::as_object);
+    let (top_k, size) = retrieval_sizes(settings, "context_options.")?;
     let (hits, instructions) = retrieve(
         shared,
         name,

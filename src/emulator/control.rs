@@ -1,11 +1,12 @@
-//! Control plane: create, describe, list, update and delete assistants (E1–E5).
+//! Control plane: create, describe, list, update and delete assistants
+//! (docs/wire/endpoints.md).
 
 use std::time::Instant;
 
 use serde_json::Value;
 
 use super::Shared;
-use super::router::{Call, page_body, paginate};
+use super::router::{Call, list_page};
 use super::state::{AssistantRec, after};
 use super::wire::{self, Reply, now};
 
@@ -49,6 +50,19 @@ fn metadata(body: &serde_json::Map<String, Value>) -> Result<Option<Value>, Repl
         Some(Value::Object(_)) => Err(wire::invalid("metadata must be at most 16 KB")),
         Some(_) => Err(wire::invalid("metadata must be a JSON object")),
     }
+}
+
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them.
+pub(crate) fn route(shared: &Shared, call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    Some(match (method, path) {
+        ("GET", ["assistants"]) => list(shared, call),
+        ("POST", ["assistants"]) => create(shared, call),
+        ("GET", ["assistants", name]) => describe(shared, name),
+        ("PATCH", ["assistants", name]) => update(shared, call, name),
+        ("DELETE", ["assistants", name]) => delete(shared, name),
+        _ => return None,
+    })
 }
 
 pub(crate) fn create(shared: &Shared, call: &Call) -> Reply {
@@ -119,10 +133,7 @@ pub(crate) fn list(shared: &Shared, call: &Call) -> Reply {
         .iter()
         .map(|a| a.to_json(&shared.host))
         .collect();
-    match paginate(shared, call, all) {
-        Ok((page, next)) => Reply::ok(page_body("assistants", page, next)),
-        Err(r) => r,
-    }
+    list_page(shared, call, "assistants", all)
 }
 
 pub(crate) fn update(shared: &Shared, call: &Call, name: &str) -> Reply {

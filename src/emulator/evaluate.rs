@@ -1,4 +1,4 @@
-//! Alignment evaluation (E16), scored by word overlap.
+//! Alignment evaluation, scored by word overlap (docs/wire/endpoints.md).
 //!
 //! Each sentence of the ground truth is a fact; a fact is entailed when most of
 //! its key words appear in the answer. Completeness is the share of entailed
@@ -34,6 +34,15 @@ fn coverage(claim: &str, reference: &[String]) -> (f64, Vec<String>) {
 
 fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
+}
+
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them.
+pub(crate) fn route(call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    match (method, path) {
+        ("POST", ["evaluation", "metrics", "alignment"]) => Some(alignment(call)),
+        _ => None,
+    }
 }
 
 pub(crate) fn alignment(call: &Call) -> Reply {

@@ -1,4 +1,5 @@
-//! Files and operations (E6–E12).
+//! Files and operations: upload, upsert, describe, list, delete, and operation status
+//! (docs/wire/endpoints.md).
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use super::documents::FileKind;
 use super::filter;
 use super::ingest::Job;
 use super::multipart;
-use super::router::{Call, page_body, paginate};
+use super::router::{Call, list_page};
 use super::state::{AssistantRec, FileRec, OpRec, State};
 use super::wire::{self, Reply, crc32c, now};
 
@@ -44,40 +45,62 @@ fn valid_file_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&str>) -> Reply {
+/// The endpoints this module serves (the path below `/assistant`): the reply, or
+/// `None` when the request is not one of them. Each handler gives its error
+/// answer as `Err`, so that it can use `?`.
+pub(crate) fn route(shared: &Shared, call: &Call, method: &str, path: &[&str]) -> Option<Reply> {
+    let handled = match (method, path) {
+        ("GET", ["files", a]) => list(shared, call, a),
+        ("POST", ["files", a]) => upload(shared, call, a, None),
+        ("GET", ["files", a, id]) => describe(shared, call, a, id),
+        ("PUT", ["files", a, id]) => upload(shared, call, a, Some(id)),
+        ("DELETE", ["files", a, id]) => delete(shared, a, id),
+        ("GET", ["operations", a]) => list_operations(shared, call, a),
+        ("GET", ["operations", a, op]) => describe_operation(shared, a, op),
+        _ => return None,
+    };
+    Some(handled.unwrap_or_else(|error| error))
+}
+
+pub(crate) fn upload(
+    shared: &Shared,
+    call: &Call,
+    name: &str,
+    file_id: Option<&str>,
+) -> Result<Reply, Reply> {
     if let Some(id) = file_id.filter(|id| !valid_file_id(id)) {
-        return wire::invalid(format!(
+        return Err(wire::invalid(format!(
             "Invalid file id \"{id}\": use 1-128 letters, digits, '-' or '_'."
-        ));
+        )));
     }
     let multimodal = match call.query("multimodal") {
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
-            return wire::invalid(format!("multimodal must be true or false, got {other:?}"));
+            return Err(wire::invalid(format!(
+                "multimodal must be true or false, got {other:?}"
+            )));
         }
     };
-    let parts = match multipart::parse(call.content_type.as_deref(), &call.body) {
-        Ok(p) => p,
-        Err(e) => return wire::invalid(e),
-    };
+    let parts =
+        multipart::parse(call.content_type.as_deref(), &call.body).map_err(wire::invalid)?;
     let Some(file) = parts.iter().find(|p| p.name == "file") else {
-        return wire::invalid("the multipart body has no \"file\" part");
+        return Err(wire::invalid("the multipart body has no \"file\" part"));
     };
     let Some(file_name) = file.filename.clone().filter(|n| !n.is_empty()) else {
-        return wire::invalid("the \"file\" part has no filename");
+        return Err(wire::invalid("the \"file\" part has no filename"));
     };
     let Some(kind) = FileKind::from_name(&file_name) else {
-        return wire::invalid(format!(
+        return Err(wire::invalid(format!(
             "Unsupported file type for \"{file_name}\": upload .txt, .md, .json, .pdf or .docx files."
-        ));
+        )));
     };
     let metadata = match parts.iter().find(|p| p.name == "metadata") {
         None => None,
         Some(p) => match serde_json::from_slice::<Value>(&p.data) {
             Ok(Value::Null) => None,
             Ok(v @ Value::Object(_)) => Some(v),
-            _ => return wire::invalid("the \"metadata\" part must be a JSON object"),
+            _ => return Err(wire::invalid("the \"metadata\" part must be a JSON object")),
         },
     };
     let data = Arc::new(file.data.clone());
@@ -94,9 +117,7 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
             st.next_generation(),
             st.next_generation(),
         );
-        if let Err(r) = live(&mut st, name) {
-            return r;
-        }
+        live(&mut st, name)?;
         ids
     };
     // The bytes go to disk before any record names them, and outside the lock:
@@ -104,11 +125,11 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
     if let Some(store) = shared.store() {
         if let Err(e) = store.save_blob(name, generation, &data) {
             log::error!("emulator: cannot save an uploaded file: {e}");
-            return wire::error(
+            return Err(wire::error(
                 500,
                 "INTERNAL",
                 format!("the emulator cannot save the file: {e}"),
-            );
+            ));
         }
     }
     let mut st = shared.state();
@@ -118,7 +139,7 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
             if let Some(store) = shared.store() {
                 store.remove_version(name, generation);
             }
-            return r;
+            return Err(r);
         }
     };
     let stamp = now();
@@ -144,19 +165,14 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
         chunks: Vec::new(),
         generation,
     };
-    let op = OpRec {
-        id: op_id.clone(),
+    let op = OpRec::started(
+        op_id.clone(),
         operation_type,
-        file_id: file_id.clone(),
-        status: "Processing",
-        created_on: stamp,
-        completed_on: None,
-        percent: 0,
-        error_message: None,
-        ingestion_units: None,
+        file_id.clone(),
+        stamp,
         generation,
         seq,
-    };
+    );
     if let Some(store) = shared.store() {
         // The operation first: a kill before the file's record leaves an
         // operation whose file version never arrived, which the next start fails.
@@ -179,25 +195,22 @@ pub(crate) fn upload(shared: &Shared, call: &Call, name: &str, file_id: Option<&
         kind,
         bytes: data,
     });
-    reply
+    Ok(reply)
 }
 
-pub(crate) fn list(shared: &Shared, call: &Call, name: &str) -> Reply {
+pub(crate) fn list(shared: &Shared, call: &Call, name: &str) -> Result<Reply, Reply> {
     let filter = match call.query("filter") {
         None => None,
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(f) => match filter::validate(&f) {
                 Ok(()) => Some(f),
-                Err(e) => return wire::invalid(format!("invalid filter: {e}")),
+                Err(e) => return Err(wire::invalid(format!("invalid filter: {e}"))),
             },
-            Err(e) => return wire::invalid(format!("filter is not JSON: {e}")),
+            Err(e) => return Err(wire::invalid(format!("filter is not JSON: {e}"))),
         },
     };
     let mut st = shared.state();
-    let a = match live(&mut st, name) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let a = live(&mut st, name)?;
     let files: Vec<Value> = a
         .files
         .iter()
@@ -209,42 +222,29 @@ pub(crate) fn list(shared: &Shared, call: &Call, name: &str) -> Reply {
         .map(|f| f.to_json(None))
         .collect();
     drop(st);
-    match paginate(shared, call, files) {
-        Ok((page, next)) => Reply::ok(page_body("files", page, next)),
-        Err(r) => r,
-    }
+    Ok(list_page(shared, call, "files", files))
 }
 
-pub(crate) fn describe(shared: &Shared, call: &Call, name: &str, id: &str) -> Reply {
+pub(crate) fn describe(shared: &Shared, call: &Call, name: &str, id: &str) -> Result<Reply, Reply> {
     let mut st = shared.state();
-    let a = match live(&mut st, name) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match a.file(id) {
-        Some(f) => {
-            let url = (call.query("include_url") == Some("true")).then(|| {
-                format!(
-                    "{}/_emulator/files/{name}/{id}?signature={}",
-                    shared.host, f.crc32c
-                )
-            });
-            Reply::ok(f.to_json(url))
-        }
-        None => file_missing(id),
-    }
+    let a = live(&mut st, name)?;
+    let f = a.file(id).ok_or_else(|| file_missing(id))?;
+    let url = (call.query("include_url") == Some("true")).then(|| {
+        format!(
+            "{}/_emulator/files/{name}/{id}?signature={}",
+            shared.host, f.crc32c
+        )
+    });
+    Ok(Reply::ok(f.to_json(url)))
 }
 
-pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
+pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Result<Reply, Reply> {
     let mut st = shared.state();
     let op_id = format!("op-{}", st.ids.uuid());
     let seq = st.next_generation();
-    let a = match live(&mut st, name) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let a = live(&mut st, name)?;
     let Some(f) = a.file_mut(id) else {
-        return file_missing(id);
+        return Err(file_missing(id));
     };
     if f.status == "ProcessingFailed" {
         // Nothing was indexed, so there is nothing to clean up: done at once.
@@ -253,26 +253,21 @@ pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
         if let Some(store) = shared.store() {
             store.remove_file(name, id, generation);
         }
-        return Reply::Empty(204);
+        return Ok(Reply::Empty(204));
     }
     f.status = "Deleting";
     let (generation, size) = (f.generation, f.size);
     if let Some(store) = shared.store() {
         store.save_file(name, f);
     }
-    let op = OpRec {
-        id: op_id.clone(),
-        operation_type: "delete_file",
-        file_id: id.to_owned(),
-        status: "Processing",
-        created_on: now(),
-        completed_on: None,
-        percent: 0,
-        error_message: None,
-        ingestion_units: None,
+    let op = OpRec::started(
+        op_id.clone(),
+        "delete_file",
+        id.to_owned(),
+        now(),
         generation,
         seq,
-    };
+    );
     if let Some(store) = shared.store() {
         store.save_op(name, &op);
     }
@@ -286,22 +281,19 @@ pub(crate) fn delete(shared: &Shared, name: &str, id: &str) -> Reply {
         generation,
         size,
     });
-    reply
+    Ok(reply)
 }
 
-pub(crate) fn describe_operation(shared: &Shared, name: &str, op: &str) -> Reply {
+pub(crate) fn describe_operation(shared: &Shared, name: &str, op: &str) -> Result<Reply, Reply> {
     let mut st = shared.state();
-    let a = match live(&mut st, name) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match a.op_mut(op) {
-        Some(o) => Reply::ok(o.to_json()),
-        None => wire::not_found(format!("Operation \"{op}\" not found.")),
-    }
+    let a = live(&mut st, name)?;
+    let o = a
+        .op_mut(op)
+        .ok_or_else(|| wire::not_found(format!("Operation \"{op}\" not found.")))?;
+    Ok(Reply::ok(o.to_json()))
 }
 
-pub(crate) fn list_operations(shared: &Shared, call: &Call, name: &str) -> Reply {
+pub(crate) fn list_operations(shared: &Shared, call: &Call, name: &str) -> Result<Reply, Reply> {
     const TYPES: [&str; 4] = [
         "upload_file",
         "upsert_file",
@@ -312,18 +304,17 @@ pub(crate) fn list_operations(shared: &Shared, call: &Call, name: &str) -> Reply
     let op_type = call.query("operation_type");
     let status = call.query("status");
     if let Some(t) = op_type.filter(|t| !TYPES.contains(t)) {
-        return wire::invalid(format!(
+        return Err(wire::invalid(format!(
             "operation_type must be one of {TYPES:?}, got {t:?}"
-        ));
+        )));
     }
     if let Some(s) = status.filter(|s| !STATUSES.contains(s)) {
-        return wire::invalid(format!("status must be one of {STATUSES:?}, got {s:?}"));
+        return Err(wire::invalid(format!(
+            "status must be one of {STATUSES:?}, got {s:?}"
+        )));
     }
     let mut st = shared.state();
-    let a = match live(&mut st, name) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let a = live(&mut st, name)?;
     let ops: Vec<Value> = a
         .operations
         .iter()
@@ -332,8 +323,5 @@ pub(crate) fn list_operations(shared: &Shared, call: &Call, name: &str) -> Reply
         .map(OpRec::to_json)
         .collect();
     drop(st);
-    match paginate(shared, call, ops) {
-        Ok((page, next)) => Reply::ok(page_body("operations", page, next)),
-        Err(r) => r,
-    }
+    Ok(list_page(shared, call, "operations", ops))
 }

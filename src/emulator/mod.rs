@@ -95,6 +95,7 @@ mod filter;
 mod index;
 mod ingest;
 mod multipart;
+pub mod program;
 mod router;
 mod server;
 mod sse;
@@ -115,6 +116,7 @@ pub use faults::{Fault, FaultAction};
 
 pub use delay::ProcessingDelay;
 
+use crate::models::setters;
 use faults::FaultQueue;
 use ingest::{Job, Msg};
 use state::{Settings, State};
@@ -469,132 +471,79 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// The accepted API key. Defaults to [`DEFAULT_API_KEY`].
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = key.into();
-        self
-    }
-
-    /// The port on 127.0.0.1. Defaults to 0 (a free port).
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// How long a new assistant stays `Initializing`. Defaults to 200 ms.
-    pub fn ready_delay(mut self, d: Duration) -> Self {
-        self.ready_delay = d;
-        self
-    }
-
-    /// How long a deleted assistant stays `Terminating` before it is gone (404).
-    /// Defaults to 200 ms.
-    pub fn delete_delay(mut self, d: Duration) -> Self {
-        self.delete_delay = d;
-        self
-    }
-
-    /// How long each file operation (upload, upsert, deletion) stays
-    /// `Processing`: a [`Duration`] for the same delay every time, or a
-    /// [`ProcessingDelay`] drawn per operation (uniform between two bounds, or
-    /// scaled by the file's size). Operations run side by side, each on its own
-    /// clock. Defaults to 300 ms.
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// use pinecone_assistant::emulator::{Emulator, ProcessingDelay};
-    /// let quick = Emulator::builder().processing_delay(Duration::ZERO).start()?;
-    /// let varied = Emulator::builder()
-    ///     .processing_delay(ProcessingDelay::uniform(
-    ///         Duration::from_millis(100),
-    ///         Duration::from_millis(900),
-    ///     ))
-    ///     .seed(42)
-    ///     .start()?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn processing_delay(mut self, delay: impl Into<ProcessingDelay>) -> Self {
-        self.processing_delay = delay.into();
-        self
-    }
-
-    /// In how many steps `percent_complete` rises during processing. Defaults to 3.
-    pub fn processing_steps(mut self, steps: u32) -> Self {
-        self.processing_steps = steps.max(1);
-        self
-    }
-
-    /// Items per page when a list request has no `limit`. Defaults to 50.
-    pub fn page_size(mut self, size: usize) -> Self {
-        self.page_size = size.max(1);
-        self
-    }
-
-    /// Seed of the id generator and of the processing-delay draws, for
-    /// reproducible ids and timings. Defaults to the clock.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
-    /// Threads serving requests (a streaming answer occupies one while it runs).
-    /// Defaults to 4.
-    pub fn workers(mut self, n: usize) -> Self {
-        self.workers = n.max(1);
-        self
-    }
-
-    /// Pause between two events of a streamed answer. Defaults to none.
-    pub fn stream_delay(mut self, d: Duration) -> Self {
-        self.stream_delay = d;
-        self
-    }
-
-    /// Longest silence in a stream before a `: heartbeat` comment line (one is also
-    /// sent when a stream opens). Defaults to 15 s, as the real service.
-    pub fn heartbeat(mut self, d: Duration) -> Self {
+    setters! {
+        /// The accepted API key. Defaults to [`DEFAULT_API_KEY`].
+        api_key(key: impl Into<String>) => api_key = key.into();
+        /// The port on 127.0.0.1. Defaults to 0 (a free port).
+        port(port: u16) => port = port;
+        /// How long a new assistant stays `Initializing`. Defaults to 200 ms.
+        ready_delay(d: Duration) => ready_delay = d;
+        /// How long a deleted assistant stays `Terminating` before it is gone (404).
+        /// Defaults to 200 ms.
+        delete_delay(d: Duration) => delete_delay = d;
+        /// How long each file operation (upload, upsert, deletion) stays
+        /// `Processing`: a [`Duration`] for the same delay every time, or a
+        /// [`ProcessingDelay`] drawn per operation (uniform between two bounds, or
+        /// scaled by the file's size). Operations run side by side, each on its own
+        /// clock. Defaults to 300 ms.
+        ///
+        /// ```no_run
+        /// use std::time::Duration;
+        /// use pinecone_assistant::emulator::{Emulator, ProcessingDelay};
+        /// let quick = Emulator::builder().processing_delay(Duration::ZERO).start()?;
+        /// let varied = Emulator::builder()
+        ///     .processing_delay(ProcessingDelay::uniform(
+        ///         Duration::from_millis(100),
+        ///         Duration::from_millis(900),
+        ///     ))
+        ///     .seed(42)
+        ///     .start()?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        processing_delay(delay: impl Into<ProcessingDelay>) => processing_delay = delay.into();
+        /// In how many steps `percent_complete` rises during processing. Defaults to 3.
+        processing_steps(steps: u32) => processing_steps = steps.max(1);
+        /// Items per page when a list request has no `limit`. Defaults to 50.
+        page_size(size: usize) => page_size = size.max(1);
+        /// Seed of the id generator and of the processing-delay draws, for
+        /// reproducible ids and timings. Defaults to the clock.
+        seed(seed: u64) => seed = Some(seed);
+        /// Threads serving requests (a streaming answer occupies one while it runs).
+        /// Defaults to 4.
+        workers(n: usize) => workers = n.max(1);
+        /// Pause between two events of a streamed answer. Defaults to none.
+        stream_delay(d: Duration) => stream_delay = d;
+        /// Longest silence in a stream before a `: heartbeat` comment line (one is
+        /// also sent when a stream opens). Defaults to 15 s, as the real service.
         // A zero interval would make the pacing loop spin.
-        self.heartbeat = d.max(Duration::from_millis(1));
-        self
-    }
-
-    /// Largest request body accepted, in bytes: a larger `Content-Length` is
-    /// answered 413 before any of the body is read, and a chunked body is cut off
-    /// with a 413 once it passes the limit. Defaults to 100 MiB.
-    pub fn max_body(mut self, bytes: u64) -> Self {
-        self.max_body = bytes;
-        self
-    }
-
-    /// How long a request body may take to arrive after the headers. Past it the
-    /// worker goes back to serving and the request is answered 408 as soon as the
-    /// client sends anything more or half-closes (the server library cannot
-    /// interrupt a read on the socket). Defaults to 10 s.
-    pub fn body_timeout(mut self, d: Duration) -> Self {
-        self.body_timeout = d;
-        self
-    }
-
-    /// Keeps the state (assistants, files with their bytes and extracted text,
-    /// operations) in this directory, created if needed, so that an emulator
-    /// started again on it resumes where the last one stopped. Each record is
-    /// written to a temporary file and renamed into place, so a process killed
-    /// at any moment leaves a readable state. At start, an operation that was
-    /// still processing runs again from the saved bytes (or, when it cannot,
-    /// fails with a message saying the emulator stopped); assistants that were
-    /// initializing are ready. One emulator at a time per directory. Defaults
-    /// to none: everything stays in memory.
-    ///
-    /// ```no_run
-    /// let emu = pinecone_assistant::emulator::Emulator::builder()
-    ///     .data_dir("/tmp/assistant-emulator")
-    ///     .port(8080)
-    ///     .start()?;
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn data_dir(mut self, path: impl Into<PathBuf>) -> Self {
-        self.data_dir = Some(path.into());
-        self
+        heartbeat(d: Duration) => heartbeat = d.max(Duration::from_millis(1));
+        /// Largest request body accepted, in bytes: a larger `Content-Length` is
+        /// answered 413 before any of the body is read, and a chunked body is cut off
+        /// with a 413 once it passes the limit. Defaults to 100 MiB.
+        max_body(bytes: u64) => max_body = bytes;
+        /// How long a request body may take to arrive after the headers. Past it the
+        /// worker goes back to serving and the request is answered 408 as soon as the
+        /// client sends anything more or half-closes (the server library cannot
+        /// interrupt a read on the socket). Defaults to 10 s.
+        body_timeout(d: Duration) => body_timeout = d;
+        /// Keeps the state (assistants, files with their bytes and extracted text,
+        /// operations) in this directory, created if needed, so that an emulator
+        /// started again on it resumes where the last one stopped. Each record is
+        /// written to a temporary file and renamed into place, so a process killed
+        /// at any moment leaves a readable state. At start, an operation that was
+        /// still processing runs again from the saved bytes (or, when it cannot,
+        /// fails with a message saying the emulator stopped); assistants that were
+        /// initializing are ready. One emulator at a time per directory. Defaults
+        /// to none: everything stays in memory.
+        ///
+        /// ```no_run
+        /// let emu = pinecone_assistant::emulator::Emulator::builder()
+        ///     .data_dir("/tmp/assistant-emulator")
+        ///     .port(8080)
+        ///     .start()?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
+        data_dir(path: impl Into<PathBuf>) => data_dir = Some(path.into());
     }
 
     /// Binds 127.0.0.1 and starts the worker and processing threads.
@@ -654,7 +603,7 @@ impl EmulatorBuilder {
             },
             host: url.clone(),
             state: Mutex::new(state),
-            faults: Mutex::new(FaultQueue::default()),
+            faults: Mutex::new(FaultQueue::seeded(seed)),
             log: Mutex::new(VecDeque::new()),
             stop: AtomicBool::new(false),
             jobs: Mutex::new(Some(tx)),

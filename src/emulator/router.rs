@@ -37,38 +37,41 @@ impl Call {
     }
 }
 
+/// The reply to `call`: each endpoint module (control plane, files and
+/// operations, chat, evaluation) owns its routes, below the `/assistant` prefix.
 pub(crate) fn route(shared: &Shared, call: &Call) -> Reply {
     let seg: Vec<&str> = call.segments.iter().map(String::as_str).collect();
     let m = call.method.as_str();
-    match (m, seg.as_slice()) {
-        ("GET", ["assistant", "assistants"]) => control::list(shared, call),
-        ("POST", ["assistant", "assistants"]) => control::create(shared, call),
-        ("GET", ["assistant", "assistants", name]) => control::describe(shared, name),
-        ("PATCH", ["assistant", "assistants", name]) => control::update(shared, call, name),
-        ("DELETE", ["assistant", "assistants", name]) => control::delete(shared, name),
-        ("GET", ["assistant", "files", a]) => files::list(shared, call, a),
-        ("POST", ["assistant", "files", a]) => files::upload(shared, call, a, None),
-        ("GET", ["assistant", "files", a, id]) => files::describe(shared, call, a, id),
-        ("PUT", ["assistant", "files", a, id]) => files::upload(shared, call, a, Some(id)),
-        ("DELETE", ["assistant", "files", a, id]) => files::delete(shared, a, id),
-        ("GET", ["assistant", "operations", a]) => files::list_operations(shared, call, a),
-        ("GET", ["assistant", "operations", a, op]) => files::describe_operation(shared, a, op),
-        ("POST", ["assistant", "chat", a]) => chat::chat(shared, call, a),
-        ("POST", ["assistant", "chat", a, "context"]) => chat::context(shared, call, a),
-        ("POST", ["assistant", "chat", a, "chat", "completions"]) => {
-            chat::completions(shared, call, a)
-        }
-        ("POST", ["assistant", "evaluation", "metrics", "alignment"]) => evaluate::alignment(call),
-        // Lets the unit tests check that a handler bug costs one request only.
-        #[cfg(test)]
-        ("POST", ["assistant", "_test", "panic"]) => panic!("a handler bug, on purpose"),
-        _ => wire::not_found(format!("no endpoint {m} /{}", call.segments.join("/"))),
+    let reply = match seg.split_first() {
+        Some((&"assistant", path)) => control::route(shared, call, m, path)
+            .or_else(|| files::route(shared, call, m, path))
+            .or_else(|| chat::route(shared, call, m, path))
+            .or_else(|| evaluate::route(call, m, path)),
+        _ => None,
+    };
+    // Lets the unit tests check that a handler bug costs one request only.
+    #[cfg(test)]
+    if m == "POST" && seg == ["assistant", "_test", "panic"] {
+        panic!("a handler bug, on purpose");
+    }
+    reply
+        .unwrap_or_else(|| wire::not_found(format!("no endpoint {m} /{}", call.segments.join("/"))))
+}
+
+/// The answer of a list call: the page of `items` that the `limit` and
+/// `pagination_token` query parameters ask for, under `key`, with the token of
+/// the next page (`{"<key>": [...], "pagination": {"next": …}}`, `pagination`
+/// omitted on the last page); a 400 for a bad parameter.
+pub(crate) fn list_page(shared: &Shared, call: &Call, key: &str, items: Vec<Value>) -> Reply {
+    match paginate(shared, call, items) {
+        Ok((page, next)) => Reply::ok(page_body(key, page, next)),
+        Err(r) => r,
     }
 }
 
 /// One page of `items` per the `limit` and `pagination_token` query parameters:
 /// the page and the token of the next one.
-pub(crate) fn paginate<T>(
+fn paginate<T>(
     shared: &Shared,
     call: &Call,
     items: Vec<T>,
@@ -95,8 +98,7 @@ pub(crate) fn paginate<T>(
     Ok((page, (end < total).then(|| page_token(end))))
 }
 
-/// `{"<key>": [...], "pagination": {"next": …}}`, `pagination` omitted on the last page.
-pub(crate) fn page_body(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
+fn page_body(key: &str, items: Vec<Value>, next: Option<String>) -> Value {
     let mut body = serde_json::Map::new();
     body.insert(key.to_owned(), Value::Array(items));
     if let Some(next) = next {

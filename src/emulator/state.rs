@@ -212,6 +212,30 @@ impl FileRec {
 }
 
 impl OpRec {
+    /// A new operation on version `generation` of `file_id`: processing, at 0 %.
+    pub(crate) fn started(
+        id: String,
+        operation_type: &'static str,
+        file_id: String,
+        created_on: String,
+        generation: u64,
+        seq: u64,
+    ) -> Self {
+        Self {
+            id,
+            operation_type,
+            file_id,
+            status: "Processing",
+            created_on,
+            completed_on: None,
+            percent: 0,
+            error_message: None,
+            ingestion_units: None,
+            generation,
+            seq,
+        }
+    }
+
     pub(crate) fn to_json(&self) -> Value {
         let mut v = json!({
             "id": self.id,

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::error::{Error, Result};
 
-/// Normalises a host as the protocol requires: nested schemes collapse to the
+/// Normalises a host (docs/wire/hosts-and-headers.md): nested schemes collapse to the
 /// innermost one, a bare host gets `https://`, `http://` is kept, and trailing `/`
 /// characters go.
 pub(crate) fn normalize_host(raw: &str) -> String {
@@ -20,13 +20,17 @@ pub(crate) fn normalize_host(raw: &str) -> String {
             _ => break,
         }
     }
-    let host = host.trim_end_matches('/');
-    if host.is_empty() {
+    let (scheme, rest) = match host.strip_prefix("http://") {
+        Some(rest) => ("http://", rest),
+        None => ("https://", host.strip_prefix("https://").unwrap_or(host)),
+    };
+    // Trimmed after the scheme, so that a bare scheme is empty rather than a host
+    // called "https:".
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() {
         String::new()
-    } else if host.starts_with("https://") || host.starts_with("http://") {
-        host.to_owned()
     } else {
-        format!("https://{host}")
+        format!("{scheme}{rest}")
     }
 }
 
@@ -120,6 +124,8 @@ mod tests {
             "https://gw.example/pc"
         );
         assert_eq!(normalize_host(""), "");
+        assert_eq!(normalize_host("https://"), "");
+        assert_eq!(normalize_host("http:///"), "");
     }
 
     fn seg(v: &str) -> String {

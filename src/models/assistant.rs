@@ -1,8 +1,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::PaginationResponse;
 use super::open_enum::open_enum;
+use super::{list_response, setters};
 use crate::http::url::normalize_host;
 
 /// An assistant, as described by the control plane.
@@ -58,44 +58,46 @@ open_enum! {
     Other
 }
 
-/// One page of assistants.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListAssistantsResponse {
-    /// The assistants on this page.
-    #[serde(default)]
-    pub assistants: Vec<AssistantModel>,
-    /// The continuation token, absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pagination: Option<PaginationResponse>,
+list_response! {
+    /// One page of assistants.
+    pub struct ListAssistantsResponse { assistants: AssistantModel }
 }
 
-impl ListAssistantsResponse {
-    /// The token of the next page, `None` on the last page.
-    pub fn next_token(&self) -> Option<String> {
-        super::next_token(&self.pagination)
+open_enum! {
+    /// The region an assistant lives in. A region read from configuration
+    /// converts with `parse` or `try_from`, which accept the known spellings
+    /// exactly and list them otherwise; a region the service adds later can be
+    /// named with `Region::Other` until this crate knows it.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::Region;
+    /// let region: Region = "eu".parse()?;
+    /// assert_eq!(region, Region::Eu);
+    /// assert_eq!(Region::try_from("us")?, Region::Us);
+    /// let typo = "EU".parse::<Region>().unwrap_err();
+    /// assert!(typo.to_string().contains("is not one of us, eu"), "{typo}");
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub enum Region {
+        /// United States (the default).
+        Us = "us",
+        /// European Union.
+        Eu = "eu",
     }
+    /// A region this version does not know, by its wire spelling.
+    Other
 }
 
-/// The region an assistant lives in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Region {
-    /// United States (the default).
-    #[default]
-    Us,
-    /// European Union.
-    Eu,
+/// A region from user JSON: a known spelling, or an error listing them.
+fn known_region<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Region, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(serde::de::Error::custom)
 }
 
-impl Region {
-    /// The wire spelling, `us` or `eu`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Region::Us => "us",
-            Region::Eu => "eu",
-        }
+impl Default for Region {
+    /// [`Region::Us`], the service's default.
+    fn default() -> Self {
+        Self::Us
     }
 }
 
@@ -121,8 +123,10 @@ pub struct CreateAssistantRequest {
     /// Sent as `null` when not set.
     #[serde(default)]
     pub instructions: Option<String>,
-    /// `us` unless set.
-    #[serde(default)]
+    /// `us` unless set. Read from JSON strictly (`us` or `eu`): a request comes
+    /// from a user, whose typo must fail rather than reach the service; a region
+    /// added later can still be set as `Region::Other` from Rust.
+    #[serde(default, deserialize_with = "known_region")]
     pub region: Region,
     /// Omitted when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,22 +144,13 @@ impl CreateAssistantRequest {
         }
     }
 
-    /// Instructions applied to every chat (at most 16 KB). Defaults to none.
-    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
-        self
-    }
-
-    /// A JSON object of metadata (at most 16 KB). Defaults to none.
-    pub fn metadata(mut self, metadata: Value) -> Self {
-        self.metadata = Some(metadata);
-        self
-    }
-
-    /// Where the assistant lives. Defaults to [`Region::Us`].
-    pub fn region(mut self, region: Region) -> Self {
-        self.region = region;
-        self
+    setters! {
+        /// Instructions applied to every chat (at most 16 KB). Defaults to none.
+        instructions(instructions: impl Into<String>) => instructions = Some(instructions.into());
+        /// A JSON object of metadata (at most 16 KB). Defaults to none.
+        metadata(metadata: Value) => metadata = Some(metadata);
+        /// Where the assistant lives. Defaults to [`Region::Us`].
+        region(region: Region) => region = region;
     }
 }
 
@@ -186,22 +181,18 @@ impl UpdateAssistantRequest {
         Self::default()
     }
 
-    /// Replaces the instructions. Defaults to leaving them as they are.
-    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
-        self
-    }
-
-    /// Replaces the metadata object whole. Defaults to leaving it as it is.
-    pub fn metadata(mut self, metadata: Value) -> Self {
-        self.metadata = Some(metadata);
-        self
+    setters! {
+        /// Replaces the instructions. Defaults to leaving them as they are.
+        instructions(instructions: impl Into<String>) => instructions = Some(instructions.into());
+        /// Replaces the metadata object whole. Defaults to leaving it as it is.
+        metadata(metadata: Value) => metadata = Some(metadata);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
     use serde_json::json;
 
     #[test]
@@ -261,5 +252,31 @@ mod tests {
             body,
             r#"{"name":"a","instructions":"i","region":"eu","metadata":{"k":1}}"#
         );
+    }
+
+    #[test]
+    fn regions_from_strings_and_regions_to_come() {
+        assert_eq!("us".parse::<Region>().unwrap(), Region::Us);
+        assert_eq!(Region::try_from("eu").unwrap(), Region::Eu);
+        for typo in ["EU", " eu", "europe", ""] {
+            match Region::try_from(typo).unwrap_err() {
+                Error::InvalidArgument { name, reason } => {
+                    assert_eq!(name, "Region");
+                    assert!(reason.ends_with("is not one of us, eu"), "{reason}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // A region the service adds later is read and written back unchanged...
+        let region: Region = serde_json::from_str(r#""ap""#).unwrap();
+        assert_eq!(region, Region::Other("ap".into()));
+        let request = CreateAssistantRequest::new("a").region(region);
+        let body = serde_json::to_string(&request).unwrap();
+        assert!(body.contains(r#""region":"ap""#), "{body}");
+        // ...but a request read from JSON (the C API's input) takes known ones only.
+        let typo = serde_json::from_str::<CreateAssistantRequest>(r#"{"name":"a","region":"EU"}"#);
+        let text = typo.unwrap_err().to_string();
+        assert!(text.contains("is not one of us, eu"), "{text}");
+        assert_eq!(Region::default(), Region::Us);
     }
 }

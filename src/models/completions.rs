@@ -1,103 +1,51 @@
 //! Chat completions: the OpenAI-shaped chat endpoint, plain and streamed.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::chat::{conversation_setters, default_model};
-use super::{FinishReason, Message, Usage};
+use super::chat::{ConversationBody, conversation_request};
+use super::{FinishReason, Usage};
 
-/// A request for [`Assistant::chat_completions`](crate::Assistant::chat_completions)
-/// and [`Assistant::chat_completions_stream`](crate::Assistant::chat_completions_stream).
-/// Citations arrive inline in the text (e.g. `[1, pp. 4]`).
-///
-/// ```
-/// use pinecone_assistant::models::{ChatCompletionRequest, Message};
-/// let request = ChatCompletionRequest::new([Message::user("How long is the refund window?")])
-///     .model("gpt-4.1")
-///     .temperature(0.0);
-/// # let _ = request;
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[must_use]
-#[non_exhaustive]
-// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
-#[serde(deny_unknown_fields)]
-pub struct ChatCompletionRequest {
-    /// The conversation so far, the question last.
-    pub messages: Vec<Message>,
-    /// The model that answers.
-    #[serde(default = "default_model")]
-    pub model: String,
-    /// Sampling temperature.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    /// A metadata filter on the files used for retrieval.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Value>,
-    /// The longest silence allowed while waiting for the answer (or between
-    /// bytes of a stream); `None` for max(config timeout, chat_read_timeout).
-    /// Never sent.
-    #[serde(skip)]
-    pub timeout: Option<Duration>,
-}
-
-impl ChatCompletionRequest {
-    /// A request with these messages and every option at its default.
+conversation_request! {
+    /// A request for [`Assistant::chat_completions`](crate::Assistant::chat_completions)
+    /// and [`Assistant::chat_completions_stream`](crate::Assistant::chat_completions_stream).
+    /// Citations arrive inline in the text (e.g. `[1, pp. 4]`).
+    ///
+    /// There is no `stream` option: the method chosen decides it. Serialising gives the
+    /// request's wire fields without `stream`.
     ///
     /// ```
     /// use pinecone_assistant::models::{ChatCompletionRequest, Message};
-    /// let r = ChatCompletionRequest::new([Message::user("Hi")]);
-    /// assert_eq!(r.model, "gpt-4o");
+    /// let request = ChatCompletionRequest::new([Message::user("How long is the refund window?")])
+    ///     .model("gpt-4.1")
+    ///     .temperature(0.0);
+    /// # let _ = request;
     /// ```
-    pub fn new(messages: impl IntoIterator<Item = Message>) -> Self {
-        Self {
-            messages: messages.into_iter().collect(),
-            model: default_model(),
-            temperature: None,
-            filter: None,
-            timeout: None,
-        }
-    }
+    pub struct ChatCompletionRequest {}
+}
 
-    conversation_setters!(ChatCompletionRequest);
-
+impl ChatCompletionRequest {
     /// The wire body, keys in the documented order.
-    pub(crate) fn body(&self, stream: bool) -> CompletionBody<'_> {
-        CompletionBody {
-            messages: &self.messages,
-            model: &self.model,
-            stream,
-            temperature: self.temperature,
-            filter: self.filter.as_ref(),
-        }
+    pub(crate) fn body(&self, stream: bool) -> ConversationBody<'_> {
+        self.conversation_body(stream)
     }
 }
 
-/// The body of a chat-completions request as sent.
-#[derive(Serialize)]
-pub(crate) struct CompletionBody<'a> {
-    messages: &'a [Message],
-    model: &'a str,
-    stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    filter: Option<&'a Value>,
-}
-
-/// The message of a completion choice; both fields may be absent or `null`.
+/// The message of a completion choice, or the new part of a streamed choice
+/// (its `delta`); both fields may be absent or `null`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CompletionMessage {
-    /// The role (`assistant`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The role (`assistant`); in a stream, on the first chunk only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    /// The answer text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The answer text; in a stream, the text to append (absent, `null` and `""`
+    /// all occur).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
 }
+
+/// The new part of a streamed choice: the same shape as a choice's message.
+pub type CompletionDelta = CompletionMessage;
 
 /// One answer of a chat completion.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -211,18 +159,6 @@ impl ChatCompletionResponse {
     }
 }
 
-/// The new part of a streamed choice.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CompletionDelta {
-    /// The role, on the first chunk.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// Text to append; absent, `null` and `""` all occur.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-}
-
 /// One choice of a stream chunk.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -241,7 +177,7 @@ pub struct CompletionChunkChoice {
 /// One chunk of a chat-completions stream (`chat.completion.chunk`).
 ///
 /// `id` and `choices` are required: a chunk without them is skipped, as the
-/// reference client does. The last chunk usually has no choices and carries
+/// official SDK does (docs/wire/streaming.md). The last chunk usually has no choices and carries
 /// `usage`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -303,6 +239,7 @@ impl ChatCompletionChunk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::Message;
 
     #[test]
     fn completion_bodies_match_the_wire() {

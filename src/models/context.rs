@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{FileModel, Message, Usage};
+use super::{FileModel, Message, Usage, setters, with_retrieval_settings};
 use crate::error::{Error, Result};
 
 fn is_empty_str(s: &Option<String>) -> bool {
@@ -14,49 +14,40 @@ fn is_empty_messages(m: &Option<Vec<Message>>) -> bool {
     m.as_deref().is_none_or(<[Message]>::is_empty)
 }
 
-/// A request for [`Assistant::context`](crate::Assistant::context): a query or a
-/// conversation, and retrieval settings.
-///
-/// Exactly one of `query` and `messages` must be non-empty. Serialising gives the
-/// wire body: the empty one of the two is left out.
-///
-/// ```
-/// use pinecone_assistant::models::{ContextRequest, Message};
-/// let by_query = ContextRequest::query("refund window").top_k(3).multimodal(true);
-/// let by_chat = ContextRequest::messages([Message::user("What is the refund window?")]);
-/// assert_eq!(
-///     serde_json::to_string(&by_query).unwrap(),
-///     r#"{"query":"refund window","top_k":3,"multimodal":true}"#
-/// );
-/// # let _ = by_chat;
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[must_use]
-#[non_exhaustive]
-// A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
-#[serde(deny_unknown_fields)]
-pub struct ContextRequest {
-    /// A search text.
-    #[serde(default, skip_serializing_if = "is_empty_str")]
-    pub query: Option<String>,
-    /// A conversation to retrieve for (instead of `query`).
-    #[serde(default, skip_serializing_if = "is_empty_messages")]
-    pub messages: Option<Vec<Message>>,
-    /// A metadata filter on the files searched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Value>,
-    /// How many snippets to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_k: Option<u32>,
-    /// The size of each snippet, in tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snippet_size: Option<u32>,
-    /// Whether image content of multimodal files is returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multimodal: Option<bool>,
-    /// Whether images carry their bytes (with `multimodal`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include_binary_content: Option<bool>,
+with_retrieval_settings! {
+    examples from r#"ContextRequest::query("q")"#;
+    /// A request for [`Assistant::context`](crate::Assistant::context): a query or a
+    /// conversation, and retrieval settings.
+    ///
+    /// Exactly one of `query` and `messages` must be non-empty. Serialising gives the
+    /// wire body: the empty one of the two is left out.
+    ///
+    /// ```
+    /// use pinecone_assistant::models::{ContextRequest, Message};
+    /// let by_query = ContextRequest::query("refund window").top_k(3).multimodal(true);
+    /// let by_chat = ContextRequest::messages([Message::user("What is the refund window?")]);
+    /// assert_eq!(
+    ///     serde_json::to_string(&by_query).unwrap(),
+    ///     r#"{"query":"refund window","top_k":3,"multimodal":true}"#
+    /// );
+    /// # let _ = by_chat;
+    /// ```
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[must_use]
+    #[non_exhaustive]
+    // A misspelt option must fail loudly: a dropped `filter` would widen retrieval.
+    #[serde(deny_unknown_fields)]
+    pub struct ContextRequest {
+        /// A search text.
+        #[serde(default, skip_serializing_if = "is_empty_str")]
+        pub query: Option<String>,
+        /// A conversation to retrieve for (instead of `query`).
+        #[serde(default, skip_serializing_if = "is_empty_messages")]
+        pub messages: Option<Vec<Message>>,
+        /// A metadata filter on the files searched.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub filter: Option<Value>,
+    }
 }
 
 impl ContextRequest {
@@ -88,61 +79,15 @@ impl ContextRequest {
         }
     }
 
-    /// A metadata filter on the files searched. Defaults to no filter.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// let r = ContextRequest::query("refunds").filter(serde_json::json!({"team": {"$eq": "billing"}}));
-    /// assert!(r.filter.is_some());
-    /// ```
-    pub fn filter(mut self, filter: Value) -> Self {
-        self.filter = Some(filter);
-        self
-    }
-
-    /// How many snippets to return. Defaults to the server's (16, at most 64).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// assert_eq!(ContextRequest::query("q").top_k(3).top_k, Some(3));
-    /// ```
-    pub fn top_k(mut self, n: u32) -> Self {
-        self.top_k = Some(n);
-        self
-    }
-
-    /// Snippet size in tokens. Defaults to the server's (2048; 512–8192).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// assert_eq!(ContextRequest::query("q").snippet_size(1024).snippet_size, Some(1024));
-    /// ```
-    pub fn snippet_size(mut self, tokens: u32) -> Self {
-        self.snippet_size = Some(tokens);
-        self
-    }
-
-    /// Whether image content is returned. Defaults to the server's (`true`).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// assert_eq!(ContextRequest::query("q").multimodal(true).multimodal, Some(true));
-    /// ```
-    pub fn multimodal(mut self, on: bool) -> Self {
-        self.multimodal = Some(on);
-        self
-    }
-
-    /// Whether images carry their bytes. Defaults to the server's (`true`).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ContextRequest;
-    /// let r = ContextRequest::query("q").include_binary_content(false);
-    /// assert_eq!(r.include_binary_content, Some(false));
-    /// ```
-    pub fn include_binary_content(mut self, on: bool) -> Self {
-        self.include_binary_content = Some(on);
-        self
+    setters! {
+        /// A metadata filter on the files searched. Defaults to no filter.
+        ///
+        /// ```
+        /// use pinecone_assistant::models::ContextRequest;
+        /// let r = ContextRequest::query("refunds").filter(serde_json::json!({"team": {"$eq": "billing"}}));
+        /// assert!(r.filter.is_some());
+        /// ```
+        filter(filter: Value) => filter = Some(filter);
     }
 
     /// Exactly one of `query` and `messages`, where empty counts as absent.
@@ -302,6 +247,7 @@ pub struct Reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::ContextOptions;
 
     #[test]
     fn validation_counts_empty_as_absent() {
@@ -333,6 +279,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_key_is_refused_with_the_accepted_ones() {
+        // One flat struct: serde names the key and lists every accepted one,
+        // the retrieval settings included.
+        let err = serde_json::from_str::<ContextRequest>(r#"{"query":"q","topk":3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `topk`, expected one of `query`, `messages`, `filter`, `top_k`, `snippet_size`, `multimodal`, `include_binary_content`"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<ContextOptions>(r#"{"filter":{}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `filter`, expected one of `top_k`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_snippet_and_block_types_are_kept() {
         let r: ContextResponse = serde_json::from_str(
             r#"{"snippets":[
@@ -351,9 +317,9 @@ mod tests {
     }
 
     #[test]
-    fn f4_survives_a_round_trip() {
+    fn context_answer_survives_a_round_trip() {
         let r: ContextResponse = serde_json::from_str(include_str!(
-            "../../tests/fixtures/f4_context_response.json"
+            "../../tests/fixtures/context_three_snippets.json"
         ))
         .unwrap();
         let json = serde_json::to_string(&r).unwrap();

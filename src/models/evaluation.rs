@@ -160,7 +160,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn f5_request_body() {
+    fn alignment_request_body() {
         let r = AlignmentRequest::new(
             "What is the refund window for annual plans?",
             "30 days, but only monthly plans are refundable.",

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::PaginationResponse;
+use super::list_response;
 use super::open_enum::open_enum;
 
 /// A file held by an assistant.
@@ -56,23 +56,9 @@ open_enum! {
     Other
 }
 
-/// One page of files.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListFilesResponse {
-    /// The files on this page.
-    #[serde(default)]
-    pub files: Vec<FileModel>,
-    /// The continuation token, absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pagination: Option<PaginationResponse>,
-}
-
-impl ListFilesResponse {
-    /// The token of the next page, `None` on the last page.
-    pub fn next_token(&self) -> Option<String> {
-        super::next_token(&self.pagination)
-    }
+list_response! {
+    /// One page of files.
+    pub struct ListFilesResponse { files: FileModel }
 }
 
 #[cfg(test)]

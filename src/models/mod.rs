@@ -14,6 +14,7 @@ mod file;
 mod open_enum;
 mod operation;
 mod options;
+mod setters;
 
 pub use assistant::*;
 pub use chat::*;
@@ -26,6 +27,8 @@ pub use options::*;
 
 pub use crate::upload::UploadFile;
 
+pub(crate) use setters::setters;
+
 use serde::{Deserialize, Serialize};
 
 /// The continuation part of a list response.
@@ -37,12 +40,34 @@ pub struct PaginationResponse {
     pub next: Option<String>,
 }
 
-/// The next-page token of a list response: `None` on the last page, however the
-/// server spells "last" (`pagination` missing, `null` or `{}`, `next` missing, `null`
-/// or empty).
-pub(crate) fn next_token(pagination: &Option<PaginationResponse>) -> Option<String> {
-    pagination
-        .as_ref()
-        .and_then(|p| p.next.clone())
-        .filter(|t| !t.is_empty())
+/// Defines the response of one page of a list call: the items under their wire
+/// key, the continuation, and `next_token`.
+macro_rules! list_response {
+    ($(#[$meta:meta])* pub struct $name:ident { $items:ident: $item:ty }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+        #[non_exhaustive]
+        pub struct $name {
+            #[doc = concat!("The ", stringify!($items), " on this page.")]
+            #[serde(default)]
+            pub $items: Vec<$item>,
+            /// The continuation token, absent on the last page.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub pagination: Option<$crate::models::PaginationResponse>,
+        }
+
+        impl $name {
+            /// The token of the next page: `None` on the last page, however the
+            /// server spells "last" (`pagination` missing, `null` or `{}`, `next`
+            /// missing, `null` or empty).
+            pub fn next_token(&self) -> Option<String> {
+                self.pagination
+                    .as_ref()
+                    .and_then(|p| p.next.clone())
+                    .filter(|t| !t.is_empty())
+            }
+        }
+    };
 }
+
+use list_response;

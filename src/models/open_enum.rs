@@ -6,8 +6,9 @@
 //! `Other(String)`. The macro writes, for every such enum, the same five pieces:
 //! the enum itself, `KNOWN` (the wire spellings), `as_str`, serde both ways
 //! (reading never fails on a string; writing gives the spelling back), `Display`,
-//! and a strict `FromStr` for values that come from users (configuration, command
-//! lines), where a typo must be an error rather than a new value.
+//! and a strict `FromStr` (and the same as `TryFrom<&str>`) for values that come
+//! from users (configuration, command lines), where a typo must be an error rather
+//! than a new value.
 
 /// Defines a forward-compatible string enum; see the module docs.
 ///
@@ -90,6 +91,16 @@ macro_rules! open_enum {
             }
         }
 
+        impl TryFrom<&str> for $name {
+            type Error = crate::Error;
+
+            /// The same as [`FromStr`](std::str::FromStr): a known wire spelling, or
+            /// an error listing them.
+            fn try_from(text: &str) -> crate::Result<Self> {
+                text.parse()
+            }
+        }
+
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
@@ -158,5 +169,7 @@ mod tests {
             err.to_string(),
             r#"invalid argument `Colour`: "rde" is not one of red, dark_blue"#
         );
+        assert_eq!(Colour::try_from("dark_blue").unwrap(), Colour::DarkBlue);
+        assert!(Colour::try_from("Red").is_err());
     }
 }

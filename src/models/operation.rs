@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::PaginationResponse;
+use super::list_response;
 use super::open_enum::open_enum;
 
 /// A long-running file operation: an upload, upsert or deletion.
@@ -90,23 +90,9 @@ open_enum! {
     Other
 }
 
-/// One page of operations.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct OperationList {
-    /// The operations on this page.
-    #[serde(default)]
-    pub operations: Vec<OperationModel>,
-    /// The continuation token, absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pagination: Option<PaginationResponse>,
-}
-
-impl OperationList {
-    /// The token of the next page, `None` on the last page.
-    pub fn next_token(&self) -> Option<String> {
-        super::next_token(&self.pagination)
-    }
+list_response! {
+    /// One page of operations.
+    pub struct OperationList { operations: OperationModel }
 }
 
 #[cfg(test)]

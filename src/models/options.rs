@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{FileModel, OperationModel, OperationStatus, OperationType};
+use super::{FileModel, OperationModel, OperationStatus, OperationType, setters};
 
 /// Options of [`Assistant::describe_file`](crate::Assistant::describe_file).
 ///
@@ -33,18 +33,17 @@ impl DescribeFileOptions {
         Self::default()
     }
 
-    /// Whether to ask for a signed download link (`include_url=true`; nothing is
-    /// sent when false). The link is short-lived; treat it as a secret. Defaults to
-    /// false.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::DescribeFileOptions;
-    /// let opts = DescribeFileOptions::new().include_url(true);
-    /// # let _ = opts;
-    /// ```
-    pub fn include_url(mut self, include: bool) -> Self {
-        self.include_url = include;
-        self
+    setters! {
+        /// Whether to ask for a signed download link (`include_url=true`; nothing is
+        /// sent when false). The link is short-lived; treat it as a secret. Defaults to
+        /// false.
+        ///
+        /// ```
+        /// use pinecone_assistant::models::DescribeFileOptions;
+        /// let opts = DescribeFileOptions::new().include_url(true);
+        /// # let _ = opts;
+        /// ```
+        include_url(include: bool) => include_url = include;
     }
 }
 
@@ -88,28 +87,23 @@ impl ListOptions {
         Self::default()
     }
 
-    /// Items per page, sent as `limit`; must be at least 1. Defaults to the
-    /// server's (50 for assistants).
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListOptions;
-    /// assert_eq!(ListOptions::new().page_size(20).page_size, Some(20));
-    /// ```
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = Some(size);
-        self
-    }
-
-    /// The token of the page to start from. Defaults to the first page.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListOptions;
-    /// let opts = ListOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
-    /// assert_eq!(opts.pagination_token.as_deref(), Some("eyJvZmZzZXQiOjJ9"));
-    /// ```
-    pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
-        self.pagination_token = Some(token.into());
-        self
+    setters! {
+        /// Items per page, sent as `limit`; must be at least 1. Defaults to the
+        /// server's (50 for assistants).
+        ///
+        /// ```
+        /// use pinecone_assistant::models::ListOptions;
+        /// assert_eq!(ListOptions::new().page_size(20).page_size, Some(20));
+        /// ```
+        page_size(size: u32) => page_size = Some(size);
+        /// The token of the page to start from. Defaults to the first page.
+        ///
+        /// ```
+        /// use pinecone_assistant::models::ListOptions;
+        /// let opts = ListOptions::new().pagination_token("eyJvZmZzZXQiOjJ9");
+        /// assert_eq!(opts.pagination_token.as_deref(), Some("eyJvZmZzZXQiOjJ9"));
+        /// ```
+        pagination_token(token: impl Into<String>) => pagination_token = Some(token.into());
     }
 }
 
@@ -117,29 +111,24 @@ impl ListOptions {
 /// [`ListOptions`] as `page`, so every list call is paged the same way.
 macro_rules! paging_setters {
     ($options:ident) => {
-        /// Items per page, sent as `limit`; must be at least 1. Defaults to the
-        /// server's.
-        ///
-        /// ```
-        #[doc = concat!("use pinecone_assistant::models::", stringify!($options), ";")]
-        #[doc = concat!("let opts = ", stringify!($options), "::new().page_size(20);")]
-        /// assert_eq!(opts.page.page_size, Some(20));
-        /// ```
-        pub fn page_size(mut self, size: u32) -> Self {
-            self.page = self.page.page_size(size);
-            self
-        }
-
-        /// The token of the page to start from. Defaults to the first page.
-        ///
-        /// ```
-        #[doc = concat!("use pinecone_assistant::models::", stringify!($options), ";")]
-        #[doc = concat!("let opts = ", stringify!($options), "::new().pagination_token(\"eyJvZmZzZXQiOjJ9\");")]
-        /// assert!(opts.page.pagination_token.is_some());
-        /// ```
-        pub fn pagination_token(mut self, token: impl Into<String>) -> Self {
-            self.page = self.page.pagination_token(token);
-            self
+        setters! {
+            /// Items per page, sent as `limit`; must be at least 1. Defaults to the
+            /// server's.
+            ///
+            /// ```
+            #[doc = concat!("use pinecone_assistant::models::", stringify!($options), ";")]
+            #[doc = concat!("let opts = ", stringify!($options), "::new().page_size(20);")]
+            /// assert_eq!(opts.page.page_size, Some(20));
+            /// ```
+            page_size(size: u32) => page.page_size = Some(size);
+            /// The token of the page to start from. Defaults to the first page.
+            ///
+            /// ```
+            #[doc = concat!("use pinecone_assistant::models::", stringify!($options), ";")]
+            #[doc = concat!("let opts = ", stringify!($options), "::new().pagination_token(\"eyJvZmZzZXQiOjJ9\");")]
+            /// assert!(opts.page.pagination_token.is_some());
+            /// ```
+            pagination_token(token: impl Into<String>) => page.pagination_token = Some(token.into());
         }
     };
 }
@@ -213,19 +202,18 @@ impl ListFilesOptions {
         Self::default()
     }
 
-    /// Keeps only files whose metadata matches, e.g.
-    /// `{"department": {"$eq": "billing"}}` (conditions on top-level metadata keys;
-    /// the server ignores a filter wrapped in `{"metadata": …}`). Defaults to no
-    /// filter.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListFilesOptions;
-    /// let opts = ListFilesOptions::new().filter(serde_json::json!({"team": "finance"}));
-    /// # let _ = opts;
-    /// ```
-    pub fn filter(mut self, filter: Value) -> Self {
-        self.filter = Some(filter);
-        self
+    setters! {
+        /// Keeps only files whose metadata matches, e.g.
+        /// `{"department": {"$eq": "billing"}}` (conditions on top-level metadata keys;
+        /// the server ignores a filter wrapped in `{"metadata": …}`). Defaults to no
+        /// filter.
+        ///
+        /// ```
+        /// use pinecone_assistant::models::ListFilesOptions;
+        /// let opts = ListFilesOptions::new().filter(serde_json::json!({"team": "finance"}));
+        /// # let _ = opts;
+        /// ```
+        filter(filter: Value) => filter = Some(filter);
     }
 
     paging_setters!(ListFilesOptions);
@@ -310,30 +298,25 @@ impl ListOperationsOptions {
         Self::default()
     }
 
-    /// Only operations of this type: `upload_file`, `upsert_file`,
-    /// `update_file_metadata` or `delete_file`. Defaults to every type.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListOperationsOptions;
-    /// let opts = ListOperationsOptions::new().operation_type("delete_file");
-    /// # let _ = opts;
-    /// ```
-    pub fn operation_type(mut self, operation_type: impl Into<String>) -> Self {
-        self.operation_type = Some(operation_type.into());
-        self
-    }
-
-    /// Only operations in this status: `Processing`, `Completed` or `Failed`.
-    /// Defaults to every status.
-    ///
-    /// ```
-    /// use pinecone_assistant::models::ListOperationsOptions;
-    /// let opts = ListOperationsOptions::new().status("Processing");
-    /// # let _ = opts;
-    /// ```
-    pub fn status(mut self, status: impl Into<String>) -> Self {
-        self.status = Some(status.into());
-        self
+    setters! {
+        /// Only operations of this type: `upload_file`, `upsert_file`,
+        /// `update_file_metadata` or `delete_file`. Defaults to every type.
+        ///
+        /// ```
+        /// use pinecone_assistant::models::ListOperationsOptions;
+        /// let opts = ListOperationsOptions::new().operation_type("delete_file");
+        /// # let _ = opts;
+        /// ```
+        operation_type(operation_type: impl Into<String>) => operation_type = Some(operation_type.into());
+        /// Only operations in this status: `Processing`, `Completed` or `Failed`.
+        /// Defaults to every status.
+        ///
+        /// ```
+        /// use pinecone_assistant::models::ListOperationsOptions;
+        /// let opts = ListOperationsOptions::new().status("Processing");
+        /// # let _ = opts;
+        /// ```
+        status(status: impl Into<String>) => status = Some(status.into());
     }
 
     paging_setters!(ListOperationsOptions);
@@ -418,5 +401,22 @@ mod tests {
         let err =
             serde_json::from_str::<DescribeFileOptions>(r#"{"include_urls":true}"#).unwrap_err();
         assert!(err.to_string().contains("include_urls"), "{err}");
+    }
+
+    #[test]
+    fn the_refusal_lists_the_accepted_keys() {
+        let err = serde_json::from_str::<ListFilesOptions>(r#"{"limt":2}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected one of `filter`, `limit`, `pagination_token`"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<ListOperationsOptions>(r#"{"kind":"x"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "expected one of `operation_type`, `status`, `limit`, `pagination_token`"
+            ),
+            "{err}"
+        );
     }
 }

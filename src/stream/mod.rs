@@ -24,7 +24,9 @@ mod chat;
 mod completions;
 
 use std::io::{BufReader, Read};
+use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::IgnoredAny;
 
@@ -32,13 +34,14 @@ pub use chat::ChatDecoder;
 pub use completions::CompletionDecoder;
 
 use crate::cancel::{CancelHandle, HookGuard};
-use crate::error::{Error, Result};
-use crate::http::RawResponse;
+use crate::error::{Error, Result, TimeoutPhase, TransportErrorKind};
 use crate::http::interrupt::Interrupter;
+use crate::http::{Bound, RawResponse, Watch};
 #[cfg(doc)]
 use crate::models::ChatStreamChunk;
-use crate::models::{ChatCompletionChunk, ChatStreamChunk as ChatChunk};
-use crate::sse::SseReader;
+use crate::models::{ChatCompletionChunk, ChatStreamChunk as ChatChunk, Usage};
+use crate::observe::Event;
+use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseReader};
 
 /// A streamed chat answer: an iterator of
 /// [`ChatStreamChunk`]s, each yielded as soon as
@@ -80,9 +83,8 @@ pub type ChatStream = EventStream<ChatDecoder>;
 pub type ChatCompletionStream = EventStream<CompletionDecoder>;
 
 /// What one `data:` payload amounts to.
-#[doc(hidden)]
 #[derive(Debug)]
-pub enum Decoded<T> {
+enum Decoded<T> {
     /// A chunk.
     Item(T),
     /// Nothing to yield (blank, not an object, or not a usable chunk).
@@ -109,15 +111,72 @@ pub trait Decoder: sealed::Sealed + Default + Send {
     /// What its final chunk is, for the truncation message.
     #[doc(hidden)]
     const FINAL: &'static str;
-    /// Decodes one payload.
+    /// Reads one payload that starts as a JSON object: the chunk, `None` when the
+    /// event is not one to yield (skipped), or the parse error (a data error skips
+    /// the event, any other is the stream's error).
     #[doc(hidden)]
-    fn decode(&mut self, data: &[u8]) -> Result<Decoded<Self::Chunk>>;
-    /// Whether the final chunk was seen.
+    fn read(data: &[u8]) -> serde_json::Result<Option<Self::Chunk>>;
+    /// Whether `chunk` is the final one, after which the body may end.
     #[doc(hidden)]
-    fn complete(&self) -> bool;
+    fn is_final(chunk: &Self::Chunk) -> bool;
     /// Folds chunks into the response of a non-streaming call.
     #[doc(hidden)]
     fn fold(chunks: impl Iterator<Item = Result<Self::Chunk>>) -> Result<Self::Response>;
+    /// Notes what a chunk says of the whole answer (usage, finish reason), for
+    /// the observer's stream-end event.
+    #[doc(hidden)]
+    fn note(chunk: &Self::Chunk, summary: &mut Summary);
+}
+
+/// What an observed stream has said so far, for its end event.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Summary {
+    chunks: u64,
+    usage: Option<Usage>,
+    finish_reason: Option<String>,
+}
+
+impl Summary {
+    /// Keeps the token counts a chunk carried.
+    pub(crate) fn usage(&mut self, usage: Option<Usage>) {
+        if usage.is_some() {
+            self.usage = usage;
+        }
+    }
+
+    /// Keeps why the model stopped.
+    pub(crate) fn finish_reason(&mut self, reason: Option<&str>) {
+        if let Some(reason) = reason {
+            self.finish_reason = Some(reason.to_owned());
+        }
+    }
+}
+
+/// Where a stream's answer comes from: what its errors and its observer events
+/// say of it.
+pub(crate) struct StreamOrigin {
+    /// `chat_stream` or `chat_completions_stream`.
+    pub operation: &'static str,
+    /// `scheme://host:port` of the server.
+    pub host: String,
+    /// The idle timeout and the setting that gave it.
+    pub idle: (Duration, &'static str),
+    /// The total bound.
+    pub total: Bound,
+    /// The largest event.
+    pub event_limit: usize,
+    /// Set when the client has an observer.
+    pub watch: Option<Watch>,
+}
+
+/// The error for an answer that broke off once the server had accepted the
+/// request: never retryable, since the call may have run and been billed.
+pub(crate) fn stopped_after_headers(operation: &str, cause: &dyn std::fmt::Display) -> Error {
+    Error::Stream(format!(
+        "the answer to {operation} stopped after the server had accepted the request: \
+         {cause}; the call may have run (and been billed), so it was not retried"
+    ))
 }
 
 /// A chunk that may carry a piece of the answer text.
@@ -165,33 +224,42 @@ pub struct RawChunk<C> {
     pub json: String,
 }
 
-/// Classifies a payload before the typed decoding: `None` to go on decoding.
-fn prelude<T>(data: &[u8], what: &str) -> Option<Result<Decoded<T>>> {
+/// Decodes one `data:` payload the way the table in the module docs says, for
+/// either kind of stream: blank is skipped, `[DONE]` is the end, broken JSON is an
+/// error, and valid JSON that `D` does not read as a chunk is skipped.
+fn decode<D: Decoder>(data: &[u8]) -> Result<Decoded<D::Chunk>> {
     let trimmed = data.trim_ascii();
     if trimmed.is_empty() {
-        return Some(Ok(Decoded::Skip));
+        return Ok(Decoded::Skip);
     }
     if trimmed == b"[DONE]" {
-        return Some(Ok(Decoded::Done));
+        return Ok(Decoded::Done);
     }
-    if trimmed[0] != b'{' {
-        // Valid JSON that is not an object is skipped; anything else is an error.
-        return Some(validate(data, what).map(|()| Decoded::Skip));
-    }
-    None
-}
-
-fn validate(data: &[u8], what: &str) -> Result<()> {
-    serde_json::from_slice::<IgnoredAny>(data)
-        .map(|_| ())
-        .map_err(|e| Error::decode(what, e, data))
-}
-
-fn is_data_error(e: &serde_json::Error) -> bool {
-    e.classify() == serde_json::error::Category::Data
+    let why = match trimmed.starts_with(b"{").then(|| D::read(data)) {
+        Some(Ok(Some(chunk))) => return Ok(Decoded::Item(chunk)),
+        Some(Ok(None)) | None => None,
+        // A key of the chunk has the wrong type or is missing: skipped, once the
+        // whole payload is known to be JSON.
+        Some(Err(e)) if e.classify() == serde_json::error::Category::Data => Some(e),
+        Some(Err(e)) => return Err(Error::decode(D::WHAT, e, data)),
+    };
+    serde_json::from_slice::<IgnoredAny>(data).map_err(|e| Error::decode(D::WHAT, e, data))?;
+    log::debug!(
+        "skipped a {}{}: {}",
+        D::WHAT,
+        why.map(|e| format!(" ({e})")).unwrap_or_default(),
+        String::from_utf8_lossy(data)
+    );
+    Ok(Decoded::Skip)
 }
 
 type Body = BufReader<Box<dyn Read + Send>>;
+
+/// The read buffer of a stream from the network (see `from_response`).
+const NETWORK_BUFFER: usize = 8 << 10;
+/// The read buffer of a stream from any reader: a recording is read faster in
+/// larger pieces.
+const READER_BUFFER: usize = 32 << 10;
 
 /// An answer arriving event by event: an iterator of `D::Chunk`s, each yielded as
 /// soon as its event arrives. [`ChatStream`] and [`ChatCompletionStream`] are the
@@ -203,11 +271,23 @@ type Body = BufReader<Box<dyn Read + Send>>;
 pub struct EventStream<D> {
     /// `None` once the stream ended: the body (and its connection) is dropped then.
     events: Option<SseReader<Body>>,
-    decoder: D,
+    /// Whether the final chunk was seen, so the body may end.
+    complete: bool,
+    decoder: PhantomData<D>,
     interrupter: Arc<Interrupter>,
     cancel: CancelHandle,
     /// Unregister the cancel hooks when the stream goes.
     _hooks: Vec<HookGuard>,
+    /// Set for a stream read from the network.
+    origin: Option<Box<Origin>>,
+}
+
+/// A network stream's origin and, when observed, what it said so far.
+struct Origin {
+    from: StreamOrigin,
+    summary: Summary,
+    /// Whether the end event was sent.
+    reported: bool,
 }
 
 impl<D> std::fmt::Debug for EventStream<D> {
@@ -220,18 +300,28 @@ impl<D> std::fmt::Debug for EventStream<D> {
 }
 
 impl<D: Decoder> EventStream<D> {
-    fn new(reader: Box<dyn Read + Send>, interrupter: Arc<Interrupter>) -> Self {
+    fn new(
+        reader: Box<dyn Read + Send>,
+        interrupter: Arc<Interrupter>,
+        buffer: usize,
+        event_limit: usize,
+    ) -> Self {
         let cancel = CancelHandle::new();
         let hook = {
             let interrupter = interrupter.clone();
             cancel.on_cancel(move || interrupter.interrupt())
         };
         Self {
-            events: Some(SseReader::new(BufReader::with_capacity(32 << 10, reader))),
-            decoder: D::default(),
+            events: Some(SseReader::with_limit(
+                BufReader::with_capacity(buffer, reader),
+                event_limit,
+            )),
+            complete: false,
+            decoder: PhantomData,
             interrupter,
             cancel,
             _hooks: vec![hook],
+            origin: None,
         }
     }
 
@@ -241,9 +331,22 @@ impl<D: Decoder> EventStream<D> {
         resp: RawResponse,
         interrupter: Arc<Interrupter>,
         hook: HookGuard,
+        origin: StreamOrigin,
     ) -> Self {
-        let mut stream = Self::new(Box::new(resp.into_body().into_reader()), interrupter);
+        // Events arrive a few KiB at a time; the connection has its own input
+        // buffer, so a small one here keeps an open stream small.
+        let mut stream = Self::new(
+            Box::new(resp.into_body().into_reader()),
+            interrupter,
+            NETWORK_BUFFER,
+            origin.event_limit,
+        );
         stream._hooks.push(hook);
+        stream.origin = Some(Box::new(Origin {
+            from: origin,
+            summary: Summary::default(),
+            reported: false,
+        }));
         stream
     }
 
@@ -263,7 +366,12 @@ impl<D: Decoder> EventStream<D> {
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     pub fn from_reader(reader: impl Read + Send + 'static) -> Self {
-        Self::new(Box::new(reader), Arc::new(Interrupter::default()))
+        Self::new(
+            Box::new(reader),
+            Arc::new(Interrupter::default()),
+            READER_BUFFER,
+            DEFAULT_MAX_EVENT_BYTES,
+        )
     }
 
     /// A handle that stops this stream from another thread.
@@ -385,13 +493,22 @@ impl<D: Decoder> EventStream<D> {
                 break Err(Error::Cancelled);
             }
             match events.next_event() {
-                Ok(Some(event)) => match self.decoder.decode(event.data) {
-                    Ok(Decoded::Item(item)) => return Some(Ok(make(item, event.data))),
+                Ok(Some(event)) => match decode::<D>(event.data) {
+                    Ok(Decoded::Item(item)) => {
+                        self.complete |= D::is_final(&item);
+                        if let Some(origin) =
+                            self.origin.as_mut().filter(|o| o.from.watch.is_some())
+                        {
+                            origin.summary.chunks += 1;
+                            D::note(&item, &mut origin.summary);
+                        }
+                        return Some(Ok(make(item, event.data)));
+                    }
                     Ok(Decoded::Skip) => continue,
                     Ok(Decoded::Done) => break Ok(()),
                     Err(e) => break Err(e),
                 },
-                Ok(None) if self.decoder.complete() => break Ok(()),
+                Ok(None) if self.complete => break Ok(()),
                 Ok(None) => {
                     break Err(Error::Stream(format!(
                         "the {} was truncated: the body ended before {}",
@@ -403,12 +520,75 @@ impl<D: Decoder> EventStream<D> {
             }
         };
         self.events = None;
-        match outcome {
+        let outcome = match outcome {
             // Our own shutdown of the socket shows up as a read error or an early
             // end; report it as what it is.
-            _ if self.interrupter.is_interrupted() => Some(Err(Error::Cancelled)),
+            _ if self.interrupter.is_interrupted() => Err(Error::Cancelled),
+            Err(e @ (Error::Timeout(_) | Error::Transport(_))) => match &self.origin {
+                Some(origin) => Err(origin.from.broken(&e)),
+                None => Err(e),
+            },
+            other => other,
+        };
+        let complete = outcome.is_ok();
+        self.report(complete, outcome.as_ref().err());
+        match outcome {
             Ok(()) => None,
             Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Tells the observer, once, that the stream ended, and how.
+    fn report(&mut self, complete: bool, error: Option<&Error>) {
+        if let Some(origin) = self.origin.as_mut() {
+            origin.report(complete, error);
+        }
+    }
+}
+
+impl Origin {
+    fn report(&mut self, complete: bool, error: Option<&Error>) {
+        let Some(watch) = self.from.watch.as_ref().filter(|_| !self.reported) else {
+            return;
+        };
+        self.reported = true;
+        watch.emit(&Event::StreamEnd {
+            operation: watch.operation,
+            route: watch.route,
+            chunks: self.summary.chunks,
+            usage: self.summary.usage,
+            finish_reason: self.summary.finish_reason.as_deref(),
+            complete,
+            duration: watch.started().elapsed(),
+        });
+        if let Some(error) = error {
+            watch.error(error);
+        }
+    }
+}
+
+impl StreamOrigin {
+    /// A read failure of the stream, as the error that says what it means.
+    fn broken(&self, cause: &Error) -> Error {
+        let what = match cause.transport().map(|t| t.kind()) {
+            Some(TransportErrorKind::Timeout(TimeoutPhase::Total)) => match self.total.limit {
+                Some(limit) => format!("its total bound passed ({} of {limit:?})", self.total.name),
+                None => "its total bound passed".to_owned(),
+            },
+            Some(TransportErrorKind::Timeout(_)) => {
+                format!("no data came for {:?} ({})", self.idle.0, self.idle.1)
+            }
+            _ => format!("{cause}"),
+        };
+        stopped_after_headers(self.operation, &format!("{what}, from {}", self.host))
+    }
+}
+
+impl<D> Drop for EventStream<D> {
+    fn drop(&mut self) {
+        // A stream dropped before its end still reports to the observer.
+        if let Some(origin) = self.origin.as_mut() {
+            origin.report(false, None);
         }
     }
 }
@@ -430,10 +610,10 @@ mod tests {
     use proptest::prelude::*;
 
     /// A recorded chat answer: start, two content chunks, a citation, the end.
-    pub(crate) const CHAT_ANSWER: &str = include_str!("../../tests/fixtures/f2_chat_stream.sse");
+    pub(crate) const CHAT_ANSWER: &str = include_str!("../../tests/fixtures/chat_stream.sse");
     /// A recorded chat completion whose final chunk carries the usage.
     pub(crate) const COMPLETION_ANSWER: &str =
-        include_str!("../../tests/fixtures/f3_completions_stream.sse");
+        include_str!("../../tests/fixtures/completions_stream_with_usage.sse");
     fn chat(body: &str) -> Vec<Result<ChatStreamChunk>> {
         ChatStream::from_reader(std::io::Cursor::new(body.to_owned())).collect()
     }
@@ -449,7 +629,7 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_answer_decodes_to_five_chunks() {
+    fn chat_stream_decodes_to_five_chunks() {
         let items = chat(CHAT_ANSWER);
         assert_eq!(
             kinds(&items),
@@ -471,7 +651,7 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_answer_folds_into_the_plain_response() {
+    fn chat_stream_folds_into_the_plain_response() {
         let r = ChatStream::from_reader(std::io::Cursor::new(CHAT_ANSWER))
             .into_response()
             .unwrap();
@@ -501,7 +681,7 @@ mod tests {
     }
 
     #[test]
-    fn noise_between_events_is_skipped_or_kept_as_unknown() {
+    fn chat_stream_noise_is_skipped_or_kept() {
         let noisy = CHAT_ANSWER.replacen(
             "\n\n",
             concat!(
@@ -714,7 +894,7 @@ mod tests {
     }
 
     #[test]
-    fn a_recorded_completion_decodes_and_folds() {
+    fn completions_stream_text_and_fold() {
         let items: Vec<_> =
             ChatCompletionStream::from_reader(COMPLETION_ANSWER.as_bytes()).collect();
         assert_eq!(items.len(), 5);
@@ -746,7 +926,7 @@ mod tests {
     }
 
     #[test]
-    fn malformed_completion_chunks_are_skipped_and_broken_json_ends_the_stream() {
+    fn completions_stream_skips_invalid_chunks() {
         let noisy = COMPLETION_ANSWER.replacen(
             "\n\n",
             "\n\ndata: {\"bad\":1}\n\ndata: \"text\"\n\ndata: {\"id\":\"x\",\"choices\":5}\n\n",
@@ -845,7 +1025,7 @@ mod tests {
     }
 
     #[test]
-    fn the_rich_body_means_the_same_as_the_plain_one() {
+    fn the_rich_body_means_the_same_as_the_plain_stream() {
         let rich: Vec<_> = chat(&rich_body()).into_iter().map(|r| r.unwrap()).collect();
         let plain: Vec<_> = chat(CHAT_ANSWER).into_iter().map(|r| r.unwrap()).collect();
         assert_eq!(rich, plain);

@@ -81,7 +81,6 @@ pub use scan::LocalFile;
 
 use crate::assistant::Assistant;
 use crate::error::Result;
-use crate::models::ListFilesOptions;
 
 /// The id a file at `relative_path` (relative to the synced folder, components
 /// separated by `/`) is stored under; see the [module documentation](self).
@@ -124,9 +123,7 @@ impl Assistant {
         options.check()?;
         self.client.cancel.check()?;
         let scan = scan::scan(root.as_ref(), options)?;
-        let remote = self
-            .list_files(ListFilesOptions::new())
-            .collect::<Result<Vec<_>>>()?;
+        let remote = self.list_files().collect::<Result<Vec<_>>>()?;
         plan::build(scan, remote, options, |found| {
             record::check_user_metadata(
                 options.metadata_for(&found.file),

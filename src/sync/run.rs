@@ -21,15 +21,9 @@ use crate::assistant::Assistant;
 use crate::cancel::CancelHandle;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::http::retry::RetryPolicy;
-use crate::models::{DescribeFileOptions, FileStatus, OperationModel, UploadFile};
+use crate::http::retry::{RetryPolicy, random_unit};
+use crate::models::{FileStatus, OperationModel, OperationType, UploadFile};
 use crate::polling::Wait;
-
-/// The first poll of an operation follows its acceptance after this long (or
-/// the client's poll interval, when shorter); each later delay is the time
-/// waited so far, up to the poll interval. Small files are then seen processed
-/// a moment after they are, and long operations are not polled often.
-const FIRST_POLL: Duration = Duration::from_millis(250);
 
 /// Upload progress is passed on at most once per this many bytes (and at the
 /// end), so a large file does not flood the channel.
@@ -116,17 +110,21 @@ pub(crate) fn execute(
     Ok(report)
 }
 
-/// A client like `caller` (same settings, host cache and, through `stop`, its
-/// cancel handle) that never retries on its own and keeps a connection per
-/// worker.
+/// A client like `caller` (same settings, host cache, observer and, through
+/// `stop`, its cancel handle) that never retries on its own and keeps a
+/// connection per worker.
 fn worker_client(caller: &Client, workers: usize, stop: CancelHandle) -> Result<Client> {
     let config = caller
         .config()
         .for_worker_pool(RetryPolicy::none(), workers);
-    Ok(Client {
+    let client = Client {
         hosts: Arc::clone(&caller.hosts),
         ..Client::new(config)?.with_cancel_handle(stop)
-    })
+    };
+    // An observer set with `Client::set_observer` lives in the caller's
+    // transport, not in its configuration.
+    client.set_observer(caller.transport.observer().get());
+    Ok(client)
 }
 
 struct Run<'a> {
@@ -294,13 +292,9 @@ impl Run<'_> {
     /// upload is followed to its end instead. `None` means the failure stands
     /// (the content there is other, or processing it failed).
     fn settle(&self, entry: &PlanEntry, seen: &mut u64) -> Option<Result<()>> {
-        let options = DescribeFileOptions::new();
-        let mut waited = Duration::ZERO;
+        let (mut poll, mut waited) = (0u32, Duration::ZERO);
         loop {
-            let file = match self.attempt(seen, || {
-                self.assistant
-                    .describe_file(&entry.file_id, options.clone())
-            }) {
+            let file = match self.attempt(seen, || self.assistant.describe_file(&entry.file_id)) {
                 Ok(file) => file,
                 Err(e) if e.is_not_found() => return None,
                 Err(e) => return Some(Err(e)),
@@ -314,19 +308,26 @@ impl Run<'_> {
                 Some(FileStatus::ProcessingFailed | FileStatus::Deleting) => return None,
                 _ => return Some(Ok(())),
             }
-            let delay = self.poll_delay(waited);
+            let delay = self.poll_delay(poll, waited);
             if let Err(e) = self.sleep(delay) {
                 return Some(Err(e));
             }
             waited += delay;
+            poll += 1;
         }
     }
 
-    /// The delay before the next poll, after `waited` in all: [`FIRST_POLL`]
-    /// first, then doubling, up to the client's poll interval.
-    fn poll_delay(&self, waited: Duration) -> Duration {
-        let interval = self.assistant.client().config().operation_poll_interval();
-        waited.max(FIRST_POLL).min(interval)
+    /// The delay before poll number `poll` (0 for the first) of one operation,
+    /// after `waited` in all: the client's [`PollSchedule`](crate::PollSchedule)
+    /// capped by its operation poll interval, as `Wait` would use.
+    fn poll_delay(&self, poll: u32, waited: Duration) -> Duration {
+        let config = self.assistant.client().config();
+        config.poll_schedule().delay(
+            poll,
+            waited,
+            config.operation_poll_interval(),
+            random_unit(),
+        )
     }
 
     /// Deletes the entry's file and follows the deletion, if the server starts
@@ -356,12 +357,22 @@ impl Run<'_> {
         seen: &mut u64,
         tx: &Sender<Msg>,
     ) -> Result<()> {
-        let mut waited = Duration::ZERO;
+        let entry = &self.plan.entries[index];
+        let (mut poll, mut waited) = (0u32, Duration::ZERO);
         let mut shown = None;
         loop {
             if operation.is_failed() {
+                let kind = match entry.action {
+                    SyncAction::Delete => OperationType::DeleteFile,
+                    _ => OperationType::UpsertFile,
+                };
                 return Err(Error::OperationFailed {
                     operation_id: operation.id,
+                    operation_type: operation.operation_type.or(Some(kind)),
+                    file_id: operation
+                        .file_id
+                        .filter(|id| !id.is_empty())
+                        .or_else(|| Some(entry.file_id.clone())),
                     message: operation
                         .error_message
                         .filter(|m| !m.is_empty())
@@ -379,9 +390,10 @@ impl Run<'_> {
                     percent_complete: operation.percent_complete,
                 });
             }
-            let delay = self.poll_delay(waited);
+            let delay = self.poll_delay(poll, waited);
             self.sleep(delay)?;
             waited += delay;
+            poll += 1;
             operation = self.attempt(seen, || self.assistant.describe_operation(&operation.id))?;
         }
     }

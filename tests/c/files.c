@@ -67,6 +67,10 @@ int main(int argc, char **argv) {
     CHECK_ERROR_MENTIONS("File processing failed: unsupported file format.");
     CHECK_ERROR_MENTIONS("op-2");
     CHECK_CONTAINS(pinecone_last_error_json(), "\"operation_id\":\"op-2\"");
+    /* which work on which file failed */
+    CHECK_ERROR_MENTIONS("upsert of file \"notes_v2\" failed");
+    CHECK_CONTAINS(pinecone_last_error_json(), "\"operation_type\":\"upsert_file\"");
+    CHECK_CONTAINS(pinecone_last_error_json(), "\"file_id\":\"notes_v2\"");
     CHECK(s.pos == 5);
     CHECK(s.last_sent == 5 && s.last_total == 5);
   }
@@ -180,11 +184,14 @@ int main(int argc, char **argv) {
     CHECK_OK(pinecone_paginator_for_each(pages, on_json, &seen));
     CHECK(seen.count == 2);
     pinecone_paginator_free(pages);
-    /* a bad filter is reported by the first fetch, which sends nothing */
-    CHECK_OK(pinecone_assistant_list_operations(docs, "{\"operation_type\":\"upload\"}", &pages));
-    CHECK_FAILS(pinecone_paginator_next(pages, &json),
+    /* a bad filter or page size is refused where it is given; nothing is sent */
+    pages = (pinecone_paginator *)&seen;
+    CHECK_FAILS(pinecone_assistant_list_operations(docs, "{\"operation_type\":\"upload\"}", &pages),
                 PINECONE_RESULT_INVALID_ARGUMENT, "operation_type");
-    pinecone_paginator_free(pages);
+    CHECK(pages == NULL);
+    CHECK_FAILS(pinecone_assistant_list_files(docs, "{\"limit\":0}", &pages),
+                PINECONE_RESULT_INVALID_ARGUMENT, "page_size");
+    CHECK(pages == NULL);
   }
 
   pinecone_assistant_free(docs);

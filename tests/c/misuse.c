@@ -69,6 +69,13 @@ int main(void) {
   CHECK_CONTAINS(pinecone_last_error_json(), "\"result\":\"PINECONE_RESULT_NULL_ARGUMENT\"");
   CHECK_NULL_ARG(pinecone_client_new("k", NULL, NULL), "client_out");
   CHECK_NULL_ARG(pinecone_client_from_env(NULL), "client_out");
+  /* without a key the advice names the C function, not a Rust one */
+  CHECK(unsetenv("PINECONE_API_KEY") == 0);
+  other = POISON;
+  CHECK_FAILS(pinecone_client_from_env(&other), PINECONE_RESULT_INVALID_ARGUMENT,
+              "pinecone_client_new");
+  CHECK(strstr(pinecone_last_error_message(), "ClientConfig") == NULL);
+  CHECK(other == NULL);
   other = POISON;
   CHECK_FAILS(pinecone_client_new(BAD_UTF8, NULL, &other), PINECONE_RESULT_INVALID_UTF8, "api_key");
   CHECK(other == NULL);
@@ -87,7 +94,27 @@ int main(void) {
               PINECONE_RESULT_INVALID_ARGUMENT, "timeout");
   CHECK_FAILS(pinecone_client_new("k", "{\"evaluation_region\": \"mars\"}", &other),
               PINECONE_RESULT_INVALID_ARGUMENT, "evaluation_region");
+  /* hosts must be http(s) URLs, checked before any request */
+  CHECK_FAILS(pinecone_client_new("k", "{\"host\": \"not a url with spaces\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "`host`");
+  CHECK_FAILS(pinecone_client_new("k", "{\"host\": \"ftp://x\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "ftp://");
+  CHECK_FAILS(pinecone_client_new("k", "{\"evaluation_host\": \"ws://e\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "evaluation_host");
+  /* a proxy scheme the client cannot speak is refused here, not at the first call */
+  CHECK_FAILS(pinecone_client_new("k", "{\"proxy\": \"ftp://p:21\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "proxy");
+  CHECK_FAILS(pinecone_client_new("k", "{\"poll_schedule\": \"steady\"}", &other),
+              PINECONE_RESULT_INVALID_ARGUMENT, "poll_schedule");
   CHECK(other == NULL);
+  /* a SOCKS proxy is usable: one where nothing listens fails the call, never panics */
+  CHECK_OK(pinecone_client_new(
+      "k", "{\"host\":\"http://127.0.0.1:1\",\"proxy\":\"socks5://127.0.0.1:1\",\"max_retries\":0}",
+      &other));
+  CHECK_CODE(pinecone_client_describe_assistant(other, "a", &json), PINECONE_RESULT_TRANSPORT);
+  CHECK(json == NULL);
+  pinecone_client_free(other);
+  other = POISON;
 
   CHECK_OK(pinecone_client_new("k", "{\"host\":\"http://127.0.0.1:1\",\"max_retries\":0}",
                                &client));
@@ -139,6 +166,11 @@ int main(void) {
              PINECONE_RESULT_INVALID_JSON);
   CHECK_CODE(pinecone_client_list_assistants(client, BAD_UTF8, &paginator),
              PINECONE_RESULT_INVALID_UTF8);
+  /* a page size of 0 is refused when the paginator is made, not by its first fetch */
+  paginator = POISON;
+  CHECK_FAILS(pinecone_client_list_assistants(client, "{\"limit\":0}", &paginator),
+              PINECONE_RESULT_INVALID_ARGUMENT, "page_size");
+  CHECK(paginator == NULL);
 
   CHECK_NULL_ARG(pinecone_client_update_assistant(NULL, "a", "{}", &json), "client");
   CHECK_NULL_ARG(pinecone_client_update_assistant(client, NULL, "{}", &json), "name");

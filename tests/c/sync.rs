@@ -11,7 +11,6 @@ fn c_program_syncs_a_folder_against_the_emulator() {
         use std::time::Duration;
 
         use pinecone_assistant::emulator::{Emulator, Fault};
-        use pinecone_assistant::models::ListFilesOptions;
         use pinecone_assistant::sync::{SYNC_METADATA_KEY, file_id_for};
         use pinecone_assistant::{Client, ClientConfig};
 
@@ -47,7 +46,7 @@ fn c_program_syncs_a_folder_against_the_emulator() {
             .unwrap();
             let files: Vec<_> = client
                 .assistant("c-sync")
-                .list_files(ListFilesOptions::new())
+                .list_files()
                 .collect::<Result<_, _>>()
                 .unwrap();
             let paths: HashSet<String> = files

@@ -28,15 +28,15 @@ pub const REFUND_CHAT_REQUEST: &str = r#"{"messages":[{"role":"user","content":"
 /// The same request streamed, without highlights.
 pub const REFUND_CHAT_STREAM_REQUEST: &str = r#"{"messages":[{"role":"user","content":"How long do customers on annual plans have to request a refund?"}],"model":"gpt-4o","stream":true,"temperature":0.2,"filter":{"department":{"$eq":"billing"}},"include_highlights":false,"context_options":{"top_k":8,"snippet_size":512}}"#;
 /// A chat answer to [`REFUND_CHAT_REQUEST`]: usage, a citation with a highlight.
-pub const CHAT_RESPONSE: &str = include_str!("../fixtures/f1_chat_response.json");
+pub const CHAT_RESPONSE: &str = include_str!("../fixtures/chat_answer_with_highlight.json");
 /// The streamed answer: message start, two content chunks, a citation, the end.
-pub const CHAT_STREAM: &str = include_str!("../fixtures/f2_chat_stream.sse");
+pub const CHAT_STREAM: &str = include_str!("../fixtures/chat_stream.sse");
 /// A chat-completions stream: role, content chunks, finish, usage, `[DONE]`.
-pub const COMPLETIONS_STREAM: &str = include_str!("../fixtures/f3_completions_stream.sse");
+pub const COMPLETIONS_STREAM: &str = include_str!("../fixtures/completions_stream_with_usage.sse");
 /// A context answer with a text, a multimodal and a markdown snippet.
-pub const CONTEXT_RESPONSE: &str = include_str!("../fixtures/f4_context_response.json");
+pub const CONTEXT_RESPONSE: &str = include_str!("../fixtures/context_three_snippets.json");
 /// An alignment evaluation with one entailed and one contradicted fact.
-pub const ALIGNMENT_RESPONSE: &str = include_str!("../fixtures/f5_alignment_response.json");
+pub const ALIGNMENT_RESPONSE: &str = include_str!("../fixtures/alignment_two_facts.json");
 
 /// The kinds of the chunks of [`CHAT_STREAM`], in order.
 pub const CHAT_STREAM_KINDS: [&str; 5] = [

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mockito::{Matcher, Mock, Server, ServerGuard};
 use pinecone_assistant::testing::TestHooks;
-use pinecone_assistant::{Assistant, Client, ClientConfig, ClientConfigBuilder};
+use pinecone_assistant::{Assistant, Client, ClientConfig, ClientConfigBuilder, PollSchedule};
 
 /// The API key of every mock client: distinctive, so a test can tell that it
 /// never shows in a message.
@@ -45,15 +45,26 @@ pub type Slept = Arc<Mutex<Vec<Duration>>>;
 
 /// A client for `server` that records every delay it would have slept.
 pub fn recording_client(server: &ServerGuard) -> (Client, Slept) {
+    recording(builder(server))
+}
+
+/// A client configured by `builder` that records every delay it would have slept.
+pub fn recording(builder: ClientConfigBuilder) -> (Client, Slept) {
     let slept = Slept::default();
     let log = slept.clone();
     let client = Client::new(
-        builder(server)
+        builder
             .sleeper(move |d| log.lock().unwrap().push(d))
             .build(),
     )
     .unwrap();
     (client, slept)
+}
+
+/// [`recording_client`] on the fixed poll schedule: a poll at once, then one
+/// every interval.
+pub fn recording_fixed_client(server: &ServerGuard) -> (Client, Slept) {
+    recording(builder(server).poll_schedule(PollSchedule::Fixed))
 }
 
 /// A mock that only matches requests carrying the API key and version headers.

@@ -1,6 +1,6 @@
 //! Servers and clients written by hand on 127.0.0.1, for what `mockito` cannot do:
-//! a response held back event by event, a silent socket, a CONNECT proxy, raw
-//! request bytes.
+//! a response held back event by event, a silent socket, a CONNECT proxy, a SOCKS
+//! proxy, raw request bytes.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -164,6 +164,150 @@ fn tunnel(client: TcpStream, heads: Arc<Mutex<Vec<String>>>) {
     });
     let _ = std::io::copy(&mut up_r, &mut client_w);
     let _ = client_r.read(&mut [0u8; 0]);
+}
+
+// ---------------------------------------------------------------- SOCKS proxy
+
+/// One connection a [`start_socks_proxy`] tunnelled: the protocol version the
+/// client spoke (4 or 5), the target as sent (`ip:port`, or `name:port` when the
+/// client left resolving to the proxy), and the user name and password of SOCKS5
+/// authentication, when the client authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocksRequest {
+    pub version: u8,
+    pub target: String,
+    pub credentials: Option<(String, String)>,
+}
+
+/// A SOCKS4, SOCKS4a and SOCKS5 proxy on 127.0.0.1 that records each CONNECT in
+/// `seen` and tunnels the bytes. SOCKS5 clients that offer username and password
+/// authentication are asked for it. Returns its port.
+pub fn start_socks_proxy(seen: Arc<Mutex<Vec<SocksRequest>>>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let seen = seen.clone();
+            thread::spawn(move || {
+                let _ = socks_session(client, seen);
+            });
+        }
+    });
+    port
+}
+
+fn read_u8(s: &mut TcpStream) -> std::io::Result<u8> {
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b)?;
+    Ok(b[0])
+}
+
+fn read_n(s: &mut TcpStream, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut b = vec![0u8; n];
+    s.read_exact(&mut b)?;
+    Ok(b)
+}
+
+/// Bytes up to (not including) a NUL.
+fn read_cstr(s: &mut TcpStream) -> std::io::Result<String> {
+    let mut out = Vec::new();
+    loop {
+        match read_u8(s)? {
+            0 => return Ok(String::from_utf8_lossy(&out).into_owned()),
+            b => out.push(b),
+        }
+    }
+}
+
+fn socks_session(
+    mut client: TcpStream,
+    seen: Arc<Mutex<Vec<SocksRequest>>>,
+) -> std::io::Result<()> {
+    let version = read_u8(&mut client)?;
+    let mut credentials = None;
+    let target = match version {
+        4 => {
+            let _connect = read_u8(&mut client)?;
+            let port = u16::from_be_bytes(read_n(&mut client, 2)?.try_into().unwrap());
+            let ip = read_n(&mut client, 4)?;
+            let _user = read_cstr(&mut client)?;
+            // 0.0.0.x (x != 0): SOCKS4a, the host name follows.
+            let host = if ip[..3] == [0, 0, 0] && ip[3] != 0 {
+                read_cstr(&mut client)?
+            } else {
+                format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3])
+            };
+            format!("{host}:{port}")
+        }
+        5 => {
+            let methods = read_u8(&mut client)? as usize;
+            let methods = read_n(&mut client, methods)?;
+            if methods.contains(&2) {
+                client.write_all(&[5, 2])?;
+                let _v = read_u8(&mut client)?;
+                let n = read_u8(&mut client)? as usize;
+                let user = String::from_utf8_lossy(&read_n(&mut client, n)?).into_owned();
+                let n = read_u8(&mut client)? as usize;
+                let pass = String::from_utf8_lossy(&read_n(&mut client, n)?).into_owned();
+                credentials = Some((user, pass));
+                client.write_all(&[1, 0])?;
+            } else {
+                client.write_all(&[5, 0])?;
+            }
+            let _head = read_n(&mut client, 3)?;
+            let host = match read_u8(&mut client)? {
+                1 => {
+                    let ip = read_n(&mut client, 4)?;
+                    format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3])
+                }
+                3 => {
+                    let n = read_u8(&mut client)? as usize;
+                    String::from_utf8_lossy(&read_n(&mut client, n)?).into_owned()
+                }
+                4 => {
+                    let ip: [u8; 16] = read_n(&mut client, 16)?.try_into().unwrap();
+                    format!("[{}]", std::net::Ipv6Addr::from(ip))
+                }
+                _ => return Ok(()),
+            };
+            let port = u16::from_be_bytes(read_n(&mut client, 2)?.try_into().unwrap());
+            format!("{host}:{port}")
+        }
+        _ => return Ok(()),
+    };
+    seen.lock().unwrap().push(SocksRequest {
+        version,
+        target: target.clone(),
+        credentials,
+    });
+    // Names are resolved here, as a SOCKS4a or SOCKS5 proxy does; every address
+    // is tried, so `localhost` reaches a server on 127.0.0.1 even where it
+    // resolves to ::1 first.
+    let upstream = std::net::ToSocketAddrs::to_socket_addrs(target.as_str())
+        .ok()
+        .and_then(|mut addrs| addrs.find_map(|a| TcpStream::connect(a).ok()));
+    let Some(upstream) = upstream else {
+        let refused: &[u8] = if version == 4 {
+            &[0, 91, 0, 0, 0, 0, 0, 0]
+        } else {
+            &[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]
+        };
+        return client.write_all(refused);
+    };
+    if version == 4 {
+        client.write_all(&[0, 90, 0, 0, 0, 0, 0, 0])?;
+    } else {
+        client.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0])?;
+    }
+    let mut client_r = client.try_clone()?;
+    let mut up_w = upstream.try_clone()?;
+    thread::spawn(move || {
+        let _ = std::io::copy(&mut client_r, &mut up_w);
+    });
+    let mut up_r = upstream;
+    let _ = std::io::copy(&mut up_r, &mut client);
+    Ok(())
 }
 
 // ---------------------------------------------------------------- raw client

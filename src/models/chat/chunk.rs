@@ -1,7 +1,10 @@
 //! The chunks of a streamed chat answer, and how each is written back as JSON.
 //!
-//! Reading chunks is the stream decoder's job (`crate::stream::chat`); this file
-//! holds the types and their wire form.
+//! Each chunk type is its own wire record: reading one takes exactly the keys of
+//! its kind, so a key another kind uses (with whatever value) never costs it. A
+//! key a chunk requires that is missing or `null`, or one of its keys with the
+//! wrong type, makes the event unreadable, and the stream decoder
+//! (`crate::stream::chat`) skips it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,25 +15,33 @@ use super::{Citation, ContentFilterResults, FinishReason, Usage};
 ///
 /// Unknown event types are yielded as [`ChatStreamChunk::Unknown`] with their raw
 /// JSON, so a newer server's additions are visible rather than lost. Serialising a
-/// chunk gives its wire JSON back.
-#[derive(Debug, Clone, PartialEq)]
+/// chunk gives its wire JSON back: the `type` first, then the chunk's own keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChatStreamChunk {
     /// The answer starts (`message_start`).
     MessageStart(MessageStart),
     /// A piece of the answer text (`content_chunk`).
+    #[serde(rename = "content_chunk")]
     ContentDelta(ContentDelta),
     /// A citation (`citation`).
     Citation(CitationChunk),
     /// The answer is complete (`message_end`); always the last chunk.
     MessageEnd(MessageEnd),
     /// An event type this version does not know.
+    #[serde(untagged, serialize_with = "as_received")]
     Unknown {
         /// Its `type`.
         kind: String,
         /// The whole event.
         raw: Value,
     },
+}
+
+/// An unknown event is written back whole, as it came.
+fn as_received<S: serde::Serializer>(_kind: &str, raw: &Value, s: S) -> Result<S::Ok, S::Error> {
+    raw.serialize(s)
 }
 
 impl ChatStreamChunk {
@@ -51,164 +62,108 @@ impl ChatStreamChunk {
             ChatStreamChunk::Unknown { kind, .. } => kind,
         }
     }
+
+    /// Reads an event of the known `kind` (its wire `type`) from `event`, taking
+    /// only that kind's own keys; `None` when this version does not know `kind`.
+    pub(crate) fn read_known<'de, D: serde::Deserializer<'de>>(
+        kind: &str,
+        event: D,
+    ) -> Option<Result<Self, D::Error>> {
+        Some(match kind {
+            "message_start" => MessageStart::deserialize(event).map(Self::MessageStart),
+            "content_chunk" => ContentDelta::deserialize(event).map(Self::ContentDelta),
+            "citation" => CitationChunk::deserialize(event).map(Self::Citation),
+            "message_end" => MessageEnd::deserialize(event).map(Self::MessageEnd),
+            _ => return None,
+        })
+    }
 }
 
 /// The first chunk of a chat stream.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MessageStart {
     /// The answer's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The model that answers.
     pub model: String,
     /// The role of the answer (`assistant`).
     pub role: String,
     /// How many snippets were retrieved.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context_snippet_count: Option<u64>,
     /// Content-filter results (boxed: rare and large, so every chunk stays small).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
 /// A piece of the answer text.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ContentDelta {
     /// The answer's id.
     pub id: String,
     /// The model that answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// The text to append (may be empty).
+    /// The text to append (may be empty); `delta.content` on the wire.
+    #[serde(rename = "delta", with = "delta")]
     pub content: String,
     /// Content-filter results (boxed: rare and large, so every chunk stays small).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_filter_results: Option<Box<ContentFilterResults>>,
 }
 
+/// The wire form of [`ContentDelta::content`]: `{"content": …}` under `delta`.
+mod delta {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Delta<T> {
+        content: T,
+    }
+
+    pub(super) fn serialize<S: Serializer>(content: &str, s: S) -> Result<S::Ok, S::Error> {
+        Delta { content }.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Delta::deserialize(d).map(|delta| delta.content)
+    }
+}
+
 /// A citation event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CitationChunk {
     /// The answer's id.
     pub id: String,
     /// The model that answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// The citation.
     pub citation: Citation,
 }
 
 /// The last chunk of a chat stream.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MessageEnd {
     /// The answer's id.
     pub id: String,
     /// The model that answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Why the model stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<FinishReason>,
     /// Token counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
     /// Content-filter results (boxed: rare and large, so every chunk stays small).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_filter_results: Option<Box<ContentFilterResults>>,
-}
-
-/// The kinds of chat chunk this version knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum ChunkKind {
-    MessageStart,
-    ContentChunk,
-    Citation,
-    MessageEnd,
-}
-
-impl ChunkKind {
-    /// The kind a wire `type` names, `None` for a type this version does not know.
-    pub(crate) fn from_tag(tag: &str) -> Option<Self> {
-        Some(match tag {
-            "message_start" => ChunkKind::MessageStart,
-            "content_chunk" => ChunkKind::ContentChunk,
-            "citation" => ChunkKind::Citation,
-            "message_end" => ChunkKind::MessageEnd,
-            _ => return None,
-        })
-    }
-}
-
-/// `delta` of a content chunk.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Delta {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-}
-
-/// Every field any chat chunk has, in one flat record, for writing a chunk back
-/// as its wire JSON (reading goes through the record of the chunk's own kind).
-#[derive(Debug, Default, Serialize)]
-struct FlatChunk {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    kind: Option<ChunkKind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    model: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    context_snippet_count: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    delta: Option<Delta>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    citation: Option<Box<Citation>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    finish_reason: Option<FinishReason>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    usage: Option<Usage>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_filter_results: Option<Box<ContentFilterResults>>,
-}
-
-impl Serialize for ChatStreamChunk {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let flat = match self.clone() {
-            ChatStreamChunk::Unknown { raw, .. } => return raw.serialize(serializer),
-            ChatStreamChunk::MessageStart(m) => FlatChunk {
-                kind: Some(ChunkKind::MessageStart),
-                id: m.id,
-                model: Some(m.model),
-                role: Some(m.role),
-                context_snippet_count: m.context_snippet_count,
-                content_filter_results: m.content_filter_results,
-                ..FlatChunk::default()
-            },
-            ChatStreamChunk::ContentDelta(d) => FlatChunk {
-                kind: Some(ChunkKind::ContentChunk),
-                id: Some(d.id),
-                model: d.model,
-                delta: Some(Delta {
-                    content: Some(d.content),
-                }),
-                content_filter_results: d.content_filter_results,
-                ..FlatChunk::default()
-            },
-            ChatStreamChunk::Citation(c) => FlatChunk {
-                kind: Some(ChunkKind::Citation),
-                id: Some(c.id),
-                model: c.model,
-                citation: Some(Box::new(c.citation)),
-                ..FlatChunk::default()
-            },
-            ChatStreamChunk::MessageEnd(e) => FlatChunk {
-                kind: Some(ChunkKind::MessageEnd),
-                id: Some(e.id),
-                model: e.model,
-                finish_reason: e.finish_reason,
-                usage: e.usage,
-                content_filter_results: e.content_filter_results,
-                ..FlatChunk::default()
-            },
-        };
-        flat.serialize(serializer)
-    }
 }
 
 #[cfg(test)]

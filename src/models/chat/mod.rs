@@ -12,5 +12,6 @@ pub use chunk::*;
 pub use request::*;
 pub use response::*;
 
-pub(crate) use chunk::{ChunkKind, Delta};
-pub(crate) use request::{conversation_setters, default_model};
+pub(crate) use request::{
+    ConversationBody, conversation_request, default_model, with_retrieval_settings,
+};

@@ -58,8 +58,8 @@ open_enum! {
 
 /// Content-filter results, in the shape the named provider defines.
 ///
-/// Reading this object never fails the answer that carries it: the reference
-/// client keeps it untyped, so anything that does not fit (a `spec` that is not
+/// Reading this object never fails the answer that carries it: the official
+/// SDK keeps it untyped, so anything that does not fit (a `spec` that is not
 /// a string, or something other than an object) is kept whole in `raw`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -169,8 +169,8 @@ pub struct Citation {
 /// [`ChatStream::into_response`](crate::ChatStream::into_response) or
 /// [`ChatResponse::from_chunks`].
 ///
-/// Only what the API and the reference client both require is required; the
-/// rest decodes to `None` or empty when absent.
+/// Only what the API description and the official SDK both require is required
+/// (docs/wire/models.md); the rest decodes to `None` or empty when absent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChatResponse {
