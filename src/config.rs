@@ -476,6 +476,19 @@ impl ClientConfig {
         Ok(())
     }
 
+    /// This configuration with the retry policy `retry` and room for at least
+    /// `pool_size` idle connections. Folder sync sends its workers' requests
+    /// through such a copy without retries and retries them itself, because a
+    /// throttled answer must pause every worker, not only the one that got it.
+    #[cfg(feature = "sync")]
+    pub(crate) fn for_worker_pool(&self, retry: RetryPolicy, pool_size: usize) -> Self {
+        Self {
+            retry,
+            pool_size: self.pool_size.max(pool_size),
+            ..self.clone()
+        }
+    }
+
     /// The evaluation base host (without `/assistant`).
     pub(crate) fn evaluation_base(&self) -> String {
         match &self.evaluation_host {
