@@ -20,3 +20,4 @@ mod emulator;
 mod examples;
 mod files;
 mod misuse;
+mod sync;
