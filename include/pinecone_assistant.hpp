@@ -330,6 +330,21 @@ struct JsonVisit {
     check(code);
     return true;
   }
+
+  /// Runs `call(cb, userdata, char **out)`: the owned string it produced, or
+  /// nothing when `f` stopped it; rethrows what `f` threw, throws Error on
+  /// failure.
+  template <class Call>
+  static std::optional<std::string> run_json_out(F &f, Call &&call) {
+    JsonVisit visit{f, nullptr};
+    char *out = nullptr;
+    pinecone_result code = call(&JsonVisit::call, static_cast<void *>(&visit), &out);
+    OwnedString owned(out);
+    if (visit.error) std::rethrow_exception(visit.error);
+    if (code == PINECONE_RESULT_ABORTED) return std::nullopt;
+    check(code);
+    return std::string(owned.get());
+  }
 };
 
 /// The upload callbacks' userdata: C passes one pointer to both.
@@ -813,6 +828,57 @@ class Assistant {
       return pinecone_assistant_chat_completions_stream_cb(get(), request_json.get(), cb,
                                                            userdata);
     });
+  }
+
+  /// The dry run of a folder sync: what it takes to make the assistant's files
+  /// equal the folder at `root`, changing nothing
+  /// (`pinecone_assistant_sync_plan`). Returns the plan, `{"entries":[...]}`.
+  std::string sync_plan(CStr root, CStr options_json = nullptr) const {
+    return detail::json_out([&](char **out) {
+      return pinecone_assistant_sync_plan(get(), root.get(), options_json.get(), out);
+    });
+  }
+
+  /// Carries out a plan from sync_plan() (possibly edited) and returns the
+  /// report (`pinecone_assistant_sync_execute`). A file that fails is listed in
+  /// the report, not thrown.
+  std::string sync_execute(CStr plan_json, CStr options_json = nullptr) const {
+    return detail::json_out([&](char **out) {
+      return pinecone_assistant_sync_execute(get(), plan_json.get(), options_json.get(), nullptr,
+                                             nullptr, out);
+    });
+  }
+
+  /// sync_execute() passing each event to `f(std::string_view event_json)` on
+  /// the calling thread (`pinecone_assistant_sync_execute`). `f` returns void, or
+  /// a bool: false stops the workers, and the result is then empty (running the
+  /// sync again converges); an exception from `f` stops them too and is
+  /// rethrown.
+  template <class F>
+  std::optional<std::string> sync_execute(CStr plan_json, CStr options_json, F &&f) const {
+    return detail::JsonVisit<std::remove_reference_t<F>>::run_json_out(
+        f, [&](auto cb, void *userdata, char **out) {
+          return pinecone_assistant_sync_execute(get(), plan_json.get(), options_json.get(), cb,
+                                                 userdata, out);
+        });
+  }
+
+  /// Makes the assistant's files equal the folder at `root`, sync_plan() then
+  /// sync_execute(), and returns the report (`pinecone_assistant_sync`).
+  std::string sync(CStr root, CStr options_json = nullptr) const {
+    return detail::json_out([&](char **out) {
+      return pinecone_assistant_sync(get(), root.get(), options_json.get(), nullptr, nullptr, out);
+    });
+  }
+
+  /// sync() with each event passed to `f`, as for sync_execute() with a
+  /// callback (`pinecone_assistant_sync`).
+  template <class F>
+  std::optional<std::string> sync(CStr root, CStr options_json, F &&f) const {
+    return detail::JsonVisit<std::remove_reference_t<F>>::run_json_out(
+        f, [&](auto cb, void *userdata, char **out) {
+          return pinecone_assistant_sync(get(), root.get(), options_json.get(), cb, userdata, out);
+        });
   }
 
   /// The C handle, still owned by this object.

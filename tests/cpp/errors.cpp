@@ -9,6 +9,8 @@
 // moved-from objects throw instead of crashing.
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "check.hpp"
@@ -36,6 +38,12 @@ void local_failures(const pinecone::Client &client) {
   CHECK_THROWS(PINECONE_RESULT_INVALID_ARGUMENT, "timeout", pinecone::Client("key", R"({"timeout_ms":0})"));
   CHECK_THROWS(PINECONE_RESULT_INVALID_JSON, "limit",
                client.list_assistants_page(R"({"limit":"ten"})"));
+  // A folder sync refuses a root that is no folder before sending anything.
+  CHECK_THROWS(PINECONE_RESULT_INVALID_ARGUMENT, "root",
+               client.assistant("cpp-errors").sync_plan("/no/such/folder"));
+  CHECK_THROWS(PINECONE_RESULT_INVALID_JSON, "plan_json",
+               client.assistant("cpp-errors").sync_execute("{oops"));
+
   // A paginator's bad filters are refused where it is made.
   CHECK_THROWS(PINECONE_RESULT_INVALID_ARGUMENT, "status",
                client.assistant("cpp-errors").list_operations(R"({"status":"Sleeping"})"));
@@ -161,6 +169,17 @@ void callback_exceptions(const pinecone::Client &client, const pinecone::Assista
   } catch (const Stop &stop) {
     CHECK(stop.at == 3);
   }
+  // A sync's callback too: its first event throws, and the workers stop.
+  const std::string folder = test_env("PINECONE_TEST_DIR") + "/cpp-errors-sync";
+  std::filesystem::create_directories(folder);
+  std::ofstream(folder + "/notes.md") << "# Notes\n\nNothing yet.\n";
+  try {
+    errors.sync(folder, nullptr, stop_at_first);
+    CHECK(!"sync swallowed the exception");
+  } catch (const Stop &stop) {
+    CHECK(stop.at == 3);
+  }
+  std::filesystem::remove_all(folder);
   try {
     errors.chat_completions_stream_cb(question, stop_at_first);
     CHECK(!"chat_completions_stream_cb swallowed the exception");

@@ -2,10 +2,12 @@
 // PINECONE_TEST_API_KEY): assistants, the four kinds of upload, files and
 // operations one page at a time and walked with range-for, context, chat whole
 // and streamed (range-for, texts, next, callbacks), evaluation, observers and
-// derived clients, clean-up.
+// derived clients, folder sync, clean-up.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -305,6 +307,54 @@ void observers() {
   CHECK(other->count() == others);
 }
 
+// Folder sync into an assistant of its own: a dry run, the plan carried out
+// with events, a resync that skips everything, one changed file, and a sync
+// stopped by its callback.
+void folder_sync(const pinecone::Client &client) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(test_env("PINECONE_TEST_DIR")) / "cpp-session-sync";
+  fs::remove_all(root);
+  fs::create_directories(root / "guides");
+  auto put = [&](const char *rel, const char *text) {
+    std::ofstream(root / rel, std::ios::binary) << text;
+  };
+  put("refunds.md", refunds);
+  put("guides/shipping.md", shipping);
+  client.create_assistant(R"({"name":"cpp-sync"})");
+  pinecone::Assistant synced = client.assistant("cpp-sync");
+
+  std::string plan = synced.sync_plan(root.string());
+  CHECK_CONTAINS(plan, R"("action":"create")");
+  CHECK_CONTAINS(plan, R"("path":"guides/shipping.md")");
+  CHECK(synced.list_files_page().find("refunds.md") == std::string::npos);  // a dry run
+
+  int done = 0;
+  std::optional<std::string> report =
+      synced.sync_execute(plan, R"({"workers":2})", [&](std::string_view event) {
+        CHECK_CONTAINS(event, R"("file_id":")");
+        done += event.find(R"("event":"done")") != std::string_view::npos;
+      });
+  CHECK(report.has_value() && done == 2);
+  CHECK_CONTAINS(*report, R"("created":2)");
+  CHECK_CONTAINS(*report, R"("complete":true)");
+
+  CHECK_CONTAINS(synced.sync(root.string()), R"("skipped":2)");
+  put("refunds.md", "# Refunds\n\nAnnual plans can be refunded within 45 days.\n");
+  CHECK_CONTAINS(synced.sync_execute(synced.sync_plan(root.string())), R"("updated":1)");
+
+  // A false return stops the workers: no report; the next sync converges.
+  put("guides/returns.md", "# Returns\n\nInspected within a week.\n");
+  put("guides/warranty.md", "# Warranty\n\nTwo years.\n");
+  CHECK(!synced.sync(root.string(), R"({"workers":1})", [](std::string_view) { return false; }));
+  std::optional<std::string> rest = synced.sync(root.string(), nullptr, [](std::string_view) {});
+  CHECK(rest.has_value());
+  CHECK_CONTAINS(*rest, R"("complete":true)");
+  CHECK_CONTAINS(synced.sync(root.string()), R"("skipped":4)");
+
+  client.delete_assistant("cpp-sync");
+  fs::remove_all(root);
+}
+
 void clean_up(const pinecone::Client &client, const pinecone::Assistant &docs,
               const std::vector<std::string> &ids) {
   const auto wait = pinecone::Wait::at_most(std::chrono::seconds(30));
@@ -334,6 +384,7 @@ int main() {
     files_and_operations(docs, ids);
     answers(client, docs);
     observers();
+    folder_sync(client);
     clean_up(client, docs, ids);
     from_env();
   });
