@@ -1,0 +1,214 @@
+//! `files list | upload | describe | delete` and `operations list | describe | wait`.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use pinecone_assistant::models::{
+    DescribeFileOptions, ListFilesOptions, ListOperationsOptions, UploadFile,
+};
+use pinecone_assistant::{Assistant, Client, Wait};
+use serde_json::{Value, json};
+
+use crate::args::{FilesCommand, OperationsCommand, WaitArgs, wait_for};
+use crate::exit::Failure;
+use crate::output::Output;
+use crate::progress::Progress;
+use crate::show;
+
+pub fn files(client: &Client, command: FilesCommand, out: Output) -> Result<(), Failure> {
+    match command {
+        FilesCommand::List {
+            target,
+            filter,
+            list,
+        } => {
+            let mut options = ListFilesOptions::new();
+            if let Some(filter) = filter {
+                options = options.filter(filter);
+            }
+            let mut files = client.assistant(target.assistant).list_files_with(options)?;
+            if let Some(n) = list.limit {
+                files = files.max_items(n);
+            }
+            let files = files.collect::<Result<Vec<_>, _>>()?;
+            out.list(&files, &show::FILE_COLUMNS, show::file_row, "no files")
+        }
+        FilesCommand::Upload {
+            target,
+            paths,
+            metadata,
+            multimodal,
+            wait,
+        } => upload(
+            &client.assistant(target.assistant),
+            &paths,
+            metadata,
+            multimodal,
+            wait,
+            out,
+        ),
+        FilesCommand::Describe {
+            target,
+            file_id,
+            url,
+        } => {
+            let options = DescribeFileOptions::new().include_url(url);
+            let file = client
+                .assistant(target.assistant)
+                .describe_file_with(&file_id, options)?;
+            out.one(&file, show::file)
+        }
+        FilesCommand::Delete {
+            target,
+            file_id,
+            wait,
+        } => {
+            let waiting = (!wait.no_wait)
+                .then(|| Progress::for_stderr().waiting(&format!("file {file_id} to be deleted")));
+            let operation = client
+                .assistant(target.assistant)
+                .delete_file(&file_id, wait.wait())?;
+            drop(waiting);
+            let state = if wait.no_wait { "deleting" } else { "deleted" };
+            let report = json!({
+                "file_id": file_id,
+                "status": state,
+                "operation": operation,
+            });
+            out.one(&report, |_| {
+                let op = operation
+                    .as_ref()
+                    .map(|o| format!(" (operation {})", o.id))
+                    .unwrap_or_default();
+                format!("{state} file {file_id}{op}\n")
+            })
+        }
+    }
+}
+
+/// Uploads each path in turn. A file that fails is reported and the others still
+/// go; the command then fails with the first failure's class.
+fn upload(
+    assistant: &Assistant,
+    paths: &[std::path::PathBuf],
+    metadata: Option<Value>,
+    multimodal: bool,
+    wait: WaitArgs,
+    out: Output,
+) -> Result<(), Failure> {
+    let progress = Progress::for_stderr();
+    let mut first_failure = None;
+    let mut rows = Vec::new();
+    for path in paths {
+        let name = display_name(path);
+        let total = std::fs::metadata(path).ok().map(|m| m.len());
+        let bar = Arc::new(Mutex::new(progress.upload(&name, total, !wait.no_wait)));
+        let mut upload = UploadFile::path(path).multimodal(multimodal);
+        if let Some(metadata) = &metadata {
+            upload = upload.metadata(metadata.clone());
+        }
+        let callback = Arc::clone(&bar);
+        upload = upload.on_progress(move |sent, total| {
+            callback
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .sent(sent, total);
+        });
+        let result = assistant.upload_file(upload, wait.wait());
+        bar.lock().unwrap_or_else(|e| e.into_inner()).finish();
+        match result {
+            Ok(uploaded) => {
+                if out.json {
+                    out.json_line(&uploaded)?;
+                } else {
+                    let file = uploaded.file.as_ref();
+                    rows.push(vec![
+                        file.map_or_else(
+                            || uploaded.operation.file_id.clone().unwrap_or_default(),
+                            |f| f.id.clone(),
+                        ),
+                        file.and_then(|f| f.status.as_ref())
+                            .map_or_else(|| uploaded.operation.status.to_string(), ToString::to_string),
+                        uploaded.operation.id.clone(),
+                        name,
+                    ]);
+                }
+            }
+            Err(e) => {
+                let failure = Failure::from(e);
+                crate::report(&format!("{}: {failure}", path.display()), failure.class, out);
+                first_failure.get_or_insert(failure);
+            }
+        }
+    }
+    if !out.json && !rows.is_empty() {
+        out.text(&crate::output::table(
+            &["FILE", "STATUS", "OPERATION", "NAME"],
+            &rows,
+        ))?;
+    }
+    match first_failure {
+        Some(failure) => Err(failure.reported()),
+        None => Ok(()),
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+pub fn operations(client: &Client, command: OperationsCommand, out: Output) -> Result<(), Failure> {
+    match command {
+        OperationsCommand::List {
+            target,
+            operation_type,
+            status,
+            list,
+        } => {
+            let mut options = ListOperationsOptions::new();
+            if let Some(kind) = operation_type {
+                options = options.operation_type(kind);
+            }
+            if let Some(status) = status {
+                options = options.status(status);
+            }
+            let mut operations = client
+                .assistant(target.assistant)
+                .list_operations_with(options)?;
+            if let Some(n) = list.limit {
+                operations = operations.max_items(n);
+            }
+            let operations = operations.collect::<Result<Vec<_>, _>>()?;
+            out.list(
+                &operations,
+                &show::OPERATION_COLUMNS,
+                show::operation_row,
+                "no operations",
+            )
+        }
+        OperationsCommand::Describe {
+            target,
+            operation_id,
+        } => {
+            let operation = client
+                .assistant(target.assistant)
+                .describe_operation(&operation_id)?;
+            out.one(&operation, show::operation)
+        }
+        OperationsCommand::Wait {
+            target,
+            operation_id,
+            timeout,
+        } => {
+            let waiting =
+                Progress::for_stderr().waiting(&format!("operation {operation_id} to finish"));
+            let wait: Wait = wait_for(false, timeout);
+            let operation = client
+                .assistant(target.assistant)
+                .wait_for_operation(&operation_id, wait)?;
+            drop(waiting);
+            out.one(&operation, show::operation)
+        }
+    }
+}
