@@ -41,7 +41,12 @@ pub struct Cli {
     pub emulator: Option<String>,
 
     /// The control-plane URL (default https://api.pinecone.io)
-    #[arg(long, global = true, env = "PINECONE_CONTROLLER_HOST", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "PINECONE_CONTROLLER_HOST",
+        value_name = "URL"
+    )]
     pub host: Option<String>,
 
     /// Read the API key from this file rather than from PINECONE_API_KEY, which
@@ -338,12 +343,16 @@ fn json_object(text: &str) -> Result<Value, String> {
     match serde_json::from_str::<Value>(text) {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(_) => Err("expected a JSON object, e.g. '{\"team\":\"support\"}'".into()),
-        Err(e) => Err(format!("not JSON ({e}); expected an object such as '{{\"team\":\"support\"}}'")),
+        Err(e) => Err(format!(
+            "not JSON ({e}); expected an object such as '{{\"team\":\"support\"}}'"
+        )),
     }
 }
 
 fn region(text: &str) -> Result<Region, String> {
-    let parsed: Region = text.parse().map_err(|e: pinecone_assistant::Error| e.to_string())?;
+    let parsed: Region = text
+        .parse()
+        .map_err(|e: pinecone_assistant::Error| e.to_string())?;
     Ok(parsed)
 }
 

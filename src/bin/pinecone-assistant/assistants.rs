@@ -66,8 +66,9 @@ pub fn run(client: &Client, command: AssistantsCommand, out: Output) -> Result<(
             out.one(&client.update_assistant(&name, request)?, show::assistant)
         }
         AssistantsCommand::Delete { name, wait } => {
-            let waiting = (!wait.no_wait)
-                .then(|| Progress::for_stderr().waiting(&format!("assistant {name} to be deleted")));
+            let waiting = (!wait.no_wait).then(|| {
+                Progress::for_stderr().waiting(&format!("assistant {name} to be deleted"))
+            });
             client.delete_assistant(&name, wait.wait())?;
             drop(waiting);
             let state = if wait.no_wait { "deleting" } else { "deleted" };

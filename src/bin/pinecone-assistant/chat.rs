@@ -187,7 +187,11 @@ pub fn chat(client: &Client, args: ChatArgs, out: Output) -> Result<(), Failure>
         return crate::repl::run(client, &args);
     }
     let question = args.question.clone().unwrap_or_default();
-    stream_answer(&assistant, request(&args, vec![Message::user(question)]), out)?;
+    stream_answer(
+        &assistant,
+        request(&args, vec![Message::user(question)]),
+        out,
+    )?;
     Ok(())
 }
 

@@ -82,9 +82,7 @@ pub fn connect(cli: &Cli, cancel: CancelHandle) -> Result<Connection, Failure> {
                     .filter(|k| !k.is_empty())
                     .unwrap_or_else(|| DEFAULT_API_KEY.to_owned()),
             };
-            let builder = ClientConfig::builder(&key)
-                .host(&url)
-                .evaluation_host(url);
+            let builder = ClientConfig::builder(&key).host(&url).evaluation_host(url);
             (key, builder, None)
         }
     };

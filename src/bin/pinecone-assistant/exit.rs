@@ -88,9 +88,15 @@ impl Failure {
         Self::new(Class::Usage, message)
     }
 
-    /// Writing to stdout or stderr failed (a closed pipe, a full disk).
+    /// Writing to stdout failed (a full disk, a closed pipe). A reader that
+    /// stopped reading (`| head`) is no reason for a message.
     pub fn output(e: std::io::Error) -> Self {
-        Self::new(Class::Other, format!("could not write the output: {e}"))
+        let failure = Self::new(Class::Other, format!("could not write the output: {e}"));
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            failure.reported()
+        } else {
+            failure
+        }
     }
 }
 

@@ -26,7 +26,9 @@ pub fn files(client: &Client, command: FilesCommand, out: Output) -> Result<(), 
             if let Some(filter) = filter {
                 options = options.filter(filter);
             }
-            let mut files = client.assistant(target.assistant).list_files_with(options)?;
+            let mut files = client
+                .assistant(target.assistant)
+                .list_files_with(options)?;
             if let Some(n) = list.limit {
                 files = files.max_items(n);
             }
@@ -127,8 +129,10 @@ fn upload(
                             || uploaded.operation.file_id.clone().unwrap_or_default(),
                             |f| f.id.clone(),
                         ),
-                        file.and_then(|f| f.status.as_ref())
-                            .map_or_else(|| uploaded.operation.status.to_string(), ToString::to_string),
+                        file.and_then(|f| f.status.as_ref()).map_or_else(
+                            || uploaded.operation.status.to_string(),
+                            ToString::to_string,
+                        ),
                         uploaded.operation.id.clone(),
                         name,
                     ]);
@@ -136,7 +140,11 @@ fn upload(
             }
             Err(e) => {
                 let failure = Failure::from(e);
-                crate::report(&format!("{}: {failure}", path.display()), failure.class, out);
+                crate::report(
+                    &format!("{}: {failure}", path.display()),
+                    failure.class,
+                    out,
+                );
                 first_failure.get_or_insert(failure);
             }
         }
@@ -154,8 +162,10 @@ fn upload(
 }
 
 fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 pub fn operations(client: &Client, command: OperationsCommand, out: Output) -> Result<(), Failure> {

@@ -57,12 +57,7 @@ impl StderrLogger {
     }
 
     fn line(&self, record: &Record<'_>) -> String {
-        let text = format!(
-            "[{} {}] {}",
-            record.level(),
-            record.target(),
-            record.args()
-        );
+        let text = format!("[{} {}] {}", record.level(), record.target(), record.args());
         match self.secret.get() {
             Some(secret) => text.replace(secret.as_str(), "***"),
             None => text,

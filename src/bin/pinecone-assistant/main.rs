@@ -51,7 +51,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli, out: Output) -> Result<(), Failure> {
     if let Command::Completions { shell } = cli.command {
         let mut script = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "pinecone-assistant", &mut script);
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "pinecone-assistant",
+            &mut script,
+        );
         return out.text(&String::from_utf8_lossy(&script));
     }
     let cancel = CancelHandle::new();

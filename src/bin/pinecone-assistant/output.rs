@@ -24,13 +24,17 @@ impl Output {
 
     /// Writes `value` as one line of compact JSON.
     pub fn json_line(&self, value: &impl Serialize) -> Result<(), Failure> {
-        let text = serde_json::to_string(value)
-            .map_err(|e| Failure::output(std::io::Error::other(e)))?;
+        let text =
+            serde_json::to_string(value).map_err(|e| Failure::output(std::io::Error::other(e)))?;
         self.text(&format!("{text}\n"))
     }
 
     /// A single result: JSON with `--json`, else what `human` makes of it.
-    pub fn one<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Result<(), Failure> {
+    pub fn one<T: Serialize>(
+        &self,
+        value: &T,
+        human: impl FnOnce(&T) -> String,
+    ) -> Result<(), Failure> {
         if self.json {
             self.json_line(value)
         } else {
@@ -122,7 +126,11 @@ mod tests {
 
     #[test]
     fn fields_skip_missing_values() {
-        let text = fields(&[("name", Some("docs".into())), ("host", None), ("status", Some("Ready".into()))]);
+        let text = fields(&[
+            ("name", Some("docs".into())),
+            ("host", None),
+            ("status", Some("Ready".into())),
+        ]);
         assert_eq!(text, "name:   docs\nstatus: Ready\n");
     }
 }
