@@ -156,9 +156,10 @@ mod tests {
         assert_eq!(classify(&invalid), Class::Usage);
         assert_eq!(classify(&Error::Cancelled), Class::Cancelled);
         assert_eq!(classify(&Error::Stream("cut".into())), Class::Other);
-        let failed = Error::OperationFailed {
-            operation_id: "op".into(),
-            message: "bad".into(),
+        let failed = Error::AssistantFailed {
+            name: "docs".into(),
+            status: "InitializationFailed".into(),
+            awaited: "Ready".into(),
         };
         assert_eq!(classify(&failed), Class::WorkFailed);
     }
