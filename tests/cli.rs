@@ -698,3 +698,62 @@ fn offline_in_process_and_the_program_s_other_commands() {
     cli.check_printed();
     by_url.check_printed();
 }
+
+#[test]
+fn the_readme_s_terminal_commands_work_offline() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("\n## The terminal tool\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a section on the terminal tool");
+    let first = section
+        .lines()
+        .find_map(|l| l.strip_prefix("cargo run --features cli -- "))
+        .expect("its first command runs the tool with cargo");
+    assert!(first.starts_with("--emulator"), "{first}");
+
+    // Run where the README's relative paths resolve, with a fresh state.
+    let dir = TempDir::new("cli-readme");
+    std::os::unix::fs::symlink(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        dir.path().join("examples"),
+    )
+    .unwrap();
+    let out = program()
+        .current_dir(dir.path())
+        .args(first.split_whitespace())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("Ready"), "{out:?}");
+
+    // The installed commands that follow, through a shell as a user types them.
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_pinecone-assistant"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut printed = String::new();
+    for line in section
+        .lines()
+        .filter(|l| l.starts_with("pinecone-assistant "))
+    {
+        let out = Command::new("sh")
+            .args(["-c", line])
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{line}: {out:?}");
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    assert!(printed.contains("orbit-installation.pdf"), "{printed}");
+    assert!(printed.contains("two year limited warranty"), "{printed}");
+    assert!(printed.contains("Ctrl-D exits"), "{printed}");
+}
