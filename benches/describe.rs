@@ -4,14 +4,16 @@
 //! pinned to one CPU so client and server do not pay cross-CPU wake-ups:
 //! `cargo bench --bench describe --no-run` then `taskset -c 1 target/release/deps/describe-*`.
 //! Prints requests per second, client time per call, and how many TCP connections
-//! the client opened (the target is one, reused for every call).
+//! the client opened (the target is one, reused for every call), for the client
+//! without an observer, with one (a counter), and for bare ureq.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
+use pinecone_assistant::observe::Event;
 use pinecone_assistant::{Client, ClientConfig};
 
 const BODY: &str = r#"{"name":"support-bot","instructions":"Answer from the billing documents only.","metadata":{"team":"billing"},"status":"Ready","host":"https://prod-1-data.ke.pinecone.io","region":"us","created_at":"2026-07-01T09:00:00Z","updated_at":"2026-07-01T09:00:41Z"}"#;
@@ -79,6 +81,34 @@ fn main() {
         let a = client.describe_assistant("support-bot").expect("describe");
         std::hint::black_box(a);
     });
+
+    // The same calls with an observer that counts events: what observing costs.
+    let events = Arc::new(AtomicU64::new(0));
+    let counter = events.clone();
+    let observed = Client::new(
+        ClientConfig::builder("bench-key")
+            .host(&url)
+            .observer(move |_: &Event<'_>| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            })
+            .build(),
+    )
+    .expect("observed client");
+    observed
+        .describe_assistant("support-bot")
+        .expect("warm-up call");
+    report(
+        "describe_assistant, observer set",
+        calls,
+        &connections,
+        || {
+            let a = observed
+                .describe_assistant("support-bot")
+                .expect("describe");
+            std::hint::black_box(a);
+        },
+    );
+    assert!(events.load(Ordering::Relaxed) >= 2 * calls as u64);
 
     // The same round trip with bare ureq and serde: the ceiling for this machine.
     let agent: ureq::Agent = ureq::Agent::config_builder()

@@ -105,7 +105,8 @@ typedef enum pinecone_result {
    */
   PINECONE_RESULT_API_ERROR = 11,
   /**
-   * The server stayed silent past the timeout.
+   * The server stayed silent past the timeout (`timeout_ms`), or the whole
+   * call outlasted its total bound (`total_timeout_ms`); the message says which.
    */
   PINECONE_RESULT_TIMEOUT = 20,
   /**
@@ -117,13 +118,21 @@ typedef enum pinecone_result {
    */
   PINECONE_RESULT_DECODE = 30,
   /**
-   * A server-sent event stream was malformed or cut off.
+   * A server-sent event stream was malformed or cut off, or a chat answer
+   * (streamed or not) broke off after the server had accepted the request.
+   * Never worth retrying blindly: the chat may have run and been billed.
    */
   PINECONE_RESULT_STREAM = 31,
   /**
    * A local file or the read callback failed.
    */
   PINECONE_RESULT_IO = 32,
+  /**
+   * An answer was larger than the client's limit (`body_limit`,
+   * `generation_body_limit`); `pinecone_last_error_json` gives `limit`, `seen`
+   * and the `setting` that raises it.
+   */
+  PINECONE_RESULT_BODY_TOO_LARGE = 33,
   /**
    * The wait deadline passed first; the server keeps working.
    */
@@ -219,6 +228,17 @@ typedef struct pinecone_paginator pinecone_paginator;
 typedef struct pinecone_stream pinecone_stream;
 
 /**
+ * Receives one event of a client as a JSON object (`event_json`, borrowed for
+ * the call only) with the `userdata` given at registration.
+ *
+ * It runs on the thread of the call it reports on, inside that call, and may
+ * run on several threads at once: make it thread-safe and quick (add to
+ * counters, queue the text). It must not unwind, and must not call
+ * `pinecone_client_set_observer`.
+ */
+typedef void (*pinecone_observer_cb)(const char *event_json, void *userdata);
+
+/**
  * Reports upload progress: the bytes of the file sent so far and its total
  * length (0 while unknown; the last call always has `sent` equal to the total).
  * A retried upload reports from 0 again. Called on the thread that made the
@@ -269,7 +289,10 @@ const char *pinecone_last_error_message(void);
  * `percent_complete`, `last_status`, `waited_ms` (waits), `operation_type` and
  * `file_id` (a failed operation: `"upload_file"`, `"upsert_file"`,
  * `"delete_file"`…, and the file it worked on), `assistant` and
- * `assistant_status` (assistant failures).
+ * `assistant_status` (assistant failures), `host` and `operation` (network
+ * failures: where the request went, and the operation, e.g.
+ * `describe_assistant`), `limit`, `seen` and `setting`
+ * (`PINECONE_RESULT_BODY_TOO_LARGE`).
  *
  * Borrowed: valid until the next fallible call on this thread; do not free it.
  */
@@ -326,7 +349,14 @@ void pinecone_string_free(char *s);
  *   `poll_schedule` (`"adaptive"`, the default: the first poll
  *   `poll_first_delay_ms` (250) after the request was accepted, then each delay
  *   twice the time waited so far, up to the interval; or `"fixed"`: a poll at
- *   once, then one every interval). Nothing is read from the environment.
+ *   once, then one every interval), `total_timeout_ms` (the longest a whole call
+ *   may take, retries and the reading of the answer included; default 600000, 0
+ *   for no bound; streams are not bounded by it, see
+ *   `pinecone_assistant_chat_stream`), `body_limit` (the largest answer read, in
+ *   bytes, default 67108864), `generation_body_limit` (the same for context, chat
+ *   and evaluation answers, default 1073741824), `stream_event_limit` (the
+ *   largest stream event, default 16777216). Nothing is read from the
+ *   environment.
  * - `client_out`: receives the new client, to be freed with
  *   `pinecone_client_free`; set to NULL first and on failure.
  *
@@ -334,8 +364,8 @@ void pinecone_string_free(char *s);
  * `client_out`); `PINECONE_RESULT_INVALID_UTF8`; `PINECONE_RESULT_INVALID_JSON`
  * (malformed options, wrong type); `PINECONE_RESULT_INVALID_ARGUMENT` (unknown
  * setting, bad key, host or evaluation host that is not an http(s) URL, proxy
- * of an unknown scheme, CA bundle, header, zero timeout or interval, unknown
- * poll schedule). Sends nothing.
+ * of an unknown scheme, CA bundle, header, zero timeout, interval or limit,
+ * unknown poll schedule). Sends nothing.
  *
  * # Safety
  *
@@ -390,6 +420,26 @@ void pinecone_client_free(struct pinecone_client *client);
 enum pinecone_result pinecone_client_with_cancel(const struct pinecone_client *client,
                                                  const struct pinecone_cancel *cancel,
                                                  struct pinecone_client **client_out);
+
+/**
+ * Makes a client that shares `client`'s connections, host cache, cancel handle
+ * and observer but bounds each call by `total_timeout_ms` milliseconds (0 for no
+ * bound) instead of the `total_timeout_ms` it was created with: connecting,
+ * every attempt, the pauses between retries and reading the answer. A call that
+ * passes it returns `PINECONE_RESULT_TIMEOUT`. Assistants made from the new
+ * client carry the bound too.
+ *
+ * `client` is borrowed. `client_out` receives a client to free with
+ * `pinecone_client_free` (NULL first and on failure). Returns
+ * `PINECONE_RESULT_OK` or `PINECONE_RESULT_NULL_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `client` is NULL or a live handle; `client_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_client_with_total_timeout(const struct pinecone_client *client,
+                                                        uint64_t total_timeout_ms,
+                                                        struct pinecone_client **client_out);
 
 /**
  * Creates a cancel handle (not cancelled). `cancel_out` receives it (NULL first
@@ -552,6 +602,51 @@ enum pinecone_result pinecone_client_delete_assistant(const struct pinecone_clie
                                                       uint64_t timeout_ms);
 
 /**
+ * Registers `cb` as the observer of `client`, of every client sharing its
+ * connections (made by `pinecone_client_with_cancel` or
+ * `pinecone_client_with_total_timeout`, in either direction) and of the
+ * assistants, paginators and streams made from them, replacing any observer
+ * they had. NULL `cb` removes it.
+ *
+ * Each event is a JSON object whose `event` key names its kind; requests are
+ * named by `operation` (e.g. `"describe_assistant"`) and `route`, a template
+ * such as `"/chat/{assistant_name}"`, never by names, ids, bodies or the API key:
+ *
+ * - `{"event":"request_start","operation","method","route","attempt"}`: an attempt
+ *   is about to be sent (`attempt` 1, then 2 for the first retry...);
+ * - `{"event":"response",...,"attempt","status","latency_us","request_id","bytes"}`:
+ *   its answer (for a stream, at its headers, `bytes` null);
+ * - `{"event":"retry_scheduled",...,"attempt","reason","delay_ms"}`: the attempt
+ *   failed and another follows after `delay_ms`;
+ * - `{"event":"wait_poll","state","percent_complete","waited_ms"}`: a wait found
+ *   the work still running;
+ * - `{"event":"stream_end","operation","route","chunks","usage","finish_reason",
+ *   "complete","duration_ms"}`: a stream ended (`complete` false when it broke or
+ *   was freed early; `usage` has `prompt_tokens`, `completion_tokens`,
+ *   `total_tokens` when the stream sent them);
+ * - `{"event":"error","operation","route","result","code","message","status"}`:
+ *   a call failed (`result` names its `pinecone_result`).
+ *
+ * `cb` runs synchronously on the thread of the call it reports on, possibly on
+ * several threads at once, so `cb` and `userdata` must be thread-safe. Calls
+ * already under way when this returns may still call the previous callback
+ * until they end: keep its userdata alive until then (or until the clients are
+ * freed). Without an observer, a call pays nothing for this.
+ *
+ * Returns `PINECONE_RESULT_OK` or `PINECONE_RESULT_NULL_ARGUMENT` (`client`).
+ * Thread-safe: may be called while other threads use the client.
+ *
+ * # Safety
+ *
+ * `client` is NULL or live; `cb` is NULL or a function that does not unwind and
+ * may be called from any thread with `userdata`, until the observer is replaced
+ * or removed and the calls under way have ended, or the clients are freed.
+ */
+enum pinecone_result pinecone_client_set_observer(const struct pinecone_client *client,
+                                                  pinecone_observer_cb cb,
+                                                  void *userdata);
+
+/**
  * Makes a handle for the assistant called `name`. Nothing is sent: the
  * assistant's host is looked up on its first call and cached in the client.
  *
@@ -584,8 +679,11 @@ void pinecone_assistant_free(struct pinecone_assistant *assistant);
  * as `wait_mode` says until the assistant has processed it.
  *
  * - `path`: required, borrowed; the name sent is its last component.
- * - `options_json`: NULL or `{"file_id":"...","metadata":{...},"multimodal":true}`;
- *   a `file_id` makes it an upsert (`PUT`) that creates or replaces that file.
+ * - `options_json`: NULL or `{"file_id":"...","metadata":{...},"multimodal":true,
+ *   "total_timeout_ms":...}`; a `file_id` makes it an upsert (`PUT`) that creates
+ *   or replaces that file; `total_timeout_ms` bounds the upload request (default:
+ *   the client's `total_timeout_ms` plus 16 s per MiB, none for a reader of
+ *   unknown length; 0 for none); the wait that follows is bounded by `wait_mode`.
  * - `progress`: NULL or a callback receiving `userdata`; `userdata` is only
  *   passed through.
  * - `json_out`: receives `{"operation":{...},"file":{...},"location":"..."}`:
@@ -935,16 +1033,27 @@ enum pinecone_result pinecone_assistant_context(const struct pinecone_assistant 
  * `request_json`: `{"messages": [{"role": "user", "content": "..."}]}` plus
  * optional `model` (default `"gpt-4o"`), `temperature`, `filter`,
  * `json_response`, `include_highlights`, `context_options` (`top_k`,
- * `snippet_size`, `multimodal`, `include_binary_content`), and `timeout_ms`: the
- * longest silence this one call accepts (default: the larger of the client's
- * `timeout_ms` and `chat_read_timeout_ms`; it is not sent to the server). A
- * `stream` key is ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
+ * `snippet_size`, `multimodal`, `include_binary_content`), and two settings of
+ * this call that are not sent to the server:
+ * - `timeout_ms`: the *idle* timeout, the longest silence the call accepts
+ *   (default: the larger of the client's `timeout_ms` and
+ *   `chat_read_timeout_ms`);
+ * - `total_timeout_ms`: the *total* bound, the longest the whole call may take,
+ *   from sending the request to the end of the answer (default: the client's
+ *   `total_timeout_ms`; 0 for no bound).
+ *
+ * A `stream` key is ignored: use `pinecone_assistant_chat_stream` to stream.
+ * `json_out` receives
  * `{"id":...,"model":...,"message":{"role":...,"content":...},"citations":[...],
  * "usage":{...},"finish_reason":...}` (free with `pinecone_string_free`).
  *
  * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
- * `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
- * `_TRANSPORT`, `_DECODE`, `_CANCELLED`. Thread-safe.
+ * `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`
+ * (before the answer began: no answer within the idle timeout, or the total
+ * bound passed), `_TRANSPORT`, `_STREAM` (the answer broke off after the server
+ * had accepted the request, for whatever reason, a passed bound included: the
+ * chat may have run and been billed, so do not repeat it blindly),
+ * `_BODY_TOO_LARGE`, `_DECODE`, `_CANCELLED`. Thread-safe.
  *
  * # Safety
  *
@@ -958,8 +1067,8 @@ enum pinecone_result pinecone_assistant_chat(const struct pinecone_assistant *as
  * OpenAI-compatible chat (`POST /chat/{assistant}/chat/completions`), whole answer.
  *
  * `request_json`: `{"messages": [...]}` plus optional `model`, `temperature`,
- * `filter`, and `timeout_ms` as for `pinecone_assistant_chat` (a `stream` key is
- * ignored). `json_out` receives
+ * `filter`, and `timeout_ms` and `total_timeout_ms` as for
+ * `pinecone_assistant_chat` (a `stream` key is ignored). `json_out` receives
  * `{"id":...,"choices":[{"index":0,"message":{...},"finish_reason":...}],
  * "model":...,"usage":{...}}` (free with `pinecone_string_free`).
  *
@@ -1001,8 +1110,12 @@ enum pinecone_result pinecone_client_evaluate_alignment(const struct pinecone_cl
  * fails here; chunks are then read as `pinecone_stream_next` asks for them.
  *
  * `request_json`: as for `pinecone_assistant_chat` (`json_response` must be off).
- * `stream_out` receives the stream (free with `pinecone_stream_free`, which closes
- * the connection; NULL first and on failure).
+ * Its `timeout_ms` is the idle timeout between the stream's bytes; its
+ * `total_timeout_ms` bounds the whole stream, from the request to the last
+ * chunk, and is off unless given (the client's `total_timeout_ms` does not apply
+ * to streams: a long answer is no fault). `stream_out` receives the stream (free
+ * with `pinecone_stream_free`, which closes the connection; NULL first and on
+ * failure).
  *
  * Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
  * `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
@@ -1068,8 +1181,9 @@ enum pinecone_result pinecone_assistant_chat_completions_stream_cb(const struct 
  * `chunk_json_out` receives an owned JSON string (free with
  * `pinecone_string_free`), or NULL with `PINECONE_RESULT_OK` at the end of the
  * answer (and on every later call). Returns `PINECONE_RESULT_OK`,
- * `_NULL_ARGUMENT`, `_STREAM` (malformed or cut-off stream), `_DECODE`,
- * `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`; after an error the stream is finished.
+ * `_NULL_ARGUMENT`, `_STREAM` (malformed or cut-off stream, a connection that
+ * broke, no data within the idle timeout, the total bound passed: the message
+ * says which), `_DECODE`, `_CANCELLED`; after an error the stream is finished.
  *
  * # Safety
  *

@@ -186,7 +186,7 @@ impl Client {
             self.config().create_poll_interval(),
             || format!("assistant \"{name}\" to become Ready"),
             || {
-                let (a, retry_after) = self.describe_for_poll(&name)?;
+                let (a, retry_after) = self.describe_for_poll(&name, false)?;
                 let poll = match a.status {
                     AssistantStatus::Ready => Poll::Done(a),
                     AssistantStatus::Failed
@@ -220,14 +220,21 @@ impl Client {
     /// [`Error::NotFound`] when there is no such assistant; [`Error::InvalidArgument`]
     /// for an empty name.
     pub fn describe_assistant(&self, name: &str) -> Result<AssistantModel> {
-        Ok(self.describe_for_poll(name)?.0)
+        Ok(self.describe_for_poll(name, false)?.0)
     }
 
     /// [`describe_assistant`](Self::describe_assistant), with the `Retry-After`
-    /// of the answer for a wait.
-    fn describe_for_poll(&self, name: &str) -> Result<(AssistantModel, Option<Duration>)> {
+    /// of the answer for a wait. With `gone_is_expected` a 404 is what the caller
+    /// waits for (a delete), so the observer is not told of it as an error.
+    fn describe_for_poll(
+        &self,
+        name: &str,
+        gone_is_expected: bool,
+    ) -> Result<(AssistantModel, Option<Duration>)> {
         let url = self.assistant_url(name)?;
-        let reply = self.transport.call(Request::get(url), &self.cancel)?;
+        let mut req = Request::get(url);
+        req.not_found_expected = gone_is_expected;
+        let reply = self.transport.call(req, &self.cancel)?;
         Ok((reply.decode("assistant description")?, reply.retry_after))
     }
 
@@ -366,7 +373,7 @@ impl Client {
             wait,
             self.config().operation_poll_interval(),
             || format!("assistant \"{name}\" to be deleted"),
-            || match self.describe_for_poll(name) {
+            || match self.describe_for_poll(name, true) {
                 Err(e) if e.is_not_found() => Ok(Poll::Done(())),
                 Err(e) => Err(e),
                 Ok((a, retry_after)) => match a.status {
@@ -382,6 +389,45 @@ impl Client {
                 },
             },
         )
+    }
+
+    /// A clone of this client whose calls are bounded by `total` instead of the
+    /// configured [`total_timeout`](crate::ClientConfigBuilder::total_timeout)
+    /// (`None` for no bound). It shares the connections, the host cache, the
+    /// cancel handle and the observer. Assistants made from it carry the bound too.
+    ///
+    /// ```no_run
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use std::time::Duration;
+    /// let quick = client.with_total_timeout(Duration::from_secs(2));
+    /// let found = quick.describe_assistant("docs"); // Error::Timeout after 2 s at most
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn with_total_timeout(&self, total: impl Into<Option<std::time::Duration>>) -> Self {
+        Self {
+            transport: Arc::new(self.transport.with_total_timeout(total.into())),
+            ..self.clone()
+        }
+    }
+
+    /// Replaces the observer of this client, of its clones and of every client
+    /// derived from it ([`with_cancel_handle`](Self::with_cancel_handle),
+    /// [`with_total_timeout`](Self::with_total_timeout)); `None` removes it.
+    /// Calls already under way may still report to the previous one. Safe to
+    /// call while other threads use the client. See
+    /// [`observe`](crate::observe).
+    ///
+    /// ```
+    /// # let client = pinecone_assistant::Client::new(pinecone_assistant::ClientConfig::builder("k").build())?;
+    /// use std::sync::Arc;
+    /// use pinecone_assistant::observe::{Event, Observer};
+    /// let log: Arc<dyn Observer> = Arc::new(|event: &Event<'_>| eprintln!("{event:?}"));
+    /// client.set_observer(Some(log));
+    /// client.set_observer(None);
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn set_observer(&self, observer: Option<Arc<dyn crate::observe::Observer>>) {
+        self.transport.observer().replace(observer);
     }
 }
 

@@ -2,11 +2,13 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::http::retry::RetryPolicy;
 use crate::http::url::normalize_host;
+use crate::observe::Observer;
 use crate::polling::PollSchedule;
 use crate::testing::Sleeper;
 
@@ -14,6 +16,16 @@ use crate::testing::Sleeper;
 pub const DEFAULT_HOST: &str = "https://api.pinecone.io";
 /// The API version sent on every request unless another is configured.
 pub const DEFAULT_API_VERSION: &str = "2026-07";
+/// The total bound of a call unless another is configured: 10 minutes, as in
+/// the official OpenAI Python client.
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(600);
+/// The largest answer read whole unless another limit is configured: 64 MiB.
+pub const DEFAULT_BODY_LIMIT: u64 = 64 << 20;
+/// The largest answer of a context, chat or evaluation call read whole unless
+/// another limit is configured: 1 GiB (context answers can carry images).
+pub const DEFAULT_GENERATION_BODY_LIMIT: u64 = 1 << 30;
+/// The largest event of a stream unless another limit is configured: 16 MiB.
+pub const DEFAULT_STREAM_EVENT_LIMIT: u64 = 16 << 20;
 /// The US evaluation host.
 pub const EVALUATION_HOST_US: &str = "https://prod-1-data.ke.pinecone.io";
 /// The EU evaluation host.
@@ -107,6 +119,11 @@ pub struct ClientConfig {
     evaluation_host: Option<String>,
     sleeper: Option<Sleeper>,
     poll_schedule: PollSchedule,
+    total_timeout: Option<Duration>,
+    body_limit: u64,
+    generation_body_limit: u64,
+    stream_event_limit: u64,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -136,6 +153,11 @@ impl fmt::Debug for ClientConfig {
             .field("evaluation_host", &self.evaluation_host)
             .field("sleeper", &self.sleeper.as_ref().map(|_| "custom"))
             .field("poll_schedule", &self.poll_schedule)
+            .field("total_timeout", &self.total_timeout)
+            .field("body_limit", &self.body_limit)
+            .field("generation_body_limit", &self.generation_body_limit)
+            .field("stream_event_limit", &self.stream_event_limit)
+            .field("observer", &self.observer.as_ref().map(|_| "set"))
             .finish()
     }
 }
@@ -184,6 +206,11 @@ impl ClientConfig {
                 evaluation_host: None,
                 sleeper: None,
                 poll_schedule: PollSchedule::default(),
+                total_timeout: Some(DEFAULT_TOTAL_TIMEOUT),
+                body_limit: DEFAULT_BODY_LIMIT,
+                generation_body_limit: DEFAULT_GENERATION_BODY_LIMIT,
+                stream_event_limit: DEFAULT_STREAM_EVENT_LIMIT,
+                observer: None,
             },
         }
     }
@@ -268,8 +295,9 @@ impl ClientConfig {
         &self.api_version
     }
 
-    /// The connect timeout and the longest silence while writing or reading (not a
-    /// whole-request deadline); see [`ClientConfigBuilder::timeout`].
+    /// The connect timeout and the longest silence while writing or reading (the
+    /// idle timeout; the whole call is bounded by
+    /// [`total_timeout`](Self::total_timeout)); see [`ClientConfigBuilder::timeout`].
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
@@ -399,6 +427,21 @@ impl ClientConfig {
                 ));
             }
         }
+        if self.total_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid(
+                "total_timeout",
+                "must be greater than zero; pass None for no bound",
+            ));
+        }
+        for (name, limit) in [
+            ("body_limit", self.body_limit),
+            ("generation_body_limit", self.generation_body_limit),
+            ("stream_event_limit", self.stream_event_limit),
+        ] {
+            if limit == 0 {
+                return Err(Error::invalid(name, "must be at least 1 byte"));
+            }
+        }
         for (name, value) in &self.additional_headers {
             // These describe the body of each request; a fixed value would break
             // its framing (and be sent beside the real one).
@@ -483,8 +526,9 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// The connect timeout and the longest silence allowed while writing or reading
-    /// (not a whole-request deadline). Defaults to 30 s.
+    /// The connect timeout and the longest silence allowed while writing or reading:
+    /// the idle timeout, not a bound on the whole call (that is
+    /// [`total_timeout`](Self::total_timeout)). Defaults to 30 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
         self
@@ -689,6 +733,129 @@ fn check_host(name: &str, host: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Total time bounds, body limits and the observer.
+impl ClientConfig {
+    /// The total bound of a call (its attempts, retry pauses and the reading of
+    /// its answer), `None` for none; see [`ClientConfigBuilder::total_timeout`].
+    pub fn total_timeout(&self) -> Option<Duration> {
+        self.total_timeout
+    }
+
+    /// The largest answer read whole, except for context, chat and evaluation
+    /// answers; see [`ClientConfigBuilder::body_limit`].
+    pub fn body_limit(&self) -> u64 {
+        self.body_limit
+    }
+
+    /// The largest context, chat or evaluation answer read whole; see
+    /// [`ClientConfigBuilder::generation_body_limit`].
+    pub fn generation_body_limit(&self) -> u64 {
+        self.generation_body_limit
+    }
+
+    /// The largest event of a stream; see
+    /// [`ClientConfigBuilder::stream_event_limit`].
+    pub fn stream_event_limit(&self) -> u64 {
+        self.stream_event_limit
+    }
+
+    /// The observer set with [`ClientConfigBuilder::observer`].
+    pub(crate) fn observer(&self) -> Option<&Arc<dyn Observer>> {
+        self.observer.as_ref()
+    }
+
+    /// This configuration with another total bound.
+    pub(crate) fn with_total_timeout(mut self, total: Option<Duration>) -> Self {
+        self.total_timeout = total;
+        self
+    }
+}
+
+/// Total time bounds, body limits and the observer.
+impl ClientConfigBuilder {
+    /// The total bound of a call: its connection, every attempt, the pauses
+    /// between retries and the reading of the whole answer. `None` for no bound.
+    /// Defaults to 10 minutes ([`DEFAULT_TOTAL_TIMEOUT`]).
+    ///
+    /// [`timeout`](Self::timeout) bounds each silence; this bounds the whole,
+    /// so a server that sends a byte now and then cannot hold a call for ever.
+    /// A call that passes it fails with [`Error::Timeout`] whose
+    /// [`TransportError::kind`](crate::TransportError::kind) is
+    /// `Timeout(TimeoutPhase::Total)`. Exceptions:
+    ///
+    /// - streams (`chat_stream`, `chat_completions_stream`) have no total bound
+    ///   unless the request sets one
+    ///   ([`ChatRequest::total_timeout`](crate::models::ChatRequest::total_timeout)),
+    ///   since a long answer is no fault; their idle timeout still applies;
+    /// - an upload of a known length gets this plus 16 s per MiB (a floor of
+    ///   64 KiB/s, so only a stalled transfer trips it), and one of unknown
+    ///   length none, unless it sets its own
+    ///   ([`UploadFile::total_timeout`](crate::models::UploadFile::total_timeout));
+    /// - a wait ([`Wait`](crate::Wait)) is bounded by its own mode: each of its
+    ///   polls is a call with this bound, and a poll still under way when a
+    ///   [`Wait::For`](crate::Wait::For) deadline passes is cut there, the wait
+    ///   then ending with [`Error::WaitTimeout`].
+    ///
+    /// [`Client::with_total_timeout`](crate::Client::with_total_timeout) gives a
+    /// client with another bound for some calls.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pinecone_assistant::ClientConfig;
+    /// let quick = ClientConfig::builder("pcsk_example").total_timeout(Duration::from_secs(20)).build();
+    /// assert_eq!(quick.total_timeout(), Some(Duration::from_secs(20)));
+    /// let unbounded = ClientConfig::builder("pcsk_example").total_timeout(None).build();
+    /// assert_eq!(unbounded.total_timeout(), None);
+    /// ```
+    pub fn total_timeout(mut self, total: impl Into<Option<Duration>>) -> Self {
+        self.config.total_timeout = total.into();
+        self
+    }
+
+    /// The largest answer read into memory, in bytes, for every call but
+    /// `context`, `chat`, `chat_completions` and `evaluate_alignment`. A larger
+    /// answer fails the call with [`Error::BodyTooLarge`]. Defaults to 64 MiB
+    /// ([`DEFAULT_BODY_LIMIT`]).
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.config.body_limit = bytes;
+        self
+    }
+
+    /// The largest answer of `context`, `chat`, `chat_completions` and
+    /// `evaluate_alignment` read into memory, in bytes (context answers can carry
+    /// images). A larger answer fails the call with [`Error::BodyTooLarge`].
+    /// Defaults to 1 GiB ([`DEFAULT_GENERATION_BODY_LIMIT`]).
+    pub fn generation_body_limit(mut self, bytes: u64) -> Self {
+        self.config.generation_body_limit = bytes;
+        self
+    }
+
+    /// The largest single event of a stream, in bytes; a larger one stops the
+    /// stream with [`Error::Stream`]. Defaults to 16 MiB
+    /// ([`DEFAULT_STREAM_EVENT_LIMIT`]).
+    pub fn stream_event_limit(mut self, bytes: u64) -> Self {
+        self.config.stream_event_limit = bytes;
+        self
+    }
+
+    /// Calls `observer` on every [`Event`](crate::observe::Event) of the client:
+    /// requests, responses, retries, wait polls, stream ends and final errors.
+    /// See [`observe`](crate::observe). Defaults to none.
+    ///
+    /// ```
+    /// use pinecone_assistant::ClientConfig;
+    /// use pinecone_assistant::observe::Event;
+    /// let config = ClientConfig::builder("pcsk_example")
+    ///     .observer(|event: &Event<'_>| eprintln!("{event:?}"))
+    ///     .build();
+    /// # let _ = config;
+    /// ```
+    pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
+        self.config.observer = Some(Arc::new(observer));
+        self
+    }
 }
 
 /// Lower-cases, keeps `[a-z0-9_ :]`, then turns spaces into `_` (no trimming).

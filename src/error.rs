@@ -44,8 +44,9 @@ pub enum Error {
     #[error("{0}")]
     Api(Box<ApiError>),
 
-    /// No answer in time: connect, read or write stayed silent past the timeout.
-    /// [`TransportError::kind`] tells which phase.
+    /// No answer in time: connect, read or write stayed silent past the timeout,
+    /// or the whole call outlasted its total bound. [`TransportError::kind`]
+    /// tells which phase ([`TimeoutPhase::Total`] for the total bound).
     #[error(transparent)]
     Timeout(TransportError),
 
@@ -63,6 +64,28 @@ pub enum Error {
         message: String,
         /// The first 500 characters of the body.
         body: String,
+    },
+
+    /// A response body was larger than the limit this client reads into memory.
+    /// Nothing of it was used. The limits are settings of
+    /// [`ClientConfigBuilder`](crate::ClientConfigBuilder): `body_limit` (64 MiB)
+    /// and `generation_body_limit` (1 GiB, for context, chat and evaluation
+    /// answers).
+    #[error(
+        "the {what} is larger than the {limit}-byte limit ({seen} bytes seen); \
+         raise `{setting}` if such answers are expected"
+    )]
+    BodyTooLarge {
+        /// What was being read, e.g. `response body of describe_assistant`.
+        what: String,
+        /// The limit in bytes.
+        limit: u64,
+        /// The bytes seen: the length the server declared when it declared one,
+        /// otherwise what was read before reading stopped (the limit plus one:
+        /// nothing beyond the first byte over is read).
+        seen: u64,
+        /// The configuration setting that raises the limit.
+        setting: String,
     },
 
     /// A server-sent event stream was malformed or ended before its final event.
@@ -255,6 +278,16 @@ impl Error {
 pub struct TransportError {
     kind: TransportErrorKind,
     source: Box<dyn std::error::Error + Send + Sync>,
+    /// Where and for what: set by the transport, absent on errors raised
+    /// outside a request (reading a recorded stream, say).
+    context: Option<Box<Context>>,
+}
+
+/// The host and the operation of a failed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Context {
+    host: String,
+    operation: &'static str,
 }
 
 impl TransportError {
@@ -266,12 +299,32 @@ impl TransportError {
         Self {
             kind,
             source: source.into(),
+            context: None,
         }
+    }
+
+    /// The same error, naming the host (scheme, name and port, no path) and the
+    /// operation (`describe_assistant`) it happened in.
+    pub(crate) fn within(mut self, host: String, operation: &'static str) -> Self {
+        self.context = Some(Box::new(Context { host, operation }));
+        self
     }
 
     /// What failed.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
+    }
+
+    /// The server the request went to, e.g. `https://api.pinecone.io` (scheme,
+    /// host name and port; never a path, a query or credentials).
+    pub fn host(&self) -> Option<&str> {
+        self.context.as_ref().map(|c| c.host.as_str())
+    }
+
+    /// The operation that failed, named after the method that makes it, e.g.
+    /// `describe_assistant` or `chat_stream`.
+    pub fn operation(&self) -> Option<&str> {
+        self.context.as_ref().map(|c| c.operation)
     }
 }
 
@@ -280,6 +333,7 @@ impl fmt::Debug for TransportError {
         f.debug_struct("TransportError")
             .field("kind", &self.kind)
             .field("source", &self.source)
+            .field("context", &self.context)
             .finish()
     }
 }
@@ -295,13 +349,16 @@ impl fmt::Display for TransportError {
             K::Timeout(TimeoutPhase::Connect) => "timed out connecting to the server",
             K::Timeout(TimeoutPhase::Send) => "timed out sending the request",
             K::Timeout(TimeoutPhase::Receive) => "timed out waiting for the server's answer",
+            K::Timeout(TimeoutPhase::Total) => "the call did not finish within its time bound",
             K::Timeout(TimeoutPhase::Unknown) => "timed out",
             K::Io => "the connection failed",
             K::Protocol => "the server's answer was not valid HTTP",
-            K::BodyTooLarge => "the response body is larger than this client reads",
             K::Other => "the request failed",
         };
-        write!(f, "{what} ({})", self.source)
+        match &self.context {
+            Some(c) => write!(f, "{what} ({} at {}: {})", c.operation, c.host, self.source),
+            None => write!(f, "{what} ({})", self.source),
+        }
     }
 }
 
@@ -331,8 +388,6 @@ pub enum TransportErrorKind {
     Io,
     /// The server's answer was not valid HTTP (or not valid gzip).
     Protocol,
-    /// A response body was larger than this client reads into memory.
-    BodyTooLarge,
     /// Anything else.
     Other,
 }
@@ -348,6 +403,11 @@ pub enum TimeoutPhase {
     /// While waiting for or reading the answer: the server stayed silent longer
     /// than the read timeout (for chat calls, `chat_read_timeout` or the call's own).
     Receive,
+    /// Not one phase: the whole call (attempts, retry sleeps, the answer's body)
+    /// outlasted its total bound, `total_timeout` or the call's own; the message
+    /// names the bound. Each read may have been quick: a server that sends a
+    /// byte now and then never trips the read timeout, but trips this.
+    Total,
     /// The underlying error did not say.
     Unknown,
 }

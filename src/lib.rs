@@ -45,6 +45,7 @@ mod error;
 mod evaluation;
 mod http;
 pub mod models;
+pub mod observe;
 mod pagination;
 mod polling;
 mod sse;
@@ -56,7 +57,8 @@ pub use assistant::Assistant;
 pub use cancel::CancelHandle;
 pub use client::Client;
 pub use config::{
-    ApiKey, ClientConfig, ClientConfigBuilder, DEFAULT_API_VERSION, DEFAULT_HOST,
+    ApiKey, ClientConfig, ClientConfigBuilder, DEFAULT_API_VERSION, DEFAULT_BODY_LIMIT,
+    DEFAULT_GENERATION_BODY_LIMIT, DEFAULT_HOST, DEFAULT_STREAM_EVENT_LIMIT, DEFAULT_TOTAL_TIMEOUT,
     EVALUATION_HOST_EU, EVALUATION_HOST_US, EvaluationRegion,
 };
 pub use error::{

@@ -247,6 +247,7 @@ pub(crate) fn poll_until<T>(
     let mut slept = Duration::ZERO;
     let mut poll = 0u32;
     let mut server_delay = None;
+    let mut last_seen: Option<Pending> = None;
     loop {
         let planned =
             server_delay.unwrap_or_else(|| schedule.delay(poll, slept, cap, random_unit()));
@@ -259,10 +260,34 @@ pub(crate) fn poll_until<T>(
             slept += delay;
         }
         cancel.check()?;
-        let pending = match step()? {
-            Poll::Done(v) => return Ok(v),
-            Poll::Pending(p) => p,
+        let pending = match step() {
+            Ok(Poll::Done(v)) => return Ok(v),
+            Ok(Poll::Pending(p)) => p,
+            // A poll cut short by the deadline: the wait ran out, not the call.
+            Err(Error::Timeout(_)) if deadline.is_some_and(|limit| start.elapsed() >= limit) => {
+                let seen = last_seen.unwrap_or_else(|| Pending {
+                    status: "no poll answered before the deadline".to_owned(),
+                    operation_id: None,
+                    percent_complete: None,
+                    retry_after: None,
+                });
+                return Err(Error::WaitTimeout {
+                    awaited: awaited(),
+                    waited: start.elapsed().max(slept),
+                    last_status: seen.status,
+                    operation_id: seen.operation_id,
+                    percent_complete: seen.percent_complete,
+                });
+            }
+            Err(e) => return Err(e),
         };
+        if let Some(observer) = transport.observer().get() {
+            observer.on_event(&crate::observe::Event::WaitPoll {
+                state: &pending.status,
+                percent_complete: pending.percent_complete,
+                waited: start.elapsed().max(slept),
+            });
+        }
         let elapsed = start.elapsed().max(slept);
         if deadline.is_some_and(|limit| elapsed >= limit) {
             return Err(Error::WaitTimeout {
@@ -276,6 +301,7 @@ pub(crate) fn poll_until<T>(
         log::debug!("still {} after {elapsed:?}; polling again", pending.status);
         server_delay = pending.retry_after.map(|d| d.max(schedule.floor(cap)));
         poll = poll.saturating_add(1);
+        last_seen = Some(pending);
     }
 }
 

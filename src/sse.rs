@@ -17,7 +17,8 @@ use crate::error::{Error, Result};
 use crate::http::map_transport;
 
 /// The default cap on one event (data plus the line being read).
-pub(crate) const DEFAULT_MAX_EVENT_BYTES: usize = 16 << 20;
+pub(crate) const DEFAULT_MAX_EVENT_BYTES: usize =
+    crate::config::DEFAULT_STREAM_EVENT_LIMIT as usize;
 
 /// One dispatched event, borrowing the parser's buffers.
 #[derive(Debug, PartialEq, Eq)]
@@ -101,7 +102,8 @@ impl Fields {
 
 fn too_big(max: usize) -> Error {
     Error::Stream(format!(
-        "an event is larger than the {max}-byte limit; the stream was stopped"
+        "an event is larger than the {max}-byte limit; the stream was stopped \
+         (raise `stream_event_limit` if such events are expected)"
     ))
 }
 
@@ -122,11 +124,11 @@ pub(crate) struct SseReader<R> {
 }
 
 impl<R: BufRead> SseReader<R> {
+    #[cfg(test)]
     pub(crate) fn new(reader: R) -> Self {
         Self::with_limit(reader, DEFAULT_MAX_EVENT_BYTES)
     }
 
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn with_limit(reader: R, max_event_bytes: usize) -> Self {
         Self {
             reader,

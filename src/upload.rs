@@ -13,6 +13,7 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -51,6 +52,7 @@ pub struct UploadFile {
     pub(crate) multimodal: Option<bool>,
     pub(crate) file_id: Option<String>,
     pub(crate) progress: Option<Progress>,
+    pub(crate) total_timeout: Option<Duration>,
 }
 
 /// Where the file bytes come from.
@@ -87,6 +89,7 @@ impl fmt::Debug for UploadFile {
             .field("multimodal", &self.multimodal)
             .field("file_id", &self.file_id)
             .field("on_progress", &self.progress.as_ref().map(|_| "set"))
+            .field("total_timeout", &self.total_timeout)
             .finish()
     }
 }
@@ -99,6 +102,7 @@ impl UploadFile {
             multimodal: None,
             file_id: None,
             progress: None,
+            total_timeout: None,
         }
     }
 
@@ -287,6 +291,27 @@ impl UploadFile {
         self
     }
 
+    /// The longest the upload request may take, from connecting to the server's
+    /// answer, retries included; `Duration::MAX` for no bound. Defaults to the
+    /// client's [`total_timeout`](crate::ClientConfigBuilder::total_timeout) plus
+    /// 16 s per MiB of the file (a floor of 64 KiB/s, which only a stalled
+    /// transfer falls below), or no bound for a reader of unknown length. The
+    /// wait for processing that follows is bounded by the upload's
+    /// [`Wait`](crate::Wait), not by this.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pinecone_assistant::models::UploadFile;
+    /// let upload = UploadFile::path("big.pdf").total_timeout(Duration::from_secs(3600));
+    /// # let _ = upload;
+    /// ```
+    pub fn total_timeout(self, bound: Duration) -> Self {
+        Self {
+            total_timeout: Some(bound),
+            ..self
+        }
+    }
+
     /// Checks the arguments in the documented order (docs/wire/uploads.md) and builds the body. Touches
     /// nothing but the local file system.
     pub(crate) fn prepare(self) -> Result<Prepared> {
@@ -348,6 +373,7 @@ impl UploadFile {
                 progress: self.progress,
                 seek_start: None,
                 cancel: None,
+                total_timeout: self.total_timeout,
             },
         })
     }
@@ -426,6 +452,8 @@ pub(crate) struct UploadBody {
     seek_start: Option<(u64, u64)>,
     /// The call's cancel handle, checked before each read of the source.
     pub(crate) cancel: Option<CancelHandle>,
+    /// The upload's own total bound.
+    total_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for UploadBody {
@@ -487,6 +515,25 @@ fn measure(r: &mut dyn ReadSeek) -> std::io::Result<(u64, u64)> {
 }
 
 impl BodySource for UploadBody {
+    fn length_hint(&mut self) -> Option<u64> {
+        let file = match &self.source {
+            Source::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Source::Reader { length, .. } => *length,
+            Source::Seekable { reader, .. } => match self.seek_start {
+                Some((_, len)) => Some(len),
+                None => measure(&mut **reader.lock().unwrap_or_else(PoisonError::into_inner))
+                    .ok()
+                    .map(|(_, len)| len),
+            },
+        };
+        file.map(|len| self.frame.body_len(len))
+    }
+
+    fn own_bound(&self) -> Option<Option<Duration>> {
+        self.total_timeout
+            .map(|bound| (bound != Duration::MAX).then_some(bound))
+    }
+
     fn can_replay(&self) -> bool {
         match &self.source {
             Source::Path(_) | Source::Seekable { .. } => true,

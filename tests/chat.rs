@@ -616,6 +616,13 @@ fn waited_the_chat_read_timeout(waited: Duration) -> bool {
     waited >= Duration::from_millis(350) && waited < Duration::from_secs(3)
 }
 
+/// Whether `err` says a chat answer stopped after the server accepted the
+/// request, for `why`: a stream error that no one should retry blindly.
+fn stopped_after_acceptance(err: &Error, why: &str) -> bool {
+    matches!(err, Error::Stream(m) if m.contains(why) && m.contains("may have run"))
+        && !err.is_retryable()
+}
+
 #[test]
 fn a_silent_stream_times_out_after_the_chat_read_timeout() {
     let (raw, finish, _closed) = silent_after_first_event();
@@ -626,11 +633,13 @@ fn a_silent_stream_times_out_after_the_chat_read_timeout() {
     let started = Instant::now();
     let outcome = stream.next();
     let waited = started.elapsed();
+    // After the headers the chat has run: a silence is a stream error, named.
+    let err = outcome.unwrap().unwrap_err();
     assert!(
-        matches!(outcome, Some(Err(Error::Timeout(_)))),
-        "{outcome:?}"
+        stopped_after_acceptance(&err, "no data came for 400ms (chat_read_timeout)"),
+        "{err:?}"
     );
-    assert!(outcome.is_some_and(|r| r.is_err_and(|e| is_receive_timeout(&e))));
+    assert!(err.to_string().contains(&raw.url()), "{err}");
     assert!(waited_the_chat_read_timeout(waited), "{waited:?}");
     let _ = finish.send(());
     raw.join();
@@ -708,14 +717,90 @@ fn a_per_call_timeout_also_bounds_the_silence_inside_a_stream() {
     let mut stream = docs.chat_stream(hi().timeout(PER_CALL)).unwrap();
     assert!(stream.next().unwrap().is_ok());
     let started = Instant::now();
-    let outcome = stream.next();
+    let err = stream.next().unwrap().unwrap_err();
     assert!(
-        matches!(outcome, Some(Err(Error::Timeout(_)))),
-        "{outcome:?}"
+        stopped_after_acceptance(&err, "no data came for 300ms (the request's timeout)"),
+        "{err:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(3));
     let _ = finish.send(());
     raw.join();
+}
+
+/// A server that answers a chat with 200 and `parts` as the rest of its
+/// answer, each part sent after a pause, then closes the connection; counts
+/// the requests it got.
+fn cut_answer(parts: Vec<String>) -> (RawServer, mpsc::Receiver<()>) {
+    let (got, requests) = mpsc::channel();
+    let raw = RawServer::start(Box::new(move |socket, _| {
+        use std::io::Write;
+        let _ = got.send(());
+        let _ = socket.write_all(b"HTTP/1.1 200 OK\r\n");
+        for part in parts {
+            let _ = socket.write_all(part.as_bytes());
+            let _ = socket.flush();
+            thread::sleep(Duration::from_millis(100));
+        }
+    }));
+    (raw, requests)
+}
+
+#[test]
+fn a_plain_chat_cut_inside_a_chunk_is_a_stream_error_never_retried() {
+    let (raw, requests) = cut_answer(vec![
+        "content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n40\r\n{\"id\":\"a\",\"mess"
+            .to_owned(),
+    ]);
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let err = docs.chat(hi()).unwrap_err();
+    assert!(
+        stopped_after_acceptance(&err, "the answer to chat stopped"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&raw.url()), "{err}");
+    raw.join();
+    assert_eq!(requests.try_iter().count(), 1, "sent once");
+}
+
+#[test]
+fn a_chat_completion_cut_short_of_its_length_is_a_stream_error() {
+    let (raw, requests) = cut_answer(vec![
+        "content-type: application/json\r\ncontent-length: 500\r\n\r\n{\"id\":\"a\",\"choices\":["
+            .to_owned(),
+    ]);
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let err = docs.chat_completions(hi_completion()).unwrap_err();
+    assert!(
+        stopped_after_acceptance(&err, "the answer to chat_completions stopped"),
+        "{err:?}"
+    );
+    raw.join();
+    assert_eq!(requests.try_iter().count(), 1);
+}
+
+#[test]
+fn a_stream_cut_inside_a_chunk_is_a_stream_error_never_retried() {
+    let first = chat_stream_events()[0].clone();
+    let (raw, requests) = cut_answer(vec![
+        format!(
+            "content-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n",
+            first.len()
+        ),
+        // A chunk that promises 64 bytes and breaks off after ten.
+        "40\r\ndata: {\"ty".to_owned(),
+    ]);
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let mut stream = docs.chat_stream(hi()).unwrap();
+    let first = stream.next().unwrap();
+    assert!(first.is_ok(), "{first:?}");
+    let err = stream.next().unwrap().unwrap_err();
+    assert!(
+        stopped_after_acceptance(&err, "the answer to chat_stream stopped"),
+        "{err:?}"
+    );
+    assert!(stream.next().is_none());
+    raw.join();
+    assert_eq!(requests.try_iter().count(), 1);
 }
 
 #[test]

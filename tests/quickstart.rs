@@ -1,5 +1,6 @@
 //! The README's first command, `cargo run --example quickstart --features emulator`,
-//! run as a user would: no account, no network, the emulator in-process.
+//! run as a user would: no account, no network, the emulator in-process; and the
+//! observer example the same way.
 
 mod support;
 
@@ -33,4 +34,43 @@ fn the_quick_start_runs_offline_end_to_end() {
             "missing {expected:?} in:\n{stdout}"
         );
     }
+}
+
+#[test]
+fn the_observer_example_prints_latencies_and_tokens_at_exit() {
+    let example = support::example_binary("observe");
+    let mut command = Command::new(&example);
+    command.env_remove("PINECONE_API_KEY");
+    command.env_remove("PINECONE_CONTROLLER_HOST");
+    let out = command.output().expect("run the observer example");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "failed:\n{stdout}\n{stderr}");
+    for expected in [
+        "route",
+        "p50",
+        "p99",
+        "POST /chat/{assistant_name} ",
+        "POST /chat/{assistant_name}/chat/completions ",
+        "POST /files/{assistant_name} ",
+        "GET /operations/{assistant_name}/{operation_id} ",
+        "errors: none",
+        "tokens over 6 streams",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    // Each of the six streams reported its usage.
+    let tokens = stdout
+        .lines()
+        .find(|l| l.starts_with("tokens over"))
+        .unwrap();
+    let total: u64 = tokens
+        .rsplit(" = ")
+        .next()
+        .and_then(|t| t.trim_end_matches(" total").parse().ok())
+        .unwrap();
+    assert!(total > 0, "{tokens}");
 }

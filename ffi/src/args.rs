@@ -241,31 +241,40 @@ fn json_error(name: &str, path: &str, inner: &dyn std::fmt::Display) -> FfiError
     error
 }
 
-/// The C-only settings of a chat request: `timeout_ms`, the longest silence the
-/// call accepts, which the wire body does not carry; and `stream`, which the
+/// The C-only settings of a chat request, which the wire body does not carry:
+/// `timeout_ms`, the longest silence the call accepts; `total_timeout_ms`, the
+/// longest the whole call may take (0 for no bound); and `stream`, which the
 /// function called decides, so any value given is ignored.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ChatSettings {
     timeout_ms: Option<u64>,
+    total_timeout_ms: Option<u64>,
     #[serde(rename = "stream")]
     _stream: Option<IgnoredAny>,
 }
 
-/// A request that carries a per-call timeout outside its wire body.
+/// A request that carries per-call timeouts outside its wire body.
 pub(crate) trait CallTimeout: DeserializeOwned {
     fn with_call_timeout(self, timeout: Duration) -> Self;
+    fn with_total_timeout(self, bound: Duration) -> Self;
 }
 
 impl CallTimeout for ChatRequest {
     fn with_call_timeout(self, timeout: Duration) -> Self {
         self.timeout(timeout)
     }
+    fn with_total_timeout(self, bound: Duration) -> Self {
+        self.total_timeout(bound)
+    }
 }
 
 impl CallTimeout for ChatCompletionRequest {
     fn with_call_timeout(self, timeout: Duration) -> Self {
         self.timeout(timeout)
+    }
+    fn with_total_timeout(self, bound: Duration) -> Self {
+        self.total_timeout(bound)
     }
 }
 
@@ -276,7 +285,15 @@ impl CallTimeout for ChatCompletionRequest {
 /// As [`str`].
 pub(crate) unsafe fn chat<T: CallTimeout>(ptr: *const c_char, name: &str) -> Result<T, FfiError> {
     // SAFETY: forwarded contract.
-    let (request, settings): (T, ChatSettings) = split_json(unsafe { str(ptr, name) }?, name)?;
+    let (mut request, settings): (T, ChatSettings) = split_json(unsafe { str(ptr, name) }?, name)?;
+    if let Some(ms) = settings.total_timeout_ms {
+        // 0: no bound for this call, whatever the client's.
+        request = request.with_total_timeout(if ms == 0 {
+            Duration::MAX
+        } else {
+            Duration::from_millis(ms)
+        });
+    }
     match settings.timeout_ms {
         None => Ok(request),
         Some(0) => Err(FfiError::new(
@@ -324,6 +341,18 @@ mod tests {
         let completions: ChatCompletionRequest =
             unsafe { chat(text.as_ptr(), "request_json") }.unwrap();
         assert_eq!(completions.timeout, Some(Duration::from_millis(300)));
+
+        let bounded =
+            CString::new(r#"{"messages":[],"timeout_ms":300,"total_timeout_ms":9000}"#).unwrap();
+        // SAFETY: as above.
+        let request: ChatRequest = unsafe { chat(bounded.as_ptr(), "request_json") }.unwrap();
+        assert_eq!(request.timeout, Some(Duration::from_millis(300)));
+        assert_eq!(request.total_timeout, Some(Duration::from_millis(9000)));
+        let unbounded = CString::new(r#"{"messages":[],"total_timeout_ms":0}"#).unwrap();
+        // SAFETY: as above.
+        let request: ChatCompletionRequest =
+            unsafe { chat(unbounded.as_ptr(), "request_json") }.unwrap();
+        assert_eq!(request.total_timeout, Some(Duration::MAX));
 
         let plain = CString::new(r#"{"messages":[]}"#).unwrap();
         // SAFETY: as above.

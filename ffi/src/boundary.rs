@@ -202,6 +202,20 @@ impl From<Error> for FfiError {
                 put("assistant", name.clone().into());
                 put("assistant_status", status.clone().into());
             }
+            Error::BodyTooLarge {
+                limit,
+                seen,
+                setting,
+                ..
+            } => {
+                put("limit", (*limit).into());
+                put("seen", (*seen).into());
+                put("setting", setting.clone().into());
+            }
+            Error::Timeout(t) | Error::Transport(t) => {
+                put("host", t.host().map(str::to_owned).into());
+                put("operation", t.operation().map(str::to_owned).into());
+            }
             _ => {}
         }
         Self {

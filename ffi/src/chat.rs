@@ -38,16 +38,27 @@ pub unsafe extern "C" fn pinecone_assistant_context(
 /// `request_json`: `{"messages": [{"role": "user", "content": "..."}]}` plus
 /// optional `model` (default `"gpt-4o"`), `temperature`, `filter`,
 /// `json_response`, `include_highlights`, `context_options` (`top_k`,
-/// `snippet_size`, `multimodal`, `include_binary_content`), and `timeout_ms`: the
-/// longest silence this one call accepts (default: the larger of the client's
-/// `timeout_ms` and `chat_read_timeout_ms`; it is not sent to the server). A
-/// `stream` key is ignored: use `pinecone_assistant_chat_stream` to stream. `json_out` receives
+/// `snippet_size`, `multimodal`, `include_binary_content`), and two settings of
+/// this call that are not sent to the server:
+/// - `timeout_ms`: the *idle* timeout, the longest silence the call accepts
+///   (default: the larger of the client's `timeout_ms` and
+///   `chat_read_timeout_ms`);
+/// - `total_timeout_ms`: the *total* bound, the longest the whole call may take,
+///   from sending the request to the end of the answer (default: the client's
+///   `total_timeout_ms`; 0 for no bound).
+///
+/// A `stream` key is ignored: use `pinecone_assistant_chat_stream` to stream.
+/// `json_out` receives
 /// `{"id":...,"model":...,"message":{"role":...,"content":...},"citations":[...],
 /// "usage":{...},"finish_reason":...}` (free with `pinecone_string_free`).
 ///
 /// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
-/// `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
-/// `_TRANSPORT`, `_DECODE`, `_CANCELLED`. Thread-safe.
+/// `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`
+/// (before the answer began: no answer within the idle timeout, or the total
+/// bound passed), `_TRANSPORT`, `_STREAM` (the answer broke off after the server
+/// had accepted the request, for whatever reason, a passed bound included: the
+/// chat may have run and been billed, so do not repeat it blindly),
+/// `_BODY_TOO_LARGE`, `_DECODE`, `_CANCELLED`. Thread-safe.
 ///
 /// # Safety
 ///
@@ -64,8 +75,8 @@ pub unsafe extern "C" fn pinecone_assistant_chat(
 /// OpenAI-compatible chat (`POST /chat/{assistant}/chat/completions`), whole answer.
 ///
 /// `request_json`: `{"messages": [...]}` plus optional `model`, `temperature`,
-/// `filter`, and `timeout_ms` as for `pinecone_assistant_chat` (a `stream` key is
-/// ignored). `json_out` receives
+/// `filter`, and `timeout_ms` and `total_timeout_ms` as for
+/// `pinecone_assistant_chat` (a `stream` key is ignored). `json_out` receives
 /// `{"id":...,"choices":[{"index":0,"message":{...},"finish_reason":...}],
 /// "model":...,"usage":{...}}` (free with `pinecone_string_free`).
 ///

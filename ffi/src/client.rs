@@ -72,6 +72,10 @@ struct ClientOptions {
     evaluation_host: Option<String>,
     poll_schedule: Option<String>,
     poll_first_delay_ms: Option<u64>,
+    total_timeout_ms: Option<u64>,
+    body_limit: Option<u64>,
+    generation_body_limit: Option<u64>,
+    stream_event_limit: Option<u64>,
 }
 
 /// The configuration `options` describe for `api_key`.
@@ -103,6 +107,10 @@ fn config(api_key: &str, o: ClientOptions) -> Result<ClientConfig, FfiError> {
     b = set(b, region, B::evaluation_region);
     b = set(b, o.evaluation_host, B::evaluation_host);
     b = set(b, schedule, B::poll_schedule);
+    b = set(b, o.total_timeout_ms.map(total_bound), B::total_timeout);
+    b = set(b, o.body_limit, B::body_limit);
+    b = set(b, o.generation_body_limit, B::generation_body_limit);
+    b = set(b, o.stream_event_limit, B::stream_event_limit);
     for (name, value) in o.additional_headers {
         b = b.header(name, value);
     }
@@ -115,6 +123,11 @@ fn set<B, T>(builder: B, value: Option<T>, setter: impl FnOnce(B, T) -> B) -> B 
         Some(value) => setter(builder, value),
         None => builder,
     }
+}
+
+/// A total bound in milliseconds from C, where 0 means none.
+pub(crate) fn total_bound(ms: u64) -> Option<Duration> {
+    (ms != 0).then(|| Duration::from_millis(ms))
 }
 
 fn region(name: &str) -> Result<EvaluationRegion, FfiError> {
@@ -167,7 +180,14 @@ fn poll_schedule(
 ///   `poll_schedule` (`"adaptive"`, the default: the first poll
 ///   `poll_first_delay_ms` (250) after the request was accepted, then each delay
 ///   twice the time waited so far, up to the interval; or `"fixed"`: a poll at
-///   once, then one every interval). Nothing is read from the environment.
+///   once, then one every interval), `total_timeout_ms` (the longest a whole call
+///   may take, retries and the reading of the answer included; default 600000, 0
+///   for no bound; streams are not bounded by it, see
+///   `pinecone_assistant_chat_stream`), `body_limit` (the largest answer read, in
+///   bytes, default 67108864), `generation_body_limit` (the same for context, chat
+///   and evaluation answers, default 1073741824), `stream_event_limit` (the
+///   largest stream event, default 16777216). Nothing is read from the
+///   environment.
 /// - `client_out`: receives the new client, to be freed with
 ///   `pinecone_client_free`; set to NULL first and on failure.
 ///
@@ -175,8 +195,8 @@ fn poll_schedule(
 /// `client_out`); `PINECONE_RESULT_INVALID_UTF8`; `PINECONE_RESULT_INVALID_JSON`
 /// (malformed options, wrong type); `PINECONE_RESULT_INVALID_ARGUMENT` (unknown
 /// setting, bad key, host or evaluation host that is not an http(s) URL, proxy
-/// of an unknown scheme, CA bundle, header, zero timeout or interval, unknown
-/// poll schedule). Sends nothing.
+/// of an unknown scheme, CA bundle, header, zero timeout, interval or limit,
+/// unknown poll schedule). Sends nothing.
 ///
 /// # Safety
 ///
@@ -259,6 +279,33 @@ pub unsafe extern "C" fn pinecone_client_with_cancel(
         inner: arg!(client: handle)
             .inner
             .with_cancel_handle(arg!(cancel: handle).inner.clone()),
+    })
+}
+
+/// Makes a client that shares `client`'s connections, host cache, cancel handle
+/// and observer but bounds each call by `total_timeout_ms` milliseconds (0 for no
+/// bound) instead of the `total_timeout_ms` it was created with: connecting,
+/// every attempt, the pauses between retries and reading the answer. A call that
+/// passes it returns `PINECONE_RESULT_TIMEOUT`. Assistants made from the new
+/// client carry the bound too.
+///
+/// `client` is borrowed. `client_out` receives a client to free with
+/// `pinecone_client_free` (NULL first and on failure). Returns
+/// `PINECONE_RESULT_OK` or `PINECONE_RESULT_NULL_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+///
+/// `client` is NULL or a live handle; `client_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_client_with_total_timeout(
+    client: *const pinecone_client,
+    total_timeout_ms: u64,
+    client_out: *mut *mut pinecone_client,
+) -> pinecone_result {
+    ffi_call!(client_out => handle, pinecone_client {
+        inner: arg!(client: handle)
+            .inner
+            .with_total_timeout(total_bound(total_timeout_ms)),
     })
 }
 
@@ -488,7 +535,9 @@ mod tests {
                 "max_retries":7,"retry_base_delay_ms":2,"retry_max_delay_ms":3,
                 "create_poll_interval_ms":4,"operation_poll_interval_ms":5,
                 "chat_read_timeout_ms":6,"evaluation_region":"eu","evaluation_host":"http://e",
-                "poll_schedule":"adaptive","poll_first_delay_ms":7}"#,
+                "poll_schedule":"adaptive","poll_first_delay_ms":7,
+                "total_timeout_ms":7,"body_limit":8,"generation_body_limit":9,
+                "stream_event_limit":10}"#,
         )
         .unwrap();
         assert_eq!(c.host(), "http://127.0.0.1:9");
@@ -511,6 +560,17 @@ mod tests {
         assert_eq!(
             c.poll_schedule(),
             PollSchedule::adaptive(Duration::from_millis(7))
+        );
+        assert_eq!(c.total_timeout(), Some(Duration::from_millis(7)));
+        assert_eq!(c.body_limit(), 8);
+        assert_eq!(c.generation_body_limit(), 9);
+        assert_eq!(c.stream_event_limit(), 10);
+        let unbounded = config_from(r#"{"total_timeout_ms":0}"#).unwrap();
+        assert_eq!(unbounded.total_timeout(), None);
+        let default = config_from("{}").unwrap();
+        assert_eq!(
+            default.total_timeout(),
+            Some(::pinecone_assistant::DEFAULT_TOTAL_TIMEOUT)
         );
     }
 

@@ -31,16 +31,23 @@ pub enum pinecone_result {
     /// The server answered with another error status (see
     /// `pinecone_last_error_status`).
     ApiError = 11,
-    /// The server stayed silent past the timeout.
+    /// The server stayed silent past the timeout (`timeout_ms`), or the whole
+    /// call outlasted its total bound (`total_timeout_ms`); the message says which.
     Timeout = 20,
     /// The connection failed (DNS, connect, TLS, reset, proxy).
     Transport = 21,
     /// A success response had an unexpected shape.
     Decode = 30,
-    /// A server-sent event stream was malformed or cut off.
+    /// A server-sent event stream was malformed or cut off, or a chat answer
+    /// (streamed or not) broke off after the server had accepted the request.
+    /// Never worth retrying blindly: the chat may have run and been billed.
     Stream = 31,
     /// A local file or the read callback failed.
     Io = 32,
+    /// An answer was larger than the client's limit (`body_limit`,
+    /// `generation_body_limit`); `pinecone_last_error_json` gives `limit`, `seen`
+    /// and the `setting` that raises it.
+    BodyTooLarge = 33,
     /// The wait deadline passed first; the server keeps working.
     WaitTimeout = 40,
     /// A file operation (upload, upsert, delete) failed at the server.
@@ -68,6 +75,7 @@ impl pinecone_result {
             Error::Decode { .. } => Self::Decode,
             Error::Stream(_) => Self::Stream,
             Error::Io { .. } => Self::Io,
+            Error::BodyTooLarge { .. } => Self::BodyTooLarge,
             Error::WaitTimeout { .. } => Self::WaitTimeout,
             Error::OperationFailed { .. } => Self::OperationFailed,
             Error::AssistantFailed { .. } => Self::AssistantFailed,
@@ -81,7 +89,7 @@ impl pinecone_result {
     }
 
     /// Every code with its name, for `pinecone_result_name`.
-    const NAMES: [(Self, &'static std::ffi::CStr); 18] = [
+    const NAMES: [(Self, &'static std::ffi::CStr); 19] = [
         (Self::Ok, c"PINECONE_RESULT_OK"),
         (Self::NullArgument, c"PINECONE_RESULT_NULL_ARGUMENT"),
         (Self::InvalidUtf8, c"PINECONE_RESULT_INVALID_UTF8"),
@@ -94,6 +102,7 @@ impl pinecone_result {
         (Self::Decode, c"PINECONE_RESULT_DECODE"),
         (Self::Stream, c"PINECONE_RESULT_STREAM"),
         (Self::Io, c"PINECONE_RESULT_IO"),
+        (Self::BodyTooLarge, c"PINECONE_RESULT_BODY_TOO_LARGE"),
         (Self::WaitTimeout, c"PINECONE_RESULT_WAIT_TIMEOUT"),
         (Self::OperationFailed, c"PINECONE_RESULT_OPERATION_FAILED"),
         (Self::AssistantFailed, c"PINECONE_RESULT_ASSISTANT_FAILED"),
@@ -191,7 +200,10 @@ pub extern "C" fn pinecone_last_error_message() -> *const c_char {
 /// `percent_complete`, `last_status`, `waited_ms` (waits), `operation_type` and
 /// `file_id` (a failed operation: `"upload_file"`, `"upsert_file"`,
 /// `"delete_file"`…, and the file it worked on), `assistant` and
-/// `assistant_status` (assistant failures).
+/// `assistant_status` (assistant failures), `host` and `operation` (network
+/// failures: where the request went, and the operation, e.g.
+/// `describe_assistant`), `limit`, `seen` and `setting`
+/// (`PINECONE_RESULT_BODY_TOO_LARGE`).
 ///
 /// Borrowed: valid until the next fallible call on this thread; do not free it.
 #[unsafe(no_mangle)]
@@ -211,11 +223,7 @@ fn last_error_json() -> *const c_char {
             }
             if last.json.is_none() {
                 let mut doc = Map::new();
-                let name = pinecone_result::NAMES
-                    .iter()
-                    .find(|(c, _)| *c == last.code)
-                    .map_or("PINECONE_RESULT_UNKNOWN", |(_, n)| n.to_str().unwrap_or(""));
-                doc.insert("result".into(), name.into());
+                doc.insert("result".into(), result_name(last.code).into());
                 doc.insert("code".into(), (last.code as c_int).into());
                 doc.insert(
                     "message".into(),
@@ -240,6 +248,14 @@ pub extern "C" fn pinecone_last_error_status() -> c_int {
     LAST_ERROR
         .try_with(|cell| cell.try_borrow().map_or(0, |l| c_int::from(l.status)))
         .unwrap_or(0)
+}
+
+/// The name of a result code, for JSON.
+pub(crate) fn result_name(code: pinecone_result) -> &'static str {
+    pinecone_result::NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("PINECONE_RESULT_UNKNOWN", |(_, n)| n.to_str().unwrap_or(""))
 }
 
 /// The name of a result code, e.g. `"PINECONE_RESULT_NOT_FOUND"`, or
@@ -371,6 +387,15 @@ mod tests {
                 pinecone_result::AssistantFailed,
             ),
             (Error::Cancelled, pinecone_result::Cancelled),
+            (
+                Error::BodyTooLarge {
+                    what: "w".into(),
+                    limit: 1,
+                    seen: 2,
+                    setting: "body_limit".into(),
+                },
+                pinecone_result::BodyTooLarge,
+            ),
         ];
         for (error, code) in table.into_iter().chain(exchange_errors()) {
             assert_eq!(pinecone_result::of(&error), code, "{error}");
@@ -392,6 +417,7 @@ mod tests {
             (pinecone_result::Decode, 30, "DECODE"),
             (pinecone_result::Stream, 31, "STREAM"),
             (pinecone_result::Io, 32, "IO"),
+            (pinecone_result::BodyTooLarge, 33, "BODY_TOO_LARGE"),
             (pinecone_result::WaitTimeout, 40, "WAIT_TIMEOUT"),
             (pinecone_result::OperationFailed, 41, "OPERATION_FAILED"),
             (pinecone_result::AssistantFailed, 42, "ASSISTANT_FAILED"),

@@ -31,14 +31,16 @@ pub type pinecone_progress_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, sent: u64, total: u64)>;
 
 /// The options of an upload, as JSON: `file_id` (upsert under this id),
-/// `metadata` (object), `multimodal` (bool). They are settings of the upload
-/// call rather than a request body, so no Rust model type decodes them.
+/// `metadata` (object), `multimodal` (bool), `total_timeout_ms` (the upload
+/// request's own total bound, 0 for none). They are settings of the upload call
+/// rather than a request body, so no Rust model type decodes them.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct UploadOptions {
     file_id: Option<String>,
     metadata: Option<Value>,
     multimodal: Option<bool>,
+    total_timeout_ms: Option<u64>,
 }
 
 /// The C read callback as a `Read`.
@@ -109,6 +111,13 @@ fn upload(
     if let Some(m) = options.multimodal {
         file = file.multimodal(m);
     }
+    if let Some(ms) = options.total_timeout_ms {
+        file = file.total_timeout(if ms == 0 {
+            std::time::Duration::MAX
+        } else {
+            std::time::Duration::from_millis(ms)
+        });
+    }
     if let Some(progress) = progress {
         let cb = CallbackProgress { progress, userdata };
         file = file.on_progress(move |sent, total| cb.report(sent, total));
@@ -153,8 +162,11 @@ unsafe fn bytes(data: *const u8, len: usize) -> Result<Vec<u8>, FfiError> {
 /// as `wait_mode` says until the assistant has processed it.
 ///
 /// - `path`: required, borrowed; the name sent is its last component.
-/// - `options_json`: NULL or `{"file_id":"...","metadata":{...},"multimodal":true}`;
-///   a `file_id` makes it an upsert (`PUT`) that creates or replaces that file.
+/// - `options_json`: NULL or `{"file_id":"...","metadata":{...},"multimodal":true,
+///   "total_timeout_ms":...}`; a `file_id` makes it an upsert (`PUT`) that creates
+///   or replaces that file; `total_timeout_ms` bounds the upload request (default:
+///   the client's `total_timeout_ms` plus 16 s per MiB, none for a reader of
+///   unknown length; 0 for none); the wait that follows is bounded by `wait_mode`.
 /// - `progress`: NULL or a callback receiving `userdata`; `userdata` is only
 ///   passed through.
 /// - `json_out`: receives `{"operation":{...},"file":{...},"location":"..."}`:

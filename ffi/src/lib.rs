@@ -59,6 +59,8 @@ mod string;
 
 mod client;
 
+mod observer;
+
 mod assistant;
 
 mod files;
@@ -77,6 +79,7 @@ pub use client::*;
 pub use error::*;
 pub use exclusive::pinecone_json_cb;
 pub use files::*;
+pub use observer::*;
 pub use paginator::*;
 pub use stream::*;
 pub use string::*;

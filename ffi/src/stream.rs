@@ -86,8 +86,12 @@ fn pour<D: Decoder>(sink: JsonSink, stream: EventStream<D>) -> Result<(), FfiErr
 /// fails here; chunks are then read as `pinecone_stream_next` asks for them.
 ///
 /// `request_json`: as for `pinecone_assistant_chat` (`json_response` must be off).
-/// `stream_out` receives the stream (free with `pinecone_stream_free`, which closes
-/// the connection; NULL first and on failure).
+/// Its `timeout_ms` is the idle timeout between the stream's bytes; its
+/// `total_timeout_ms` bounds the whole stream, from the request to the last
+/// chunk, and is off unless given (the client's `total_timeout_ms` does not apply
+/// to streams: a long answer is no fault). `stream_out` receives the stream (free
+/// with `pinecone_stream_free`, which closes the connection; NULL first and on
+/// failure).
 ///
 /// Returns `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`,
 /// `_INVALID_JSON`, `_INVALID_ARGUMENT`, `_NOT_FOUND`, `_API_ERROR`, `_TIMEOUT`,
@@ -179,8 +183,9 @@ pub unsafe extern "C" fn pinecone_assistant_chat_completions_stream_cb(
 /// `chunk_json_out` receives an owned JSON string (free with
 /// `pinecone_string_free`), or NULL with `PINECONE_RESULT_OK` at the end of the
 /// answer (and on every later call). Returns `PINECONE_RESULT_OK`,
-/// `_NULL_ARGUMENT`, `_STREAM` (malformed or cut-off stream), `_DECODE`,
-/// `_TIMEOUT`, `_TRANSPORT`, `_CANCELLED`; after an error the stream is finished.
+/// `_NULL_ARGUMENT`, `_STREAM` (malformed or cut-off stream, a connection that
+/// broke, no data within the idle timeout, the total bound passed: the message
+/// says which), `_DECODE`, `_CANCELLED`; after an error the stream is finished.
 ///
 /// # Safety
 ///

@@ -6,15 +6,16 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 
 use crate::assistant::Assistant;
+use crate::cancel::HookGuard;
 use crate::error::{Error, Result};
 use crate::http::interrupt::Interrupter;
 use crate::http::retry::RequestClass;
-use crate::http::{Body, Method, RawResponse, Request, read_reply};
+use crate::http::{Body, Bound, Method, RawResponse, Request, Sent, route};
 use crate::models::{
     ChatCompletionRequest, ChatCompletionResponse, ChatRequest, ChatResponse, ContextRequest,
     ContextResponse,
 };
-use crate::stream::{ChatCompletionStream, ChatStream};
+use crate::stream::{ChatCompletionStream, ChatStream, StreamOrigin};
 
 impl Assistant {
     /// The longest silence allowed while an answer is generated: the call's own
@@ -32,6 +33,27 @@ impl Assistant {
         Ok(Request::new(Method::Post, path, RequestClass::Generation).body(body))
     }
 
+    /// The total bound of a chat call: the request's own, else for a plain call
+    /// the client's and for a stream none (a long answer is no fault; the idle
+    /// timeout still catches a silent one).
+    fn generation_bound(&self, per_call: Option<Duration>, streamed: bool) -> Bound {
+        let unbounded = |d: Duration| (d != Duration::MAX).then_some(d);
+        match per_call {
+            Some(own) => Bound {
+                limit: unbounded(own),
+                name: "the request's total_timeout",
+            },
+            None if streamed => Bound {
+                limit: None,
+                name: "the request's total_timeout",
+            },
+            None => Bound {
+                limit: self.client.config().total_timeout(),
+                name: "total_timeout",
+            },
+        }
+    }
+
     /// Sends a generation request on its own, interruptible connection and returns
     /// the response with its hook on the client's cancel handle, so cancelling
     /// stops it even while the model is still writing.
@@ -39,7 +61,8 @@ impl Assistant {
         &self,
         mut req: Request<'static>,
         timeout: Option<Duration>,
-    ) -> Result<(RawResponse, Arc<Interrupter>, crate::cancel::HookGuard)> {
+        total: Bound,
+    ) -> Result<Opened> {
         let interrupter = Arc::new(Interrupter::default());
         let hook = {
             let interrupter = interrupter.clone();
@@ -49,29 +72,71 @@ impl Assistant {
         };
         req = req
             .read_timeout(self.generation_read_timeout(timeout))
-            .interruptible(interrupter.clone());
+            .interruptible(interrupter.clone())
+            .total(total);
         match self.send_data(&mut req) {
-            Ok(resp) => Ok((resp, interrupter, hook)),
+            Ok((resp, sent)) => Ok(Opened {
+                req,
+                resp,
+                sent,
+                interrupter,
+                hook,
+            }),
             Err(_) if interrupter.is_interrupted() => Err(Error::Cancelled),
             Err(e) => Err(e),
         }
     }
 
     /// Sends a generation request interruptibly and decodes the whole answer; a
-    /// cancel while the answer is awaited gives [`Error::Cancelled`].
+    /// cancel while the answer is awaited gives [`Error::Cancelled`], and a
+    /// failure once the headers are in is [`Error::Stream`] (the call may have
+    /// run; `Transport::read_reply` says so).
     fn generate<T: DeserializeOwned>(
         &self,
         req: Request<'static>,
         timeout: Option<Duration>,
+        total: Option<Duration>,
         what: &str,
     ) -> Result<T> {
-        let limit = req.max_body;
-        let (resp, interrupter, _hook) = self.open_interruptible(req, timeout)?;
-        match read_reply(resp, limit) {
-            Ok(reply) => reply.decode(what),
-            Err(_) if interrupter.is_interrupted() => Err(Error::Cancelled),
-            Err(e) => Err(e),
-        }
+        let opened = self.open_interruptible(req, timeout, self.generation_bound(total, false))?;
+        let Opened {
+            req,
+            resp,
+            sent,
+            hook: _hook,
+            ..
+        } = opened;
+        self.client
+            .transport
+            .read_reply(resp, &req, sent)?
+            .decode(what)
+    }
+
+    /// Opens a stream of either kind.
+    fn open_stream(
+        &self,
+        req: Request<'static>,
+        timeout: Option<Duration>,
+        total: Option<Duration>,
+    ) -> Result<(RawResponse, StreamOrigin, Arc<Interrupter>, HookGuard)> {
+        let idle = self.generation_read_timeout(timeout);
+        let idle_name = if timeout.is_some() {
+            "the request's timeout"
+        } else {
+            "chat_read_timeout"
+        };
+        let total = self.generation_bound(total, true);
+        let opened = self.open_interruptible(req, timeout, total)?;
+        let origin = StreamOrigin {
+            operation: req_operation(&opened.req),
+            host: route::origin(&opened.req.url),
+            idle: (idle, idle_name),
+            total,
+            event_limit: usize::try_from(self.client.config().stream_event_limit())
+                .unwrap_or(usize::MAX),
+            watch: opened.sent.into_stream_watch(&opened.resp),
+        };
+        Ok((opened.resp, origin, opened.interrupter, opened.hook))
     }
 
     /// Retrieves the snippets the assistant would answer from, for a query or a
@@ -131,7 +196,7 @@ impl Assistant {
     /// a cancel stops it even while the answer is being written).
     pub fn chat(&self, request: ChatRequest) -> Result<ChatResponse> {
         let req = self.generation_request("", Body::json(&request.body(false))?)?;
-        self.generate(req, request.timeout, "chat response")
+        self.generate(req, request.timeout, request.total_timeout, "chat response")
     }
 
     /// Asks the assistant and streams the answer as it is generated.
@@ -166,9 +231,12 @@ impl Assistant {
                 "a JSON answer cannot be streamed; use chat() or turn json_response off",
             ));
         }
-        let req = self.generation_request("", Body::json(&request.body(true))?)?;
-        let (resp, interrupter, hook) = self.open_interruptible(req, request.timeout)?;
-        Ok(ChatStream::from_response(resp, interrupter, hook))
+        let req = self
+            .generation_request("", Body::json(&request.body(true))?)?
+            .operation("chat_stream");
+        let (resp, origin, interrupter, hook) =
+            self.open_stream(req, request.timeout, request.total_timeout)?;
+        Ok(ChatStream::from_response(resp, interrupter, hook, origin))
     }
 
     /// Asks the assistant through the OpenAI-shaped endpoint and waits for the
@@ -193,7 +261,12 @@ impl Assistant {
     ) -> Result<ChatCompletionResponse> {
         let req =
             self.generation_request("/chat/completions", Body::json(&request.body(false))?)?;
-        self.generate(req, request.timeout, "chat completion")
+        self.generate(
+            req,
+            request.timeout,
+            request.total_timeout,
+            "chat completion",
+        )
     }
 
     /// Streams an answer from the OpenAI-shaped endpoint as it is generated.
@@ -216,8 +289,33 @@ impl Assistant {
         &self,
         request: ChatCompletionRequest,
     ) -> Result<ChatCompletionStream> {
-        let req = self.generation_request("/chat/completions", Body::json(&request.body(true))?)?;
-        let (resp, interrupter, hook) = self.open_interruptible(req, request.timeout)?;
-        Ok(ChatCompletionStream::from_response(resp, interrupter, hook))
+        let req = self
+            .generation_request("/chat/completions", Body::json(&request.body(true))?)?
+            .operation("chat_completions_stream");
+        let (resp, origin, interrupter, hook) =
+            self.open_stream(req, request.timeout, request.total_timeout)?;
+        Ok(ChatCompletionStream::from_response(
+            resp,
+            interrupter,
+            hook,
+            origin,
+        ))
     }
+}
+
+/// A generation request sent, with what reading its answer needs.
+struct Opened {
+    req: Request<'static>,
+    resp: RawResponse,
+    sent: Sent,
+    interrupter: Arc<Interrupter>,
+    hook: HookGuard,
+}
+
+/// The operation name of a generation request.
+fn req_operation(req: &Request<'_>) -> &'static str {
+    req.operation.unwrap_or_else(|| {
+        let at = req.api_path_at.unwrap_or(0);
+        route::classify(req.method, req.url.get(at..).unwrap_or("")).operation
+    })
 }

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::http::url::push_segment;
-use crate::http::{Body, RawResponse, Reply, Request, read_reply};
+use crate::http::{Body, RawResponse, Reply, Request, Sent};
 
 /// A handle bound to one assistant, for its data-plane calls (files, operations,
 /// context, chat). Cheap to clone, `Send + Sync`; made by [`Client::assistant`].
@@ -194,10 +194,11 @@ impl Assistant {
     /// request is replayed once on the new host (the old one refused it, so nothing
     /// happened there). A 404 from the lookup itself (the assistant is gone) is
     /// returned instead of the first one.
-    pub(crate) fn send_data(&self, req: &mut Request<'_>) -> Result<RawResponse> {
+    pub(crate) fn send_data(&self, req: &mut Request<'_>) -> Result<(RawResponse, Sent)> {
         let path = std::mem::take(&mut req.url);
         let base = self.data_base()?;
         req.url = format!("{base}{path}");
+        req.api_path_at = Some(base.len());
         let transport = &self.client.transport;
         match transport.send(req, &self.client.cancel) {
             Err(first) if first.is_not_found() => {
@@ -215,6 +216,7 @@ impl Assistant {
                     self.name
                 );
                 req.url = format!("{fresh}{path}");
+                req.api_path_at = Some(fresh.len());
                 transport.send(req, &self.client.cancel)
             }
             other => other,
@@ -223,8 +225,8 @@ impl Assistant {
 
     /// [`send_data`](Self::send_data) and read the whole body.
     pub(crate) fn call_data(&self, mut req: Request<'_>) -> Result<Reply> {
-        let limit = req.max_body;
-        read_reply(self.send_data(&mut req)?, limit)
+        let (resp, sent) = self.send_data(&mut req)?;
+        self.client.transport.read_reply(resp, &req, sent)
     }
 
     /// [`send_data`](Self::send_data) and decode the body as `T`.

@@ -46,12 +46,13 @@ impl FaultAction {
     }
 }
 
-/// A fault for the next `times` requests that match its method and path filters.
+/// A fault for the next `times` requests that match its method and path filters,
+/// or, with a [`rate`](Self::rate), for a share of them drawn at random.
 ///
 /// Over HTTP, `POST /_emulator/faults` takes the same as JSON:
 /// `{"kind":"status","status":503,"retry_after":"1","body":"…","times":2,
-/// "path_contains":"/chat","method":"POST"}`, or the kinds `delay` (`delay_ms`),
-/// `reset`, `cut_stream` and `end_stream` (`after_events`); `DELETE
+/// "path_contains":"/chat","method":"POST","rate":0.05}`, or the kinds `delay`
+/// (`delay_ms`), `reset`, `cut_stream` and `end_stream` (`after_events`); `DELETE
 /// /_emulator/faults` removes them all.
 ///
 /// ```
@@ -70,6 +71,9 @@ pub struct Fault {
     pub path_contains: Option<String>,
     /// Only requests with this method (case-insensitive).
     pub method: Option<String>,
+    /// The chance, in parts per million, that a matching request is hit; `None`
+    /// hits every one. Set with [`rate`](Self::rate).
+    pub rate_ppm: Option<u32>,
 }
 
 impl Fault {
@@ -79,6 +83,7 @@ impl Fault {
             times: 1,
             path_contains: None,
             method: None,
+            rate_ppm: None,
         }
     }
 
@@ -137,6 +142,28 @@ impl Fault {
         path_contains(text: impl Into<String>) => path_contains = Some(text.into());
         /// Only requests with this method. Defaults to every method.
         method(method: impl Into<String>) => method = Some(method.into());
+    }
+
+    /// Hits each matching request with probability `chance` (0 to 1) instead of
+    /// every one, and stays until cleared: a standing fault for soak tests, e.g.
+    /// 5 % of requests answered 503. Draws follow the emulator's
+    /// [`seed`](super::EmulatorBuilder::seed). Call [`times`](Self::times) after
+    /// it to cap the number of hits. Defaults to every matching request.
+    ///
+    /// ```
+    /// use pinecone_assistant::emulator::Fault;
+    /// let flaky = Fault::status(503).retry_after("0").rate(0.05);
+    /// assert_eq!(flaky.rate_ppm, Some(50_000));
+    /// ```
+    pub fn rate(mut self, chance: f64) -> Self {
+        let chance = if chance.is_nan() {
+            0.0
+        } else {
+            chance.clamp(0.0, 1.0)
+        };
+        self.rate_ppm = Some((chance * 1e6).round() as u32);
+        self.times = u32::MAX;
+        self
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
@@ -203,6 +230,17 @@ impl Fault {
                 fault.times = u32::try_from(n).map_err(|_| "times is too large")?;
             }
         }
+        if let Some(r) = v.get("rate") {
+            let chance = r
+                .as_f64()
+                .filter(|c| (0.0..=1.0).contains(c))
+                .ok_or_else(|| format!("rate must be a number from 0 to 1, got {r}"))?;
+            let times = fault.times;
+            fault = fault.rate(chance);
+            if v.get("times").is_some() {
+                fault.times = times;
+            }
+        }
         fault.path_contains = text("path_contains");
         fault.method = text("method");
         Ok(fault)
@@ -213,9 +251,19 @@ impl Fault {
 #[derive(Debug, Default)]
 pub(crate) struct FaultQueue {
     faults: Vec<Fault>,
+    /// The state of the draws of rate faults.
+    draws: u64,
 }
 
 impl FaultQueue {
+    /// A queue whose rate faults draw from `seed`.
+    pub(crate) fn seeded(seed: u64) -> Self {
+        Self {
+            faults: Vec::new(),
+            draws: seed,
+        }
+    }
+
     pub(crate) fn push(&mut self, fault: Fault) {
         if fault.times > 0 {
             self.faults.push(fault);
@@ -229,10 +277,15 @@ impl FaultQueue {
     /// Consumes one use of the first fault that matches and whose action is of the
     /// wanted family (request-level or stream-level).
     pub(crate) fn take(&mut self, method: &str, path: &str, stream: bool) -> Option<FaultAction> {
-        let i = self
-            .faults
-            .iter()
-            .position(|f| f.action.is_stream() == stream && f.matches(method, path))?;
+        let draws = &mut self.draws;
+        let i = self.faults.iter().position(|f| {
+            f.action.is_stream() == stream
+                && f.matches(method, path)
+                && f.rate_ppm.is_none_or(|ppm| {
+                    *draws = draws.wrapping_add(1);
+                    (super::delay::mix(*draws) % 1_000_000) < u64::from(ppm)
+                })
+        })?;
         let f = &mut self.faults[i];
         f.times -= 1;
         let action = f.action.clone();
@@ -271,6 +324,33 @@ mod tests {
     }
 
     #[test]
+    fn rate_faults_hit_about_their_share_and_stay() {
+        let mut q = FaultQueue::seeded(7);
+        q.push(Fault::status(503).rate(0.05).path_contains("/files"));
+        let hits = (0..20_000)
+            .filter(|_| q.take("GET", "/assistant/files/a", false).is_some())
+            .count();
+        assert!((800..1200).contains(&hits), "{hits} of 20000");
+        assert_eq!(q.take("GET", "/assistant/chat/a", false), None);
+        // The same seed draws the same requests.
+        let draw = |seed| {
+            let mut q = FaultQueue::seeded(seed);
+            q.push(Fault::reset().rate(0.5));
+            (0..64)
+                .map(|_| q.take("GET", "/", false).is_some())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draw(3), draw(3));
+        assert_ne!(draw(3), draw(4));
+        // A capped rate fault goes once used up.
+        let mut q = FaultQueue::seeded(1);
+        q.push(Fault::reset().rate(1.0).times(2));
+        assert!(q.take("GET", "/", false).is_some());
+        assert!(q.take("GET", "/", false).is_some());
+        assert_eq!(q.take("GET", "/", false), None);
+    }
+
+    #[test]
     fn json_form_is_parsed_and_checked() {
         let f = Fault::from_json(
             &json!({"kind":"status","status":429,"retry_after":"2","times":3,"method":"GET"}),
@@ -283,6 +363,15 @@ mod tests {
         assert!(Fault::from_json(&json!({"kind":"status"})).is_err());
         assert!(Fault::from_json(&json!({"kind":"explode"})).is_err());
         assert!(Fault::from_json(&json!({"kind":"reset","times":0})).is_err());
+        assert!(Fault::from_json(&json!({"kind":"reset","rate":1.5})).is_err());
+        assert_eq!(
+            Fault::from_json(&json!({"kind":"reset","rate":0.02})).unwrap(),
+            Fault::reset().rate(0.02)
+        );
+        assert_eq!(
+            Fault::from_json(&json!({"kind":"reset","rate":0.02,"times":3})).unwrap(),
+            Fault::reset().rate(0.02).times(3)
+        );
         assert_eq!(
             Fault::from_json(&json!({"kind":"delay","delay_ms":5}))
                 .unwrap()

@@ -603,7 +603,7 @@ impl EmulatorBuilder {
             },
             host: url.clone(),
             state: Mutex::new(state),
-            faults: Mutex::new(FaultQueue::default()),
+            faults: Mutex::new(FaultQueue::seeded(seed)),
             log: Mutex::new(VecDeque::new()),
             stop: AtomicBool::new(false),
             jobs: Mutex::new(Some(tx)),

@@ -1,11 +1,17 @@
 //! The transport: the only code that talks to `ureq`.
 //!
 //! It adds the authentication, version and `User-Agent` headers, applies the retry
-//! policy, and turns status + body into [`Error`] in one place.
+//! policy and the total time bound of each call, reports to the observer, and turns
+//! status + body into [`Error`] in one place.
 
+mod failure;
 pub(crate) mod interrupt;
 pub(crate) mod retry;
+pub(crate) mod route;
 pub(crate) mod url;
+
+pub(crate) use failure::map_transport;
+use failure::{carries_local_error, is_connect_phase};
 
 use std::io::Read;
 use std::sync::Arc;
@@ -19,17 +25,43 @@ use ureq::{Agent, SendBody};
 use crate::cancel::CancelHandle;
 use crate::config::ClientConfig;
 use crate::error::{ApiError, Error, Result, TimeoutPhase, TransportError, TransportErrorKind};
+use crate::observe::{Event, Observer, ObserverSlot};
 use retry::{Failure, RequestClass};
+use route::Route;
 
-/// The largest success body of a generation call (context answers carry images as
-/// base64) read into memory; ureq's own default of 10 MB is too small for those.
-const MAX_GENERATION_BODY_BYTES: u64 = 1 << 30;
-/// The largest success body of any other call: a full page of files with 16 KB of
-/// metadata each stays far below it, and a misbehaving server cannot make a
-/// describe allocate a gigabyte.
-const MAX_BODY_BYTES: u64 = 64 << 20;
 /// The most of an error body kept.
 const MAX_ERROR_BODY_BYTES: u64 = 1 << 20;
+
+/// Buffer sizes of each kind of connection. ureq's default is 128 KiB each way on
+/// every connection, which made an open stream cost about 290 KiB; these fit
+/// what each kind carries (benches/streams_memory.rs measures them, and
+/// benches/README.md has the numbers).
+///
+/// The input buffer must hold a whole response head (status line and headers,
+/// about 1 KiB from the service; 16 KiB leaves room for proxies and gateways),
+/// and the output buffer a whole request head (the user's extra headers
+/// included). Bodies pass through them in pieces of their size, so a smaller
+/// buffer costs only more system calls on large bodies.
+mod buffers {
+    /// Pooled JSON connections: small requests, answers of a few KiB (a describe,
+    /// a page of a list).
+    pub const JSON_INPUT: usize = 16 << 10;
+    pub const JSON_OUTPUT: usize = 8 << 10;
+    /// Stream and chat connections: one small request, then events of a few KiB.
+    pub const STREAM_INPUT: usize = 16 << 10;
+    pub const STREAM_OUTPUT: usize = 8 << 10;
+    /// Upload connections: the file goes out through the output buffer, where a
+    /// large one saves system calls (measured in benches/upload.rs).
+    pub const UPLOAD_INPUT: usize = 16 << 10;
+    pub const UPLOAD_OUTPUT: usize = 128 << 10;
+    /// Idle upload connections kept: uploads of one process rarely run more in
+    /// parallel, and each keeps its large buffer while idle.
+    pub const UPLOAD_POOL: usize = 4;
+}
+
+/// Seconds an upload's time bound grows by per MiB of its body: a floor of
+/// 64 KiB/s, far below any working link, so only a stalled transfer trips it.
+const UPLOAD_SECONDS_PER_MIB: u64 = 16;
 
 /// An HTTP method this API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +83,16 @@ impl Method {
             Method::Delete => http::Method::DELETE,
         }
     }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
 }
 
 /// A request body that can be opened once per attempt (uploads).
@@ -59,6 +101,10 @@ pub(crate) trait BodySource {
     fn can_replay(&self) -> bool;
     /// Opens the body for the next attempt.
     fn open(&mut self) -> Result<OpenBody>;
+    /// The body's length when known before opening it, which sizes its time bound.
+    fn length_hint(&mut self) -> Option<u64>;
+    /// The upload's own total time bound, when it set one (`Some(None)`: none).
+    fn own_bound(&self) -> Option<Option<Duration>>;
 }
 
 /// One attempt's body.
@@ -88,6 +134,16 @@ impl Body<'_> {
     }
 }
 
+/// A total time bound and the setting that gave it, for the error that says it
+/// passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bound {
+    /// The bound; `None` for none.
+    pub limit: Option<Duration>,
+    /// Where it comes from, e.g. `total_timeout`.
+    pub name: &'static str,
+}
+
 /// One logical request; the transport may send it several times.
 pub(crate) struct Request<'a> {
     pub method: Method,
@@ -98,11 +154,26 @@ pub(crate) struct Request<'a> {
     pub read_timeout: Option<Duration>,
     /// A DELETE whose replay finds the resource gone has done its job.
     pub replayed_not_found_is_success: bool,
+    /// A 404 is the answer the caller waits for (a deleted resource is gone): the
+    /// observer sees the response, but no error.
+    pub not_found_expected: bool,
     /// Set for streams: sent on a fresh connection whose socket this interrupter
     /// can shut down from another thread.
     pub interrupt: Option<Arc<interrupt::Interrupter>>,
-    /// The largest success body read whole.
-    pub max_body: u64,
+    /// Replaces the configured body limit of its class.
+    pub max_body: Option<u64>,
+    /// Replaces the operation name told from the route (`chat_stream` for the
+    /// streamed form of `chat`).
+    pub operation: Option<&'static str>,
+    /// Where the API path (below `/assistant`) starts in `url`, when the caller
+    /// knows; otherwise it is found from the configured bases.
+    pub api_path_at: Option<usize>,
+    /// Replaces the call's total bound (the client's `total_timeout`, or for
+    /// uploads that plus time per MiB).
+    pub total: Option<Bound>,
+    /// The end of the total bound, fixed when the request is first sent, so that
+    /// a replay on a moved host stays inside it.
+    deadline: Option<Option<Instant>>,
 }
 
 impl<'a> Request<'a> {
@@ -114,12 +185,13 @@ impl<'a> Request<'a> {
             body: Body::Empty,
             read_timeout: None,
             replayed_not_found_is_success: false,
+            not_found_expected: false,
             interrupt: None,
-            max_body: if class == RequestClass::Generation {
-                MAX_GENERATION_BODY_BYTES
-            } else {
-                MAX_BODY_BYTES
-            },
+            max_body: None,
+            operation: None,
+            api_path_at: None,
+            total: None,
+            deadline: None,
         }
     }
 
@@ -142,6 +214,18 @@ impl<'a> Request<'a> {
         self.interrupt = Some(interrupter);
         self
     }
+
+    /// Names the request's operation, where the route alone cannot tell it.
+    pub(crate) fn operation(mut self, name: &'static str) -> Self {
+        self.operation = Some(name);
+        self
+    }
+
+    /// Bounds the whole request by `bound` instead of the client's default.
+    pub(crate) fn total(mut self, bound: Bound) -> Self {
+        self.total = Some(bound);
+        self
+    }
 }
 
 /// A success response with its body not yet read (streams read it incrementally).
@@ -154,23 +238,136 @@ pub(crate) struct Reply {
     /// A `Retry-After` on a success: on a poll's answer, when to poll again.
     pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
+    /// Reports a decode failure when the call is observed.
+    watch: Option<Watch>,
 }
 
 impl Reply {
     /// Decodes the body as `T`; `what` names it in a decode error.
     pub(crate) fn decode<T: DeserializeOwned>(&self, what: &str) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::decode(what, e, &self.body))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let error = Error::decode(what, e, &self.body);
+            if let Some(watch) = &self.watch {
+                watch.error(&error);
+            }
+            error
+        })
+    }
+}
+
+/// What the transport knows of a request once its answer's headers arrived,
+/// for reading the body: the bound in force and, when observed, the watch.
+pub(crate) struct Sent {
+    /// The last attempt's bound ran to the wait's deadline rather than the call's.
+    by_wait: bool,
+    bound: Bound,
+    watch: Option<Watch>,
+}
+
+impl Sent {
+    /// Reports the answer of a stream, whose body is read later, and hands over
+    /// the watch for its end event.
+    pub(crate) fn into_stream_watch(self, resp: &RawResponse) -> Option<Watch> {
+        let watch = self.watch?;
+        let request_id = header_text(resp, "x-pinecone-request-id")
+            .or_else(|| header_text(resp, "x-request-id"));
+        watch.response(resp.status().as_u16(), request_id.as_deref(), None);
+        Some(watch)
+    }
+}
+
+/// The observer and what an event about one request says, kept only while an
+/// observer is set.
+#[derive(Clone)]
+pub(crate) struct Watch {
+    observer: Arc<dyn Observer>,
+    pub(crate) operation: &'static str,
+    pub(crate) route: &'static str,
+    method: &'static str,
+    attempt: u32,
+    /// When the current attempt was sent.
+    started: Instant,
+}
+
+impl Watch {
+    pub(crate) fn emit(&self, event: &Event<'_>) {
+        self.observer.on_event(event);
+    }
+
+    pub(crate) fn error(&self, error: &Error) {
+        self.emit(&Event::Error {
+            operation: self.operation,
+            route: self.route,
+            error,
+        });
+    }
+
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
+    fn response(&self, status: u16, request_id: Option<&str>, bytes: Option<u64>) {
+        self.emit(&Event::Response {
+            operation: self.operation,
+            method: self.method,
+            route: self.route,
+            attempt: self.attempt,
+            status,
+            latency: self.started.elapsed(),
+            request_id,
+            bytes,
+        });
+    }
+}
+
+/// The bound of one attempt: the call's own, or the wait's deadline when that
+/// comes first.
+struct Budget {
+    limit: Option<Duration>,
+    by_wait: bool,
+}
+
+impl Budget {
+    /// The budget at `now`. A wait's deadline that has already passed no longer
+    /// cuts: the poll made at the deadline, the wait's last, runs under the
+    /// call's own bound so that it can still see the work done.
+    fn at(now: Instant, deadline: Option<Instant>, wait: Option<Instant>) -> Self {
+        let left = |end: Instant| end.saturating_duration_since(now);
+        match (deadline, wait.filter(|w| *w > now)) {
+            (Some(d), Some(w)) if w < d => Budget {
+                limit: Some(left(w)),
+                by_wait: true,
+            },
+            (None, Some(w)) => Budget {
+                limit: Some(left(w)),
+                by_wait: true,
+            },
+            (d, _) => Budget {
+                limit: d.map(left),
+                by_wait: false,
+            },
+        }
     }
 }
 
 /// Shared by every clone of a client.
 pub(crate) struct Transport {
+    /// Pooled connections for JSON calls.
     agent: Agent,
+    /// Pooled connections with a large output buffer, for uploads.
+    upload_agent: Agent,
     /// For interruptible requests (streams): no idle connections, so each request
     /// connects anew and its socket is registered with its interrupter.
     stream_agent: Agent,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The total bound the JSON agent applies by itself, which a request with the
+    /// same bound need not set again.
+    agent_total: Option<Duration>,
+    headers: Arc<Vec<(HeaderName, HeaderValue)>>,
     config: ClientConfig,
+    observer: Arc<ObserverSlot>,
+    /// `{host}/assistant` and `{evaluation host}/assistant`.
+    control_base: String,
+    evaluation_base: String,
 }
 
 impl std::fmt::Debug for Transport {
@@ -205,7 +402,7 @@ impl Transport {
             tls = tls.root_certs(RootCerts::new_with_certs(&load_ca_bundle(path)?));
         }
         let tls = tls.build();
-        let builder = || {
+        let builder = |input: usize, output: usize| {
             Agent::config_builder()
                 // Error bodies carry the server's explanation; keep them readable.
                 .http_status_as_error(false)
@@ -223,37 +420,73 @@ impl Transport {
                 .timeout_connect(Some(config.timeout()))
                 .timeout_per_read(Some(config.timeout()))
                 .timeout_per_write(Some(config.timeout()))
+                .input_buffer_size(input)
+                .output_buffer_size(output)
                 .user_agent(user_agent(config.source_tag()))
         };
-        let agent: Agent = builder()
+        let agent_total = config.total_timeout();
+        let agent: Agent = builder(buffers::JSON_INPUT, buffers::JSON_OUTPUT)
+            .timeout_global(agent_total)
             .max_idle_connections(pool)
             .max_idle_connections_per_host(pool)
             .build()
             .into();
+        let upload_agent: Agent = builder(buffers::UPLOAD_INPUT, buffers::UPLOAD_OUTPUT)
+            .max_idle_connections(buffers::UPLOAD_POOL.min(pool))
+            .max_idle_connections_per_host(buffers::UPLOAD_POOL.min(pool))
+            .build()
+            .into();
         let stream_agent = Agent::with_parts(
-            builder()
+            builder(buffers::STREAM_INPUT, buffers::STREAM_OUTPUT)
                 .max_idle_connections(0)
                 .max_idle_connections_per_host(0)
                 .build(),
             interrupt::InterruptibleConnector::default(),
             ureq::unversioned::resolver::DefaultResolver::default(),
         );
-        let headers = build_headers(&config)?;
+        let headers = Arc::new(build_headers(&config)?);
+        let observer = Arc::new(ObserverSlot::new(config.observer().cloned()));
         Ok(Arc::new(Self {
             agent,
+            upload_agent,
             stream_agent,
+            agent_total,
             headers,
+            control_base: format!("{}/assistant", config.host()),
+            evaluation_base: format!("{}/assistant", config.evaluation_base()),
             config,
+            observer,
         }))
+    }
+
+    /// A transport on the same connections, host cache and observer whose calls
+    /// are bounded by `total` instead.
+    pub(crate) fn with_total_timeout(&self, total: Option<Duration>) -> Self {
+        Self {
+            agent: self.agent.clone(),
+            upload_agent: self.upload_agent.clone(),
+            stream_agent: self.stream_agent.clone(),
+            agent_total: self.agent_total,
+            headers: self.headers.clone(),
+            config: self.config.clone().with_total_timeout(total),
+            observer: self.observer.clone(),
+            control_base: self.control_base.clone(),
+            evaluation_base: self.evaluation_base.clone(),
+        }
     }
 
     pub(crate) fn config(&self) -> &ClientConfig {
         &self.config
     }
 
+    /// The observer slot every clone of the client shares.
+    pub(crate) fn observer(&self) -> &ObserverSlot {
+        &self.observer
+    }
+
     /// The control-plane base URL, `{host}/assistant`.
     pub(crate) fn control_base(&self) -> String {
-        format!("{}/assistant", self.config.host())
+        self.control_base.clone()
     }
 
     /// Sleeps through the injected sleeper or for real, unless cancelled.
@@ -270,8 +503,8 @@ impl Transport {
 
     /// Sends `req` (retrying per policy) and reads the whole success body.
     pub(crate) fn call(&self, mut req: Request<'_>, cancel: &CancelHandle) -> Result<Reply> {
-        let limit = req.max_body;
-        read_reply(self.send(&mut req, cancel)?, limit)
+        let (resp, sent) = self.send(&mut req, cancel)?;
+        self.read_reply(resp, &req, sent)
     }
 
     /// Sends `req` and decodes a success body as `T`.
@@ -284,20 +517,177 @@ impl Transport {
         self.call(req, cancel)?.decode(what)
     }
 
+    /// The route of `req`, from its method and the path below its base.
+    pub(crate) fn route(&self, req: &Request<'_>) -> Route {
+        let at = req.api_path_at.unwrap_or_else(|| {
+            route::api_path_start(&req.url, &[&self.control_base, &self.evaluation_base])
+        });
+        route::classify(req.method, req.url.get(at..).unwrap_or(""))
+    }
+
+    /// The operation name of `req`.
+    fn operation(&self, req: &Request<'_>) -> &'static str {
+        req.operation.unwrap_or_else(|| self.route(req).operation)
+    }
+
+    /// The total bound of `req`: its own, else for an upload the client's bound
+    /// plus time per MiB of a body of known length (none for an unknown length),
+    /// else the client's.
+    fn bound(&self, req: &mut Request<'_>) -> Bound {
+        if let Some(bound) = req.total {
+            return bound;
+        }
+        let client = Bound {
+            limit: self.config.total_timeout(),
+            name: "total_timeout",
+        };
+        let Body::Source(source) = &mut req.body else {
+            return client;
+        };
+        if let Some(own) = source.own_bound() {
+            return Bound {
+                limit: own,
+                name: "the upload's total_timeout",
+            };
+        }
+        let per_size = |len: u64| {
+            let mib = len.div_ceil(1 << 20);
+            Duration::from_secs(mib.saturating_mul(UPLOAD_SECONDS_PER_MIB))
+        };
+        Bound {
+            limit: match (client.limit, source.length_hint()) {
+                (Some(base), Some(len)) => Some(base.saturating_add(per_size(len))),
+                _ => None,
+            },
+            name: "total_timeout plus 16 s per MiB uploaded",
+        }
+    }
+
+    /// The largest success body `req` reads whole, and the setting that sets it.
+    fn body_limit(&self, req: &Request<'_>) -> (u64, &'static str) {
+        match req.max_body {
+            Some(limit) => (limit, "body_limit"),
+            None if req.class == RequestClass::Generation => {
+                (self.config.generation_body_limit(), "generation_body_limit")
+            }
+            None => (self.config.body_limit(), "body_limit"),
+        }
+    }
+
+    /// Starts watching `req` when an observer is set.
+    fn watch(&self, req: &Request<'_>) -> Option<Watch> {
+        let observer = self.observer.get()?;
+        let route = self.route(req);
+        Some(Watch {
+            observer,
+            operation: req.operation.unwrap_or(route.operation),
+            route: route.template,
+            method: req.method.as_str(),
+            attempt: 0,
+            started: Instant::now(),
+        })
+    }
+
+    /// Names the host and the operation in a network error of `req`, and says
+    /// which bound passed in a total timeout.
+    fn explain(&self, req: &Request<'_>, error: Error, bound: Bound, by_wait: bool) -> Error {
+        let (kind, inner) = match error {
+            Error::Timeout(t) => (true, t),
+            Error::Transport(t) => (false, t),
+            other => return other,
+        };
+        let inner = if inner.kind() == TransportErrorKind::Timeout(TimeoutPhase::Total) {
+            TransportError::new(
+                inner.kind(),
+                if by_wait {
+                    "the wait's deadline passed while this request was under way".to_owned()
+                } else {
+                    match bound.limit {
+                        Some(limit) => format!("{} of {limit:?} passed", bound.name),
+                        None => format!("{} passed", bound.name),
+                    }
+                },
+            )
+        } else {
+            inner
+        };
+        let inner = inner.within(route::origin(&req.url), self.operation(req));
+        if kind {
+            Error::Timeout(inner)
+        } else {
+            Error::Transport(inner)
+        }
+    }
+
     /// Sends `req`, retrying per policy, and returns the first success response with
     /// its body unread. A non-success status becomes an [`Error`].
-    pub(crate) fn send(&self, req: &mut Request<'_>, cancel: &CancelHandle) -> Result<RawResponse> {
+    ///
+    /// The whole call, retry pauses included, stays inside its total bound; inside
+    /// a [`Wait::For`](crate::Wait::For) an attempt is also cut at the wait's
+    /// deadline. The body read afterwards stays inside the same bound.
+    pub(crate) fn send(
+        &self,
+        req: &mut Request<'_>,
+        cancel: &CancelHandle,
+    ) -> Result<(RawResponse, Sent)> {
+        let bound = self.bound(req);
+        let deadline = *req
+            .deadline
+            .get_or_insert_with(|| bound.limit.and_then(|b| Instant::now().checked_add(b)));
+        let mut watch = self.watch(req);
+        let outcome = self.send_attempts(req, cancel, bound, deadline, &mut watch);
+        match outcome {
+            Ok((resp, by_wait)) => Ok((
+                resp,
+                Sent {
+                    by_wait,
+                    bound,
+                    watch,
+                },
+            )),
+            Err(error) => {
+                let expected = req.not_found_expected && error.is_not_found();
+                if let Some(watch) = watch.as_ref().filter(|_| !expected) {
+                    watch.error(&error);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn send_attempts(
+        &self,
+        req: &mut Request<'_>,
+        cancel: &CancelHandle,
+        bound: Bound,
+        deadline: Option<Instant>,
+        watch: &mut Option<Watch>,
+    ) -> Result<(RawResponse, bool)> {
         let policy = self.config.retry();
         let mut retry = 0u32;
         loop {
             cancel.check()?;
-            let outcome = self.attempt(req);
+            let budget = Budget::at(Instant::now(), deadline, crate::polling::wait_deadline());
+            if let Some(w) = watch.as_mut() {
+                w.attempt = retry + 1;
+                w.started = Instant::now();
+                w.emit(&Event::RequestStart {
+                    operation: w.operation,
+                    method: w.method,
+                    route: w.route,
+                    attempt: w.attempt,
+                });
+            }
+            // The JSON agent applies the client's bound by itself; only a first
+            // attempt with that very bound can leave it to the agent.
+            let agent_bound = retry == 0 && !budget.by_wait && bound.limit == self.agent_total;
+            let outcome = self.attempt(req, &budget, agent_bound);
             let replayable = match &req.body {
                 Body::Source(src) => src.can_replay(),
                 _ => true,
             };
             let (failure, error, retry_after) = match outcome {
-                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) if resp.status().is_success() => return Ok((resp, budget.by_wait)),
                 Ok(resp)
                     if retry > 0
                         && req.replayed_not_found_is_success
@@ -308,11 +698,11 @@ impl Transport {
                         req.method,
                         req.url
                     );
-                    return Ok(resp);
+                    return Ok((resp, budget.by_wait));
                 }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    let err = self.error_from_response(resp);
+                    let err = self.error_from_response(resp, watch.as_ref());
                     let retry_after = err.api().and_then(|a| a.retry_after);
                     (Failure::Status(status), err, retry_after)
                 }
@@ -324,7 +714,8 @@ impl Transport {
                     } else {
                         Failure::AfterStart
                     };
-                    (failure, map_transport(e), None)
+                    let error = self.explain(req, map_transport(e), bound, budget.by_wait);
+                    (failure, error, None)
                 }
             };
             if retry >= policy.max_retries
@@ -340,10 +731,11 @@ impl Transport {
                 Some(d) => d,
                 None => policy.backoff(retry),
             };
-            // Inside a wait with a deadline, a retry that would end past it is not
-            // worth starting: the caller asked to be answered by then.
+            // A retry that would start after the call's bound, or inside a wait
+            // after its deadline, is not worth starting: the caller asked to be
+            // answered by then.
             let past = |end| Instant::now().checked_add(delay).is_none_or(|t| t > end);
-            if crate::polling::wait_deadline().is_some_and(past) {
+            if deadline.is_some_and(past) || crate::polling::wait_deadline().is_some_and(past) {
                 return Err(error);
             }
             log::debug!(
@@ -353,16 +745,36 @@ impl Transport {
                 retry + 1,
                 policy.max_retries
             );
+            if let Some(w) = watch.as_ref() {
+                let reason = match failure {
+                    Failure::Status(status) => format!("status {status}"),
+                    Failure::Connect => format!("connect: {error}"),
+                    Failure::AfterStart => format!("connection: {error}"),
+                };
+                w.emit(&Event::RetryScheduled {
+                    operation: w.operation,
+                    method: w.method,
+                    route: w.route,
+                    attempt: w.attempt,
+                    reason: &reason,
+                    delay,
+                });
+            }
             self.pause(delay, cancel)?;
             retry += 1;
         }
     }
 
-    fn attempt(&self, req: &mut Request<'_>) -> Result<RawResponse, ureq::Error> {
+    fn attempt(
+        &self,
+        req: &mut Request<'_>,
+        budget: &Budget,
+        agent_bound: bool,
+    ) -> Result<RawResponse, ureq::Error> {
         let mut builder = http::Request::builder()
             .method(req.method.as_http())
             .uri(req.url.as_str());
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers.iter() {
             builder = builder.header(name, value);
         }
         log::debug!("{:?} {}", req.method, req.url);
@@ -386,16 +798,22 @@ impl Transport {
             }
         };
         let request = builder.body(send_body)?;
-        let agent = match req.interrupt {
-            Some(_) => &self.stream_agent,
-            None => &self.agent,
+        // Only what differs from the agent's own settings is set per request:
+        // a request-level configuration is a copy of the agent's. The JSON agent
+        // applies the client's bound; the others apply none.
+        let (agent, agent_applies_budget) = match (&req.interrupt, &req.body) {
+            (Some(_), _) => (&self.stream_agent, budget.limit.is_none()),
+            (None, Body::Source(_)) => (&self.upload_agent, budget.limit.is_none()),
+            (None, _) => (&self.agent, agent_bound),
         };
-        let request = match req.read_timeout {
-            Some(t) => agent
-                .configure_request(request)
-                .timeout_per_read(Some(t))
-                .build(),
-            None => request,
+        let request = if req.read_timeout.is_some() || !agent_applies_budget {
+            let mut config = agent.configure_request(request);
+            if let Some(t) = req.read_timeout {
+                config = config.timeout_per_read(Some(t));
+            }
+            config.timeout_global(budget.limit).build()
+        } else {
+            request
         };
         match &req.interrupt {
             Some(interrupter) => {
@@ -412,7 +830,7 @@ impl Transport {
     }
 
     /// Reads an error response and maps it to [`Error`].
-    fn error_from_response(&self, mut resp: RawResponse) -> Error {
+    fn error_from_response(&self, mut resp: RawResponse, watch: Option<&Watch>) -> Error {
         let status = resp.status();
         let request_id = header_text(&resp, "x-pinecone-request-id")
             .filter(|s| !s.is_empty())
@@ -427,6 +845,13 @@ impl Transport {
             .as_reader()
             .take(MAX_ERROR_BODY_BYTES)
             .read_to_end(&mut body);
+        if let Some(watch) = watch {
+            watch.response(
+                status.as_u16(),
+                request_id.as_deref(),
+                Some(body.len() as u64),
+            );
+        }
         let api = ApiError::from_response(
             status.as_u16(),
             status.canonical_reason().unwrap_or(""),
@@ -440,140 +865,81 @@ impl Transport {
             Error::Api(Box::new(api))
         }
     }
-}
 
-/// Reads a whole success response.
-pub(crate) fn read_reply(mut resp: RawResponse, limit: u64) -> Result<Reply> {
-    let status = resp.status().as_u16();
-    let location = header_text(&resp, "location");
-    let retry_after = header_text(&resp, "retry-after")
-        .and_then(|v| retry::parse_retry_after(&v, SystemTime::now()));
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(limit)
-        .read_to_vec()
-        .map_err(map_transport)?;
-    Ok(Reply {
-        status,
-        location,
-        retry_after,
-        body,
-    })
-}
-
-/// Maps a ureq error that happened before or while reading a response.
-pub(crate) fn map_transport(e: ureq::Error) -> Error {
-    match e {
-        ureq::Error::Other(inner) => match inner.downcast::<Error>() {
-            Ok(ours) => *ours,
-            Err(other) => Error::Transport(TransportError::new(
-                TransportErrorKind::Other,
-                ureq::Error::Other(other),
-            )),
-        },
-        // An upload source's read error, passed through ureq inside an io::Error.
-        ureq::Error::Io(io) if is_ours(&io) => match io.into_inner().map(|i| i.downcast::<Error>())
-        {
-            Some(Ok(ours)) => *ours,
-            Some(Err(other)) => Error::Transport(TransportError::new(
-                TransportErrorKind::Io,
-                ureq::Error::Io(std::io::Error::other(other)),
-            )),
-            None => Error::Stream("an upload source failed without a reason".into()),
-        },
-        ureq::Error::Timeout(t) => Error::Timeout(TransportError::new(
-            TransportErrorKind::Timeout(timeout_phase(t)),
-            e,
-        )),
-        ureq::Error::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => Error::Timeout(
-            TransportError::new(TransportErrorKind::Timeout(TimeoutPhase::Unknown), e),
-        ),
-        _ => Error::Transport(TransportError::new(transport_kind(&e), e)),
-    }
-}
-
-/// The phase in which one of ureq's timeouts passed.
-fn timeout_phase(t: ureq::Timeout) -> TimeoutPhase {
-    use ureq::Timeout::*;
-    match t {
-        Resolve | Connect => TimeoutPhase::Connect,
-        SendRequest | SendBody | Await100 | PerWrite => TimeoutPhase::Send,
-        RecvResponse | RecvBody | PerRead => TimeoutPhase::Receive,
-        // Whole-call budgets (never configured here) span every phase.
-        _ => TimeoutPhase::Unknown,
-    }
-}
-
-/// What a ureq error other than a timeout says failed, in this crate's terms.
-fn transport_kind(e: &ureq::Error) -> TransportErrorKind {
-    use std::io::ErrorKind as Io;
-    match e {
-        ureq::Error::HostNotFound => TransportErrorKind::Dns,
-        ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
-        ureq::Error::Io(io)
-            if matches!(
-                io.kind(),
-                Io::ConnectionRefused
-                    | Io::HostUnreachable
-                    | Io::NetworkUnreachable
-                    | Io::NetworkDown
-                    | Io::AddrNotAvailable
-            ) =>
-        {
-            TransportErrorKind::Connect
+    /// Reads a whole success response of `req`, under its body limit and inside
+    /// the bound its sending started.
+    pub(crate) fn read_reply(
+        &self,
+        mut resp: RawResponse,
+        req: &Request<'_>,
+        sent: Sent,
+    ) -> Result<Reply> {
+        let (limit, setting) = self.body_limit(req);
+        let status = resp.status().as_u16();
+        let location = header_text(&resp, "location");
+        let retry_after = header_text(&resp, "retry-after")
+            .and_then(|v| retry::parse_retry_after(&v, SystemTime::now()));
+        // A declared length counts only for a body sent as it is: a compressed
+        // body declares its compressed size.
+        let declared = if resp.headers().contains_key(http::header::CONTENT_ENCODING) {
+            None
+        } else {
+            header_text(&resp, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        // A hint only: a server could declare anything.
+        let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit).min(1 << 20) as usize);
+        let read = resp
+            .body_mut()
+            .as_reader()
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut body);
+        let outcome = match read {
+            // A chat's own connection, shut down by its cancel handle.
+            Err(_) if req.interrupt.as_ref().is_some_and(|i| i.is_interrupted()) => {
+                Err(Error::Cancelled)
+            }
+            Err(e) => {
+                let error = self.explain(
+                    req,
+                    map_transport(ureq::Error::from(e)),
+                    sent.bound,
+                    sent.by_wait,
+                );
+                match error {
+                    // A chat answer broken off once the server accepted the
+                    // request: the chat may have run, so it is no network error
+                    // to retry.
+                    Error::Timeout(_) | Error::Transport(_) if req.interrupt.is_some() => Err(
+                        crate::stream::stopped_after_headers(self.operation(req), &error),
+                    ),
+                    other => Err(other),
+                }
+            }
+            Ok(_) if body.len() as u64 > limit => Err(Error::BodyTooLarge {
+                what: format!("response body of {}", self.operation(req)),
+                limit,
+                seen: declared.unwrap_or(0).max(body.len() as u64),
+                setting: setting.to_owned(),
+            }),
+            Ok(_) => Ok(()),
+        };
+        if let Some(watch) = &sent.watch {
+            match &outcome {
+                Ok(()) => {
+                    let request_id = header_text(&resp, "x-pinecone-request-id")
+                        .or_else(|| header_text(&resp, "x-request-id"));
+                    watch.response(status, request_id.as_deref(), Some(body.len() as u64));
+                }
+                Err(error) => watch.error(error),
+            }
         }
-        // rustls reports a failed handshake (an untrusted certificate, say) as an
-        // I/O error around its own.
-        ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
-            TransportErrorKind::Tls
-        }
-        ureq::Error::Io(_) => TransportErrorKind::Io,
-        ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => {
-            TransportErrorKind::Proxy
-        }
-        ureq::Error::Tls(_)
-        | ureq::Error::Rustls(_)
-        | ureq::Error::Pem(_)
-        | ureq::Error::TlsRequired => TransportErrorKind::Tls,
-        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
-        ureq::Error::Protocol(_)
-        | ureq::Error::Http(_)
-        | ureq::Error::BadUri(_)
-        | ureq::Error::LargeResponseHeader(..)
-        | ureq::Error::Decompress(..)
-        | ureq::Error::RedirectFailed
-        | ureq::Error::TooManyRedirects => TransportErrorKind::Protocol,
-        _ => TransportErrorKind::Other,
-    }
-}
-
-fn is_ours(io: &std::io::Error) -> bool {
-    io.get_ref().is_some_and(|inner| inner.is::<Error>())
-}
-
-/// Whether a failure came from our side of the request (an upload source that
-/// could not be opened or read) rather than from the network or the server.
-fn carries_local_error(e: &ureq::Error) -> bool {
-    match e {
-        ureq::Error::Other(inner) => inner.is::<Error>(),
-        ureq::Error::Io(io) => is_ours(io),
-        _ => false,
-    }
-}
-
-/// Whether no byte of the request can have reached the server.
-fn is_connect_phase(e: &ureq::Error) -> bool {
-    use ureq::Timeout;
-    match e {
-        ureq::Error::HostNotFound
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::ConnectProxyFailed(_)
-        | ureq::Error::Tls(_)
-        | ureq::Error::Rustls(_)
-        | ureq::Error::Timeout(Timeout::Resolve | Timeout::Connect) => true,
-        ureq::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
-        _ => false,
+        outcome.map(|()| Reply {
+            status,
+            location,
+            retry_after,
+            body,
+            watch: sent.watch,
+        })
     }
 }
 
@@ -685,87 +1051,76 @@ mod tests {
         assert_eq!(uas[0].1, "mine");
     }
 
-    #[test]
-    fn transport_errors_say_what_failed_and_keep_the_cause() {
-        use TransportErrorKind as K;
-        use std::io::{Error as IoError, ErrorKind as Io};
-        let kind = |e: ureq::Error| match map_transport(e) {
-            Error::Transport(t) => t.kind(),
-            other => panic!("not a transport error: {other:?}"),
-        };
-        assert_eq!(kind(ureq::Error::HostNotFound), K::Dns);
-        assert_eq!(kind(ureq::Error::ConnectionFailed), K::Connect);
-        assert_eq!(
-            kind(ureq::Error::Io(IoError::from(Io::ConnectionRefused))),
-            K::Connect
-        );
-        assert_eq!(
-            kind(ureq::Error::Io(IoError::from(Io::ConnectionReset))),
-            K::Io
-        );
-        assert_eq!(
-            kind(ureq::Error::ConnectProxyFailed("407".into())),
-            K::Proxy
-        );
-        assert_eq!(kind(ureq::Error::Tls("no common cipher")), K::Tls);
-        assert_eq!(
-            kind(ureq::Error::Io(IoError::new(
-                Io::InvalidData,
-                rustls::Error::General("untrusted".into())
-            ))),
-            K::Tls
-        );
-        assert_eq!(kind(ureq::Error::BodyExceedsLimit(10)), K::BodyTooLarge);
-        assert_eq!(kind(ureq::Error::TooManyRedirects), K::Protocol);
+    /// An upload body of a given length, never opened.
+    struct Sized(Option<u64>, Option<Option<Duration>>);
 
-        let timeout = |e: ureq::Error| match map_transport(e) {
-            Error::Timeout(t) => t.kind(),
-            other => panic!("not a timeout: {other:?}"),
-        };
-        use TimeoutPhase as P;
-        for (t, phase) in [
-            (ureq::Timeout::Connect, P::Connect),
-            (ureq::Timeout::SendBody, P::Send),
-            (ureq::Timeout::PerWrite, P::Send),
-            (ureq::Timeout::RecvResponse, P::Receive),
-            (ureq::Timeout::PerRead, P::Receive),
-            (ureq::Timeout::Global, P::Unknown),
-        ] {
-            assert_eq!(timeout(ureq::Error::Timeout(t)), K::Timeout(phase), "{t:?}");
+    impl BodySource for Sized {
+        fn can_replay(&self) -> bool {
+            true
         }
-        assert_eq!(
-            timeout(ureq::Error::Io(IoError::from(Io::TimedOut))),
-            K::Timeout(P::Unknown)
-        );
-
-        let err = map_transport(ureq::Error::ConnectionFailed);
-        assert!(err.is_retryable());
-        assert!(
-            err.to_string()
-                .starts_with("could not connect to the server ("),
-            "{err}"
-        );
-        let cause = std::error::Error::source(&err).expect("the underlying error");
-        assert!(cause.is::<ureq::Error>(), "{cause:?}");
-        assert!(err.transport().is_some());
-        let err = map_transport(ureq::Error::Timeout(ureq::Timeout::PerRead));
-        assert!(err.is_retryable());
-        assert!(
-            err.to_string()
-                .starts_with("timed out waiting for the server's answer"),
-            "{err}"
-        );
+        fn open(&mut self) -> Result<OpenBody> {
+            Err(Error::invalid("body", "never opened in this test"))
+        }
+        fn length_hint(&mut self) -> Option<u64> {
+            self.0
+        }
+        fn own_bound(&self) -> Option<Option<Duration>> {
+            self.1
+        }
     }
 
     #[test]
-    fn our_own_errors_pass_through_the_transport_unchanged() {
-        let wrapped = ureq::Error::Other(Box::new(Error::Cancelled));
-        assert!(matches!(map_transport(wrapped), Error::Cancelled));
-        let from_source = ureq::Error::Io(std::io::Error::other(Error::invalid("file", "gone")));
-        assert!(matches!(
-            map_transport(from_source),
-            Error::InvalidArgument { ref name, .. } if name == "file"
-        ));
+    fn uploads_get_the_clients_bound_plus_time_per_mib() {
+        let secs = Duration::from_secs;
+        let transport = |total: Option<Duration>| {
+            Transport::new(ClientConfig::builder("k").total_timeout(total).build()).unwrap()
+        };
+        let bound_of = |t: &Transport, mut body: Sized| {
+            let mut req = Request::new(
+                Method::Post,
+                "http://h/assistant/files/a".into(),
+                RequestClass::Creating,
+            )
+            .body(Body::Source(&mut body));
+            t.bound(&mut req)
+        };
+        let t = transport(Some(secs(600)));
+        // 3 MiB and a byte: four MiB begun, 16 s each.
+        let b = bound_of(&t, Sized(Some((3 << 20) + 1), None));
+        assert_eq!(b.limit, Some(secs(600 + 4 * 16)));
+        assert!(b.name.contains("16 s per MiB"), "{}", b.name);
+        assert_eq!(bound_of(&t, Sized(Some(0), None)).limit, Some(secs(600)));
+        // Unknown length: no bound, unless the upload sets its own.
+        assert_eq!(bound_of(&t, Sized(None, None)).limit, None);
+        let own = bound_of(&t, Sized(None, Some(Some(secs(5)))));
+        assert_eq!(own.limit, Some(secs(5)));
+        assert_eq!(own.name, "the upload's total_timeout");
+        assert_eq!(bound_of(&t, Sized(Some(1), Some(None))).limit, None);
+        // Without a client bound, an upload has none either.
+        assert_eq!(
+            bound_of(&transport(None), Sized(Some(1 << 20), None)).limit,
+            None
+        );
+        // Any other request has the client's.
+        let mut get = Request::get("http://h/assistant/assistants/a".into());
+        assert_eq!(t.bound(&mut get).limit, Some(secs(600)));
+    }
+
+    #[test]
+    fn an_attempt_runs_to_the_earlier_of_the_call_bound_and_a_future_wait_deadline() {
+        let now = Instant::now();
+        let at = |s: u64| Some(now + Duration::from_secs(s));
+        let b = Budget::at(now, at(10), at(5));
+        assert_eq!((b.limit, b.by_wait), (Some(Duration::from_secs(5)), true));
+        let b = Budget::at(now, at(5), at(10));
+        assert_eq!((b.limit, b.by_wait), (Some(Duration::from_secs(5)), false));
+        let b = Budget::at(now, None, at(3));
+        assert_eq!((b.limit, b.by_wait), (Some(Duration::from_secs(3)), true));
+        // A wait deadline that has passed: the last poll runs under its own bound.
+        let b = Budget::at(now + Duration::from_secs(6), at(10), at(5));
+        assert_eq!((b.limit, b.by_wait), (Some(Duration::from_secs(4)), false));
+        let b = Budget::at(now, None, None);
+        assert_eq!((b.limit, b.by_wait), (None, false));
     }
 
     #[test]

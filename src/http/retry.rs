@@ -6,7 +6,7 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// How many times and how patiently to retry failed requests.
 ///
@@ -126,67 +126,18 @@ impl RequestClass {
     }
 }
 
-/// Parses `Retry-After`: delta-seconds (integer or decimal) or an HTTP-date. A
-/// value that is negative, non-finite, unparseable or in the past gives `None`.
+/// Parses `Retry-After`: delta-seconds (integer or decimal) or an HTTP-date in
+/// any of the three forms HTTP recipients must accept (IMF-fixdate, the obsolete
+/// RFC 850 form and the C `asctime` form). A value that is negative, non-finite,
+/// unparseable, an impossible date (31 February, a weekday that does not match) or
+/// a date not in the future gives `None`.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
     }
-    let at = parse_http_date(value)?;
+    let at = httpdate::parse_http_date(value).ok()?;
     at.duration_since(now).ok().filter(|d| !d.is_zero())
-}
-
-/// Parses the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`), the one HTTP
-/// servers must send; the obsolete forms are accepted by the same field reading
-/// when they use the same order.
-fn parse_http_date(s: &str) -> Option<SystemTime> {
-    let rest = s.split_once(", ").map_or(s, |(_, r)| r);
-    let mut parts = rest.split([' ', '-']).filter(|p| !p.is_empty());
-    let day: u32 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let mut year: i64 = parts.next()?.parse().ok()?;
-    if year < 100 {
-        year += if year < 70 { 2000 } else { 1900 };
-    }
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    // The year bound keeps the arithmetic below far from overflow, whatever a
-    // server or proxy sends.
-    let plausible = (1970..=9999).contains(&year) && (1..=31).contains(&day);
-    if parts.next()? != "GMT" || !plausible || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    let days = u64::try_from(days_from_civil(year, month, day)).ok()?;
-    let secs = days
-        .checked_mul(86_400)?
-        .checked_add(h * 3600 + m * 60 + sec)?;
-    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// A number in [0, 1) that differs between calls and processes. Jitter only needs
@@ -202,6 +153,7 @@ pub(crate) fn random_unit() -> f64 {
 mod tests {
     use super::*;
     use RequestClass::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn retry_after_forms() {
@@ -231,10 +183,37 @@ mod tests {
     }
 
     #[test]
-    fn civil_days() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(2026, 7, 4), 20_638);
+    fn retry_after_dates_in_every_form_http_allows() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_000);
+        // The same instant (784111777) in the three forms.
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(
+                parse_retry_after(form, now),
+                Some(Duration::from_secs(777)),
+                "{form}"
+            );
+        }
+    }
+
+    #[test]
+    fn impossible_retry_after_dates_are_ignored() {
+        let now = UNIX_EPOCH;
+        for bad in [
+            "Sat, 31 Feb 2026 08:00:00 GMT",
+            "Thu, 29 Feb 2027 08:00:00 GMT",
+            "Tue, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49:37 CET",
+            "Sun Feb 31 08:00:00 2026",
+        ] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
+        // A real 29 February is fine.
+        assert!(parse_retry_after("Tue, 29 Feb 2028 08:00:00 GMT", now).is_some());
     }
 
     #[test]

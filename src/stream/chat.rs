@@ -9,9 +9,9 @@
 
 use serde_json::Value;
 
-use super::{Decoder, sealed};
+use super::{Decoder, Summary, sealed};
 use crate::error::Result;
-use crate::models::{ChatResponse, ChatStreamChunk};
+use crate::models::{ChatResponse, ChatStreamChunk, FinishReason};
 
 /// Decodes native chat events into [`ChatStreamChunk`]s; the decoder of
 /// [`ChatStream`](crate::ChatStream).
@@ -47,6 +47,13 @@ impl Decoder for ChatDecoder {
 
     fn fold(chunks: impl Iterator<Item = Result<ChatStreamChunk>>) -> Result<ChatResponse> {
         ChatResponse::from_chunks(chunks)
+    }
+
+    fn note(chunk: &ChatStreamChunk, summary: &mut Summary) {
+        if let ChatStreamChunk::MessageEnd(end) = chunk {
+            summary.usage(end.usage);
+            summary.finish_reason(end.finish_reason.as_ref().map(FinishReason::as_str));
+        }
     }
 }
 

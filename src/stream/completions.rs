@@ -1,6 +1,6 @@
 //! The chat-completions stream: each event is one OpenAI-style chunk.
 
-use super::{Decoder, sealed};
+use super::{Decoder, Summary, sealed};
 use crate::error::Result;
 use crate::models::{ChatCompletionChunk, ChatCompletionResponse};
 
@@ -29,5 +29,12 @@ impl Decoder for CompletionDecoder {
         chunks: impl Iterator<Item = Result<ChatCompletionChunk>>,
     ) -> Result<ChatCompletionResponse> {
         ChatCompletionResponse::from_chunks(chunks)
+    }
+
+    fn note(chunk: &ChatCompletionChunk, summary: &mut Summary) {
+        summary.usage(chunk.usage);
+        for choice in &chunk.choices {
+            summary.finish_reason(choice.finish_reason.as_ref().map(|r| r.as_str()));
+        }
     }
 }

@@ -26,6 +26,7 @@ mod completions;
 use std::io::{BufReader, Read};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::IgnoredAny;
 
@@ -33,13 +34,14 @@ pub use chat::ChatDecoder;
 pub use completions::CompletionDecoder;
 
 use crate::cancel::{CancelHandle, HookGuard};
-use crate::error::{Error, Result};
-use crate::http::RawResponse;
+use crate::error::{Error, Result, TimeoutPhase, TransportErrorKind};
 use crate::http::interrupt::Interrupter;
+use crate::http::{Bound, RawResponse, Watch};
 #[cfg(doc)]
 use crate::models::ChatStreamChunk;
-use crate::models::{ChatCompletionChunk, ChatStreamChunk as ChatChunk};
-use crate::sse::SseReader;
+use crate::models::{ChatCompletionChunk, ChatStreamChunk as ChatChunk, Usage};
+use crate::observe::Event;
+use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseReader};
 
 /// A streamed chat answer: an iterator of
 /// [`ChatStreamChunk`]s, each yielded as soon as
@@ -120,6 +122,61 @@ pub trait Decoder: sealed::Sealed + Default + Send {
     /// Folds chunks into the response of a non-streaming call.
     #[doc(hidden)]
     fn fold(chunks: impl Iterator<Item = Result<Self::Chunk>>) -> Result<Self::Response>;
+    /// Notes what a chunk says of the whole answer (usage, finish reason), for
+    /// the observer's stream-end event.
+    #[doc(hidden)]
+    fn note(chunk: &Self::Chunk, summary: &mut Summary);
+}
+
+/// What an observed stream has said so far, for its end event.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Summary {
+    chunks: u64,
+    usage: Option<Usage>,
+    finish_reason: Option<String>,
+}
+
+impl Summary {
+    /// Keeps the token counts a chunk carried.
+    pub(crate) fn usage(&mut self, usage: Option<Usage>) {
+        if usage.is_some() {
+            self.usage = usage;
+        }
+    }
+
+    /// Keeps why the model stopped.
+    pub(crate) fn finish_reason(&mut self, reason: Option<&str>) {
+        if let Some(reason) = reason {
+            self.finish_reason = Some(reason.to_owned());
+        }
+    }
+}
+
+/// Where a stream's answer comes from: what its errors and its observer events
+/// say of it.
+pub(crate) struct StreamOrigin {
+    /// `chat_stream` or `chat_completions_stream`.
+    pub operation: &'static str,
+    /// `scheme://host:port` of the server.
+    pub host: String,
+    /// The idle timeout and the setting that gave it.
+    pub idle: (Duration, &'static str),
+    /// The total bound.
+    pub total: Bound,
+    /// The largest event.
+    pub event_limit: usize,
+    /// Set when the client has an observer.
+    pub watch: Option<Watch>,
+}
+
+/// The error for an answer that broke off once the server had accepted the
+/// request: never retryable, since the call may have run and been billed.
+pub(crate) fn stopped_after_headers(operation: &str, cause: &dyn std::fmt::Display) -> Error {
+    Error::Stream(format!(
+        "the answer to {operation} stopped after the server had accepted the request: \
+         {cause}; the call may have run (and been billed), so it was not retried"
+    ))
 }
 
 /// A chunk that may carry a piece of the answer text.
@@ -198,6 +255,12 @@ fn decode<D: Decoder>(data: &[u8]) -> Result<Decoded<D::Chunk>> {
 
 type Body = BufReader<Box<dyn Read + Send>>;
 
+/// The read buffer of a stream from the network (see `from_response`).
+const NETWORK_BUFFER: usize = 8 << 10;
+/// The read buffer of a stream from any reader: a recording is read faster in
+/// larger pieces.
+const READER_BUFFER: usize = 32 << 10;
+
 /// An answer arriving event by event: an iterator of `D::Chunk`s, each yielded as
 /// soon as its event arrives. [`ChatStream`] and [`ChatCompletionStream`] are the
 /// two kinds.
@@ -215,6 +278,16 @@ pub struct EventStream<D> {
     cancel: CancelHandle,
     /// Unregister the cancel hooks when the stream goes.
     _hooks: Vec<HookGuard>,
+    /// Set for a stream read from the network.
+    origin: Option<Box<Origin>>,
+}
+
+/// A network stream's origin and, when observed, what it said so far.
+struct Origin {
+    from: StreamOrigin,
+    summary: Summary,
+    /// Whether the end event was sent.
+    reported: bool,
 }
 
 impl<D> std::fmt::Debug for EventStream<D> {
@@ -227,19 +300,28 @@ impl<D> std::fmt::Debug for EventStream<D> {
 }
 
 impl<D: Decoder> EventStream<D> {
-    fn new(reader: Box<dyn Read + Send>, interrupter: Arc<Interrupter>) -> Self {
+    fn new(
+        reader: Box<dyn Read + Send>,
+        interrupter: Arc<Interrupter>,
+        buffer: usize,
+        event_limit: usize,
+    ) -> Self {
         let cancel = CancelHandle::new();
         let hook = {
             let interrupter = interrupter.clone();
             cancel.on_cancel(move || interrupter.interrupt())
         };
         Self {
-            events: Some(SseReader::new(BufReader::with_capacity(32 << 10, reader))),
+            events: Some(SseReader::with_limit(
+                BufReader::with_capacity(buffer, reader),
+                event_limit,
+            )),
             complete: false,
             decoder: PhantomData,
             interrupter,
             cancel,
             _hooks: vec![hook],
+            origin: None,
         }
     }
 
@@ -249,9 +331,22 @@ impl<D: Decoder> EventStream<D> {
         resp: RawResponse,
         interrupter: Arc<Interrupter>,
         hook: HookGuard,
+        origin: StreamOrigin,
     ) -> Self {
-        let mut stream = Self::new(Box::new(resp.into_body().into_reader()), interrupter);
+        // Events arrive a few KiB at a time; the connection has its own input
+        // buffer, so a small one here keeps an open stream small.
+        let mut stream = Self::new(
+            Box::new(resp.into_body().into_reader()),
+            interrupter,
+            NETWORK_BUFFER,
+            origin.event_limit,
+        );
         stream._hooks.push(hook);
+        stream.origin = Some(Box::new(Origin {
+            from: origin,
+            summary: Summary::default(),
+            reported: false,
+        }));
         stream
     }
 
@@ -271,7 +366,12 @@ impl<D: Decoder> EventStream<D> {
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     pub fn from_reader(reader: impl Read + Send + 'static) -> Self {
-        Self::new(Box::new(reader), Arc::new(Interrupter::default()))
+        Self::new(
+            Box::new(reader),
+            Arc::new(Interrupter::default()),
+            READER_BUFFER,
+            DEFAULT_MAX_EVENT_BYTES,
+        )
     }
 
     /// A handle that stops this stream from another thread.
@@ -396,6 +496,12 @@ impl<D: Decoder> EventStream<D> {
                 Ok(Some(event)) => match decode::<D>(event.data) {
                     Ok(Decoded::Item(item)) => {
                         self.complete |= D::is_final(&item);
+                        if let Some(origin) =
+                            self.origin.as_mut().filter(|o| o.from.watch.is_some())
+                        {
+                            origin.summary.chunks += 1;
+                            D::note(&item, &mut origin.summary);
+                        }
                         return Some(Ok(make(item, event.data)));
                     }
                     Ok(Decoded::Skip) => continue,
@@ -414,12 +520,75 @@ impl<D: Decoder> EventStream<D> {
             }
         };
         self.events = None;
-        match outcome {
+        let outcome = match outcome {
             // Our own shutdown of the socket shows up as a read error or an early
             // end; report it as what it is.
-            _ if self.interrupter.is_interrupted() => Some(Err(Error::Cancelled)),
+            _ if self.interrupter.is_interrupted() => Err(Error::Cancelled),
+            Err(e @ (Error::Timeout(_) | Error::Transport(_))) => match &self.origin {
+                Some(origin) => Err(origin.from.broken(&e)),
+                None => Err(e),
+            },
+            other => other,
+        };
+        let complete = outcome.is_ok();
+        self.report(complete, outcome.as_ref().err());
+        match outcome {
             Ok(()) => None,
             Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Tells the observer, once, that the stream ended, and how.
+    fn report(&mut self, complete: bool, error: Option<&Error>) {
+        if let Some(origin) = self.origin.as_mut() {
+            origin.report(complete, error);
+        }
+    }
+}
+
+impl Origin {
+    fn report(&mut self, complete: bool, error: Option<&Error>) {
+        let Some(watch) = self.from.watch.as_ref().filter(|_| !self.reported) else {
+            return;
+        };
+        self.reported = true;
+        watch.emit(&Event::StreamEnd {
+            operation: watch.operation,
+            route: watch.route,
+            chunks: self.summary.chunks,
+            usage: self.summary.usage,
+            finish_reason: self.summary.finish_reason.as_deref(),
+            complete,
+            duration: watch.started().elapsed(),
+        });
+        if let Some(error) = error {
+            watch.error(error);
+        }
+    }
+}
+
+impl StreamOrigin {
+    /// A read failure of the stream, as the error that says what it means.
+    fn broken(&self, cause: &Error) -> Error {
+        let what = match cause.transport().map(|t| t.kind()) {
+            Some(TransportErrorKind::Timeout(TimeoutPhase::Total)) => match self.total.limit {
+                Some(limit) => format!("its total bound passed ({} of {limit:?})", self.total.name),
+                None => "its total bound passed".to_owned(),
+            },
+            Some(TransportErrorKind::Timeout(_)) => {
+                format!("no data came for {:?} ({})", self.idle.0, self.idle.1)
+            }
+            _ => format!("{cause}"),
+        };
+        stopped_after_headers(self.operation, &format!("{what}, from {}", self.host))
+    }
+}
+
+impl<D> Drop for EventStream<D> {
+    fn drop(&mut self) {
+        // A stream dropped before its end still reports to the observer.
+        if let Some(origin) = self.origin.as_mut() {
+            origin.report(false, None);
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod support;
 
+mod bounds;
 mod chat;
 mod control_plane;
 mod emulator;

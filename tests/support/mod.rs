@@ -7,6 +7,8 @@
 //! - [`fixtures`]: recorded answers and request bodies;
 //! - [`tcp`]: hand-written servers and clients on 127.0.0.1 for what `mockito`
 //!   cannot do (holding a response back, a CONNECT proxy, raw request bytes);
+//! - [`slow`]: servers that misbehave in time (an answer dripped a byte at a
+//!   time, a body never read), serving every connection;
 //! - [`emu`]: clients and raw HTTP helpers for the in-process emulator (feature
 //!   `emulator`);
 //! - [`program`]: the emulator program as a child process, data directories,
@@ -22,6 +24,7 @@ pub mod fixtures;
 pub mod mock;
 #[cfg(feature = "emulator")]
 pub mod program;
+pub mod slow;
 pub mod tcp;
 
 /// The path of an example program that `cargo test` built beside the test

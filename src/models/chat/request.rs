@@ -52,6 +52,11 @@ macro_rules! conversation_request {
             /// Never sent.
             #[serde(skip)]
             pub timeout: Option<std::time::Duration>,
+            /// The longest the whole call may take; `None` for the default (the
+            /// client's `total_timeout` for a plain call, no bound for a stream).
+            /// Never sent.
+            #[serde(skip)]
+            pub total_timeout: Option<std::time::Duration>,
         }
 
         impl $request {
@@ -70,6 +75,7 @@ macro_rules! conversation_request {
                     filter: None,
                     $( $field: Default::default(), )*
                     timeout: None,
+                    total_timeout: None,
                 }
             }
 
@@ -113,6 +119,23 @@ macro_rules! conversation_request {
                 /// assert_eq!(r.timeout, Some(Duration::from_secs(60)));
                 /// ```
                 timeout(timeout: std::time::Duration) => timeout = Some(timeout);
+                /// The longest this call may take as a whole, from sending the
+                /// request to the end of the answer (the end of the stream when
+                /// streamed); `Duration::MAX` for no bound. Defaults to the client's
+                /// [`total_timeout`](crate::ClientConfigBuilder::total_timeout) for a
+                /// plain call and to no bound for a stream (whose idle timeout still
+                /// applies). A call that passes it fails with
+                /// [`Error::Timeout`](crate::Error::Timeout) before the answer's
+                /// headers and with [`Error::Stream`](crate::Error::Stream) after
+                /// them, saying which bound passed.
+                ///
+                /// ```
+                /// use std::time::Duration;
+                #[doc = concat!("use pinecone_assistant::models::{", stringify!($request), ", Message};")]
+                #[doc = concat!("let r = ", stringify!($request), "::new([Message::user(\"Hi\")]).total_timeout(Duration::from_secs(90));")]
+                /// assert_eq!(r.total_timeout, Some(Duration::from_secs(90)));
+                /// ```
+                total_timeout(bound: std::time::Duration) => total_timeout = Some(bound);
             }
 
             /// The wire body's keys both kinds of request have, in the documented
