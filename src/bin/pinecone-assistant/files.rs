@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use pinecone_assistant::models::{
     DescribeFileOptions, ListFilesOptions, ListOperationsOptions, UploadFile,
 };
-use pinecone_assistant::{Assistant, Client, Wait};
+use pinecone_assistant::{Assistant, Client, Error, Wait};
 use serde_json::{Value, json};
 
 use crate::args::{FilesCommand, OperationsCommand, WaitArgs, wait_for};
@@ -89,7 +89,7 @@ pub fn files(client: &Client, command: FilesCommand, out: Output) -> Result<(), 
 }
 
 /// Uploads each path in turn. A file that fails is reported and the others still
-/// go; the command then fails with the first failure's class.
+/// go; the command then fails with the first failure's class. Ctrl-C stops it all.
 fn upload(
     assistant: &Assistant,
     paths: &[std::path::PathBuf],
@@ -138,6 +138,8 @@ fn upload(
                     ]);
                 }
             }
+            // Ctrl-C stops the whole command, not just this file.
+            Err(Error::Cancelled) => return Err(Error::Cancelled.into()),
             Err(e) => {
                 let failure = Failure::from(e);
                 crate::report(
