@@ -70,6 +70,7 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::Context(args) => chat::context(client, args, out),
         Command::Chat(args) => chat::chat(client, args, out),
         Command::Eval(args) => chat::eval(client, args, out),
+        // Both were handled before connecting: they need no client.
         Command::Completions { .. } | Command::Emulator { .. } => Ok(()),
     }
 }

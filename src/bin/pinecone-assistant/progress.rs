@@ -46,6 +46,7 @@ impl Progress {
             bar,
             name: name.to_owned(),
             then_processing,
+            processing_shown: false,
             quarters_shown: 0,
         }
     }
@@ -72,6 +73,7 @@ pub struct Upload {
     bar: Option<ProgressBar>,
     name: String,
     then_processing: bool,
+    processing_shown: bool,
     quarters_shown: u64,
 }
 
@@ -81,8 +83,14 @@ impl Upload {
         let done = total.is_some_and(|t| sent >= t);
         if let Some(bar) = &self.bar {
             bar.set_position(sent);
-            if done && self.then_processing {
-                bar.set_message(format!("{} (processing)", self.name));
+            if done && self.then_processing && !self.processing_shown {
+                // The bytes are out: the rate would only decay from here on.
+                self.processing_shown = true;
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} ({total_bytes} sent, {elapsed})")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_message(format!("{}: processing", self.name));
                 bar.enable_steady_tick(Duration::from_millis(120));
             }
             return;
