@@ -236,7 +236,7 @@ fn every_command_against_the_emulator_program_in_both_forms() {
     ]);
     assert_eq!(updated["metadata"]["team"], "sales");
 
-    // Files: several paths at once, with progress as plain lines on stderr.
+    // Files: several paths, two side by side, with progress as plain lines on stderr.
     let warranty = write(dir.path(), "warranty.md", WARRANTY);
     let care = write(dir.path(), "care.txt", CARE);
     let run = cli.run(&[
@@ -248,6 +248,8 @@ fn every_command_against_the_emulator_program_in_both_forms() {
         &care,
         "--metadata",
         r#"{"kind":"manual"}"#,
+        "--jobs",
+        "2",
     ]);
     assert_eq!(run.code, Some(0), "{run:?}");
     let table: Vec<&str> = run.stdout.lines().collect();

@@ -163,7 +163,8 @@ pub enum FilesCommand {
         #[command(flatten)]
         list: ListArgs,
     },
-    /// Upload files and wait until each is processed; shows progress on a terminal
+    /// Upload files, several side by side, and wait until each is processed;
+    /// shows progress on a terminal
     Upload {
         #[command(flatten)]
         target: Target,
@@ -176,6 +177,9 @@ pub enum FilesCommand {
         /// Index the images of PDF files too
         #[arg(long)]
         multimodal: bool,
+        /// How many files to upload side by side (each waits for its own processing)
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
         #[command(flatten)]
         wait: WaitArgs,
     },

@@ -1,15 +1,16 @@
 //! `files list | upload | describe | delete` and `operations list | describe | wait`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pinecone_assistant::models::{
-    DescribeFileOptions, ListFilesOptions, ListOperationsOptions, UploadFile,
+    DescribeFileOptions, ListFilesOptions, ListOperationsOptions, UploadFile, UploadResult,
 };
 use pinecone_assistant::{Assistant, Client, Error, Wait};
 use serde_json::{Value, json};
 
-use crate::args::{FilesCommand, OperationsCommand, WaitArgs, wait_for};
+use crate::args::{FilesCommand, OperationsCommand, wait_for};
 use crate::exit::Failure;
 use crate::output::Output;
 use crate::progress::Progress;
@@ -41,12 +42,16 @@ pub fn files(client: &Client, command: FilesCommand, out: Output) -> Result<(), 
             metadata,
             multimodal,
             wait,
+            jobs,
         } => upload(
             &client.assistant(target.assistant),
             &paths,
-            metadata,
-            multimodal,
-            wait,
+            &UploadOptions {
+                metadata,
+                multimodal,
+                wait: wait.wait(),
+                jobs: usize::from(jobs),
+            },
             out,
         ),
         FilesCommand::Describe {
@@ -88,59 +93,45 @@ pub fn files(client: &Client, command: FilesCommand, out: Output) -> Result<(), 
     }
 }
 
-/// Uploads each path in turn. A file that fails is reported and the others still
-/// go; the command then fails with the first failure's class. Ctrl-C stops it all.
+/// Uploads the paths, `jobs` at a time (each upload waits for its processing
+/// unless `--no-wait`, so side by side they finish sooner). A file that fails
+/// does not stop the others; the command then reports each failure and fails
+/// with the first one's class. Ctrl-C stops them all.
 fn upload(
     assistant: &Assistant,
-    paths: &[std::path::PathBuf],
-    metadata: Option<Value>,
-    multimodal: bool,
-    wait: WaitArgs,
+    paths: &[PathBuf],
+    options: &UploadOptions,
     out: Output,
 ) -> Result<(), Failure> {
     let progress = Progress::for_stderr();
-    let mut first_failure = None;
-    let mut rows = Vec::new();
-    for path in paths {
-        let name = display_name(path);
-        let total = std::fs::metadata(path).ok().map(|m| m.len());
-        let bar = Arc::new(Mutex::new(progress.upload(&name, total, !wait.no_wait)));
-        let mut upload = UploadFile::path(path).multimodal(multimodal);
-        if let Some(metadata) = &metadata {
-            upload = upload.metadata(metadata.clone());
-        }
-        let callback = Arc::clone(&bar);
-        upload = upload.on_progress(move |sent, total| {
-            callback
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .sent(sent, total);
-        });
-        let result = assistant.upload_file(upload, wait.wait());
-        bar.lock().unwrap_or_else(|e| e.into_inner()).finish();
-        match result {
-            Ok(uploaded) => {
-                if out.json {
-                    out.json_line(&uploaded)?;
-                } else {
-                    let file = uploaded.file.as_ref();
-                    rows.push(vec![
-                        file.map_or_else(
-                            || uploaded.operation.file_id.clone().unwrap_or_default(),
-                            |f| f.id.clone(),
-                        ),
-                        file.and_then(|f| f.status.as_ref()).map_or_else(
-                            || uploaded.operation.status.to_string(),
-                            ToString::to_string,
-                        ),
-                        uploaded.operation.id.clone(),
-                        name,
-                    ]);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<UploadResult, Error>>>> =
+        Mutex::new(paths.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.clamp(1, paths.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = paths.get(i) else { break };
+                    let result = upload_one(assistant, path, options, &progress);
+                    let stop = matches!(result, Err(Error::Cancelled));
+                    lock(&results)[i] = Some(result);
+                    if stop {
+                        break;
+                    }
                 }
-            }
+            });
+        }
+    });
+    let mut rows = Vec::new();
+    let mut first_failure = None;
+    for (path, result) in paths.iter().zip(lock(&results).drain(..)) {
+        match result {
             // Ctrl-C stops the whole command, not just this file.
-            Err(Error::Cancelled) => return Err(Error::Cancelled.into()),
-            Err(e) => {
+            Some(Err(Error::Cancelled)) => return Err(Error::Cancelled.into()),
+            Some(Ok(uploaded)) if out.json => out.json_line(&uploaded)?,
+            Some(Ok(uploaded)) => rows.push(upload_row(&uploaded, display_name(path))),
+            Some(Err(e)) => {
                 let failure = Failure::from(e);
                 crate::report(
                     &format!("{}: {failure}", path.display()),
@@ -149,9 +140,11 @@ fn upload(
                 );
                 first_failure.get_or_insert(failure);
             }
+            // Not started: an earlier upload was cancelled.
+            None => return Err(Error::Cancelled.into()),
         }
     }
-    if !out.json && !rows.is_empty() {
+    if !rows.is_empty() {
         out.text(&crate::output::table(
             &["FILE", "STATUS", "OPERATION", "NAME"],
             &rows,
@@ -161,6 +154,59 @@ fn upload(
         Some(failure) => Err(failure.reported()),
         None => Ok(()),
     }
+}
+
+/// What `files upload` applies to every file.
+struct UploadOptions {
+    metadata: Option<Value>,
+    multimodal: bool,
+    wait: Wait,
+    jobs: usize,
+}
+
+fn upload_one(
+    assistant: &Assistant,
+    path: &Path,
+    options: &UploadOptions,
+    progress: &Progress,
+) -> Result<UploadResult, Error> {
+    let total = std::fs::metadata(path).ok().map(|m| m.len());
+    let waits = options.wait != Wait::No;
+    let bar = Arc::new(Mutex::new(progress.upload(
+        &display_name(path),
+        total,
+        waits,
+    )));
+    let mut upload = UploadFile::path(path).multimodal(options.multimodal);
+    if let Some(metadata) = &options.metadata {
+        upload = upload.metadata(metadata.clone());
+    }
+    let callback = Arc::clone(&bar);
+    upload = upload.on_progress(move |sent, total| lock(&callback).sent(sent, total));
+    let result = assistant.upload_file(upload, options.wait);
+    lock(&bar).finish();
+    result
+}
+
+fn upload_row(uploaded: &UploadResult, name: String) -> Vec<String> {
+    let file = uploaded.file.as_ref();
+    vec![
+        file.map_or_else(
+            || uploaded.operation.file_id.clone().unwrap_or_default(),
+            |f| f.id.clone(),
+        ),
+        file.and_then(|f| f.status.as_ref()).map_or_else(
+            || uploaded.operation.status.to_string(),
+            ToString::to_string,
+        ),
+        uploaded.operation.id.clone(),
+        name,
+    ]
+}
+
+/// Locks `mutex`, also after a panic elsewhere (the data stays usable).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn display_name(path: &Path) -> String {

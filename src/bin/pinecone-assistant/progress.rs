@@ -4,25 +4,26 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-/// How progress is shown.
-#[derive(Debug, Clone, Copy)]
+/// How progress is shown: on a terminal, bars that stack (one per upload running
+/// side by side); elsewhere plain lines.
+#[derive(Debug, Clone)]
 pub struct Progress {
-    tty: bool,
+    bars: Option<MultiProgress>,
 }
 
 impl Progress {
     /// Bars when stderr is a terminal, plain lines otherwise.
     pub fn for_stderr() -> Self {
         Self {
-            tty: std::io::stderr().is_terminal(),
+            bars: std::io::stderr().is_terminal().then(MultiProgress::new),
         }
     }
 
     /// Progress of one upload of `total` bytes, named `name`.
-    pub fn upload(self, name: &str, total: Option<u64>, then_processing: bool) -> Upload {
-        let bar = self.tty.then(|| {
+    pub fn upload(&self, name: &str, total: Option<u64>, then_processing: bool) -> Upload {
+        let bar = self.bars.as_ref().map(|bars| {
             let bar = match total {
                 Some(total) => ProgressBar::new(total).with_style(
                     ProgressStyle::with_template(
@@ -34,9 +35,9 @@ impl Progress {
                 None => ProgressBar::new_spinner(),
             };
             bar.set_message(name.to_owned());
-            bar
+            bars.add(bar)
         });
-        if !self.tty {
+        if self.bars.is_none() {
             plain(&match total {
                 Some(total) => format!("uploading {name} ({total} bytes)"),
                 None => format!("uploading {name}"),
@@ -52,12 +53,12 @@ impl Progress {
     }
 
     /// A spinner (or one plain line) while waiting for `what`.
-    pub fn waiting(self, what: &str) -> Waiting {
-        if !self.tty {
+    pub fn waiting(&self, what: &str) -> Waiting {
+        let Some(bars) = &self.bars else {
             plain(&format!("waiting for {what}"));
             return Waiting(None);
-        }
-        let spinner = ProgressBar::new_spinner();
+        };
+        let spinner = bars.add(ProgressBar::new_spinner());
         spinner.set_message(format!("waiting for {what}"));
         spinner.enable_steady_tick(Duration::from_millis(120));
         Waiting(Some(spinner))
