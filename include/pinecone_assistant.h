@@ -1252,6 +1252,109 @@ void pinecone_stream_cancel(const struct pinecone_stream *stream);
  */
 void pinecone_stream_free(struct pinecone_stream *stream);
 
+/**
+ * Plans what it takes to make the assistant's files equal the folder at
+ * `root`, changing nothing: the dry run. Reads and hashes the selected files
+ * and lists the assistant's files.
+ *
+ * - `root`: required, the folder (borrowed).
+ * - `options_json`: NULL or an object with any of: `"include"`, `"exclude"`
+ *   (arrays of gitignore-style patterns; with no `include`, the types the
+ *   service reads are selected: .md .txt .pdf .json .docx), `"gitignore"`
+ *   (honour .gitignore files in the folder), `"hidden"` (include hidden files),
+ *   `"follow_symlinks"`, `"delete_missing"` (plan deletions of files an earlier
+ *   sync uploaded whose local file is gone), `"multimodal"` (for PDFs),
+ *   `"metadata"` (an object stored with every file), `"workers"` (threads,
+ *   1 to 256, default 8), `"fail_fast"`.
+ * - `plan_json_out`: receives `{"entries":[{"action":"create"|"update"|
+ *   "delete"|"skip","reason":"new"|"content_changed"|...,"file_id":"...",
+ *   "path":"...","local_path":"...","size":N,"sha256":"...","metadata":{...}},
+ *   ...]}`; pass it to `pinecone_assistant_sync_execute` to carry it out. Free
+ *   it with `pinecone_string_free`; NULL first and on failure.
+ *
+ * Each file's id is derived from its path relative to `root` (readable part,
+ * `-`, 32 hexadecimal characters of SHA-256), and every upload stores the path
+ * and a content hash in its metadata under `"pinecone_sync"`, so unchanged
+ * files are skipped whoever synced last. Returns `PINECONE_RESULT_OK`,
+ * `_NULL_ARGUMENT`, `_INVALID_UTF8`, `_INVALID_JSON`, `_INVALID_ARGUMENT` (root
+ * not a directory, bad pattern, workers out of range), `_IO`, `_NOT_FOUND`
+ * (no such assistant), `_API_ERROR`, `_TIMEOUT`, `_TRANSPORT`, `_DECODE`,
+ * `_CANCELLED`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; strings are NULL or NUL-terminated;
+ * `plan_json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_sync_plan(const struct pinecone_assistant *assistant,
+                                                  const char *root,
+                                                  const char *options_json,
+                                                  char **plan_json_out);
+
+/**
+ * Carries out a plan made by `pinecone_assistant_sync_plan` (possibly edited,
+ * e.g. to drop entries) on a pool of worker threads, and reports.
+ *
+ * - `plan_json`: required, the plan's JSON; it is checked before anything is
+ *   sent (valid ids, a `local_path` for each upload, at most one change per
+ *   id).
+ * - `options_json`: NULL or the options of `pinecone_assistant_sync_plan`;
+ *   only `"workers"` and `"fail_fast"` matter here.
+ * - `cb`: NULL, or a callback receiving each event as JSON, on the calling
+ *   thread: `{"event":"queued"|"skipped"|"uploading"|"processing"|"deleting"|
+ *   "done"|"failed","action":"...","reason":"...","file_id":"...","path":"..."}`
+ *   plus `"sent"` and `"total"` (uploading), `"operation_id"` and
+ *   `"percent_complete"` (processing), `"error"` (failed: as
+ *   `pinecone_last_error_json`). A non-zero return stops the workers promptly;
+ *   the call then returns `PINECONE_RESULT_ABORTED` (the events received say
+ *   what was done; running the sync again converges).
+ * - `report_json_out`: receives `{"created":N,"updated":N,"deleted":N,
+ *   "skipped":N,"failed":N,"unfinished":N,"bytes_sent":N,"elapsed_ms":N,
+ *   "stopped":null|"cancelled"|"fail_fast","complete":true|false,
+ *   "failures":[{"action":"...","file_id":"...","path":"...","error":{...}}]}`.
+ *   Free it with `pinecone_string_free`; NULL first and on failure.
+ *
+ * A file that fails does not fail the call: the report lists it. Neither does
+ * a cancel through the client's `pinecone_cancel`: the report then has
+ * `"stopped":"cancelled"` and counts the files not done as `unfinished`.
+ * A `429` or `Retry-After` answer pauses every worker. Returns
+ * `PINECONE_RESULT_OK`, `_NULL_ARGUMENT`, `_INVALID_UTF8`, `_INVALID_JSON`,
+ * `_INVALID_ARGUMENT` (a plan entry that cannot be carried out, workers out of
+ * range), `_CANCELLED` (cancelled before it started), `_ABORTED`.
+ * Thread-safe with respect to `assistant`.
+ *
+ * # Safety
+ *
+ * `assistant` is NULL or live; strings are NULL or NUL-terminated; `cb` is NULL
+ * or a function that does not unwind, and `userdata` what it expects;
+ * `report_json_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_assistant_sync_execute(const struct pinecone_assistant *assistant,
+                                                     const char *plan_json,
+                                                     const char *options_json,
+                                                     pinecone_json_cb cb,
+                                                     void *userdata,
+                                                     char **report_json_out);
+
+/**
+ * Makes the assistant's files equal the folder at `root`:
+ * `pinecone_assistant_sync_plan`, then `pinecone_assistant_sync_execute` with
+ * the same options. `report_json_out` receives the report of
+ * `pinecone_assistant_sync_execute`.
+ *
+ * Returns the codes of both. Thread-safe with respect to `assistant`.
+ *
+ * # Safety
+ *
+ * As `pinecone_assistant_sync_execute`, with `root` NULL or NUL-terminated.
+ */
+enum pinecone_result pinecone_assistant_sync(const struct pinecone_assistant *assistant,
+                                             const char *root,
+                                             const char *options_json,
+                                             pinecone_json_cb cb,
+                                             void *userdata,
+                                             char **report_json_out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -35,6 +35,9 @@ struct Inner {
     hooks: Mutex<Vec<(u64, Hook)>>,
     next_hook: std::sync::atomic::AtomicU64,
     wake: Condvar,
+    /// For a handle made by [`CancelHandle::child`]: the hook that cancels it
+    /// with its parent, removed from the parent when this handle goes away.
+    parent: Mutex<Option<HookGuard>>,
 }
 
 impl fmt::Debug for CancelHandle {
@@ -62,6 +65,37 @@ impl CancelHandle {
             hook();
         }
         self.inner.wake.notify_all();
+    }
+
+    /// A new handle that is cancelled when this one is, and that can also be
+    /// cancelled on its own without touching this one: for stopping one piece
+    /// of work (say, a batch started from a client) while still obeying the
+    /// handle above it.
+    ///
+    /// ```
+    /// use pinecone_assistant::CancelHandle;
+    ///
+    /// let all = CancelHandle::new();
+    /// let batch = all.child();
+    /// batch.cancel();
+    /// assert!(!all.is_cancelled());
+    ///
+    /// let other = all.child();
+    /// all.cancel();
+    /// assert!(other.is_cancelled());
+    /// ```
+    pub fn child(&self) -> CancelHandle {
+        let child = CancelHandle::new();
+        // Weak: a parent that lives long (a client's handle) must not keep every
+        // child it ever had alive through its hooks.
+        let weak = Arc::downgrade(&child.inner);
+        let guard = self.on_cancel(move || {
+            if let Some(inner) = weak.upgrade() {
+                CancelHandle { inner }.cancel();
+            }
+        });
+        *lock(&child.inner.parent) = Some(guard);
+        child
     }
 
     /// Whether [`cancel`](Self::cancel) was called.
@@ -172,6 +206,35 @@ mod tests {
     fn an_endless_sleep_still_wakes_on_cancel() {
         let (outcome, _) = sleep_cancelled_after_20_ms(Duration::MAX);
         assert!(matches!(outcome, Err(Error::Cancelled)));
+    }
+
+    #[test]
+    fn children_follow_their_parent_and_leave_nothing_behind() {
+        let parent = CancelHandle::new();
+        let child = parent.child();
+        let grandchild = child.child();
+        child.cancel();
+        assert!(grandchild.is_cancelled() && !parent.is_cancelled());
+
+        let second = parent.child();
+        let woke = {
+            let second = second.clone();
+            std::thread::spawn(move || second.sleep(Duration::from_secs(30)))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        parent.cancel();
+        assert!(matches!(woke.join().unwrap(), Err(Error::Cancelled)));
+        assert!(
+            parent.child().is_cancelled(),
+            "a child of a cancelled handle"
+        );
+
+        // A dropped child takes its hook out of the parent.
+        let long_lived = CancelHandle::new();
+        for _ in 0..100 {
+            drop(long_lived.child());
+        }
+        assert!(lock(&long_lived.inner.hooks).is_empty());
     }
 
     #[test]

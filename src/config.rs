@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::http::retry::RetryPolicy;
 use crate::http::url::normalize_host;
+use crate::models::setters;
 use crate::observe::Observer;
 use crate::polling::PollSchedule;
 use crate::testing::Sleeper;
@@ -475,6 +476,19 @@ impl ClientConfig {
         Ok(())
     }
 
+    /// This configuration with the retry policy `retry` and room for at least
+    /// `pool_size` idle connections. Folder sync sends its workers' requests
+    /// through such a copy without retries and retries them itself, because a
+    /// throttled answer must pause every worker, not only the one that got it.
+    #[cfg(feature = "sync")]
+    pub(crate) fn for_worker_pool(&self, retry: RetryPolicy, pool_size: usize) -> Self {
+        Self {
+            retry,
+            pool_size: self.pool_size.max(pool_size),
+            ..self.clone()
+        }
+    }
+
     /// The evaluation base host (without `/assistant`).
     pub(crate) fn evaluation_base(&self) -> String {
         match &self.evaluation_host {
@@ -498,40 +512,33 @@ pub struct ClientConfigBuilder {
 }
 
 impl ClientConfigBuilder {
-    /// The control-plane host: a bare host gets `https://`, `http://` is kept (for a
-    /// local emulator), a path is kept. The client adds `/assistant` itself, so a
-    /// trailing `/assistant` is dropped: `https://api.pinecone.io` and
-    /// `https://api.pinecone.io/assistant` (the base URL of the API's
-    /// documentation) name the same host. Defaults to `https://api.pinecone.io`.
-    ///
-    /// `Client::new` refuses, naming `host`, anything that is not an `http://` or
-    /// `https://` URL with a host name, or that has a query.
-    ///
-    /// ```
-    /// use pinecone_assistant::ClientConfig;
-    /// let config = ClientConfig::builder("pcsk_example")
-    ///     .host("https://api.pinecone.io/assistant")
-    ///     .build();
-    /// assert_eq!(config.host(), "https://api.pinecone.io");
-    /// ```
-    pub fn host(mut self, host: impl AsRef<str>) -> Self {
-        self.config.host = host_setting(host.as_ref());
-        self
-    }
+    setters! {
+        /// The control-plane host: a bare host gets `https://`, `http://` is kept (for a
+        /// local emulator), a path is kept. The client adds `/assistant` itself, so a
+        /// trailing `/assistant` is dropped: `https://api.pinecone.io` and
+        /// `https://api.pinecone.io/assistant` (the base URL of the API's
+        /// documentation) name the same host. Defaults to `https://api.pinecone.io`.
+        ///
+        /// `Client::new` refuses, naming `host`, anything that is not an `http://` or
+        /// `https://` URL with a host name, or that has a query.
+        ///
+        /// ```
+        /// use pinecone_assistant::ClientConfig;
+        /// let config = ClientConfig::builder("pcsk_example")
+        ///     .host("https://api.pinecone.io/assistant")
+        ///     .build();
+        /// assert_eq!(config.host(), "https://api.pinecone.io");
+        /// ```
+        host(host: impl AsRef<str>) => config.host = host_setting(host.as_ref());
 
-    /// The API version header value. Defaults to `2026-07`, the only version this
-    /// crate's models describe.
-    pub fn api_version(mut self, version: impl Into<String>) -> Self {
-        self.config.api_version = version.into();
-        self
-    }
+        /// The API version header value. Defaults to `2026-07`, the only version this
+        /// crate's models describe.
+        api_version(version: impl Into<String>) => config.api_version = version.into();
 
-    /// The connect timeout and the longest silence allowed while writing or reading:
-    /// the idle timeout, not a bound on the whole call (that is
-    /// [`total_timeout`](Self::total_timeout)). Defaults to 30 s.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.config.timeout = timeout;
-        self
+        /// The connect timeout and the longest silence allowed while writing or reading:
+        /// the idle timeout, not a bound on the whole call (that is
+        /// [`total_timeout`](Self::total_timeout)). Defaults to 30 s.
+        timeout(timeout: Duration) => config.timeout = timeout;
     }
 
     /// Adds a header to every request; a name equal to a built-in header (ignoring
@@ -545,128 +552,94 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// A tag appended to the `User-Agent` as ` source_tag=…` so Pinecone can
-    /// attribute traffic; lower-cased, characters outside `a-z 0-9 _ : space`
-    /// dropped, spaces turned into `_`. Defaults to none.
-    pub fn source_tag(mut self, tag: impl AsRef<str>) -> Self {
-        self.config.source_tag = normalize_source_tag(tag.as_ref());
-        self
-    }
+    setters! {
+        /// A tag appended to the `User-Agent` as ` source_tag=…` so Pinecone can
+        /// attribute traffic; lower-cased, characters outside `a-z 0-9 _ : space`
+        /// dropped, spaces turned into `_`. Defaults to none.
+        source_tag(tag: impl AsRef<str>) => config.source_tag = normalize_source_tag(tag.as_ref());
 
-    /// Sends every request through this proxy: `http://host:port` (CONNECT
-    /// tunnel), `https://host:port` (TLS to the proxy), `socks5://host:port` (the
-    /// client resolves the target's name), `socks5h://host:port` (the proxy
-    /// resolves it), `socks4://` or `socks4a://` (`socks://` means `socks5://`),
-    /// with credentials as `http://user:password@host:port` or
-    /// `socks5://user:password@host:port` (percent-encode `@` and `:` in them).
-    /// Any other scheme is an [`Error::InvalidArgument`] naming `proxy` from
-    /// `Client::new`. Custom proxy headers are not supported. The standard `HTTP_PROXY` /
-    /// `HTTPS_PROXY` / `ALL_PROXY` variables are never read. Defaults to a direct
-    /// connection.
-    ///
-    /// ```
-    /// use pinecone_assistant::ClientConfig;
-    /// let config = ClientConfig::builder("pcsk_example")
-    ///     .proxy("http://me:p%40ss@proxy.internal:3128") // password "p@ss"
-    ///     .build();
-    /// assert!(!format!("{config:?}").contains("p%40ss"), "Debug hides the credentials");
-    /// ```
-    pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.config.proxy = Some(url.into());
-        self
-    }
+        /// Sends every request through this proxy: `http://host:port` (CONNECT
+        /// tunnel), `https://host:port` (TLS to the proxy), `socks5://host:port` (the
+        /// client resolves the target's name), `socks5h://host:port` (the proxy
+        /// resolves it), `socks4://` or `socks4a://` (`socks://` means `socks5://`),
+        /// with credentials as `http://user:password@host:port` or
+        /// `socks5://user:password@host:port` (percent-encode `@` and `:` in them).
+        /// Any other scheme is an [`Error::InvalidArgument`] naming `proxy` from
+        /// `Client::new`. Custom proxy headers are not supported. The standard `HTTP_PROXY` /
+        /// `HTTPS_PROXY` / `ALL_PROXY` variables are never read. Defaults to a direct
+        /// connection.
+        ///
+        /// ```
+        /// use pinecone_assistant::ClientConfig;
+        /// let config = ClientConfig::builder("pcsk_example")
+        ///     .proxy("http://me:p%40ss@proxy.internal:3128") // password "p@ss"
+        ///     .build();
+        /// assert!(!format!("{config:?}").contains("p%40ss"), "Debug hides the credentials");
+        /// ```
+        proxy(url: impl Into<String>) => config.proxy = Some(url.into());
 
-    /// Trusts the certificates of this PEM file, or of every PEM file in this
-    /// directory, instead of the bundled Mozilla roots. Defaults to the bundled roots.
-    ///
-    /// ```no_run
-    /// use pinecone_assistant::{Client, ClientConfig};
-    /// let client = Client::new(
-    ///     ClientConfig::builder("pcsk_example")
-    ///         .host("https://gateway.internal")
-    ///         .ca_bundle("/etc/ssl/internal-ca.pem")
-    ///         .build(),
-    /// )?; // an unreadable or empty bundle is an InvalidArgument naming `ca_bundle`
-    /// # Ok::<(), pinecone_assistant::Error>(())
-    /// ```
-    pub fn ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
-        self.config.ca_bundle = Some(path.into());
-        self
-    }
+        /// Trusts the certificates of this PEM file, or of every PEM file in this
+        /// directory, instead of the bundled Mozilla roots. Defaults to the bundled roots.
+        ///
+        /// ```no_run
+        /// use pinecone_assistant::{Client, ClientConfig};
+        /// let client = Client::new(
+        ///     ClientConfig::builder("pcsk_example")
+        ///         .host("https://gateway.internal")
+        ///         .ca_bundle("/etc/ssl/internal-ca.pem")
+        ///         .build(),
+        /// )?; // an unreadable or empty bundle is an InvalidArgument naming `ca_bundle`
+        /// # Ok::<(), pinecone_assistant::Error>(())
+        /// ```
+        ca_bundle(path: impl Into<PathBuf>) => config.ca_bundle = Some(path.into());
 
-    /// Turns off certificate and host-name verification on every connection. Only for
-    /// local testing against a self-signed server. Defaults to `false`.
-    pub fn accept_invalid_certs(mut self, accept: bool) -> Self {
-        self.config.accept_invalid_certs = accept;
-        self
-    }
+        /// Turns off certificate and host-name verification on every connection. Only for
+        /// local testing against a self-signed server. Defaults to `false`.
+        accept_invalid_certs(accept: bool) => config.accept_invalid_certs = accept;
 
-    /// Idle keep-alive connections kept for reuse; 0 means max(5 × CPUs, 20).
-    /// Defaults to 0.
-    pub fn pool_size(mut self, size: usize) -> Self {
-        self.config.pool_size = size;
-        self
-    }
+        /// Idle keep-alive connections kept for reuse; 0 means max(5 × CPUs, 20).
+        /// Defaults to 0.
+        pool_size(size: usize) => config.pool_size = size;
 
-    /// The retry policy. Defaults to [`RetryPolicy::default`].
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.config.retry = policy;
-        self
-    }
+        /// The retry policy. Defaults to [`RetryPolicy::default`].
+        retry(policy: RetryPolicy) => config.retry = policy;
 
-    /// The longest delay between polls while waiting for a new assistant: the cap
-    /// of the [adaptive schedule](PollSchedule::Adaptive), the interval of the
-    /// [fixed one](PollSchedule::Fixed). Defaults to 0.5 s.
-    pub fn create_poll_interval(mut self, interval: Duration) -> Self {
-        self.config.create_poll_interval = interval;
-        self
-    }
+        /// The longest delay between polls while waiting for a new assistant: the cap
+        /// of the [adaptive schedule](PollSchedule::Adaptive), the interval of the
+        /// [fixed one](PollSchedule::Fixed). Defaults to 0.5 s.
+        create_poll_interval(interval: Duration) => config.create_poll_interval = interval;
 
-    /// The longest delay between polls while waiting for a deletion or a file
-    /// operation: the cap of the [adaptive schedule](PollSchedule::Adaptive), the
-    /// interval of the [fixed one](PollSchedule::Fixed). Defaults to 5 s.
-    pub fn operation_poll_interval(mut self, interval: Duration) -> Self {
-        self.config.operation_poll_interval = interval;
-        self
-    }
+        /// The longest delay between polls while waiting for a deletion or a file
+        /// operation: the cap of the [adaptive schedule](PollSchedule::Adaptive), the
+        /// interval of the [fixed one](PollSchedule::Fixed). Defaults to 5 s.
+        operation_poll_interval(interval: Duration) => config.operation_poll_interval = interval;
 
-    /// The least idle timeout of chat calls: the completions stream can be silent for
-    /// minutes while the model thinks. Defaults to 300 s.
-    pub fn chat_read_timeout(mut self, timeout: Duration) -> Self {
-        self.config.chat_read_timeout = timeout;
-        self
-    }
+        /// The least idle timeout of chat calls: the completions stream can be silent for
+        /// minutes while the model thinks. Defaults to 300 s.
+        chat_read_timeout(timeout: Duration) => config.chat_read_timeout = timeout;
 
-    /// Where alignment evaluation runs. Defaults to [`EvaluationRegion::Us`].
-    pub fn evaluation_region(mut self, region: EvaluationRegion) -> Self {
-        self.config.evaluation_region = region;
-        self
-    }
+        /// Where alignment evaluation runs. Defaults to [`EvaluationRegion::Us`].
+        evaluation_region(region: EvaluationRegion) => config.evaluation_region = region;
 
-    /// An evaluation host replacing the region's, normalised like
-    /// [`host`](Self::host): `https://prod-1-data.ke.pinecone.io` and
-    /// `https://prod-1-data.ke.pinecone.io/assistant` (the form the official SDKs'
-    /// override takes) both work. Defaults to the region's host.
-    pub fn evaluation_host(mut self, host: impl Into<String>) -> Self {
-        self.config.evaluation_host = Some(host.into());
-        self
-    }
+        /// An evaluation host replacing the region's, normalised like
+        /// [`host`](Self::host): `https://prod-1-data.ke.pinecone.io` and
+        /// `https://prod-1-data.ke.pinecone.io/assistant` (the form the official SDKs'
+        /// override takes) both work. Defaults to the region's host.
+        evaluation_host(host: impl Into<String>) => config.evaluation_host = Some(host.into());
 
-    /// How waits space their polls. Defaults to [`PollSchedule::default`]: the
-    /// first poll 250 ms after the server accepted the request, then delays that
-    /// grow up to the interval, so that short work returns in well under a second
-    /// and long work is polled about as often as with [`PollSchedule::Fixed`].
-    ///
-    /// ```
-    /// use pinecone_assistant::{ClientConfig, PollSchedule};
-    /// let config = ClientConfig::builder("pcsk_example")
-    ///     .poll_schedule(PollSchedule::Fixed)
-    ///     .build();
-    /// assert_eq!(config.poll_schedule(), PollSchedule::Fixed);
-    /// ```
-    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
-        self.config.poll_schedule = schedule;
-        self
+        /// How waits space their polls. Defaults to [`PollSchedule::default`]: the
+        /// first poll 250 ms after the server accepted the request, then delays that
+        /// grow up to the interval, so that short work returns in well under a second
+        /// and long work is polled about as often as with [`PollSchedule::Fixed`].
+        ///
+        /// ```
+        /// use pinecone_assistant::{ClientConfig, PollSchedule};
+        /// let config = ClientConfig::builder("pcsk_example")
+        ///     .poll_schedule(PollSchedule::Fixed)
+        ///     .build();
+        /// assert_eq!(config.poll_schedule(), PollSchedule::Fixed);
+        /// ```
+        poll_schedule(schedule: PollSchedule) => config.poll_schedule = schedule;
     }
 
     /// Sets the test sleeper; reached through [`testing::TestHooks`](crate::testing::TestHooks).
@@ -775,86 +748,73 @@ impl ClientConfig {
 
 /// Total time bounds, body limits and the observer.
 impl ClientConfigBuilder {
-    /// The total bound of a call: its connection, every attempt, the pauses
-    /// between retries and the reading of the whole answer. `None` for no bound.
-    /// Defaults to 10 minutes ([`DEFAULT_TOTAL_TIMEOUT`]).
-    ///
-    /// [`timeout`](Self::timeout) bounds each silence; this bounds the whole,
-    /// so a server that sends a byte now and then cannot hold a call for ever.
-    /// A call that passes it fails with [`Error::Timeout`] whose
-    /// [`TransportError::kind`](crate::TransportError::kind) is
-    /// `Timeout(TimeoutPhase::Total)`. Exceptions:
-    ///
-    /// - streams (`chat_stream`, `chat_completions_stream`) have no total bound
-    ///   unless the request sets one
-    ///   ([`ChatRequest::total_timeout`](crate::models::ChatRequest::total_timeout)),
-    ///   since a long answer is no fault; their idle timeout still applies;
-    /// - an upload of a known length gets this plus 16 s per MiB (a floor of
-    ///   64 KiB/s, so only a stalled transfer trips it), and one of unknown
-    ///   length none, unless it sets its own
-    ///   ([`UploadFile::total_timeout`](crate::models::UploadFile::total_timeout));
-    /// - a wait ([`Wait`](crate::Wait)) is bounded by its own mode: each of its
-    ///   polls is a call with this bound, and a poll still under way when a
-    ///   [`Wait::For`](crate::Wait::For) deadline passes is cut there, the wait
-    ///   then ending with [`Error::WaitTimeout`].
-    ///
-    /// [`Client::with_total_timeout`](crate::Client::with_total_timeout) gives a
-    /// client with another bound for some calls.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use pinecone_assistant::ClientConfig;
-    /// let quick = ClientConfig::builder("pcsk_example").total_timeout(Duration::from_secs(20)).build();
-    /// assert_eq!(quick.total_timeout(), Some(Duration::from_secs(20)));
-    /// let unbounded = ClientConfig::builder("pcsk_example").total_timeout(None).build();
-    /// assert_eq!(unbounded.total_timeout(), None);
-    /// ```
-    pub fn total_timeout(mut self, total: impl Into<Option<Duration>>) -> Self {
-        self.config.total_timeout = total.into();
-        self
-    }
+    setters! {
+        /// The total bound of a call: its connection, every attempt, the pauses
+        /// between retries and the reading of the whole answer. `None` for no bound.
+        /// Defaults to 10 minutes ([`DEFAULT_TOTAL_TIMEOUT`]).
+        ///
+        /// [`timeout`](Self::timeout) bounds each silence; this bounds the whole,
+        /// so a server that sends a byte now and then cannot hold a call for ever.
+        /// A call that passes it fails with [`Error::Timeout`] whose
+        /// [`TransportError::kind`](crate::TransportError::kind) is
+        /// `Timeout(TimeoutPhase::Total)`. Exceptions:
+        ///
+        /// - streams (`chat_stream`, `chat_completions_stream`) have no total bound
+        ///   unless the request sets one
+        ///   ([`ChatRequest::total_timeout`](crate::models::ChatRequest::total_timeout)),
+        ///   since a long answer is no fault; their idle timeout still applies;
+        /// - an upload of a known length gets this plus 16 s per MiB (a floor of
+        ///   64 KiB/s, so only a stalled transfer trips it), and one of unknown
+        ///   length none, unless it sets its own
+        ///   ([`UploadFile::total_timeout`](crate::models::UploadFile::total_timeout));
+        /// - a wait ([`Wait`](crate::Wait)) is bounded by its own mode: each of its
+        ///   polls is a call with this bound, and a poll still under way when a
+        ///   [`Wait::For`](crate::Wait::For) deadline passes is cut there, the wait
+        ///   then ending with [`Error::WaitTimeout`].
+        ///
+        /// [`Client::with_total_timeout`](crate::Client::with_total_timeout) gives a
+        /// client with another bound for some calls.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// use pinecone_assistant::ClientConfig;
+        /// let quick = ClientConfig::builder("pcsk_example").total_timeout(Duration::from_secs(20)).build();
+        /// assert_eq!(quick.total_timeout(), Some(Duration::from_secs(20)));
+        /// let unbounded = ClientConfig::builder("pcsk_example").total_timeout(None).build();
+        /// assert_eq!(unbounded.total_timeout(), None);
+        /// ```
+        total_timeout(total: impl Into<Option<Duration>>) => config.total_timeout = total.into();
 
-    /// The largest answer read into memory, in bytes, for every call but
-    /// `context`, `chat`, `chat_completions` and `evaluate_alignment`. A larger
-    /// answer fails the call with [`Error::BodyTooLarge`]. Defaults to 64 MiB
-    /// ([`DEFAULT_BODY_LIMIT`]).
-    pub fn body_limit(mut self, bytes: u64) -> Self {
-        self.config.body_limit = bytes;
-        self
-    }
+        /// The largest answer read into memory, in bytes, for every call but
+        /// `context`, `chat`, `chat_completions` and `evaluate_alignment`. A larger
+        /// answer fails the call with [`Error::BodyTooLarge`]. Defaults to 64 MiB
+        /// ([`DEFAULT_BODY_LIMIT`]).
+        body_limit(bytes: u64) => config.body_limit = bytes;
 
-    /// The largest answer of `context`, `chat`, `chat_completions` and
-    /// `evaluate_alignment` read into memory, in bytes (context answers can carry
-    /// images). A larger answer fails the call with [`Error::BodyTooLarge`].
-    /// Defaults to 1 GiB ([`DEFAULT_GENERATION_BODY_LIMIT`]).
-    pub fn generation_body_limit(mut self, bytes: u64) -> Self {
-        self.config.generation_body_limit = bytes;
-        self
-    }
+        /// The largest answer of `context`, `chat`, `chat_completions` and
+        /// `evaluate_alignment` read into memory, in bytes (context answers can carry
+        /// images). A larger answer fails the call with [`Error::BodyTooLarge`].
+        /// Defaults to 1 GiB ([`DEFAULT_GENERATION_BODY_LIMIT`]).
+        generation_body_limit(bytes: u64) => config.generation_body_limit = bytes;
 
-    /// The largest single event of a stream, in bytes; a larger one stops the
-    /// stream with [`Error::Stream`]. Defaults to 16 MiB
-    /// ([`DEFAULT_STREAM_EVENT_LIMIT`]).
-    pub fn stream_event_limit(mut self, bytes: u64) -> Self {
-        self.config.stream_event_limit = bytes;
-        self
-    }
+        /// The largest single event of a stream, in bytes; a larger one stops the
+        /// stream with [`Error::Stream`]. Defaults to 16 MiB
+        /// ([`DEFAULT_STREAM_EVENT_LIMIT`]).
+        stream_event_limit(bytes: u64) => config.stream_event_limit = bytes;
 
-    /// Calls `observer` on every [`Event`](crate::observe::Event) of the client:
-    /// requests, responses, retries, wait polls, stream ends and final errors.
-    /// See [`observe`](crate::observe). Defaults to none.
-    ///
-    /// ```
-    /// use pinecone_assistant::ClientConfig;
-    /// use pinecone_assistant::observe::Event;
-    /// let config = ClientConfig::builder("pcsk_example")
-    ///     .observer(|event: &Event<'_>| eprintln!("{event:?}"))
-    ///     .build();
-    /// # let _ = config;
-    /// ```
-    pub fn observer(mut self, observer: impl Observer + 'static) -> Self {
-        self.config.observer = Some(Arc::new(observer));
-        self
+        /// Calls `observer` on every [`Event`](crate::observe::Event) of the client:
+        /// requests, responses, retries, wait polls, stream ends and final errors.
+        /// See [`observe`](crate::observe). Defaults to none.
+        ///
+        /// ```
+        /// use pinecone_assistant::ClientConfig;
+        /// use pinecone_assistant::observe::Event;
+        /// let config = ClientConfig::builder("pcsk_example")
+        ///     .observer(|event: &Event<'_>| eprintln!("{event:?}"))
+        ///     .build();
+        /// # let _ = config;
+        /// ```
+        observer(observer: impl Observer + 'static) => config.observer = Some(Arc::new(observer));
     }
 }
 

@@ -50,6 +50,8 @@ mod pagination;
 mod polling;
 mod sse;
 pub mod stream;
+#[cfg(feature = "sync")]
+pub mod sync;
 pub mod testing;
 mod upload;
 

@@ -727,10 +727,11 @@ fn a_per_call_timeout_also_bounds_the_silence_inside_a_stream() {
     raw.join();
 }
 
-/// A server that answers a chat with 200 and `parts` as the rest of its
-/// answer, each part sent after a pause, then closes the connection; counts
-/// the requests it got.
-fn cut_answer(parts: Vec<String>) -> (RawServer, mpsc::Receiver<()>) {
+/// Runs `call` on an assistant whose server answers with 200 and `parts` as the
+/// rest of its answer, each part sent after a pause, then closes the connection.
+/// Checks that the request was sent once (never retried) and returns what `call`
+/// returned with the server's URL.
+fn against_cut_answer<T>(parts: Vec<String>, call: impl FnOnce(&Assistant) -> T) -> (T, String) {
     let (got, requests) = mpsc::channel();
     let raw = RawServer::start(Box::new(move |socket, _| {
         use std::io::Write;
@@ -742,65 +743,60 @@ fn cut_answer(parts: Vec<String>) -> (RawServer, mpsc::Receiver<()>) {
             thread::sleep(Duration::from_millis(100));
         }
     }));
-    (raw, requests)
+    let (_cp, _client, docs) = raw_assistant(&raw);
+    let out = call(&docs);
+    let url = raw.url();
+    raw.join();
+    assert_eq!(requests.try_iter().count(), 1, "sent once");
+    (out, url)
 }
 
 #[test]
 fn a_plain_chat_cut_inside_a_chunk_is_a_stream_error_never_retried() {
-    let (raw, requests) = cut_answer(vec![
-        "content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n40\r\n{\"id\":\"a\",\"mess"
-            .to_owned(),
-    ]);
-    let (_cp, _client, docs) = raw_assistant(&raw);
-    let err = docs.chat(hi()).unwrap_err();
+    let head = "content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n40\r\n{\"id\":\"a\",\"mess";
+    let (err, url) = against_cut_answer(vec![head.to_owned()], |docs| docs.chat(hi()).unwrap_err());
     assert!(
         stopped_after_acceptance(&err, "the answer to chat stopped"),
         "{err:?}"
     );
-    assert!(err.to_string().contains(&raw.url()), "{err}");
-    raw.join();
-    assert_eq!(requests.try_iter().count(), 1, "sent once");
+    assert!(err.to_string().contains(&url), "{err}");
 }
 
 #[test]
 fn a_chat_completion_cut_short_of_its_length_is_a_stream_error() {
-    let (raw, requests) = cut_answer(vec![
-        "content-type: application/json\r\ncontent-length: 500\r\n\r\n{\"id\":\"a\",\"choices\":["
-            .to_owned(),
-    ]);
-    let (_cp, _client, docs) = raw_assistant(&raw);
-    let err = docs.chat_completions(hi_completion()).unwrap_err();
+    let head =
+        "content-type: application/json\r\ncontent-length: 500\r\n\r\n{\"id\":\"a\",\"choices\":[";
+    let (err, _) = against_cut_answer(vec![head.to_owned()], |docs| {
+        docs.chat_completions(hi_completion()).unwrap_err()
+    });
     assert!(
         stopped_after_acceptance(&err, "the answer to chat_completions stopped"),
         "{err:?}"
     );
-    raw.join();
-    assert_eq!(requests.try_iter().count(), 1);
 }
 
 #[test]
 fn a_stream_cut_inside_a_chunk_is_a_stream_error_never_retried() {
     let first = chat_stream_events()[0].clone();
-    let (raw, requests) = cut_answer(vec![
+    let parts = vec![
         format!(
             "content-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n",
             first.len()
         ),
         // A chunk that promises 64 bytes and breaks off after ten.
         "40\r\ndata: {\"ty".to_owned(),
-    ]);
-    let (_cp, _client, docs) = raw_assistant(&raw);
-    let mut stream = docs.chat_stream(hi()).unwrap();
-    let first = stream.next().unwrap();
-    assert!(first.is_ok(), "{first:?}");
-    let err = stream.next().unwrap().unwrap_err();
-    assert!(
-        stopped_after_acceptance(&err, "the answer to chat_stream stopped"),
-        "{err:?}"
-    );
-    assert!(stream.next().is_none());
-    raw.join();
-    assert_eq!(requests.try_iter().count(), 1);
+    ];
+    against_cut_answer(parts, |docs| {
+        let mut stream = docs.chat_stream(hi()).unwrap();
+        let first = stream.next().unwrap();
+        assert!(first.is_ok(), "{first:?}");
+        let err = stream.next().unwrap().unwrap_err();
+        assert!(
+            stopped_after_acceptance(&err, "the answer to chat_stream stopped"),
+            "{err:?}"
+        );
+        assert!(stream.next().is_none());
+    });
 }
 
 #[test]

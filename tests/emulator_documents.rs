@@ -300,6 +300,12 @@ fn unreadable_documents_fail_their_operation_with_the_reason() {
     );
 }
 
+/// The image of the top snippet of a multimodal context answer: its second
+/// content block follows the page's text.
+fn picture_of(context: &Value) -> &Value {
+    &context["snippets"][0]["content"][1]["image"]
+}
+
 #[test]
 fn multimodal_pdfs_give_image_snippets_with_a_placeholder_per_page() {
     let emu = emulator();
@@ -355,19 +361,13 @@ fn multimodal_pdfs_give_image_snippets_with_a_placeholder_per_page() {
         json!({"query": "warranty receipt", "top_k": 1}),
     );
     assert_eq!(page3["snippets"][0]["reference"]["pages"], json!([3]));
-    assert_ne!(
-        page3["snippets"][0]["content"][1]["image"]["data"],
-        image["data"]
-    );
+    assert_ne!(picture_of(&page3)["data"], image["data"]);
     let again = context(
         &emu,
         "pictures",
         json!({"query": "descale vinegar", "top_k": 1}),
     );
-    assert_eq!(
-        again["snippets"][0]["content"][1]["image"]["data"],
-        image["data"]
-    );
+    assert_eq!(picture_of(&again)["data"], image["data"]);
 
     // Without binary content the block keeps its caption and loses its data.
     let body = context(
@@ -375,7 +375,7 @@ fn multimodal_pdfs_give_image_snippets_with_a_placeholder_per_page() {
         "pictures",
         json!({"query": "descale vinegar", "top_k": 1, "include_binary_content": false}),
     );
-    assert_eq!(body["snippets"][0]["content"][1]["image"], Value::Null);
+    assert_eq!(picture_of(&body), &Value::Null);
     assert!(body["snippets"][0]["content"][1]["caption"].is_string());
     // Asking for text only, or a file uploaded without multimodal: text snippets.
     let body = context(

@@ -25,6 +25,21 @@ fn on(dir: &TempDir) -> EmulatorBuilder {
         .seed(5)
 }
 
+/// The emulator program keeping its state in `dir`, started with `settings`.
+fn program_on(dir: &TempDir, settings: &[&str]) -> Program {
+    let data = dir.path().to_str().unwrap();
+    Program::start(&[&["--data-dir", data], settings].concat())
+}
+
+/// The context of the `docs` assistant of the program at `url` for `query`, its
+/// best snippet only.
+fn top_context(url: &str, key: &str, query: &str) -> Value {
+    let body = json!({"query": query, "top_k": 1});
+    let (status, ctx) = call(url, key, "POST", "/assistant/chat/docs/context", Some(body));
+    assert_eq!(status, 200, "{ctx}");
+    ctx
+}
+
 fn get(url: &str, key: &str, path: &str) -> Value {
     let (status, body) = call(url, key, "GET", path, None);
     assert_eq!(status, 200, "{path}: {body}");
@@ -123,13 +138,7 @@ fn a_restart_keeps_assistants_files_ids_and_text() {
     assert_eq!(ops.len(), 5, "{ops:?}");
 
     // The extracted text came back: the PDF answers with its page.
-    let (_, ctx) = call(
-        url,
-        key,
-        "POST",
-        "/assistant/chat/docs/context",
-        Some(json!({"query": "descale vinegar", "top_k": 1})),
-    );
+    let ctx = top_context(url, key, "descale vinegar");
     assert_eq!(
         ctx["snippets"][0]["reference"]["file"]["id"],
         pdf_id.as_str()
@@ -178,16 +187,11 @@ fn a_restart_keeps_assistants_files_ids_and_text() {
 #[test]
 fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
     let dir = TempDir::new("kill");
-    let data = dir.path().to_str().unwrap();
     // Processing takes ten minutes: the kill lands in the middle of it.
-    let slow = Program::start(&[
-        "--data-dir",
-        data,
-        "--ready-delay-ms",
-        "0",
-        "--processing-delay-ms",
-        "600000",
-    ]);
+    let slow = program_on(
+        &dir,
+        &["--ready-delay-ms", "0", "--processing-delay-ms", "600000"],
+    );
     let c = client_at(&slow.url, &slow.key);
     c.create_assistant(CreateAssistantRequest::new("docs"), Wait::Forever)
         .unwrap();
@@ -228,7 +232,7 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
     .unwrap();
     std::fs::remove_file(blobs.join(format!("{}.bin", record["generation"]))).unwrap();
 
-    let quick = Program::start(&["--data-dir", data, "--processing-delay-ms", "0"]);
+    let quick = program_on(&dir, &["--processing-delay-ms", "0"]);
     let (url, key) = (quick.url.as_str(), quick.key.as_str());
     let done = wait_op_at(url, key, "docs", &resumed.operation.id);
     assert_eq!(done["status"], "Completed", "{done}");
@@ -245,13 +249,7 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
     let file = get(url, key, &format!("/assistant/files/docs/{lost_file}"));
     assert_eq!(file["status"], "ProcessingFailed");
     // The resumed PDF is searchable, page and all.
-    let (_, ctx) = call(
-        url,
-        key,
-        "POST",
-        "/assistant/chat/docs/context",
-        Some(json!({"query": "warranty receipt", "top_k": 1})),
-    );
+    let ctx = top_context(url, key, "warranty receipt");
     assert_eq!(
         ctx["snippets"][0]["reference"]["pages"],
         json!([3]),
@@ -260,7 +258,7 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
 
     // A deletion cut short resumes too.
     drop(quick);
-    let slow = Program::start(&["--data-dir", data, "--processing-delay-ms", "600000"]);
+    let slow = program_on(&dir, &["--processing-delay-ms", "600000"]);
     let docs = client_at(&slow.url, &slow.key).assistant("docs");
     let pdf = resumed.operation.file_id.clone().unwrap();
     let deleting = docs
@@ -268,7 +266,7 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
         .unwrap()
         .expect("an operation");
     slow.kill();
-    let quick = Program::start(&["--data-dir", data, "--processing-delay-ms", "0"]);
+    let quick = program_on(&dir, &["--processing-delay-ms", "0"]);
     let done = wait_op_at(&quick.url, &quick.key, "docs", &deleting.id);
     assert_eq!(done["status"], "Completed", "{done}");
     let (status, _) = call(
@@ -284,15 +282,15 @@ fn operations_cut_short_by_a_kill_finish_or_fail_cleanly_after_the_restart() {
 #[test]
 fn a_kill_during_a_burst_of_writes_loses_nothing_that_was_acknowledged() {
     let dir = TempDir::new("burst");
-    let data = dir.path().to_str().unwrap();
-    let program = Program::start(&[
-        "--data-dir",
-        data,
-        "--ready-delay-ms",
-        "0",
-        "--processing-delay",
-        "uniform:0:40",
-    ]);
+    let program = program_on(
+        &dir,
+        &[
+            "--ready-delay-ms",
+            "0",
+            "--processing-delay",
+            "uniform:0:40",
+        ],
+    );
     let (url, key) = (program.url.clone(), program.key.clone());
     client_at(&url, &key)
         .create_assistant(CreateAssistantRequest::new("burst"), Wait::Forever)
@@ -328,7 +326,7 @@ fn a_kill_during_a_burst_of_writes_loses_nothing_that_was_acknowledged() {
         .collect();
     assert!(acknowledged.len() > 4, "the writers did not get going");
 
-    let program = Program::start(&["--data-dir", data, "--processing-delay-ms", "0"]);
+    let program = program_on(&dir, &["--processing-delay-ms", "0"]);
     let (url, key) = (program.url.as_str(), program.key.as_str());
     let mut files = Vec::new();
     let mut token: Option<String> = None;

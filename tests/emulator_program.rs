@@ -104,24 +104,17 @@ fn the_printed_lines_put_a_client_on_the_emulator_through_eval() {
         .env_remove("PINECONE_CONTROLLER_HOST")
         .output()
         .expect("run a shell");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = support::stdout_of_success(out);
     assert!(!stdout.contains("using the emulator at"), "{stdout}");
-    for expected in [
-        "assistant orbit-quickstart is Ready",
-        "uploaded orbit-installation.pdf (Completed)",
-        "orbit-installation.pdf, pages [2]",
-        "deleted orbit-quickstart",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
+    support::assert_prints(
+        &stdout,
+        &[
+            "assistant orbit-quickstart is Ready",
+            "uploaded orbit-installation.pdf (Completed)",
+            "orbit-installation.pdf, pages [2]",
+            "deleted orbit-quickstart",
+        ],
+    );
     // The variables are exported: a child process sees them.
     let out = Command::new("sh")
         .arg("-c")

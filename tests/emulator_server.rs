@@ -127,3 +127,28 @@ fn a_malformed_chunked_body_is_400() {
     let expected = (400, Some("INVALID_ARGUMENT"), Some(400));
     assert_eq!(error_of(status, &body), expected);
 }
+
+#[test]
+fn a_burst_of_new_connections_is_served_while_others_stay_open() {
+    let emu = fast();
+    // Clients keep their connections open, each holding a server thread, while
+    // the server still has idle threads: the conditions under which its pool
+    // can leave a new connection waiting.
+    let docs = ready(&emu);
+    let burst = client(&emu);
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let docs = burst.assistant("docs");
+            s.spawn(move || docs.list_files_page(Default::default()).unwrap());
+        }
+    });
+    // Without help, a connection lost in the server's queue waits until the
+    // client times out (30 s).
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(docs);
+}

@@ -13,7 +13,7 @@ use pinecone_assistant::{Client, Error, Wait};
 use support::fixtures::{
     CHAT_STREAM, COMPLETIONS_STREAM, UPLOAD_AT_42, UPLOAD_COMPLETED, UPLOAD_OP_ID,
 };
-use support::mock::{ASSISTANT, KEY, answering, builder, data_plane, once};
+use support::mock::{ASSISTANT, KEY, answering, builder, data_plane, once, streaming};
 
 /// An event as a test keeps it: its kind and the fields the tests look at, plus
 /// its whole `Debug` text.
@@ -142,6 +142,11 @@ fn seen(log: &Log) -> Vec<Seen> {
     log.lock().unwrap().iter().map(|(s, _)| s.clone()).collect()
 }
 
+/// The events seen so far for which `keep` holds, in order.
+fn seen_where(log: &Log, keep: impl Fn(&Seen) -> bool) -> Vec<Seen> {
+    seen(log).into_iter().filter(keep).collect()
+}
+
 /// Checks that no event showed the key or any of `secrets` (names, ids).
 fn nothing_secret(log: &Log, secrets: &[&str]) {
     for (_, text) in log.lock().unwrap().iter() {
@@ -222,10 +227,7 @@ fn a_failed_call_reports_the_error_it_returns() {
     assert!(err.is_not_found());
     let err = client.describe_assistant("odd").unwrap_err();
     assert!(matches!(err, Error::Decode { .. }));
-    let failures: Vec<Seen> = seen(&log)
-        .into_iter()
-        .filter(|s| matches!(s, Seen::Failed { .. }))
-        .collect();
+    let failures: Vec<Seen> = seen_where(&log, |s| matches!(s, Seen::Failed { .. }));
     assert_eq!(failures.len(), 2, "{failures:?}");
     let Seen::Failed { operation, error } = &failures[0] else {
         unreachable!()
@@ -241,16 +243,9 @@ fn a_failed_call_reports_the_error_it_returns() {
 #[test]
 fn a_stream_reports_its_answer_and_its_end() {
     let (mut server, _describe) = data_plane();
-    let _chat = answering(
-        &mut server,
-        "POST",
-        "/assistant/chat/support-bot",
-        200,
-        CHAT_STREAM,
-    )
-    .with_header("content-type", "text/event-stream")
-    .expect(2)
-    .create();
+    let _chat = streaming(&mut server, "/assistant/chat/support-bot", CHAT_STREAM)
+        .expect(2)
+        .create();
     let (client, log) = observed_client(&server);
     let docs = client.assistant(ASSISTANT);
     let hi = || ChatRequest::new([Message::user("hi")]);
@@ -295,14 +290,11 @@ fn a_stream_reports_its_answer_and_its_end() {
 #[test]
 fn a_completions_stream_reports_its_usage() {
     let (mut server, _describe) = data_plane();
-    let _chat = answering(
+    let _chat = streaming(
         &mut server,
-        "POST",
         "/assistant/chat/support-bot/chat/completions",
-        200,
         COMPLETIONS_STREAM,
     )
-    .with_header("content-type", "text/event-stream")
     .create();
     let (client, log) = observed_client(&server);
     client
@@ -335,20 +327,14 @@ fn a_wait_reports_each_poll_that_finds_the_work_running() {
         .assistant(ASSISTANT)
         .wait_for_operation(UPLOAD_OP_ID, Wait::Forever)
         .unwrap();
-    let polls: Vec<Seen> = seen(&log)
-        .into_iter()
-        .filter(|s| matches!(s, Seen::Poll { .. }))
-        .collect();
+    let polls: Vec<Seen> = seen_where(&log, |s| matches!(s, Seen::Poll { .. }));
     assert_eq!(polls.len(), 1, "{polls:?}");
     let Seen::Poll { state, percent } = &polls[0] else {
         unreachable!()
     };
     assert_eq!(*percent, Some(42));
     assert!(state.contains("Processing"), "{state}");
-    let starts: Vec<Seen> = seen(&log)
-        .into_iter()
-        .filter(|s| matches!(s, Seen::Start { .. }))
-        .collect();
+    let starts: Vec<Seen> = seen_where(&log, |s| matches!(s, Seen::Start { .. }));
     assert!(starts.contains(&start(
         "describe_operation",
         "/operations/{assistant_name}/{operation_id}",

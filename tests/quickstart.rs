@@ -6,62 +6,53 @@ mod support;
 
 use std::process::Command;
 
+use support::{assert_prints, stdout_of_success};
+
+/// Runs the example `name` with no credentials in its environment (the examples
+/// must need none) and returns what it printed, failing unless it succeeded.
+fn run_offline(name: &str) -> String {
+    let out = Command::new(support::example_binary(name))
+        .env_remove("PINECONE_API_KEY")
+        .env_remove("PINECONE_CONTROLLER_HOST")
+        .output()
+        .unwrap_or_else(|e| panic!("run the example {name}: {e}"));
+    stdout_of_success(out)
+}
+
 #[test]
 fn the_quick_start_runs_offline_end_to_end() {
-    let quickstart = support::example_binary("quickstart");
-    // No credentials from the environment: the quick start must not need any.
-    let mut command = Command::new(&quickstart);
-    command.env_remove("PINECONE_API_KEY");
-    command.env_remove("PINECONE_CONTROLLER_HOST");
-    let out = command.output().expect("run the quick start");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "quick start failed:\n{stdout}\n{stderr}"
+    let stdout = run_offline("quickstart");
+    assert_prints(
+        &stdout,
+        &[
+            "using the emulator at http://127.0.0.1:",
+            "assistant orbit-quickstart is Ready",
+            "uploaded orbit-warranty.md (Completed)",
+            "Citations:",
+            "orbit-warranty.md",
+            "Context snippets",
+            "deleted orbit-quickstart",
+        ],
     );
-    for expected in [
-        "using the emulator at http://127.0.0.1:",
-        "assistant orbit-quickstart is Ready",
-        "uploaded orbit-warranty.md (Completed)",
-        "Citations:",
-        "orbit-warranty.md",
-        "Context snippets",
-        "deleted orbit-quickstart",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
 }
 
 #[test]
 fn the_observer_example_prints_latencies_and_tokens_at_exit() {
-    let example = support::example_binary("observe");
-    let mut command = Command::new(&example);
-    command.env_remove("PINECONE_API_KEY");
-    command.env_remove("PINECONE_CONTROLLER_HOST");
-    let out = command.output().expect("run the observer example");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "failed:\n{stdout}\n{stderr}");
-    for expected in [
-        "route",
-        "p50",
-        "p99",
-        "POST /chat/{assistant_name} ",
-        "POST /chat/{assistant_name}/chat/completions ",
-        "POST /files/{assistant_name} ",
-        "GET /operations/{assistant_name}/{operation_id} ",
-        "errors: none",
-        "tokens over 6 streams",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in:\n{stdout}"
-        );
-    }
+    let stdout = run_offline("observe");
+    assert_prints(
+        &stdout,
+        &[
+            "route",
+            "p50",
+            "p99",
+            "POST /chat/{assistant_name} ",
+            "POST /chat/{assistant_name}/chat/completions ",
+            "POST /files/{assistant_name} ",
+            "GET /operations/{assistant_name}/{operation_id} ",
+            "errors: none",
+            "tokens over 6 streams",
+        ],
+    );
     // Each of the six streams reported its usage.
     let tokens = stdout
         .lines()

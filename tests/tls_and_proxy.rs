@@ -9,7 +9,6 @@ mod support;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pinecone_assistant::models::{ChatRequest, Message};
@@ -218,16 +217,21 @@ fn unusable_tls_and_proxy_settings_are_refused_at_construction() {
     );
 }
 
-#[test]
-fn requests_go_through_the_proxy_with_its_credentials() {
+/// A plain-HTTP control plane that describes [`BOT`], expected `n` times.
+fn describing_bot(n: usize) -> (mockito::ServerGuard, mockito::Mock) {
     let mut server = mockito::Server::new();
     let mock = server
         .mock("GET", "/assistant/assistants/bot")
         .with_body(BOT)
-        .expect(1)
+        .expect(n)
         .create();
-    let heads = Arc::new(Mutex::new(Vec::new()));
-    let port = start_connect_proxy(heads.clone());
+    (server, mock)
+}
+
+#[test]
+fn requests_go_through_the_proxy_with_its_credentials() {
+    let (server, mock) = describing_bot(1);
+    let (port, heads) = start_connect_proxy();
     let client = Client::new(
         base(&server.url())
             .proxy(format!("http://user:p%40ss@127.0.0.1:{port}"))
@@ -257,14 +261,8 @@ fn requests_go_through_the_proxy_with_its_credentials() {
 
 #[test]
 fn socks_proxies_of_every_version_carry_requests() {
-    let mut server = mockito::Server::new();
-    let mock = server
-        .mock("GET", "/assistant/assistants/bot")
-        .with_body(BOT)
-        .expect(6)
-        .create();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let proxy = start_socks_proxy(seen.clone());
+    let (server, mock) = describing_bot(6);
+    let (proxy, seen) = start_socks_proxy();
     let port = server.socket_address().port();
     let by_ip = format!("http://127.0.0.1:{port}");
     // A host name, so that the versions that leave resolving to the proxy show it.
@@ -319,8 +317,7 @@ fn streams_go_through_a_socks_proxy_too() {
         .with_body(CHAT_STREAM)
         .expect(1)
         .create();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let proxy = start_socks_proxy(seen.clone());
+    let (proxy, seen) = start_socks_proxy();
     let config = base(&server.url()).proxy(format!("socks5h://127.0.0.1:{proxy}"));
     let docs = Client::new(config.build()).unwrap().assistant(ASSISTANT);
     let request = ChatRequest::new([Message::user("hi")]);

@@ -13,7 +13,7 @@ use pinecone_assistant::testing::TestHooks;
 use pinecone_assistant::{CancelHandle, Client, Error, PollSchedule, Wait};
 use support::fixtures::*;
 use support::mock::{
-    answering, assert_all, builder, data_plane, get_json, once, recording, recording_client,
+    Slept, answering, assert_all, builder, data_plane, get_json, once, recording, recording_client,
     recording_fixed_client, times,
 };
 
@@ -23,10 +23,10 @@ fn operation_path() -> String {
     format!("/assistant/operations/support-bot/{UPLOAD_OP_ID}")
 }
 
-/// A data plane that accepts one upload, answers `pending` polls with
-/// "Processing (42%)", then one with "Completed", then describes the file.
-/// Returns the server and the two poll mocks.
-fn upload_taking(pending: usize) -> (ServerGuard, Mock, Mock) {
+/// A data plane that accepts one upload and describes the uploaded file; the
+/// test adds the polls of the upload's operation ([`poll`]), in the order they
+/// are to answer.
+fn upload_plane() -> ServerGuard {
     let (mut server, _resolve) = data_plane();
     answering(
         &mut server,
@@ -36,14 +36,38 @@ fn upload_taking(pending: usize) -> (ServerGuard, Mock, Mock) {
         UPLOAD_ACCEPTED,
     )
     .create();
-    let processing = times(
-        pending,
-        get_json(&mut server, &operation_path(), UPLOAD_AT_42),
-    );
-    let completed = once(get_json(&mut server, &operation_path(), UPLOAD_COMPLETED));
     let file = format!("/assistant/files/support-bot/{REPORT_FILE_ID}");
     get_json(&mut server, &file, REPORT_FILE).create();
+    server
+}
+
+/// A poll of the upload's operation answering `body` (not created yet).
+fn poll(server: &mut ServerGuard, body: &str) -> Mock {
+    get_json(server, &operation_path(), body)
+}
+
+/// An [`upload_plane`] whose operation answers `pending` polls with
+/// "Processing (42%)", then one with "Completed". Returns the server and the
+/// two poll mocks.
+fn upload_taking(pending: usize) -> (ServerGuard, Mock, Mock) {
+    let mut server = upload_plane();
+    let processing = times(pending, poll(&mut server, UPLOAD_AT_42));
+    let completed = once(poll(&mut server, UPLOAD_COMPLETED));
     (server, processing, completed)
+}
+
+/// Uploads to `server` with the client `make` gives, waiting without a deadline;
+/// checks that each of `polls` was answered as expected and returns the delays
+/// slept, in order.
+fn delays_of_upload(
+    server: &ServerGuard,
+    polls: &[&Mock],
+    make: impl FnOnce(&ServerGuard) -> (Client, Slept),
+) -> Vec<Duration> {
+    let (client, slept) = make(server);
+    upload(&client, Wait::Forever).unwrap();
+    assert_all(polls);
+    slept.lock().unwrap().clone()
 }
 
 fn upload(client: &Client, wait: Wait) -> Result<(), Error> {
@@ -76,10 +100,7 @@ fn assert_adaptive(delays: &[Duration], cap: Duration) {
 #[test]
 fn an_upload_is_first_polled_after_250_ms_then_ever_less_often_up_to_the_cap() {
     let (server, processing, completed) = upload_taking(6);
-    let (client, slept) = recording_client(&server);
-    upload(&client, Wait::Forever).unwrap();
-    assert_all(&[&processing, &completed]);
-    let delays = slept.lock().unwrap().clone();
+    let delays = delays_of_upload(&server, &[&processing, &completed], recording_client);
     // One delay before each of the seven polls.
     assert_eq!(delays.len(), 7, "{delays:?}");
     assert_adaptive(&delays, Duration::from_secs(5));
@@ -111,25 +132,11 @@ fn a_new_assistant_is_polled_up_to_the_create_interval() {
 
 #[test]
 fn a_retry_after_on_a_poll_answer_replaces_the_next_delay() {
-    let (mut server, _resolve) = data_plane();
-    answering(
-        &mut server,
-        "POST",
-        "/assistant/files/support-bot",
-        202,
-        UPLOAD_ACCEPTED,
-    )
-    .create();
-    let asked =
-        get_json(&mut server, &operation_path(), UPLOAD_AT_42).with_header("retry-after", "3");
+    let mut server = upload_plane();
+    let asked = poll(&mut server, UPLOAD_AT_42).with_header("retry-after", "3");
     let asked = once(asked);
-    let completed = once(get_json(&mut server, &operation_path(), UPLOAD_COMPLETED));
-    let file = format!("/assistant/files/support-bot/{REPORT_FILE_ID}");
-    get_json(&mut server, &file, REPORT_FILE).create();
-    let (client, slept) = recording_client(&server);
-    upload(&client, Wait::Forever).unwrap();
-    assert_all(&[&asked, &completed]);
-    let delays = slept.lock().unwrap().clone();
+    let completed = once(poll(&mut server, UPLOAD_COMPLETED));
+    let delays = delays_of_upload(&server, &[&asked, &completed], recording_client);
     assert_eq!(delays.len(), 2, "{delays:?}");
     assert!(delays[0] <= MS(250), "{delays:?}");
     // The schedule would have said 0.5 s at most; the server said 3 s.
@@ -138,25 +145,11 @@ fn a_retry_after_on_a_poll_answer_replaces_the_next_delay() {
 
 #[test]
 fn a_retry_after_of_zero_cannot_make_a_wait_spin() {
-    let (mut server, _resolve) = data_plane();
-    answering(
-        &mut server,
-        "POST",
-        "/assistant/files/support-bot",
-        202,
-        UPLOAD_ACCEPTED,
-    )
-    .create();
-    let zero =
-        get_json(&mut server, &operation_path(), UPLOAD_AT_42).with_header("retry-after", "0");
+    let mut server = upload_plane();
+    let zero = poll(&mut server, UPLOAD_AT_42).with_header("retry-after", "0");
     let zero = times(3, zero);
-    let completed = once(get_json(&mut server, &operation_path(), UPLOAD_COMPLETED));
-    let file = format!("/assistant/files/support-bot/{REPORT_FILE_ID}");
-    get_json(&mut server, &file, REPORT_FILE).create();
-    let (client, slept) = recording_client(&server);
-    upload(&client, Wait::Forever).unwrap();
-    assert_all(&[&zero, &completed]);
-    let delays = slept.lock().unwrap().clone();
+    let completed = once(poll(&mut server, UPLOAD_COMPLETED));
+    let delays = delays_of_upload(&server, &[&zero, &completed], recording_client);
     // After each "Retry-After: 0", the first delay of the schedule, not zero.
     assert_eq!(delays[1..], [MS(250); 3], "{delays:?}");
 }
@@ -214,20 +207,18 @@ fn cancelling_during_a_wait_ends_it_without_another_poll() {
 #[test]
 fn the_fixed_schedule_polls_at_once_then_every_interval() {
     let (server, processing, completed) = upload_taking(2);
-    let (client, slept) = recording_fixed_client(&server);
-    upload(&client, Wait::Forever).unwrap();
-    assert_all(&[&processing, &completed]);
-    assert_eq!(*slept.lock().unwrap(), [Duration::from_secs(5); 2]);
+    let delays = delays_of_upload(&server, &[&processing, &completed], recording_fixed_client);
+    assert_eq!(delays, [Duration::from_secs(5); 2]);
 }
 
 #[test]
 fn the_first_delay_is_a_setting() {
-    let (server, processing, completed) = upload_taking(0);
     let schedule = PollSchedule::adaptive(MS(40));
-    let (client, slept) = recording(builder(&server).poll_schedule(schedule));
-    upload(&client, Wait::Forever).unwrap();
-    assert_all(&[&processing, &completed]);
-    let first = slept.lock().unwrap()[0];
+    let (server, processing, completed) = upload_taking(0);
+    let delays = delays_of_upload(&server, &[&processing, &completed], |server| {
+        recording(builder(server).poll_schedule(schedule))
+    });
+    let first = delays[0];
     assert!(first <= MS(40) && first >= MS(32), "{first:?}");
     // Zero would poll without pause: refused, naming the setting.
     let zero = builder(&server).poll_schedule(PollSchedule::adaptive(Duration::ZERO));

@@ -159,6 +159,12 @@ impl FfiError {
 
 impl From<Error> for FfiError {
     fn from(error: Error) -> Self {
+        Self::from(&error)
+    }
+}
+
+impl From<&Error> for FfiError {
+    fn from(error: &Error) -> Self {
         let mut extra = Map::new();
         let mut put = |key: &str, value: Value| {
             if !value.is_null() {
@@ -166,7 +172,7 @@ impl From<Error> for FfiError {
             }
         };
         let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        match &error {
+        match error {
             Error::NotFound(api) | Error::Api(api) => {
                 put("error_code", api.code.clone().into());
                 put("request_id", api.request_id.clone().into());
@@ -219,7 +225,7 @@ impl From<Error> for FfiError {
             _ => {}
         }
         Self {
-            code: pinecone_result::of(&error),
+            code: pinecone_result::of(error),
             message: error.to_string(),
             status: error.status().unwrap_or(0),
             extra,

@@ -222,15 +222,12 @@ fn last_error_json() -> *const c_char {
                 return c"".as_ptr();
             }
             if last.json.is_none() {
-                let mut doc = Map::new();
-                doc.insert("result".into(), result_name(last.code).into());
-                doc.insert("code".into(), (last.code as c_int).into());
-                doc.insert(
-                    "message".into(),
-                    last.message.to_string_lossy().into_owned().into(),
+                let doc = error_document(
+                    last.code,
+                    &last.message.to_string_lossy(),
+                    last.status,
+                    &last.extra,
                 );
-                doc.insert("status".into(), last.status.into());
-                doc.extend(last.extra.clone());
                 // serde_json escapes NUL, so the text has none.
                 let text = Value::Object(doc).to_string();
                 last.json = Some(CString::new(text).unwrap_or_default());
@@ -238,6 +235,23 @@ fn last_error_json() -> *const c_char {
             last.json.as_ref().map_or(c"".as_ptr(), |j| j.as_ptr())
         })
         .unwrap_or(c"".as_ptr())
+}
+
+/// The JSON description of a failure, as `pinecone_last_error_json` gives it:
+/// `result`, `code`, `message`, `status`, then the details in `extra`.
+pub(crate) fn error_document(
+    code: pinecone_result,
+    message: &str,
+    status: u16,
+    extra: &Map<String, Value>,
+) -> Map<String, Value> {
+    let mut doc = Map::new();
+    doc.insert("result".into(), result_name(code).into());
+    doc.insert("code".into(), (code as c_int).into());
+    doc.insert("message".into(), message.into());
+    doc.insert("status".into(), status.into());
+    doc.extend(extra.clone());
+    doc
 }
 
 /// The HTTP status of the last failed call on this thread when the server

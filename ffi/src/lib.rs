@@ -71,6 +71,8 @@ mod chat;
 
 mod stream;
 
+mod sync;
+
 // The exports are Rust items too, so the benches call them as a C program would,
 // with the signatures checked by the compiler.
 pub use assistant::*;
@@ -83,6 +85,7 @@ pub use observer::*;
 pub use paginator::*;
 pub use stream::*;
 pub use string::*;
+pub use sync::*;
 
 #[cfg(test)]
 mod tests {

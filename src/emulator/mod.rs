@@ -630,11 +630,13 @@ impl EmulatorBuilder {
                 move || ingest::run(&shared, &rx)
             }),
         )?);
+        let own_addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         for i in 0..self.workers {
             let (shared, server) = (Arc::clone(&shared), Arc::clone(&emulator.server));
+            let nudge = (i == 0).then_some(own_addr);
             emulator.threads.push(spawn(
                 format!("emulator-worker-{i}"),
-                Box::new(move || server::serve(&shared, &server)),
+                Box::new(move || server::serve(&shared, &server, nudge)),
             )?);
         }
         Ok(emulator)

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -21,9 +21,23 @@ const LOGGED_HEADERS: [&str; 4] = [
     "accept",
 ];
 
-/// One worker: takes requests until the emulator stops.
-pub(crate) fn serve(shared: &Shared, server: &tiny_http::Server) {
+/// How often the first worker [nudges](nudge) tiny_http's connection pool.
+const NUDGE_EVERY: Duration = Duration::from_millis(100);
+
+/// One worker: takes requests until the emulator stops. The worker given
+/// `nudge_addr` (the emulator's own address) also [nudges](nudge) the
+/// connection pool now and then.
+pub(crate) fn serve(
+    shared: &Shared,
+    server: &tiny_http::Server,
+    nudge_addr: Option<std::net::SocketAddr>,
+) {
+    let mut nudged = Instant::now();
     while !shared.stop.load(Ordering::Relaxed) {
+        if let Some(addr) = nudge_addr.filter(|_| nudged.elapsed() >= NUDGE_EVERY) {
+            nudge(addr);
+            nudged = Instant::now();
+        }
         match server.recv_timeout(Duration::from_millis(100)) {
             Ok(Some(req)) => {
                 // A handler bug must cost one request, not the worker: the
@@ -37,6 +51,21 @@ pub(crate) fn serve(shared: &Shared, server: &tiny_http::Server) {
             Err(_) => break,
         }
     }
+}
+
+/// Opens and at once closes a connection to the emulator itself.
+///
+/// tiny_http (0.12) reads each client connection on a thread of its own pool,
+/// and that pool can lose a wake-up: when connections arrive together while
+/// one pool thread is idle, both are queued for that one thread, and the
+/// second waits until some pool thread's connection ends. A client that keeps
+/// its connections alive (every pooling client) may never end one, so the
+/// queued connection's request would hang until the client gives up, typically
+/// after its 30 s timeout. A connection of our own that ends at once makes the
+/// pool start a thread (or wake an idle one), which then takes the queued
+/// connection too. No request is sent, so nothing is logged.
+fn nudge(addr: std::net::SocketAddr) {
+    let _ = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(50));
 }
 
 fn header(req: &tiny_http::Request, name: &str) -> Option<String> {

@@ -47,6 +47,7 @@ fn python_ctypes_example() {
     #[cfg(feature = "emulator")]
     {
         use pinecone_assistant::emulator::Emulator;
+        use std::path::Path;
         use std::process::Command;
 
         use crate::support::library;
@@ -56,19 +57,14 @@ fn python_ctypes_example() {
         }
         let lib = library("so");
         let emulator = Emulator::start().expect("start the emulator");
-        let out = Command::new("python3")
-            .arg(root().join("examples/python/pinecone_ctypes.py"))
-            .env("PINECONE_ASSISTANT_LIB", &lib)
-            .env("PINECONE_EMULATOR_URL", emulator.url())
-            .env("PINECONE_EMULATOR_API_KEY", emulator.api_key())
-            .output()
-            .expect("run python3");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let env = [
+            ("PINECONE_ASSISTANT_LIB", lib.display().to_string()),
+            ("PINECONE_EMULATOR_URL", emulator.url().to_owned()),
+            ("PINECONE_EMULATOR_API_KEY", emulator.api_key().to_owned()),
+        ];
+        let script = root().join("examples/python/pinecone_ctypes.py");
+        let args = [script.display().to_string()];
+        let stdout = run(Path::new("python3"), &[], &env, &args);
         assert!(stdout.contains("is Available"), "{stdout}");
         assert!(
             stdout.contains(

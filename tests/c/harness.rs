@@ -17,3 +17,4 @@ mod emulator;
 mod examples;
 mod files;
 mod misuse;
+mod sync;

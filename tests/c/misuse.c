@@ -11,6 +11,24 @@ static int poison_target;
 
 #define CHECK_NULL_ARG(expr, name) CHECK_FAILS(expr, PINECONE_RESULT_NULL_ARGUMENT, name)
 
+/* Client settings of the right type but a value the client refuses, each with
+ * what the error message must name. All are refused by pinecone_client_new,
+ * before any request. */
+static const struct {
+  const char *options_json;
+  const char *named;
+} REFUSED_SETTINGS[] = {
+    {"{\"timeout_ms\": 0}", "timeout"},
+    {"{\"evaluation_region\": \"mars\"}", "evaluation_region"},
+    /* hosts must be http(s) URLs */
+    {"{\"host\": \"not a url with spaces\"}", "`host`"},
+    {"{\"host\": \"ftp://x\"}", "ftp://"},
+    {"{\"evaluation_host\": \"ws://e\"}", "evaluation_host"},
+    /* a proxy scheme the client cannot speak is refused here, not at the first call */
+    {"{\"proxy\": \"ftp://p:21\"}", "proxy"},
+    {"{\"poll_schedule\": \"steady\"}", "poll_schedule"},
+};
+
 /* Calls that take the same arguments, checked alike. */
 typedef pinecone_result (*ask_json)(const pinecone_assistant *, const char *, char **);
 typedef pinecone_result (*open_stream)(const pinecone_assistant *, const char *,
@@ -90,22 +108,10 @@ int main(void) {
              PINECONE_RESULT_INVALID_UTF8);
   CHECK_FAILS(pinecone_client_new("k\nk", NULL, &other),
               PINECONE_RESULT_INVALID_ARGUMENT, "api_key");
-  CHECK_FAILS(pinecone_client_new("k", "{\"timeout_ms\": 0}", &other),
-              PINECONE_RESULT_INVALID_ARGUMENT, "timeout");
-  CHECK_FAILS(pinecone_client_new("k", "{\"evaluation_region\": \"mars\"}", &other),
-              PINECONE_RESULT_INVALID_ARGUMENT, "evaluation_region");
-  /* hosts must be http(s) URLs, checked before any request */
-  CHECK_FAILS(pinecone_client_new("k", "{\"host\": \"not a url with spaces\"}", &other),
-              PINECONE_RESULT_INVALID_ARGUMENT, "`host`");
-  CHECK_FAILS(pinecone_client_new("k", "{\"host\": \"ftp://x\"}", &other),
-              PINECONE_RESULT_INVALID_ARGUMENT, "ftp://");
-  CHECK_FAILS(pinecone_client_new("k", "{\"evaluation_host\": \"ws://e\"}", &other),
-              PINECONE_RESULT_INVALID_ARGUMENT, "evaluation_host");
-  /* a proxy scheme the client cannot speak is refused here, not at the first call */
-  CHECK_FAILS(pinecone_client_new("k", "{\"proxy\": \"ftp://p:21\"}", &other),
-              PINECONE_RESULT_INVALID_ARGUMENT, "proxy");
-  CHECK_FAILS(pinecone_client_new("k", "{\"poll_schedule\": \"steady\"}", &other),
-              PINECONE_RESULT_INVALID_ARGUMENT, "poll_schedule");
+  for (size_t i = 0; i < sizeof REFUSED_SETTINGS / sizeof REFUSED_SETTINGS[0]; i++) {
+    CHECK_FAILS(pinecone_client_new("k", REFUSED_SETTINGS[i].options_json, &other),
+                PINECONE_RESULT_INVALID_ARGUMENT, REFUSED_SETTINGS[i].named);
+  }
   CHECK(other == NULL);
   /* a SOCKS proxy is usable: one where nothing listens fails the call, never panics */
   CHECK_OK(pinecone_client_new(

@@ -89,6 +89,15 @@ pub fn answering(
         .with_body(body)
 }
 
+/// [`api`] for a POST answering 200 with the server-sent events `events`, as a
+/// streamed answer comes.
+pub fn streaming(server: &mut ServerGuard, path: &str, events: &str) -> Mock {
+    api(server, "POST", path)
+        .with_status(200)
+        .with_header("content-type", "text/event-stream")
+        .with_body(events)
+}
+
 /// [`answering`] 200 to a GET.
 pub fn get_json(server: &mut ServerGuard, path: &str, body: &str) -> Mock {
     answering(server, "GET", path, 200, body)

@@ -27,6 +27,29 @@ pub mod program;
 pub mod slow;
 pub mod tcp;
 
+/// The standard output of a program that has finished, failing the test with
+/// both of its outputs unless it exited with success.
+pub fn stdout_of_success(out: std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Asserts that `stdout` holds each of `expected`, naming the first missing.
+pub fn assert_prints(stdout: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}
+
 /// The path of an example program that `cargo test` built beside the test
 /// binaries (examples with `test = true`, or any example when their features
 /// are on).

@@ -3,10 +3,12 @@
 //! Each serves every connection on its own thread until the test ends.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
+
+use super::tcp::serve_each;
 
 /// What a [`Server`] does with each request: it gets the request line (`GET
 /// /assistant/...`), the request's body and the socket.
@@ -26,20 +28,12 @@ impl Server {
     /// Starts serving with `handler`, which gets the request body unread (an
     /// empty slice) when `read_body` is false.
     pub fn start_reading(read_body: bool, handler: Handler) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        thread::spawn(move || {
-            for socket in listener.incoming() {
-                let Ok(mut socket) = socket else { continue };
-                let handler = handler.clone();
-                thread::spawn(move || {
-                    while let Some((line, body)) = read_head(&mut socket, read_body) {
-                        handler(&line, &body, &mut socket);
-                        if !read_body {
-                            return;
-                        }
-                    }
-                });
+        let port = serve_each(move |mut socket| {
+            while let Some((line, body)) = read_head(&mut socket, read_body) {
+                handler(&line, &body, &mut socket);
+                if !read_body {
+                    return;
+                }
             }
         });
         Self { port }

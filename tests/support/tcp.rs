@@ -10,6 +10,22 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// Listens on 127.0.0.1 and runs `serve` on a thread of its own for each
+/// connection, for as long as the test runs. Returns the port.
+pub fn serve_each(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let serve = Arc::new(serve);
+    thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let serve = serve.clone();
+            thread::spawn(move || serve(client));
+        }
+    });
+    port
+}
+
 /// A port nothing listens on (the listener that held it is closed again).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -112,22 +128,15 @@ pub fn mute_proxy() -> (String, thread::JoinHandle<String>) {
     (format!("http://127.0.0.1:{port}"), seen)
 }
 
-/// A CONNECT proxy on 127.0.0.1 that records each request head in `heads` and
-/// tunnels the bytes. Returns its port.
-pub fn start_connect_proxy(heads: Arc<Mutex<Vec<String>>>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { continue };
-            let heads = heads.clone();
-            thread::spawn(move || tunnel(client, heads));
-        }
-    });
-    port
+/// A CONNECT proxy on 127.0.0.1 that tunnels the bytes. Returns its port and
+/// the request heads it received, in order.
+pub fn start_connect_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let record = heads.clone();
+    (serve_each(move |client| tunnel(client, &record)), heads)
 }
 
-fn tunnel(client: TcpStream, heads: Arc<Mutex<Vec<String>>>) {
+fn tunnel(client: TcpStream, heads: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut head = String::new();
     loop {
@@ -179,22 +188,16 @@ pub struct SocksRequest {
     pub credentials: Option<(String, String)>,
 }
 
-/// A SOCKS4, SOCKS4a and SOCKS5 proxy on 127.0.0.1 that records each CONNECT in
-/// `seen` and tunnels the bytes. SOCKS5 clients that offer username and password
-/// authentication are asked for it. Returns its port.
-pub fn start_socks_proxy(seen: Arc<Mutex<Vec<SocksRequest>>>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { continue };
-            let seen = seen.clone();
-            thread::spawn(move || {
-                let _ = socks_session(client, seen);
-            });
-        }
+/// A SOCKS4, SOCKS4a and SOCKS5 proxy on 127.0.0.1 that tunnels the bytes.
+/// SOCKS5 clients that offer username and password authentication are asked
+/// for it. Returns its port and the CONNECTs it received, in order.
+pub fn start_socks_proxy() -> (u16, Arc<Mutex<Vec<SocksRequest>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let port = serve_each(move |client| {
+        let _ = socks_session(client, &record);
     });
-    port
+    (port, seen)
 }
 
 fn read_u8(s: &mut TcpStream) -> std::io::Result<u8> {
@@ -220,10 +223,7 @@ fn read_cstr(s: &mut TcpStream) -> std::io::Result<String> {
     }
 }
 
-fn socks_session(
-    mut client: TcpStream,
-    seen: Arc<Mutex<Vec<SocksRequest>>>,
-) -> std::io::Result<()> {
+fn socks_session(mut client: TcpStream, seen: &Mutex<Vec<SocksRequest>>) -> std::io::Result<()> {
     let version = read_u8(&mut client)?;
     let mut credentials = None;
     let target = match version {
