@@ -759,3 +759,84 @@ fn the_readme_s_terminal_commands_work_offline() {
     assert!(printed.contains("two year limited warranty"), "{printed}");
     assert!(printed.contains("Ctrl-D exits"), "{printed}");
 }
+
+#[test]
+fn sync_plans_then_makes_the_assistant_equal_the_folder() {
+    let emu = Program::start(&["--processing-delay", "0", "--ready-delay-ms", "0"]);
+    let dir = TempDir::new("cli-sync");
+    let folder = dir.path().join("handbook");
+    std::fs::create_dir_all(folder.join("care")).unwrap();
+    write(&folder, "warranty.md", WARRANTY);
+    write(&folder.join("care"), "cleaning.txt", CARE);
+    let folder = folder.display().to_string();
+    let emulator = format!("--emulator={}", emu.url);
+    let mut cli = Session::new(&[]);
+    cli.ok(&prefixed(&emulator, &["assistants", "create", "docs"]));
+
+    // The dry run plans and changes nothing.
+    let dry_run = ["sync", "-a", "docs", folder.as_str(), "--dry-run"];
+    let plan = cli.ok(&prefixed(&emulator, &dry_run));
+    assert!(
+        plan.contains("create  care/cleaning.txt  (new file)\n"),
+        "{plan}"
+    );
+    assert!(
+        plan.ends_with("2 to create, 0 to update, 0 to delete, 0 unchanged, 0 other skipped\n"),
+        "{plan}"
+    );
+    let plan = cli.json(&prefixed(&emulator, &dry_run));
+    let actions: Vec<&str> = plan["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "create"]);
+    let list = ["files", "list", "-a", "docs"];
+    assert_eq!(cli.ok(&prefixed(&emulator, &list)), "no files\n");
+
+    // The sync, with a plain line per finished file; then a change, a removal
+    // and a second sync.
+    let done = cli.run(&prefixed(&emulator, &["sync", "-a", "docs", &folder]));
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(
+        done.stdout.starts_with("2 created, 0 updated, 0 deleted"),
+        "{done:?}"
+    );
+    assert!(
+        done.stderr.contains("done       create warranty.md\n"),
+        "{done:?}"
+    );
+    std::fs::write(
+        Path::new(&folder).join("warranty.md"),
+        "The warranty lasts three years.\n",
+    )
+    .unwrap();
+    std::fs::remove_file(Path::new(&folder).join("care/cleaning.txt")).unwrap();
+    let report = cli.json(&prefixed(
+        &emulator,
+        &["sync", "-a", "docs", &folder, "--delete-missing"],
+    ));
+    assert_eq!(
+        (
+            report["updated"].as_u64(),
+            report["deleted"].as_u64(),
+            report["failed"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0)),
+        "{report}"
+    );
+    let files = cli.ok(&prefixed(&emulator, &list));
+    assert!(
+        files.contains("warranty.md") && !files.contains("cleaning.txt"),
+        "{files}"
+    );
+
+    // A folder that is not there is a usage error.
+    let missing = dir.path().join("absent").display().to_string();
+    cli.fails(
+        2,
+        &prefixed(&emulator, &["sync", "-a", "docs", &missing, "--dry-run"]),
+    );
+    cli.check_printed();
+}

@@ -87,6 +87,10 @@ pub enum Command {
     Chat(ChatArgs),
     /// Score an answer against a ground-truth answer (alignment evaluation)
     Eval(EvalArgs),
+    /// Make an assistant's files equal a local folder: upload new and changed
+    /// files (and with --delete-missing delete those gone from it); --dry-run
+    /// prints the plan
+    Sync(SyncArgs),
     /// Print a shell completion script, e.g.
     /// `pinecone-assistant completions bash > /etc/bash_completion.d/pinecone-assistant`
     Completions {
@@ -284,6 +288,42 @@ pub struct EvalArgs {
     /// The answer it should have given
     #[arg(long)]
     pub ground_truth: String,
+}
+
+/// `sync DIR`
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The folder
+    pub dir: PathBuf,
+    /// Print what would be created, updated, deleted and skipped, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only paths matching this pattern (gitignore syntax; repeatable)
+    #[arg(long, value_name = "PATTERN")]
+    pub include: Vec<String>,
+    /// Leave out paths matching this pattern (gitignore syntax; repeatable)
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+    /// Honour the folder's .gitignore files
+    #[arg(long)]
+    pub gitignore: bool,
+    /// Include hidden files and folders
+    #[arg(long)]
+    pub hidden: bool,
+    /// Delete the files an earlier sync uploaded that are no longer in the folder
+    #[arg(long)]
+    pub delete_missing: bool,
+    /// Index the images of PDF files too
+    #[arg(long)]
+    pub multimodal: bool,
+    /// Files carried at once (default 8)
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Stop at the first file that fails
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 /// Which assistant a data-plane command works on.

@@ -19,6 +19,7 @@ mod output;
 mod progress;
 mod repl;
 mod show;
+mod sync;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -70,6 +71,7 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::Context(args) => chat::context(client, args, out),
         Command::Chat(args) => chat::chat(client, args, out),
         Command::Eval(args) => chat::eval(client, args, out),
+        Command::Sync(args) => sync::run(client, args, out),
         // Both were handled before connecting: they need no client.
         Command::Completions { .. } | Command::Emulator { .. } => Ok(()),
     }
