@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use pinecone_assistant::ChatStream;
 use pinecone_assistant::models::ChatStreamChunk;
 
+#[path = "support/process.rs"]
+mod process;
+use process::status_kib;
+
 /// Reads a shared byte buffer, so each round starts without copying 20 MB.
 struct Shared {
     bytes: Arc<Vec<u8>>,
@@ -91,13 +95,6 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
-/// The resident set size (Linux), in KiB.
-fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -111,7 +108,7 @@ fn main() {
         "sse: {:.1} MB recorded chat stream, {events} chunks, {rounds} rounds",
         bytes.len() as f64 / 1e6
     );
-    let rss_before = rss_kib();
+    let rss_before = status_kib("VmRSS");
     let mut times = Vec::with_capacity(rounds);
     let mut cpu_times = Vec::with_capacity(rounds);
     for _ in 0..rounds {
@@ -137,7 +134,7 @@ fn main() {
         assert!(text > 0);
         times.push(took);
     }
-    let rss_after = rss_kib();
+    let rss_after = status_kib("VmRSS");
     times.sort();
     let report = |label: &str, t: Duration| {
         let secs = t.as_secs_f64();

@@ -18,12 +18,16 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use pinecone_assistant::models::{ChatRequest, Message};
 use pinecone_assistant::{Client, ClientConfig};
+
+#[path = "support/process.rs"]
+mod process;
+use process::{rss_kib, spawn_self};
 
 const MESSAGE_START: &str =
     r#"{"type":"message_start","id":"a","model":"gpt-4o","role":"assistant"}"#;
@@ -52,33 +56,14 @@ fn main() {
 /// Runs one measurement with `n` streams in fresh server and client processes.
 fn run(n: usize) {
     let exe = std::env::current_exe().expect("own path");
-    let mut server = Command::new(&exe)
-        .arg("--serve")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the server process");
-    let mut url = String::new();
-    BufReader::new(server.stdout.take().expect("server stdout"))
-        .read_line(&mut url)
-        .expect("the server's URL");
+    let (mut server, url) = spawn_self(&["--serve"]);
     let status = Command::new(&exe)
-        .args(["--client", url.trim(), &n.to_string()])
+        .args(["--client", &url, &n.to_string()])
         .status()
         .expect("run the client process");
     let _ = server.kill();
     let _ = server.wait();
     assert!(status.success(), "the client failed");
-}
-
-/// The resident set of this process in KiB, from /proc (Linux).
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .expect("VmRSS")
 }
 
 fn client(url: &str, n: usize) {

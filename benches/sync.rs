@@ -26,15 +26,18 @@
 //! `--serve-emulator`), so the peak resident memory printed (`VmHWM`, reset
 //! between phases through `/proc/self/clear_refs`) is the client's alone.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pinecone_assistant::emulator::{Emulator, ProcessingDelay};
 use pinecone_assistant::models::{CreateAssistantRequest, UploadFile};
 use pinecone_assistant::sync::{SyncOptions, file_id_for};
 use pinecone_assistant::{Client, ClientConfig, Wait};
+
+#[path = "support/process.rs"]
+mod process;
+use process::{peak_rss_kib, reset_peak_rss, spawn_self};
 
 const PROCESSING: Duration = Duration::from_millis(200);
 const POLL: Duration = Duration::from_millis(250);
@@ -75,29 +78,29 @@ fn main() {
     let synced = client.assistant("bench-sync");
     let options = SyncOptions::new().workers(workers);
 
-    reset_peak_memory();
+    reset_peak_rss();
     let started = Instant::now();
     let report = synced.sync(&dir, &options).expect("sync");
     let sync_time = started.elapsed();
     assert!(report.is_complete(), "{report}");
     assert_eq!(report.created, files);
-    let sync_peak = peak_memory_kib();
+    let sync_peak = peak_rss_kib();
     println!(
         "sync, {workers} workers:            {sync_time:>10.2?}  ({report}); peak RSS {sync_peak} KiB"
     );
 
-    reset_peak_memory();
+    reset_peak_rss();
     let started = Instant::now();
     let report = synced.sync(&dir, &options).expect("resync");
     let resync_time = started.elapsed();
     assert_eq!((report.skipped, report.bytes_sent), (files, 0), "{report}");
-    let resync_peak = peak_memory_kib();
+    let resync_peak = peak_rss_kib();
     println!(
         "resync, nothing changed:        {resync_time:>10.2?}  ({report}); peak RSS {resync_peak} KiB"
     );
 
     let looped = client.assistant("bench-loop");
-    reset_peak_memory();
+    reset_peak_rss();
     let started = Instant::now();
     for path in &paths[..loop_files] {
         let relative = path.strip_prefix(&dir).expect("under the folder");
@@ -110,7 +113,7 @@ fn main() {
     }
     let measured = started.elapsed();
     let loop_time = measured.mul_f64(files as f64 / loop_files as f64);
-    let loop_peak = peak_memory_kib();
+    let loop_peak = peak_rss_kib();
     let scaled = if loop_files < files {
         format!(" (measured {measured:.2?} for {loop_files} files, scaled)")
     } else {
@@ -165,17 +168,8 @@ fn write_folder(dir: &Path, n: usize) -> Vec<PathBuf> {
 
 /// Starts this program again as the emulator; returns it with its URL and key.
 fn start_emulator() -> (std::process::Child, String, String) {
-    let mut child = Command::new(std::env::current_exe().expect("own path"))
-        .arg("--serve-emulator")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the emulator");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the emulator's address");
-    let (url, key) = line.trim().split_once(' ').expect("url and key");
+    let (child, line) = spawn_self(&["--serve-emulator"]);
+    let (url, key) = line.split_once(' ').expect("url and key");
     (child, url.to_owned(), key.to_owned())
 }
 
@@ -193,21 +187,4 @@ fn serve_emulator() {
     std::io::stdout().flush().expect("flush");
     let mut rest = String::new();
     let _ = std::io::stdin().read_line(&mut rest);
-}
-
-/// Resets the peak resident memory the kernel keeps for this process.
-fn reset_peak_memory() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// The peak resident memory since the last reset, in KiB (0 without `/proc`).
-fn peak_memory_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -27,6 +27,10 @@ use std::time::{Duration, Instant};
 use pinecone_assistant::models::UploadFile;
 use pinecone_assistant::{Assistant, Client, ClientConfig, Wait};
 
+#[path = "support/process.rs"]
+mod process;
+use process::status_kib;
+
 const NAME: &str = "bench";
 const FILE_ID: &str = "f-bench";
 
@@ -156,13 +160,6 @@ fn write_file(path: &std::path::Path, size: u64, sparse: bool) -> std::io::Resul
         left -= n as u64;
     }
     file.sync_all()
-}
-
-/// A field of /proc/self/status in KiB (Linux only).
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A keep-alive HTTP/1.1 connection: describe → the assistant on this host, a POST

@@ -29,6 +29,10 @@ use pinecone_assistant::models::{
 };
 use pinecone_assistant::{Client, ClientConfig, Error, RetryPolicy, Wait};
 
+#[path = "../benches/support/process.rs"]
+mod process;
+use process::rss_kib;
+
 /// What one soak found.
 #[derive(Debug, Default)]
 struct Report {
@@ -83,19 +87,6 @@ impl Report {
         assert!(self.unexpected.is_empty(), "{self:?}");
         assert!(self.stray_assistants.is_empty(), "{self:?}");
     }
-}
-
-/// The resident set of this process, from /proc (Linux); 0 elsewhere.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// A small, seeded generator: each thread draws its own operations.

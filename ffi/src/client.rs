@@ -118,7 +118,7 @@ fn config(api_key: &str, o: ClientOptions) -> Result<ClientConfig, FfiError> {
 }
 
 /// `setter(builder, value)` when a value was given, else `builder` unchanged.
-fn set<B, T>(builder: B, value: Option<T>, setter: impl FnOnce(B, T) -> B) -> B {
+pub(crate) fn set<B, T>(builder: B, value: Option<T>, setter: impl FnOnce(B, T) -> B) -> B {
     match value {
         Some(value) => setter(builder, value),
         None => builder,

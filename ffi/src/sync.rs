@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::assistant::pinecone_assistant;
 use crate::boundary::FfiError;
+use crate::client::set;
 use crate::error::{error_document, pinecone_result};
 use crate::exclusive::pinecone_json_cb;
 
@@ -40,39 +41,21 @@ struct Options {
 
 impl Options {
     fn into_rust(self) -> SyncOptions {
+        type O = SyncOptions;
         let mut o = SyncOptions::new();
-        if let Some(p) = self.include {
-            o = o.include(p);
-        }
-        if let Some(p) = self.exclude {
-            o = o.exclude(p);
-        }
-        if let Some(b) = self.gitignore {
-            o = o.gitignore(b);
-        }
-        if let Some(b) = self.hidden {
-            o = o.hidden(b);
-        }
-        if let Some(b) = self.follow_symlinks {
-            o = o.follow_symlinks(b);
-        }
-        if let Some(b) = self.delete_missing {
-            o = o.delete_missing(b);
-        }
-        if let Some(b) = self.multimodal {
-            o = o.multimodal(b);
-        }
+        o = set(o, self.include, O::include);
+        o = set(o, self.exclude, O::exclude);
+        o = set(o, self.gitignore, O::gitignore);
+        o = set(o, self.hidden, O::hidden);
+        o = set(o, self.follow_symlinks, O::follow_symlinks);
+        o = set(o, self.delete_missing, O::delete_missing);
+        o = set(o, self.multimodal, O::multimodal);
         if let Some(m) = self.metadata {
             let m = Value::Object(m);
             o = o.metadata(move |_| m.clone());
         }
-        if let Some(n) = self.workers {
-            o = o.workers(n);
-        }
-        if let Some(b) = self.fail_fast {
-            o = o.fail_fast(b);
-        }
-        o
+        o = set(o, self.workers, O::workers);
+        set(o, self.fail_fast, O::fail_fast)
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::events::SyncEvent;
 use super::scan::LocalFile;
 use crate::error::{Error, Result};
+use crate::models::setters;
 
 type MetadataFn = Box<dyn Fn(&LocalFile) -> Value + Send + Sync>;
 type ProgressFn = Box<dyn FnMut(&SyncEvent<'_>) + Send>;
@@ -130,64 +131,39 @@ impl SyncOptions {
         self
     }
 
-    /// Also leave out what the `.gitignore` files inside the folder (and
-    /// `.git/info/exclude`) ignore, as git would, whether or not the folder is a
-    /// git checkout. Files above the folder are not read, so a plan does not
-    /// depend on where the folder sits. Defaults to `false`.
-    pub fn gitignore(mut self, honour: bool) -> Self {
-        self.gitignore = honour;
-        self
-    }
-
-    /// Also sync hidden files and enter hidden directories (names starting with
-    /// `.`). A `.git` directory is never entered. Defaults to `false`: hidden
-    /// entries are left out.
-    pub fn hidden(mut self, include: bool) -> Self {
-        self.hidden = include;
-        self
-    }
-
-    /// Follow symbolic links to files and directories, syncing what they point to
-    /// under the link's own path (link loops are reported as unreadable entries).
-    /// Defaults to `false`: a link is listed in the plan as skipped and its
-    /// target is not read.
-    pub fn follow_symlinks(mut self, follow: bool) -> Self {
-        self.follow_symlinks = follow;
-        self
-    }
-
-    /// Delete the files a sync uploaded earlier whose local file is gone (or no
-    /// longer selected). Files uploaded by other means are never deleted.
-    /// Defaults to `false`: such files are listed as skipped and kept.
-    pub fn delete_missing(mut self, delete: bool) -> Self {
-        self.delete_missing = delete;
-        self
-    }
-
-    /// Upload PDF files with `multimodal` set to this, so their images are read
-    /// too; a PDF stored with the other setting is uploaded again. Other file
-    /// types are not affected. Defaults to leaving it unset (the server's
-    /// default) and not comparing it.
-    pub fn multimodal(mut self, multimodal: bool) -> Self {
-        self.multimodal = Some(multimodal);
-        self
-    }
-
-    /// Worker threads carrying out the plan, at most [`MAX_WORKERS`]. Each
-    /// carries one file at a time from upload to processed, so this is also the
-    /// most server operations in flight at once. Planning hashes files on as
-    /// many threads. Defaults to [`DEFAULT_WORKERS`] (8).
-    pub fn workers(mut self, workers: usize) -> Self {
-        self.workers = workers;
-        self
-    }
-
-    /// Stop the other workers at the first file that fails (the run then reports
-    /// the files it did not finish). Defaults to `false`: a failure is reported
-    /// and the other files go on.
-    pub fn fail_fast(mut self, fail_fast: bool) -> Self {
-        self.fail_fast = fail_fast;
-        self
+    setters! {
+        /// Also leave out what the `.gitignore` files inside the folder (and
+        /// `.git/info/exclude`) ignore, as git would, whether or not the folder is a
+        /// git checkout. Files above the folder are not read, so a plan does not
+        /// depend on where the folder sits. Defaults to `false`.
+        gitignore(honour: bool) => gitignore = honour;
+        /// Also sync hidden files and enter hidden directories (names starting with
+        /// `.`). A `.git` directory is never entered. Defaults to `false`: hidden
+        /// entries are left out.
+        hidden(include: bool) => hidden = include;
+        /// Follow symbolic links to files and directories, syncing what they point to
+        /// under the link's own path (link loops are reported as unreadable entries).
+        /// Defaults to `false`: a link is listed in the plan as skipped and its
+        /// target is not read.
+        follow_symlinks(follow: bool) => follow_symlinks = follow;
+        /// Delete the files a sync uploaded earlier whose local file is gone (or no
+        /// longer selected). Files uploaded by other means are never deleted.
+        /// Defaults to `false`: such files are listed as skipped and kept.
+        delete_missing(delete: bool) => delete_missing = delete;
+        /// Upload PDF files with `multimodal` set to this, so their images are read
+        /// too; a PDF stored with the other setting is uploaded again. Other file
+        /// types are not affected. Defaults to leaving it unset (the server's
+        /// default) and not comparing it.
+        multimodal(multimodal: bool) => multimodal = Some(multimodal);
+        /// Worker threads carrying out the plan, at most [`MAX_WORKERS`]. Each
+        /// carries one file at a time from upload to processed, so this is also the
+        /// most server operations in flight at once. Planning hashes files on as
+        /// many threads. Defaults to [`DEFAULT_WORKERS`] (8).
+        workers(workers: usize) => workers = workers;
+        /// Stop the other workers at the first file that fails (the run then reports
+        /// the files it did not finish). Defaults to `false`: a failure is reported
+        /// and the other files go on.
+        fail_fast(fail_fast: bool) => fail_fast = fail_fast;
     }
 
     /// Metadata for each file, from its path and size: a JSON object (or null
