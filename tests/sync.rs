@@ -436,17 +436,25 @@ fn a_sync_killed_mid_run_reruns_to_the_same_state_without_resending_finished_fil
         .spawn()
         .expect("start the sync example");
     let mut finished = HashSet::new();
+    // Files the server accepted and is still processing: the kill waits for one,
+    // or it could land between one batch finishing and the next being sent.
+    let mut in_flight = HashSet::new();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while finished.len() < 4 {
+    while finished.len() < 4 || in_flight.is_empty() {
         let line = lines
             .next()
             .expect("the example ended before finishing four files")
             .unwrap();
-        if let Some(path) = line
-            .strip_prefix("done")
-            .and_then(|l| l.trim().strip_prefix("create "))
-        {
-            finished.insert(file_id_for(path));
+        let path_after = |kind: &str| {
+            line.strip_prefix(kind)
+                .and_then(|l| l.trim().strip_prefix("create "))
+                .map(|l| l.split(" (").next().unwrap_or(l).trim().to_owned())
+        };
+        if let Some(path) = path_after("done") {
+            in_flight.remove(&path);
+            finished.insert(file_id_for(&path));
+        } else if let Some(path) = path_after("processing") {
+            in_flight.insert(path);
         }
     }
     child.kill().unwrap();

@@ -6,6 +6,7 @@
 
 mod failure;
 pub(crate) mod interrupt;
+mod resolver;
 pub(crate) mod retry;
 pub(crate) mod route;
 pub(crate) mod url;
@@ -412,10 +413,8 @@ impl Transport {
                 // also catch 127.0.0.1 test servers.
                 .proxy(proxy.clone())
                 .tls_config(tls.clone())
-                // No resolve timeout: ureq resolves on every request, even over a
-                // pooled connection, and with a resolve timeout it spawns a thread per
-                // lookup (measured: 2.5x slower round trips). The system resolver's own
-                // timeouts bound a lookup instead.
+                // No resolve timeout: lookups run on the calling thread, bounded by
+                // the system resolver's own timeouts (see `resolver`).
                 .timeout_resolve(None)
                 .timeout_connect(Some(config.timeout()))
                 .timeout_per_read(Some(config.timeout()))
@@ -425,24 +424,35 @@ impl Transport {
                 .user_agent(user_agent(config.source_tag()))
         };
         let agent_total = config.total_timeout();
-        let agent: Agent = builder(buffers::JSON_INPUT, buffers::JSON_OUTPUT)
-            .timeout_global(agent_total)
-            .max_idle_connections(pool)
-            .max_idle_connections_per_host(pool)
-            .build()
-            .into();
-        let upload_agent: Agent = builder(buffers::UPLOAD_INPUT, buffers::UPLOAD_OUTPUT)
-            .max_idle_connections(buffers::UPLOAD_POOL.min(pool))
-            .max_idle_connections_per_host(buffers::UPLOAD_POOL.min(pool))
-            .build()
-            .into();
+        // Every agent resolves on the calling thread (see `resolver`): total bounds
+        // are deadlines over every phase, lookups included.
+        let plain = |config| {
+            Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::default(),
+                resolver::BlockingResolver::default(),
+            )
+        };
+        let agent = plain(
+            builder(buffers::JSON_INPUT, buffers::JSON_OUTPUT)
+                .timeout_global(agent_total)
+                .max_idle_connections(pool)
+                .max_idle_connections_per_host(pool)
+                .build(),
+        );
+        let upload_agent = plain(
+            builder(buffers::UPLOAD_INPUT, buffers::UPLOAD_OUTPUT)
+                .max_idle_connections(buffers::UPLOAD_POOL.min(pool))
+                .max_idle_connections_per_host(buffers::UPLOAD_POOL.min(pool))
+                .build(),
+        );
         let stream_agent = Agent::with_parts(
             builder(buffers::STREAM_INPUT, buffers::STREAM_OUTPUT)
                 .max_idle_connections(0)
                 .max_idle_connections_per_host(0)
                 .build(),
             interrupt::InterruptibleConnector::default(),
-            ureq::unversioned::resolver::DefaultResolver::default(),
+            resolver::BlockingResolver::default(),
         );
         let headers = Arc::new(build_headers(&config)?);
         let observer = Arc::new(ObserverSlot::new(config.observer().cloned()));
