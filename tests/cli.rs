@@ -53,6 +53,11 @@ impl Session {
         }
     }
 
+    /// A session whose commands go to the emulator program at `url`, with `key`.
+    fn at(url: &str, key: &str) -> Self {
+        Self::new(&[("PINECONE_CONTROLLER_HOST", url), ("PINECONE_API_KEY", key)])
+    }
+
     fn run(&mut self, args: &[&str]) -> Run {
         let out = program()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -130,27 +135,30 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+/// The emulator program with [`KEY`], assistants ready at once, and files
+/// processed after `processing_delay_ms`; `more` adds flags.
+fn emulator(processing_delay_ms: &str, more: &[&str]) -> Program {
+    let mut args = vec![
+        "--api-key",
+        KEY,
+        "--processing-delay",
+        processing_delay_ms,
+        "--ready-delay-ms",
+        "0",
+    ];
+    args.extend_from_slice(more);
+    Program::start(&args)
+}
+
 const WARRANTY: &str = "# Warranty\n\nThe Orbit T2 has a two year warranty. \
     Returns are accepted within 30 days of delivery.\n";
 const CARE: &str = "Clean the Orbit T2 with a dry cloth. Never use solvents on the display.\n";
 
 #[test]
 fn every_command_against_the_emulator_program_in_both_forms() {
-    let emu = Program::start(&[
-        "--api-key",
-        KEY,
-        "--processing-delay",
-        "0",
-        "--ready-delay-ms",
-        "0",
-        "--delete-delay-ms",
-        "0",
-    ]);
+    let emu = emulator("0", &["--delete-delay-ms", "0"]);
     let dir = TempDir::new("cli-commands");
-    let mut cli = Session::new(&[
-        ("PINECONE_CONTROLLER_HOST", &emu.url),
-        ("PINECONE_API_KEY", KEY),
-    ]);
+    let mut cli = Session::at(&emu.url, KEY);
 
     // Assistants.
     let run = cli.run(&[
@@ -468,27 +476,10 @@ fn every_command_against_the_emulator_program_in_both_forms() {
 
 #[test]
 fn exit_codes_tell_the_class_of_failure() {
-    let fast = Program::start(&[
-        "--api-key",
-        KEY,
-        "--processing-delay",
-        "0",
-        "--ready-delay-ms",
-        "0",
-    ]);
-    let slow = Program::start(&[
-        "--api-key",
-        KEY,
-        "--processing-delay",
-        "60000",
-        "--ready-delay-ms",
-        "0",
-    ]);
+    let fast = emulator("0", &[]);
+    let slow = emulator("60000", &[]);
     let dir = TempDir::new("cli-exit-codes");
-    let mut cli = Session::new(&[
-        ("PINECONE_CONTROLLER_HOST", &fast.url),
-        ("PINECONE_API_KEY", KEY),
-    ]);
+    let mut cli = Session::at(&fast.url, KEY);
     cli.ok(&["assistants", "create", "docs"]);
 
     // 2: usage, from the command line or refused by the library before sending.
@@ -535,10 +526,7 @@ fn exit_codes_tell_the_class_of_failure() {
         cli.fails(4, &["assistants", "create", "docs"])
             .contains("409")
     );
-    let mut wrong_key = Session::new(&[
-        ("PINECONE_CONTROLLER_HOST", &fast.url),
-        ("PINECONE_API_KEY", "pcsk-wrong"),
-    ]);
+    let mut wrong_key = Session::at(&fast.url, "pcsk-wrong");
     assert!(wrong_key.fails(4, &["assistants", "list"]).contains("401"));
 
     // 5: nothing listens there.
@@ -559,10 +547,7 @@ fn exit_codes_tell_the_class_of_failure() {
     );
 
     // 7: a wait gave up; the operation goes on.
-    let mut slow_cli = Session::new(&[
-        ("PINECONE_CONTROLLER_HOST", &slow.url),
-        ("PINECONE_API_KEY", KEY),
-    ]);
+    let mut slow_cli = Session::at(&slow.url, KEY);
     slow_cli.ok(&["assistants", "create", "docs"]);
     assert!(
         slow_cli

@@ -6,9 +6,7 @@ use std::ffi::{CString, c_char, c_void};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ::pinecone_assistant::sync::{
-    PlanEntry, SyncEvent, SyncOptions, SyncPlan, SyncReport, SyncStop,
-};
+use ::pinecone_assistant::sync::{PlanEntry, SyncEvent, SyncOptions, SyncPlan, SyncReport};
 use ::pinecone_assistant::{Assistant, Error};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -167,24 +165,10 @@ fn report_json(report: &SyncReport) -> Value {
             Value::Object(doc)
         })
         .collect();
-    json!({
-        "created": report.created,
-        "updated": report.updated,
-        "deleted": report.deleted,
-        "skipped": report.skipped,
-        "failed": report.failed,
-        "unfinished": report.unfinished,
-        "bytes_sent": report.bytes_sent,
-        "elapsed_ms": u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
-        "stopped": match report.stopped {
-            Some(SyncStop::Cancelled) => Value::from("cancelled"),
-            Some(SyncStop::FailFast) => Value::from("fail_fast"),
-            Some(_) => Value::from("stopped"),
-            None => Value::Null,
-        },
-        "complete": report.is_complete(),
-        "failures": failures,
-    })
+    let mut doc = report.counts_json();
+    doc.insert("complete".into(), report.is_complete().into());
+    doc.insert("failures".into(), failures.into());
+    Value::Object(doc)
 }
 
 /// Plans what it takes to make the assistant's files equal the folder at

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde_json::{Map, Value};
+
 use super::plan::{PlanEntry, SyncAction};
 use crate::error::Error;
 
@@ -141,6 +143,16 @@ pub enum SyncStop {
     FailFast,
 }
 
+impl SyncStop {
+    /// The reason's name in JSON reports: `"cancelled"` or `"fail_fast"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStop::Cancelled => "cancelled",
+            SyncStop::FailFast => "fail_fast",
+        }
+    }
+}
+
 /// The outcome of carrying out a plan.
 #[derive(Debug, Default)]
 #[non_exhaustive]
@@ -173,6 +185,34 @@ impl SyncReport {
     /// Whether every planned change was carried out.
     pub fn is_complete(&self) -> bool {
         self.failed == 0 && self.unfinished == 0 && self.stopped.is_none()
+    }
+
+    /// The report's counts as a JSON object: `created`, `updated`, `deleted`,
+    /// `skipped`, `failed`, `unfinished`, `bytes_sent`, `elapsed_ms` and
+    /// `stopped` (a [`SyncStop::as_str`] name, or null).
+    ///
+    /// The failures are left out, because how an error is written differs
+    /// between callers; add them under a key of your own.
+    ///
+    /// ```
+    /// let report = pinecone_assistant::sync::SyncReport::default();
+    /// let counts = report.counts_json();
+    /// assert_eq!(counts["created"], 0);
+    /// assert!(counts["stopped"].is_null());
+    /// ```
+    pub fn counts_json(&self) -> Map<String, Value> {
+        let mut doc = Map::new();
+        doc.insert("created".into(), self.created.into());
+        doc.insert("updated".into(), self.updated.into());
+        doc.insert("deleted".into(), self.deleted.into());
+        doc.insert("skipped".into(), self.skipped.into());
+        doc.insert("failed".into(), self.failed.into());
+        doc.insert("unfinished".into(), self.unfinished.into());
+        doc.insert("bytes_sent".into(), self.bytes_sent.into());
+        let elapsed_ms = u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX);
+        doc.insert("elapsed_ms".into(), elapsed_ms.into());
+        doc.insert("stopped".into(), self.stopped.map(SyncStop::as_str).into());
+        doc
     }
 
     /// Counts a finished change.

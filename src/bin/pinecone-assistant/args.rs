@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
-use pinecone_assistant::Wait;
 use pinecone_assistant::models::Region;
+use pinecone_assistant::{Error, Paginator, Wait};
 use serde_json::Value;
 
 use crate::exit::EXIT_CODES;
@@ -354,6 +354,17 @@ pub struct ListArgs {
     /// Show at most this many
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+impl ListArgs {
+    /// Every item `paginator` yields, at most `--limit` of them.
+    pub fn collect<T>(&self, paginator: Paginator<T>) -> Result<Vec<T>, Error> {
+        let paginator = match self.limit {
+            Some(n) => paginator.max_items(n),
+            None => paginator,
+        };
+        paginator.collect()
+    }
 }
 
 /// How long a command waits for the work it started.

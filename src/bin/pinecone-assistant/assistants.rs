@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::args::AssistantsCommand;
 use crate::exit::Failure;
+use crate::optional::Optionally;
 use crate::output::Output;
 use crate::progress::Progress;
 use crate::show;
@@ -13,11 +14,7 @@ use crate::show;
 pub fn run(client: &Client, command: AssistantsCommand, out: Output) -> Result<(), Failure> {
     match command {
         AssistantsCommand::List(list) => {
-            let mut assistants = client.list_assistants();
-            if let Some(n) = list.limit {
-                assistants = assistants.max_items(n);
-            }
-            let assistants = assistants.collect::<Result<Vec<_>, _>>()?;
+            let assistants = list.collect(client.list_assistants())?;
             out.list(
                 &assistants,
                 &show::ASSISTANT_COLUMNS,
@@ -32,16 +29,10 @@ pub fn run(client: &Client, command: AssistantsCommand, out: Output) -> Result<(
             region,
             wait,
         } => {
-            let mut request = CreateAssistantRequest::new(&name);
-            if let Some(instructions) = instructions {
-                request = request.instructions(instructions);
-            }
-            if let Some(metadata) = metadata {
-                request = request.metadata(metadata);
-            }
-            if let Some(region) = region {
-                request = request.region(region);
-            }
+            let request = CreateAssistantRequest::new(&name)
+                .optionally(instructions, |r, v| r.instructions(v))
+                .optionally(metadata, |r, v| r.metadata(v))
+                .optionally(region, |r, v| r.region(v));
             let waiting = (!wait.no_wait)
                 .then(|| Progress::for_stderr().waiting(&format!("assistant {name} to be ready")));
             let created = client.create_assistant(request, wait.wait())?;
@@ -56,13 +47,9 @@ pub fn run(client: &Client, command: AssistantsCommand, out: Output) -> Result<(
             instructions,
             metadata,
         } => {
-            let mut request = UpdateAssistantRequest::new();
-            if let Some(instructions) = instructions {
-                request = request.instructions(instructions);
-            }
-            if let Some(metadata) = metadata {
-                request = request.metadata(metadata);
-            }
+            let request = UpdateAssistantRequest::new()
+                .optionally(instructions, |r, v| r.instructions(v))
+                .optionally(metadata, |r, v| r.metadata(v));
             out.one(&client.update_assistant(&name, request)?, show::assistant)
         }
         AssistantsCommand::Delete { name, wait } => {

@@ -11,6 +11,7 @@ use pinecone_assistant::{Assistant, Client};
 
 use crate::args::{ChatArgs, ContextArgs, EvalArgs, Retrieval};
 use crate::exit::Failure;
+use crate::optional::Optionally;
 use crate::output::Output;
 
 pub fn context(client: &Client, args: ContextArgs, out: Output) -> Result<(), Failure> {
@@ -19,16 +20,10 @@ pub fn context(client: &Client, args: ContextArgs, out: Output) -> Result<(), Fa
         top_k,
         snippet_size,
     } = args.retrieval;
-    let mut request = ContextRequest::query(args.query);
-    if let Some(filter) = filter {
-        request = request.filter(filter);
-    }
-    if let Some(n) = top_k {
-        request = request.top_k(n);
-    }
-    if let Some(n) = snippet_size {
-        request = request.snippet_size(n);
-    }
+    let request = ContextRequest::query(args.query)
+        .optionally(filter, |r, v| r.filter(v))
+        .optionally(top_k, |r, v| r.top_k(v))
+        .optionally(snippet_size, |r, v| r.snippet_size(v));
     let response = client.assistant(args.target.assistant).context(request)?;
     out.one(&response, show_context)
 }
@@ -86,24 +81,14 @@ fn pages(pages: &[u32]) -> String {
 
 /// The chat request for `messages` with the options of `chat`.
 pub fn request(args: &ChatArgs, messages: Vec<Message>) -> ChatRequest {
-    let mut request = ChatRequest::new(messages);
-    if let Some(model) = &args.model {
-        request = request.model(model);
-    }
-    if let Some(t) = args.temperature {
-        request = request.temperature(t);
-    }
-    if let Some(filter) = &args.retrieval.filter {
-        request = request.filter(filter.clone());
-    }
+    let mut request = ChatRequest::new(messages)
+        .optionally(args.model.as_ref(), |r, v| r.model(v))
+        .optionally(args.temperature, |r, v| r.temperature(v))
+        .optionally(args.retrieval.filter.clone(), |r, v| r.filter(v));
     if args.retrieval.top_k.is_some() || args.retrieval.snippet_size.is_some() {
-        let mut options = ContextOptions::new();
-        if let Some(n) = args.retrieval.top_k {
-            options = options.top_k(n);
-        }
-        if let Some(n) = args.retrieval.snippet_size {
-            options = options.snippet_size(n);
-        }
+        let options = ContextOptions::new()
+            .optionally(args.retrieval.top_k, |o, v| o.top_k(v))
+            .optionally(args.retrieval.snippet_size, |o, v| o.snippet_size(v));
         request = request.context_options(options);
     }
     request

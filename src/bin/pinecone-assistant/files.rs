@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::args::{FilesCommand, OperationsCommand, wait_for};
 use crate::exit::Failure;
+use crate::optional::Optionally;
 use crate::output::Output;
 use crate::progress::Progress;
 use crate::show;
@@ -23,17 +24,9 @@ pub fn files(client: &Client, command: FilesCommand, out: Output) -> Result<(), 
             filter,
             list,
         } => {
-            let mut options = ListFilesOptions::new();
-            if let Some(filter) = filter {
-                options = options.filter(filter);
-            }
-            let mut files = client
-                .assistant(target.assistant)
-                .list_files_with(options)?;
-            if let Some(n) = list.limit {
-                files = files.max_items(n);
-            }
-            let files = files.collect::<Result<Vec<_>, _>>()?;
+            let options = ListFilesOptions::new().optionally(filter, |o, v| o.filter(v));
+            let assistant = client.assistant(target.assistant);
+            let files = list.collect(assistant.list_files_with(options)?)?;
             out.list(&files, &show::FILE_COLUMNS, show::file_row, "no files")
         }
         FilesCommand::Upload {
@@ -224,20 +217,11 @@ pub fn operations(client: &Client, command: OperationsCommand, out: Output) -> R
             status,
             list,
         } => {
-            let mut options = ListOperationsOptions::new();
-            if let Some(kind) = operation_type {
-                options = options.operation_type(kind);
-            }
-            if let Some(status) = status {
-                options = options.status(status);
-            }
-            let mut operations = client
-                .assistant(target.assistant)
-                .list_operations_with(options)?;
-            if let Some(n) = list.limit {
-                operations = operations.max_items(n);
-            }
-            let operations = operations.collect::<Result<Vec<_>, _>>()?;
+            let options = ListOperationsOptions::new()
+                .optionally(operation_type, |o, v| o.operation_type(v))
+                .optionally(status, |o, v| o.status(v));
+            let assistant = client.assistant(target.assistant);
+            let operations = list.collect(assistant.list_operations_with(options)?)?;
             out.list(
                 &operations,
                 &show::OPERATION_COLUMNS,

@@ -15,6 +15,7 @@ mod exit;
 mod files;
 mod interrupt;
 mod logger;
+mod optional;
 mod output;
 mod progress;
 mod repl;

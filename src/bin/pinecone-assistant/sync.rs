@@ -72,27 +72,21 @@ pub fn run(client: &Client, args: SyncArgs, out: Output) -> Result<(), Failure> 
 }
 
 fn report_json(report: &SyncReport) -> serde_json::Value {
-    json!({
-        "created": report.created,
-        "updated": report.updated,
-        "deleted": report.deleted,
-        "skipped": report.skipped,
-        "failed": report.failed,
-        "unfinished": report.unfinished,
-        "bytes_sent": report.bytes_sent,
-        "elapsed_ms": report.elapsed.as_millis() as u64,
-        "stopped": report.stopped.map(|s| match s {
-            SyncStop::Cancelled => "cancelled",
-            SyncStop::FailFast => "fail_fast",
-            _ => "other",
-        }),
-        "failures": report.failures.iter().map(|f| json!({
-            "path": f.entry.path,
-            "file_id": f.entry.file_id,
-            "action": f.entry.action,
-            "error": f.error.to_string(),
-        })).collect::<Vec<_>>(),
-    })
+    let failures: Vec<serde_json::Value> = report
+        .failures
+        .iter()
+        .map(|f| {
+            json!({
+                "path": f.entry.path,
+                "file_id": f.entry.file_id,
+                "action": f.entry.action,
+                "error": f.error.to_string(),
+            })
+        })
+        .collect();
+    let mut doc = report.counts_json();
+    doc.insert("failures".into(), failures.into());
+    doc.into()
 }
 
 /// The exit: cancelled, the class of the first failure, or success.
