@@ -26,25 +26,12 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pinecone, sys;
     "$venv/bin/pip" install --quiet --disable-pip-version-check pinecone==10.2.0
 fi
 
-cargo build --quiet --example emulator --features emulator
-out="$tmp/emulator.out"
 # No processing delays: the SDK polls every 5 s, so any delay costs 5 s a call.
 # Streams are paced with a heartbeat comment between events, as the real service
 # sends them on a slow answer, so the SDK's stream parsing meets them too.
-"$root/target/debug/examples/emulator" --processing-delay-ms 0 --delete-delay-ms 0 --ready-delay-ms 0 \
-    --stream-delay-ms 5 --heartbeat-ms 2 >"$out" &
-emu_pid=$!
-
-# The program prints NAME=value lines, then an `export` line once it listens:
-# wait for that, then evaluate them as a user's shell would.
-for _ in $(seq 1 100); do
-    grep -q '^export ' "$out" && break
-    kill -0 "$emu_pid" 2>/dev/null || { echo "emulator exited early" >&2; exit 1; }
-    sleep 0.1
-done
-grep -q '^export ' "$out" || { echo "emulator printed no environment" >&2; exit 1; }
-eval "$(cat "$out")"
-
-echo "emulator at $PINECONE_CONTROLLER_HOST"
+# shellcheck source=../support/emulator.sh
+. "$root/tests/support/emulator.sh"
+start_emulator "$tmp/emulator.out" --processing-delay-ms 0 --delete-delay-ms 0 --ready-delay-ms 0 \
+    --stream-delay-ms 5 --heartbeat-ms 2
 # No arguments: the SDK takes its host and key from the environment set above.
 "$venv/bin/python" "$root/tests/compat/python_sdk_compat.py"

@@ -91,18 +91,9 @@ case $static_flags in
 esac
 
 echo "== the emulator program"
-cargo build --quiet --example emulator --features emulator
-"$root/target/debug/examples/emulator" --processing-delay-ms 0 --ready-delay-ms 0 \
-  --delete-delay-ms 0 >"$tmp/emulator.env" &
-emu_pid=$!
-for _ in $(seq 1 100); do
-  grep -q '^export ' "$tmp/emulator.env" && break
-  kill -0 "$emu_pid" 2>/dev/null || fail "the emulator exited early"
-  sleep 0.1
-done
-grep -q '^export ' "$tmp/emulator.env" || fail "the emulator printed no environment"
-eval "$(cat "$tmp/emulator.env")"
-echo "emulator at $PINECONE_CONTROLLER_HOST"
+# shellcheck source=../support/emulator.sh
+. "$root/tests/support/emulator.sh"
+start_emulator "$tmp/emulator.env" --processing-delay-ms 0 --ready-delay-ms 0 --delete-delay-ms 0
 
 question="How long is the return window?"
 documents=(examples/data/orbit-warranty.md examples/data/orbit-troubleshooting.txt)
