@@ -480,10 +480,9 @@ fn a_sync_killed_mid_run_reruns_to_the_same_state_without_resending_finished_fil
     // take longer than the processing delay to plan) is already done.
     let in_flight: Vec<String> = in_flight.iter().map(|p| file_id_for(p)).collect();
     assert!(
-        in_flight.iter().all(|id| matches!(
-            reason(id),
-            SyncReason::Unfinished | SyncReason::Unchanged
-        )),
+        in_flight
+            .iter()
+            .all(|id| matches!(reason(id), SyncReason::Unfinished | SyncReason::Unchanged)),
         "{plan}"
     );
     let report = docs
