@@ -1195,6 +1195,27 @@ enum pinecone_result pinecone_assistant_chat_completions_stream_cb(const struct 
 enum pinecone_result pinecone_stream_next(struct pinecone_stream *stream, char **chunk_json_out);
 
 /**
+ * The next chunk as JSON, lent instead of handed over: as `pinecone_stream_next`,
+ * but `*chunk_json_out` points into the stream's own buffer, so there is
+ * nothing to free and no allocation per chunk. It stays valid until the next
+ * call on `stream` (any `_next`, `_for_each` or `_free`): copy what you keep.
+ * `len_out`, when not NULL, receives its length in bytes without the NUL (0 at
+ * the end). For language runtimes that copy each chunk into a string of their
+ * own (Python `ctypes.string_at(p, n)`, Go `C.GoStringN`), this is one call per
+ * chunk instead of two.
+ *
+ * Returns the codes of `pinecone_stream_next`; `*chunk_json_out` is NULL at the
+ * end of the answer and on any error.
+ *
+ * # Safety
+ *
+ * As `pinecone_stream_next`; `len_out` is NULL or writable.
+ */
+enum pinecone_result pinecone_stream_next_borrowed(struct pinecone_stream *stream,
+                                                   const char **chunk_json_out,
+                                                   size_t *len_out);
+
+/**
  * The next piece of answer text, for programs that want only the text: the
  * `delta.content` of the next content chunk of a chat answer (it may be empty),
  * or the next non-empty `delta.content` of the first choice of a chat

@@ -582,6 +582,17 @@ class Stream {
     return detail::next_out([&](char **out) { return pinecone_stream_next(get(), out); });
   }
 
+  /// The next chunk's JSON lent by the stream, or nothing at the end
+  /// (`pinecone_stream_next_borrowed`): no allocation, but the view is valid
+  /// only until the next call on this Stream. An error ends the stream.
+  std::optional<std::string_view> next_borrowed() {
+    const char *json = nullptr;
+    size_t len = 0;
+    detail::check(pinecone_stream_next_borrowed(get(), &json, &len));
+    if (json == nullptr) return std::nullopt;
+    return std::string_view(json, len);
+  }
+
   /// The next piece of answer text, or nothing at the end
   /// (`pinecone_stream_next_text`); chunks without text are passed over.
   std::optional<std::string> next_text() {

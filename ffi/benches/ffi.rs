@@ -8,23 +8,26 @@
 //! stream read with the Rust iterator, `pinecone_stream_next` (one JSON
 //! document per chunk) and `pinecone_stream_next_text`.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, c_char, c_int, c_void};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::ptr;
 use std::time::Instant;
 
-use pinecone_assistant::models::{ChatRequest, Message};
-use pinecone_assistant::{Client, ClientConfig};
+use ::pinecone_assistant::models::{ChatRequest, Message};
+use ::pinecone_assistant::{Client, ClientConfig};
 // The exported C functions, called exactly as a C program calls them.
 use pinecone_assistant_ffi::{
-    pinecone_assistant_chat_stream, pinecone_assistant_free, pinecone_client_assistant,
-    pinecone_client_describe_assistant, pinecone_client_free, pinecone_client_new, pinecone_result,
-    pinecone_stream, pinecone_stream_free, pinecone_stream_next, pinecone_stream_next_text,
-    pinecone_string_free,
+    pinecone_assistant, pinecone_assistant_chat_stream, pinecone_assistant_free,
+    pinecone_client_assistant, pinecone_client_describe_assistant, pinecone_client_free,
+    pinecone_client_new, pinecone_result, pinecone_stream, pinecone_stream_for_each,
+    pinecone_stream_free, pinecone_stream_next, pinecone_stream_next_borrowed,
+    pinecone_stream_next_text, pinecone_string_free,
 };
 
 const CHUNKS: usize = 100_000;
+/// Passes of each stream reader (see `main`).
+const ROUNDS: usize = 7;
 
 fn describe_body(url: &str) -> String {
     format!(
@@ -140,37 +143,15 @@ fn main() {
 
     let question = ChatRequest::new([Message::user("How long is the refund window?")]);
     let docs = client.assistant("support-bot");
-    let start = Instant::now();
-    let n = docs.chat_stream(question).expect("stream").count();
-    rate("stream, Rust iterator", n, stream_mb, start);
-
     let mut c_docs = ptr::null_mut();
     // SAFETY: live client, NUL-terminated name, writable out pointer.
     assert_eq!(
         unsafe { pinecone_client_assistant(c_client, c"support-bot".as_ptr(), &mut c_docs) },
         pinecone_result::Ok
     );
-    let request =
-        c"{\"messages\":[{\"role\":\"user\",\"content\":\"How long is the refund window?\"}]}";
     type Next = unsafe extern "C" fn(*mut pinecone_stream, *mut *mut c_char) -> pinecone_result;
-    let nexts: [(&str, Next); 2] = [
-        (
-            "stream, C ABI pinecone_stream_next (JSON per chunk)",
-            pinecone_stream_next,
-        ),
-        (
-            "stream, C ABI pinecone_stream_next_text",
-            pinecone_stream_next_text,
-        ),
-    ];
-    for (label, next) in nexts {
-        let mut stream = ptr::null_mut();
-        let start = Instant::now();
-        // SAFETY: live assistant, NUL-terminated request, writable out pointer.
-        assert_eq!(
-            unsafe { pinecone_assistant_chat_stream(c_docs, request.as_ptr(), &mut stream) },
-            pinecone_result::Ok
-        );
+    let c_stream = |next: Next| {
+        let stream = open(c_docs);
         let mut n = 0;
         loop {
             let mut item = ptr::null_mut();
@@ -184,9 +165,87 @@ fn main() {
             // SAFETY: freed once.
             unsafe { pinecone_string_free(item) };
         }
-        rate(label, n, stream_mb, start);
         // SAFETY: a stream from the library, freed once.
         unsafe { pinecone_stream_free(stream) };
+        n
+    };
+    // The three readers take turns, round after round, so that a slower moment
+    // of the machine falls on all of them alike; the median of each is printed.
+    let c_borrowed = || {
+        let mut stream = open(c_docs);
+        let mut n = 0;
+        loop {
+            let (mut item, mut len) = (ptr::null(), 0);
+            // SAFETY: live stream used by this thread only, writable outputs.
+            let rc = unsafe { pinecone_stream_next_borrowed(stream, &mut item, &mut len) };
+            assert_eq!(rc, pinecone_result::Ok);
+            if item.is_null() {
+                break;
+            }
+            // SAFETY: `len` bytes lent until the next call on the stream.
+            let json = unsafe { std::slice::from_raw_parts(item.cast::<u8>(), len) };
+            n += usize::from(!std::hint::black_box(json).is_empty());
+        }
+        // SAFETY: a stream from the library, freed once.
+        unsafe { pinecone_stream_free(std::mem::replace(&mut stream, ptr::null_mut())) };
+        n
+    };
+    let c_for_each = || {
+        unsafe extern "C" fn count(userdata: *mut c_void, json: *const c_char) -> c_int {
+            // SAFETY: the `usize` passed below, and a NUL-terminated chunk.
+            unsafe { *userdata.cast::<usize>() += usize::from(*json != 0) };
+            0
+        }
+        let stream = open(c_docs);
+        let mut n = 0usize;
+        // SAFETY: live stream, a callback that does not unwind, its userdata.
+        let rc = unsafe { pinecone_stream_for_each(stream, Some(count), (&raw mut n).cast()) };
+        assert_eq!(rc, pinecone_result::Ok);
+        // SAFETY: a stream from the library, freed once.
+        unsafe { pinecone_stream_free(stream) };
+        n
+    };
+    let readers: [(&str, &dyn Fn() -> usize); 5] = [
+        ("stream, Rust iterator", &|| {
+            docs.chat_stream(question.clone()).expect("stream").count()
+        }),
+        (
+            "stream, C ABI pinecone_stream_next (JSON per chunk)",
+            &|| c_stream(pinecone_stream_next),
+        ),
+        ("stream, C ABI pinecone_stream_next_text", &|| {
+            c_stream(pinecone_stream_next_text)
+        }),
+        (
+            "stream, C ABI pinecone_stream_next_borrowed (lent JSON)",
+            &c_borrowed,
+        ),
+        ("stream, C ABI pinecone_stream_for_each (JSON)", &c_for_each),
+    ];
+    let mut rates = vec![Vec::new(); readers.len()];
+    let mut items = vec![0; readers.len()];
+    for _ in 0..ROUNDS {
+        for (i, (_, read)) in readers.iter().enumerate() {
+            let start = Instant::now();
+            items[i] = read();
+            rates[i].push(stream_mb / start.elapsed().as_secs_f64());
+        }
+    }
+    let medians: Vec<f64> = rates.iter_mut().map(|r| median(r)).collect();
+    for (i, (label, _)) in readers.iter().enumerate() {
+        println!(
+            "{label}: {} items, {:.0} MB/s (median of {ROUNDS}; {:.0}-{:.0})",
+            items[i],
+            medians[i],
+            rates[i][0],
+            rates[i][ROUNDS - 1]
+        );
+    }
+    for (i, path) in [(1, "next"), (3, "next_borrowed"), (4, "for_each")] {
+        println!(
+            "C JSON path ({path}) / Rust iterator: {:.1} %",
+            100.0 * medians[i] / medians[0]
+        );
     }
     // SAFETY: handles from the library, freed once.
     unsafe {
@@ -204,7 +263,19 @@ fn time(label: &str, calls: usize, mut call: impl FnMut()) {
     println!("{label}: {per_call:.2} µs per call ({calls} calls)");
 }
 
-fn rate(label: &str, items: usize, mb: f64, start: Instant) {
-    let secs = start.elapsed().as_secs_f64();
-    println!("{label}: {items} items, {:.0} MB/s", mb / secs);
+/// Starts the bench's chat stream through C.
+fn open(docs: *mut pinecone_assistant) -> *mut pinecone_stream {
+    let request =
+        c"{\"messages\":[{\"role\":\"user\",\"content\":\"How long is the refund window?\"}]}";
+    let mut stream = ptr::null_mut();
+    // SAFETY: live assistant, NUL-terminated request, writable out pointer.
+    let rc = unsafe { pinecone_assistant_chat_stream(docs, request.as_ptr(), &mut stream) };
+    assert_eq!(rc, pinecone_result::Ok);
+    stream
+}
+
+/// Sorts `rates` and returns the middle one.
+fn median(rates: &mut [f64]) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
 }

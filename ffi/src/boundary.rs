@@ -320,6 +320,50 @@ impl<T> Out<T> {
     }
 }
 
+/// A lent C string output with its optional length: checked, reset to NULL
+/// (and 0), written once on success.
+pub(crate) struct LentOut {
+    slot: *mut *const c_char,
+    len: *mut usize,
+}
+
+impl LentOut {
+    /// Checks `slot` (a NULL `len` is allowed) and resets both.
+    ///
+    /// # Safety
+    ///
+    /// `slot` and `len` are NULL or valid for writing for the whole call.
+    pub(crate) unsafe fn new(
+        slot: *mut *const c_char,
+        name: &str,
+        len: *mut usize,
+    ) -> Result<Self, FfiError> {
+        if slot.is_null() {
+            return Err(FfiError::null(name));
+        }
+        // SAFETY: not NULL and writable per the contract.
+        unsafe { slot.write(ptr::null()) };
+        if !len.is_null() {
+            // SAFETY: not NULL and writable per the contract.
+            unsafe { len.write(0) };
+        }
+        Ok(Self { slot, len })
+    }
+
+    /// Lends `c_string` (NUL-terminated), which must outlive the caller's use.
+    pub(crate) fn set(self, c_string: &[u8]) {
+        debug_assert_eq!(c_string.last(), Some(&0), "a C string");
+        // SAFETY: `new` checked the slots, whose validity the caller of `new`
+        // promised for the whole call.
+        unsafe {
+            self.slot.write(c_string.as_ptr().cast());
+            if !self.len.is_null() {
+                self.len.write(c_string.len() - 1);
+            }
+        }
+    }
+}
+
 impl Out<c_char> {
     /// Hands an owned string to C (freed with `pinecone_string_free`).
     pub(crate) fn set_string(self, text: String) -> Result<(), FfiError> {
@@ -347,15 +391,31 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, FfiError>
 /// A C string, refusing (not truncating) text with an interior NUL. JSON text
 /// never has one: JSON escapes it as `\u0000`.
 pub(crate) fn to_cstring(text: String) -> Result<CString, FfiError> {
-    CString::new(text).map_err(|e| {
-        FfiError::new(
+    let bytes = text.into_bytes();
+    check_no_nul(&bytes)?;
+    // SAFETY: checked just above: no NUL in `bytes`.
+    Ok(unsafe { CString::from_vec_unchecked(bytes) })
+}
+
+/// Writes `text` into `buf` as a C string (what `buf` held is replaced),
+/// refusing text with an interior NUL as [`to_cstring`] does: the lent outputs
+/// and callbacks reuse one buffer instead of allocating a string each time.
+pub(crate) fn c_string_into(buf: &mut Vec<u8>, text: &[u8]) -> Result<(), FfiError> {
+    check_no_nul(text)?;
+    buf.clear();
+    buf.extend_from_slice(text);
+    buf.push(0);
+    Ok(())
+}
+
+fn check_no_nul(text: &[u8]) -> Result<(), FfiError> {
+    match memchr::memchr(0, text) {
+        None => Ok(()),
+        Some(at) => Err(FfiError::new(
             pinecone_result::Decode,
-            format!(
-                "the result holds a NUL byte at offset {}, which a C string cannot carry",
-                e.nul_position()
-            ),
-        )
-    })
+            format!("the result holds a NUL byte at offset {at}, which a C string cannot carry"),
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! that hands each JSON document to a callback, and a free that may come from
 //! inside that callback.
 
+use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-use crate::boundary::{FfiError, guard_void, to_cstring};
+use crate::boundary::{FfiError, c_string_into, guard_void};
 use crate::error::pinecone_result;
 
 /// Receives one JSON document (a list item or a stream chunk), borrowed for the
@@ -19,48 +20,117 @@ pub type pinecone_json_cb =
 /// A source of JSON documents, one per call, until `None`.
 pub(crate) trait JsonItems: Send {
     fn next_json(&mut self) -> Option<Result<String, FfiError>>;
+
+    /// The next document as a C string in `buf` (see [`c_string_into`]): what a
+    /// callback borrows, with no allocation per document once `buf` has grown.
+    fn next_json_into(&mut self, buf: &mut Vec<u8>) -> Option<Result<(), FfiError>> {
+        Some(
+            self.next_json()?
+                .and_then(|json| c_string_into(buf, json.as_bytes())),
+        )
+    }
 }
 
 impl<T: JsonItems + ?Sized> JsonItems for Box<T> {
     fn next_json(&mut self) -> Option<Result<String, FfiError>> {
         (**self).next_json()
     }
+
+    fn next_json_into(&mut self, buf: &mut Vec<u8>) -> Option<Result<(), FfiError>> {
+        (**self).next_json_into(buf)
+    }
 }
 
-/// The state of a one-thread-at-a-time handle. It sits behind a mutex taken
-/// without waiting, so that misuse (a callback re-entering its own walk, or two
-/// threads at once) gets an error instead of a deadlock or an aliased iterator.
+/// The state of a one-thread-at-a-time handle. It is taken without waiting, so
+/// that misuse (a callback re-entering its own walk, or two threads at once)
+/// gets an error instead of a deadlock or an aliased iterator.
+///
+/// A mutex would do, but every chunk of a stream read from C takes this once:
+/// a flag set with one compare-and-swap and cleared with a plain store costs
+/// half of a mutex's lock and unlock (see `ffi/benches/ffi.rs`).
 pub(crate) struct Exclusive<S: ?Sized> {
     /// Set when the handle is freed from its own walk's callback: the walk then
     /// stops and frees it on its way out.
     free_requested: AtomicBool,
-    state: Mutex<S>,
+    /// [`FREE`], [`HELD`] (a [`Held`] exists) or [`POISONED`].
+    access: AtomicU8,
+    state: UnsafeCell<S>,
 }
+
+/// Nobody holds the state.
+const FREE: u8 = 0;
+/// One [`Held`] has the state.
+const HELD: u8 = 1;
+/// A panic went through a call that held the state, which may have been left
+/// half-advanced: nobody may take it again.
+const POISONED: u8 = 2;
+
+// SAFETY: the state is reached only through a `Held`, and `access` lets at most
+// one exist at a time (taken with an acquiring compare-and-swap, given back with
+// a releasing store), so it passes between threads as a `&mut S` would, which
+// `S: Send` allows.
+unsafe impl<S: ?Sized + Send> Sync for Exclusive<S> {}
 
 impl<S> Exclusive<S> {
     pub(crate) fn new(state: S) -> Self {
         Self {
             free_requested: AtomicBool::new(false),
-            state: Mutex::new(state),
+            access: AtomicU8::new(FREE),
+            state: UnsafeCell::new(state),
         }
+    }
+}
+
+/// The state of an [`Exclusive`], held until dropped.
+pub(crate) struct Held<'a, S: ?Sized> {
+    owner: &'a Exclusive<S>,
+}
+
+impl<S: ?Sized> Deref for Held<'_, S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        // SAFETY: this `Held` is the only one (see `Exclusive::lock`).
+        unsafe { &*self.owner.state.get() }
+    }
+}
+
+impl<S: ?Sized> DerefMut for Held<'_, S> {
+    fn deref_mut(&mut self) -> &mut S {
+        // SAFETY: this `Held` is the only one (see `Exclusive::lock`).
+        unsafe { &mut *self.owner.state.get() }
+    }
+}
+
+impl<S: ?Sized> Drop for Held<'_, S> {
+    fn drop(&mut self) {
+        let next = if std::thread::panicking() {
+            POISONED
+        } else {
+            FREE
+        };
+        self.owner.access.store(next, Ordering::Release);
     }
 }
 
 impl<S: ?Sized> Exclusive<S> {
     /// The state, if no other call holds it; `name` names the handle in errors.
-    pub(crate) fn lock(&self, name: &str) -> Result<MutexGuard<'_, S>, FfiError> {
-        match self.state.try_lock() {
-            Ok(guard) => Ok(guard),
+    pub(crate) fn lock(&self, name: &str) -> Result<Held<'_, S>, FfiError> {
+        match self
+            .access
+            .compare_exchange(FREE, HELD, Ordering::Acquire, Ordering::Relaxed)
+        {
+            Ok(_) => Ok(Held { owner: self }),
             // A panic inside an earlier call may have left the walk half-advanced:
             // refuse to go on rather than silently cut it short.
-            Err(TryLockError::Poisoned(_)) => Err(FfiError::new(
+            Err(POISONED) => Err(FfiError::new(
                 pinecone_result::Panic,
                 format!(
                     "`{name}` is unusable after an internal error in an earlier call; free it \
                      and start again"
                 ),
             )),
-            Err(TryLockError::WouldBlock) => Err(FfiError::invalid(
+            Err(_) => Err(FfiError::invalid(
                 name,
                 "is in use by another call (re-entered from a callback, or used by two \
                  threads at once); use it from one thread at a time",
@@ -71,7 +141,7 @@ impl<S: ?Sized> Exclusive<S> {
     /// Whether the handle may be freed now; if a call on it is running (a free
     /// from inside its callback), marks it for that call to free instead.
     fn may_free_now(&self) -> bool {
-        if let Err(TryLockError::WouldBlock) = self.state.try_lock() {
+        if self.access.load(Ordering::Acquire) == HELD {
             self.free_requested.store(true, Ordering::SeqCst);
             return false;
         }
@@ -88,8 +158,10 @@ impl<S: JsonItems + ?Sized> Exclusive<S> {
     /// error, a non-zero return, or a free from inside the callback.
     pub(crate) fn walk(&self, name: &str, sink: &JsonSink) -> Result<(), FfiError> {
         let mut items = self.lock(name)?;
-        while let Some(json) = items.next_json() {
-            sink.send(json?)?;
+        let mut json = Vec::new();
+        while let Some(filled) = items.next_json_into(&mut json) {
+            filled?;
+            sink.send(&json)?;
             if self.free_requested() {
                 break;
             }
@@ -120,11 +192,13 @@ impl JsonSink {
         Ok(Self { cb, userdata })
     }
 
-    /// Calls back with `json`, borrowed for the call; non-zero means aborted.
-    fn send(&self, json: String) -> Result<(), FfiError> {
-        let text = to_cstring(json)?;
-        // SAFETY: a valid callback per `new`'s contract; `text` outlives the call.
-        match unsafe { (self.cb)(self.userdata, text.as_ptr()) } {
+    /// Calls back with `json`, a C string (NUL-terminated) borrowed for the
+    /// call; non-zero means aborted.
+    fn send(&self, json: &[u8]) -> Result<(), FfiError> {
+        debug_assert_eq!(json.last(), Some(&0), "a C string");
+        // SAFETY: a valid callback per `new`'s contract; `json` is NUL-terminated
+        // and outlives the call.
+        match unsafe { (self.cb)(self.userdata, json.as_ptr().cast()) } {
             0 => Ok(()),
             _ => Err(FfiError::aborted("cb")),
         }
@@ -188,4 +262,39 @@ pub(crate) unsafe fn free<H: ExclusiveHandle>(ptr: *mut H) {
             drop(unsafe { Box::from_raw(ptr) });
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_and_free_again_after() {
+        let cell = Exclusive::new(vec![1]);
+        let mut held = cell.lock("walk").unwrap();
+        held.push(2);
+        let busy = cell.lock("walk").err().unwrap();
+        assert_eq!(busy.code, pinecone_result::InvalidArgument);
+        assert!(busy.message.contains("`walk`") && busy.message.contains("in use"));
+        assert!(!cell.may_free_now());
+        assert!(cell.free_requested());
+        drop(held);
+        assert_eq!(*cell.lock("walk").unwrap(), [1, 2]);
+        assert!(cell.may_free_now());
+    }
+
+    #[test]
+    fn a_panic_while_held_leaves_the_state_refused() {
+        let cell = Exclusive::new(0u32);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut held = cell.lock("stream").unwrap();
+            *held += 1;
+            panic!("half-advanced");
+        }));
+        assert!(panicked.is_err());
+        let refused = cell.lock("stream").err().unwrap();
+        assert_eq!(refused.code, pinecone_result::Panic);
+        assert!(refused.message.contains("unusable"));
+        assert!(cell.may_free_now());
+    }
 }

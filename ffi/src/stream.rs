@@ -8,7 +8,7 @@ use ::pinecone_assistant::stream::{Decoder, EventStream};
 use ::pinecone_assistant::{CancelHandle, StreamChunk};
 
 use crate::assistant::pinecone_assistant;
-use crate::boundary::{FfiError, guard_void};
+use crate::boundary::{FfiError, LentOut, c_string_into, guard_void};
 use crate::error::pinecone_result;
 use crate::exclusive::{self, Exclusive, ExclusiveHandle, JsonItems, JsonSink, pinecone_json_cb};
 
@@ -16,21 +16,54 @@ use crate::exclusive::{self, Exclusive, ExclusiveHandle, JsonItems, JsonSink, pi
 pub(crate) trait Chunks: JsonItems {
     /// The next piece of answer text; chunks without text are passed over.
     fn next_text(&mut self) -> Option<Result<String, FfiError>>;
+
+    /// The next chunk's JSON as a C string (with its NUL) in the reader's own
+    /// buffer, lent until the reader is next used.
+    fn next_lent(&mut self) -> Option<Result<&[u8], FfiError>>;
 }
 
 /// The chunks of either kind of stream. A chunk leaves as its event's JSON text
 /// exactly as the server sent it (checked by decoding, never encoded again).
-struct Reader<D>(EventStream<D>);
+struct Reader<D> {
+    stream: EventStream<D>,
+    /// What `next_lent` lends.
+    lent: Vec<u8>,
+}
+
+impl<D: Decoder> Reader<D> {
+    fn new(stream: EventStream<D>) -> Self {
+        Self {
+            stream,
+            lent: Vec::new(),
+        }
+    }
+}
+
+/// The next chunk's JSON written into `buf` as a C string, straight from the
+/// stream's own buffer: no allocation per chunk.
+fn fill<D: Decoder>(
+    stream: &mut EventStream<D>,
+    buf: &mut Vec<u8>,
+) -> Option<Result<(), FfiError>> {
+    match stream.next_raw_with(|_, json| c_string_into(buf, json.as_bytes()))? {
+        Ok(filled) => Some(filled),
+        Err(e) => Some(Err(e.into())),
+    }
+}
 
 impl<D: Decoder> JsonItems for Reader<D> {
     fn next_json(&mut self) -> Option<Result<String, FfiError>> {
-        self.0.next_raw().map(|raw| Ok(raw?.json))
+        self.stream.next_raw().map(|raw| Ok(raw?.json))
+    }
+
+    fn next_json_into(&mut self, buf: &mut Vec<u8>) -> Option<Result<(), FfiError>> {
+        fill(&mut self.stream, buf)
     }
 }
 
 impl<D: Decoder> Chunks for Reader<D> {
     fn next_text(&mut self) -> Option<Result<String, FfiError>> {
-        for chunk in self.0.by_ref() {
+        for chunk in self.stream.by_ref() {
             match chunk.map(StreamChunk::into_text) {
                 Ok(None) => continue,
                 Ok(Some(text)) => return Some(Ok(text)),
@@ -38,6 +71,10 @@ impl<D: Decoder> Chunks for Reader<D> {
             }
         }
         None
+    }
+
+    fn next_lent(&mut self) -> Option<Result<&[u8], FfiError>> {
+        Some(fill(&mut self.stream, &mut self.lent)?.map(|()| &self.lent[..]))
     }
 }
 
@@ -62,7 +99,7 @@ impl pinecone_stream {
     fn new<D: Decoder + 'static>(stream: EventStream<D>) -> Self {
         Self {
             cancel: stream.canceller(),
-            chunks: Exclusive::new(Box::new(Reader(stream))),
+            chunks: Exclusive::new(Box::new(Reader::new(stream))),
         }
     }
 }
@@ -78,7 +115,7 @@ impl ExclusiveHandle for pinecone_stream {
 
 /// Hands every chunk of `stream` to `sink`; the stream is closed on return.
 fn pour<D: Decoder>(sink: JsonSink, stream: EventStream<D>) -> Result<(), FfiError> {
-    Exclusive::new(Reader(stream)).walk(pinecone_stream::NAME, &sink)
+    Exclusive::new(Reader::new(stream)).walk(pinecone_stream::NAME, &sink)
 }
 
 /// Starts a streamed chat answer (`POST /chat/{assistant}` with `"stream": true`).
@@ -199,6 +236,38 @@ pub unsafe extern "C" fn pinecone_stream_next(
     ffi_call!(chunk_json_out => text, exclusive::next(arg!(stream: handle))?)
 }
 
+/// The next chunk as JSON, lent instead of handed over: as `pinecone_stream_next`,
+/// but `*chunk_json_out` points into the stream's own buffer, so there is
+/// nothing to free and no allocation per chunk. It stays valid until the next
+/// call on `stream` (any `_next`, `_for_each` or `_free`): copy what you keep.
+/// `len_out`, when not NULL, receives its length in bytes without the NUL (0 at
+/// the end). For language runtimes that copy each chunk into a string of their
+/// own (Python `ctypes.string_at(p, n)`, Go `C.GoStringN`), this is one call per
+/// chunk instead of two.
+///
+/// Returns the codes of `pinecone_stream_next`; `*chunk_json_out` is NULL at the
+/// end of the answer and on any error.
+///
+/// # Safety
+///
+/// As `pinecone_stream_next`; `len_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pinecone_stream_next_borrowed(
+    stream: *mut pinecone_stream,
+    chunk_json_out: *mut *const c_char,
+    len_out: *mut usize,
+) -> pinecone_result {
+    ffi_call!({
+        // SAFETY: this export's `# Safety` section makes both outputs NULL or
+        // writable for the whole call.
+        let out = unsafe { LentOut::new(chunk_json_out, "chunk_json_out", len_out) }?;
+        let mut chunks = arg!(stream: handle).chunks.lock(pinecone_stream::NAME)?;
+        if let Some(json) = chunks.next_lent().transpose()? {
+            out.set(json);
+        }
+    })
+}
+
 /// The next piece of answer text, for programs that want only the text: the
 /// `delta.content` of the next content chunk of a chat answer (it may be empty),
 /// or the next non-empty `delta.content` of the first choice of a chat
@@ -303,7 +372,7 @@ mod tests {
             "data: {\"type\":\"message_end\",\"id\":\"1\",\"finish_reason\":\"stop\"}\n\n",
         );
         assert_eq!(
-            all_json(Reader(ChatStream::from_reader(chat.as_bytes()))),
+            all_json(Reader::new(ChatStream::from_reader(chat.as_bytes()))),
             [
                 "{\"type\": \"content_chunk\", \"id\": \"1\",\n \"delta\": {\"content\": \"Hi\"}, \"extra\": [1, 2]}",
                 r#"{"type":"message_end","id":"1","finish_reason":"stop"}"#,
@@ -314,11 +383,55 @@ mod tests {
             "data: [DONE]\n\n",
         );
         assert_eq!(
-            all_json(Reader(ChatCompletionStream::from_reader(
+            all_json(Reader::new(ChatCompletionStream::from_reader(
                 completions.as_bytes()
             ))),
             [r#"{"id":"c","choices":[{"index":0,"delta":{"content":"Hi"}}] }"#]
         );
+    }
+
+    #[test]
+    fn lent_chunks_and_callback_chunks_are_the_owned_ones_with_a_nul() {
+        let chat = concat!(
+            "data: {\"type\": \"content_chunk\", \"id\": \"1\",\n",
+            "data:  \"delta\": {\"content\": \"Hi\"}, \"extra\": [1, 2]}\n\n",
+            "data: {\"type\":\"citation\",\"id\":\"1\",\"citation\":{\"position\":2,\"references\":[]}}\n\n",
+            "data: {\"type\":\"message_end\",\"id\":\"1\",\"finish_reason\":\"stop\"}\n\n",
+        );
+        let owned = all_json(Reader::new(ChatStream::from_reader(chat.as_bytes())));
+        let with_nul = |json: &String| format!("{json}\0").into_bytes();
+
+        let mut reader = Reader::new(ChatStream::from_reader(chat.as_bytes()));
+        let mut lent = Vec::new();
+        while let Some(json) = reader.next_lent() {
+            lent.push(json.unwrap().to_vec());
+        }
+        assert!(reader.next_lent().is_none());
+        assert_eq!(lent, owned.iter().map(with_nul).collect::<Vec<_>>());
+
+        let mut reader = Reader::new(ChatStream::from_reader(chat.as_bytes()));
+        let (mut buf, mut pushed) = (Vec::new(), Vec::new());
+        while let Some(filled) = reader.next_json_into(&mut buf) {
+            filled.unwrap();
+            pushed.push(buf.clone());
+        }
+        assert_eq!(pushed, lent);
+
+        // An error ends the lending as it ends the owned walk.
+        let cut = "data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n";
+        let mut reader = Reader::new(ChatStream::from_reader(cut.as_bytes()));
+        assert!(
+            reader
+                .next_lent()
+                .unwrap()
+                .unwrap()
+                .starts_with(b"{\"type\":\"message_start\"")
+        );
+        assert_eq!(
+            reader.next_lent().unwrap().unwrap_err().code,
+            pinecone_result::Stream
+        );
+        assert!(reader.next_lent().is_none());
     }
 
     #[test]
@@ -329,14 +442,14 @@ mod tests {
             "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"\"}}\n\n",
             "data: {\"type\":\"message_end\",\"id\":\"1\",\"finish_reason\":\"stop\"}\n\n",
         );
-        let mut reader = Reader(ChatStream::from_reader(chat.as_bytes()));
+        let mut reader = Reader::new(ChatStream::from_reader(chat.as_bytes()));
         assert_eq!(reader.next_text().unwrap().unwrap(), "Hi");
         // A chat content chunk may carry empty text; it is still a piece.
         assert_eq!(reader.next_text().unwrap().unwrap(), "");
         assert!(reader.next_text().is_none());
 
         let cut = "data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n";
-        let mut reader = Reader(ChatStream::from_reader(cut.as_bytes()));
+        let mut reader = Reader::new(ChatStream::from_reader(cut.as_bytes()));
         let error = reader.next_text().unwrap().unwrap_err();
         assert_eq!(error.code, pinecone_result::Stream);
     }

@@ -408,16 +408,43 @@ impl<D: Decoder> EventStream<D> {
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     pub fn next_raw(&mut self) -> Option<Result<RawChunk<D::Chunk>>> {
-        self.advance(|chunk, data| {
+        self.next_raw_with(|chunk, json| {
             // One spare byte: a caller handing the text to C (a NUL-terminated
             // string) then needs no second allocation.
-            let mut bytes = Vec::with_capacity(data.len() + 1);
-            bytes.extend_from_slice(data);
-            // Decoding succeeded, so the text is UTF-8 JSON; the fallback only
-            // keeps this infallible.
-            let json = String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            RawChunk { chunk, json }
+            let mut owned = String::with_capacity(json.len() + 1);
+            owned.push_str(json);
+            RawChunk { chunk, json: owned }
+        })
+    }
+
+    /// As [`next_raw`](Self::next_raw), but the event's JSON text is lent to `f`
+    /// instead of copied into a new `String`: for writing events straight on (to
+    /// a socket, a log, another language's buffer) with no allocation per event.
+    /// The text is valid UTF-8: bytes that are not (never sent by the service)
+    /// are replaced with U+FFFD.
+    ///
+    /// ```
+    /// use pinecone_assistant::ChatStream;
+    /// use std::io::Write;
+    /// let body = "data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Hi\"}}\n\n\
+    ///             data: {\"type\":\"message_end\",\"id\":\"1\"}\n\n";
+    /// let mut log = Vec::new();
+    /// let mut stream = ChatStream::from_reader(body.as_bytes());
+    /// while let Some(written) = stream.next_raw_with(|_, json| writeln!(log, "{json}")) {
+    ///     written?.expect("a Vec takes every write");
+    /// }
+    /// assert_eq!(log.iter().filter(|&&b| b == b'\n').count(), 2);
+    /// assert!(log.starts_with(br#"{"type":"content_chunk","id":"1","#));
+    /// # Ok::<(), pinecone_assistant::Error>(())
+    /// ```
+    pub fn next_raw_with<T>(&mut self, f: impl FnOnce(D::Chunk, &str) -> T) -> Option<Result<T>> {
+        self.advance(|chunk, data| {
+            // serde_json checks the UTF-8 of the strings it reads but not of those
+            // it skips, so the text is checked here.
+            match std::str::from_utf8(data) {
+                Ok(json) => f(chunk, json),
+                Err(_) => f(chunk, &String::from_utf8_lossy(data)),
+            }
         })
     }
 

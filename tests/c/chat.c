@@ -74,6 +74,31 @@ int main(void) {
     stream = NULL;
   }
 
+  /* the same chunks lent: each equal to what pinecone_stream_next hands over,
+     with its length, valid until the next call; NULL and 0 at the end */
+  {
+    pinecone_stream *owned = NULL;
+    const char *lent = NULL;
+    size_t len = 7;
+    int n = 0;
+    CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &owned));
+    CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION "}", &stream));
+    for (;; n++) {
+      CHECK_OK(pinecone_stream_next(owned, &json));
+      CHECK_OK(pinecone_stream_next_borrowed(stream, &lent, &len));
+      CHECK((json == NULL) == (lent == NULL));
+      if (lent == NULL) break;
+      CHECK(strlen(lent) == len && strcmp(lent, json) == 0);
+      pinecone_string_free(json);
+    }
+    CHECK(n == 5 && len == 0);
+    CHECK_OK(pinecone_stream_next_borrowed(stream, &lent, NULL)); /* stays ended */
+    CHECK(lent == NULL);
+    pinecone_stream_free(owned);
+    pinecone_stream_free(stream);
+    stream = NULL;
+  }
+
   /* pushed to a callback; then stopped by the callback at the second chunk */
   {
     struct seen s = {0, 0, CHAT_CHUNK};
@@ -121,6 +146,8 @@ int main(void) {
   CHECK_FAILS(pinecone_stream_next(stream, NULL), PINECONE_RESULT_NULL_ARGUMENT, "chunk_json_out");
   CHECK_FAILS(pinecone_stream_next_text(stream, NULL), PINECONE_RESULT_NULL_ARGUMENT, "text_out");
   CHECK_FAILS(pinecone_stream_for_each(stream, NULL, NULL), PINECONE_RESULT_NULL_ARGUMENT, "cb");
+  CHECK_FAILS(pinecone_stream_next_borrowed(stream, NULL, NULL), PINECONE_RESULT_NULL_ARGUMENT,
+              "chunk_json_out");
   CHECK_OK(pinecone_stream_next(stream, &json));
   pinecone_string_free(json);
   CHECK_OK(pinecone_stream_next(stream, &json));
@@ -134,6 +161,24 @@ int main(void) {
   CHECK(json == NULL);
   pinecone_stream_free(stream);
   stream = NULL;
+  /* the same cut answer lent: the chunks that came, then the error, then the end */
+  {
+    const char *lent = "x";
+    size_t len = 7;
+    CHECK_OK(pinecone_assistant_chat_stream(docs, QUESTION ",\"model\":\"cut\"}", &stream));
+    CHECK_OK(pinecone_stream_next_borrowed(stream, &lent, &len));
+    CHECK_CONTAINS(lent, "message_start");
+    CHECK_OK(pinecone_stream_next_borrowed(stream, &lent, &len));
+    CHECK(len == strlen("{\"type\": \"content_chunk\", \"id\": \"1\", \"delta\": {\"content\": "
+                        "\"Annual\"}, \"seq\": 2}"));
+    CHECK_CODE(pinecone_stream_next_borrowed(stream, &lent, &len), PINECONE_RESULT_STREAM);
+    CHECK(lent == NULL && len == 0);
+    CHECK_ERROR_MENTIONS("truncated");
+    CHECK_OK(pinecone_stream_next_borrowed(stream, &lent, &len));
+    CHECK(lent == NULL);
+    pinecone_stream_free(stream);
+    stream = NULL;
+  }
 
   /* cancelled from another thread while the next chunk is slow to come */
   {

@@ -62,8 +62,8 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         )
         .expect(1),
     );
-    // Pulled, as text, pushed, pushed and aborted, pulled then pushed, freed from
-    // its callback, re-entered.
+    // Pulled, as text, pulled and lent side by side (two), pushed, pushed and
+    // aborted, pulled then pushed, freed from its callback, re-entered.
     mocks.push(
         sse(
             server,
@@ -71,7 +71,7 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
             json!({"stream": true, "model": "gpt-4o", "include_highlights": false}),
             CHAT_STREAM,
         )
-        .expect(7),
+        .expect(9),
     );
     mocks.push(
         post_json(
@@ -89,7 +89,8 @@ fn chat_mocks(server: &mut ServerGuard) -> Vec<Mock> {
         "data: {\"type\":\"message_start\",\"id\":\"1\",\"model\":\"m\",\"role\":\"assistant\"}\n\n",
         "data: {\"type\": \"content_chunk\", \"id\": \"1\", \"delta\": {\"content\": \"Annual\"}, \"seq\": 2}\n\n",
     );
-    mocks.push(sse(server, chat, json!({"stream": true, "model": "cut"}), cut).expect(1));
+    // Pulled, then lent.
+    mocks.push(sse(server, chat, json!({"stream": true, "model": "cut"}), cut).expect(2));
     mocks.push(
         server
             .mock("POST", chat)

@@ -327,6 +327,12 @@ int main(void) {
     }
     CHECK_NULL_ARG(pinecone_stream_next(NULL, &json), "stream");
     CHECK_NULL_ARG(pinecone_stream_next_text(NULL, &json), "stream");
+    {
+      const char *lent = "x";
+      size_t len = 7;
+      CHECK_NULL_ARG(pinecone_stream_next_borrowed(NULL, &lent, &len), "stream");
+      CHECK(lent == NULL && len == 0);
+    }
     CHECK_NULL_ARG(pinecone_stream_for_each(NULL, never_called, NULL), "stream");
     pinecone_stream_cancel(NULL);
     pinecone_stream_free(NULL);

@@ -195,6 +195,16 @@ void answers(const pinecone::Client &client, const pinecone::Assistant &docs) {
   }
   CHECK(chunks >= 2);
 
+  // Lent with next_borrowed(): the same chunks as next(), with no copy made.
+  pinecone::Stream lent = docs.chat_stream(question);
+  std::vector<std::string> lent_types;
+  while (std::optional<std::string_view> chunk = lent.next_borrowed()) {
+    CHECK(chunk->front() == '{' && chunk->back() == '}');
+    lent_types.push_back(string_field(std::string(*chunk), "type"));
+  }
+  CHECK(lent_types == types);
+  CHECK(!lent.next_borrowed());  // finished, and stays so
+
   // Pulled with next_text(): the completion's text.
   pinecone::Stream completion_text = docs.chat_completions_stream(question);
   text.clear();
