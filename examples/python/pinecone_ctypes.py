@@ -47,8 +47,8 @@ PROGRESS_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_
 
 WAIT_NO, WAIT_FOREVER, WAIT_FOR = 0, 1, 2
 
-# Argument types: "h" handle, "s" string, "o" owned-string out, "p" handle out,
-# "i" int, "u" uint64, "q" int64, plus callback types.
+# Argument types: "h" handle, "s" string, "o" string out, "p" handle out,
+# "i" int, "u" uint64, "q" int64, "z" size_t out, plus callback types.
 _SIGNATURES = {
     "pinecone_client_new": "ssp",
     "pinecone_client_create_assistant": "hsiuo",
@@ -58,11 +58,11 @@ _SIGNATURES = {
     "pinecone_assistant_list_files": "hsp",
     "pinecone_paginator_next": "ho",
     "pinecone_assistant_chat_stream": "hsp",
-    "pinecone_stream_next": "ho",
+    "pinecone_stream_next_borrowed": "hoz",
 }
 _TYPES = {"h": ctypes.c_void_p, "s": ctypes.c_char_p, "o": ctypes.POINTER(ctypes.c_void_p),
           "p": handle_p, "i": ctypes.c_int, "u": ctypes.c_uint64, "q": ctypes.c_int64,
-          "v": ctypes.c_void_p}
+          "v": ctypes.c_void_p, "z": ctypes.POINTER(ctypes.c_size_t)}
 for _name, _sig in _SIGNATURES.items():
     _fn = getattr(lib, _name)
     _fn.argtypes = [_TYPES[t] if isinstance(t, str) else t for t in _sig]
@@ -104,6 +104,14 @@ def _take_json(ptr):
         lib.pinecone_string_free(ptr.value)
 
 
+def _lent_json(fn, *args):
+    """Decodes a JSON string the library lends with its length (valid until the next
+    call on the same handle): copied once, nothing to free; None at the end."""
+    out, size = ctypes.c_void_p(), ctypes.c_size_t()
+    _check(fn(*args, ctypes.byref(out), ctypes.byref(size)))
+    return json.loads(ctypes.string_at(out.value, size.value)) if out.value else None
+
+
 def _enc(value):
     return None if value is None else json.dumps(value).encode()
 
@@ -118,8 +126,8 @@ class _Walk:
     """A pull iterator over JSON documents. The C handle is freed at the end of the
     walk, on an error, or when the walk is dropped unfinished (even unstarted)."""
 
-    def __init__(self, next_fn, free_fn, handle):
-        self._next, self._free, self._h = next_fn, free_fn, handle
+    def __init__(self, next_fn, free_fn, handle, take=_call_json):
+        self._next, self._free, self._h, self._take = next_fn, free_fn, handle, take
 
     def __iter__(self):
         return self
@@ -128,7 +136,7 @@ class _Walk:
         if self._h is None:
             raise StopIteration
         try:
-            item = _call_json(self._next, self._h)
+            item = self._take(self._next, self._h)
         except Exception:
             self.close()
             raise
@@ -201,7 +209,8 @@ class Assistant:
         server's event JSON as sent)."""
         stream = ctypes.c_void_p()
         _check(lib.pinecone_assistant_chat_stream(self._h, _enc(request), ctypes.byref(stream)))
-        return _Walk(lib.pinecone_stream_next, lib.pinecone_stream_free, stream)
+        # Lent chunks: one call per chunk, nothing to free.
+        return _Walk(lib.pinecone_stream_next_borrowed, lib.pinecone_stream_free, stream, _lent_json)
 
 
 def _emulator():
