@@ -789,7 +789,7 @@ fn bad_options_and_plans_are_refused_before_any_request() {
 fn an_unreadable_file_is_skipped_and_its_server_copy_kept() {
     use std::os::unix::fs::PermissionsExt;
 
-    let (emu, docs, dir) = synced_handbook();
+    let (_emu, docs, dir) = synced_handbook();
     let locked = dir.path().join("intro.md");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::read(&locked).is_ok() {
