@@ -100,15 +100,18 @@ pub enum EvaluationRegion {
 /// Everything a [`Client`](crate::Client) needs to know. Build one with
 /// [`ClientConfig::builder`] or [`ClientConfig::builder_from_env`]; read it back
 /// through the getters below (each documents the builder setter that sets it).
-#[derive(Clone)]
+///
+/// Its `Debug` output never shows a secret: the API key prints as `***`, headers
+/// by name only, a proxy's user and password masked.
+#[derive(Clone, Debug)]
 pub struct ClientConfig {
     api_key: ApiKey,
     host: String,
     api_version: String,
     timeout: Duration,
-    additional_headers: Vec<(String, String)>,
+    additional_headers: Headers,
     source_tag: String,
-    proxy: Option<String>,
+    proxy: Option<ProxyUrl>,
     ca_bundle: Option<PathBuf>,
     accept_invalid_certs: bool,
     pool_size: usize,
@@ -118,48 +121,46 @@ pub struct ClientConfig {
     chat_read_timeout: Duration,
     evaluation_region: EvaluationRegion,
     evaluation_host: Option<String>,
-    sleeper: Option<Sleeper>,
+    sleeper: Option<Hook<Sleeper>>,
     poll_schedule: PollSchedule,
     total_timeout: Option<Duration>,
     body_limit: u64,
     generation_body_limit: u64,
     stream_event_limit: u64,
-    observer: Option<Arc<dyn Observer>>,
+    observer: Option<Hook<Arc<dyn Observer>>>,
 }
 
-impl fmt::Debug for ClientConfig {
+/// The headers set with [`ClientConfigBuilder::header`]. Their values may hold
+/// credentials, so `Debug` lists only the names.
+#[derive(Clone, Default)]
+struct Headers(Vec<(String, String)>);
+
+impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Header values may hold credentials too, so only their names are shown.
-        let header_names: Vec<&str> = self
-            .additional_headers
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .collect();
-        f.debug_struct("ClientConfig")
-            .field("api_key", &self.api_key)
-            .field("host", &self.host)
-            .field("api_version", &self.api_version)
-            .field("timeout", &self.timeout)
-            .field("additional_headers", &header_names)
-            .field("source_tag", &self.source_tag)
-            .field("proxy", &self.proxy.as_ref().map(|p| redact_userinfo(p)))
-            .field("ca_bundle", &self.ca_bundle)
-            .field("accept_invalid_certs", &self.accept_invalid_certs)
-            .field("pool_size", &self.pool_size)
-            .field("retry", &self.retry)
-            .field("create_poll_interval", &self.create_poll_interval)
-            .field("operation_poll_interval", &self.operation_poll_interval)
-            .field("chat_read_timeout", &self.chat_read_timeout)
-            .field("evaluation_region", &self.evaluation_region)
-            .field("evaluation_host", &self.evaluation_host)
-            .field("sleeper", &self.sleeper.as_ref().map(|_| "custom"))
-            .field("poll_schedule", &self.poll_schedule)
-            .field("total_timeout", &self.total_timeout)
-            .field("body_limit", &self.body_limit)
-            .field("generation_body_limit", &self.generation_body_limit)
-            .field("stream_event_limit", &self.stream_event_limit)
-            .field("observer", &self.observer.as_ref().map(|_| "set"))
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
             .finish()
+    }
+}
+
+/// A proxy URL. It may carry a user and password, so `Debug` masks them.
+#[derive(Clone)]
+struct ProxyUrl(String);
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&redact_userinfo(&self.0), f)
+    }
+}
+
+/// Code the caller plugged in (the sleeper, the observer): `Debug` says only
+/// that it is set.
+#[derive(Clone)]
+struct Hook<T>(T);
+
+impl<T> fmt::Debug for Hook<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt("set", f)
     }
 }
 
@@ -193,7 +194,7 @@ impl ClientConfig {
                 host: DEFAULT_HOST.to_owned(),
                 api_version: DEFAULT_API_VERSION.to_owned(),
                 timeout: Duration::from_secs(30),
-                additional_headers: Vec::new(),
+                additional_headers: Headers::default(),
                 source_tag: String::new(),
                 proxy: None,
                 ca_bundle: None,
@@ -306,7 +307,7 @@ impl ClientConfig {
     /// Headers sent on every request, in the order set; see
     /// [`ClientConfigBuilder::header`].
     pub fn additional_headers(&self) -> &[(String, String)] {
-        &self.additional_headers
+        &self.additional_headers.0
     }
 
     /// The normalised tag appended to the `User-Agent` (empty for none); see
@@ -318,7 +319,7 @@ impl ClientConfig {
     /// The proxy URL every request goes through, if any; see
     /// [`ClientConfigBuilder::proxy`]. It may hold credentials: do not log it.
     pub fn proxy(&self) -> Option<&str> {
-        self.proxy.as_deref()
+        self.proxy.as_ref().map(|url| url.0.as_str())
     }
 
     /// The PEM file or directory trusted instead of the bundled roots, if any; see
@@ -381,7 +382,7 @@ impl ClientConfig {
     /// The sleeper replacing real sleeping, set through
     /// [`testing::TestHooks`](crate::testing::TestHooks).
     pub(crate) fn sleeper(&self) -> Option<&Sleeper> {
-        self.sleeper.as_ref()
+        self.sleeper.as_ref().map(|hook| &hook.0)
     }
 
     /// Checks every setting; run by `Client::new`.
@@ -443,7 +444,7 @@ impl ClientConfig {
                 return Err(Error::invalid(name, "must be at least 1 byte"));
             }
         }
-        for (name, value) in &self.additional_headers {
+        for (name, value) in self.additional_headers() {
             // These describe the body of each request; a fixed value would break
             // its framing (and be sent beside the real one).
             const PER_REQUEST: [&str; 4] = [
@@ -547,8 +548,9 @@ impl ClientConfigBuilder {
         let name = name.into();
         self.config
             .additional_headers
+            .0
             .retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
-        self.config.additional_headers.push((name, value.into()));
+        self.config.additional_headers.0.push((name, value.into()));
         self
     }
 
@@ -576,7 +578,7 @@ impl ClientConfigBuilder {
         ///     .build();
         /// assert!(!format!("{config:?}").contains("p%40ss"), "Debug hides the credentials");
         /// ```
-        proxy(url: impl Into<String>) => config.proxy = Some(url.into());
+        proxy(url: impl Into<String>) => config.proxy = Some(ProxyUrl(url.into()));
 
         /// Trusts the certificates of this PEM file, or of every PEM file in this
         /// directory, instead of the bundled Mozilla roots. Defaults to the bundled roots.
@@ -644,13 +646,13 @@ impl ClientConfigBuilder {
 
     /// Sets the test sleeper; reached through [`testing::TestHooks`](crate::testing::TestHooks).
     pub(crate) fn set_sleeper(mut self, sleeper: Sleeper) -> Self {
-        self.config.sleeper = Some(sleeper);
+        self.config.sleeper = Some(Hook(sleeper));
         self
     }
 
     /// The finished configuration.
     pub fn build(mut self) -> ClientConfig {
-        if self.config.additional_headers.is_empty() {
+        if self.config.additional_headers.0.is_empty() {
             if let Some(headers) = self.env_headers.take() {
                 for (name, value) in headers {
                     self = self.header(name, value);
@@ -736,7 +738,7 @@ impl ClientConfig {
 
     /// The observer set with [`ClientConfigBuilder::observer`].
     pub(crate) fn observer(&self) -> Option<&Arc<dyn Observer>> {
-        self.observer.as_ref()
+        self.observer.as_ref().map(|hook| &hook.0)
     }
 
     /// This configuration with another total bound.
@@ -814,7 +816,7 @@ impl ClientConfigBuilder {
         ///     .build();
         /// # let _ = config;
         /// ```
-        observer(observer: impl Observer + 'static) => config.observer = Some(Arc::new(observer));
+        observer(observer: impl Observer + 'static) => config.observer = Some(Hook(Arc::new(observer)));
     }
 }
 
@@ -866,6 +868,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("http://***@proxy:3128"));
+        assert!(
+            text.contains(r#"additional_headers: ["X-Token"]"#),
+            "{text}"
+        );
     }
 
     #[test]
@@ -892,7 +898,7 @@ mod tests {
             .header("x-a", "2")
             .build();
         assert_eq!(
-            config.additional_headers,
+            config.additional_headers(),
             vec![("x-a".to_owned(), "2".to_owned())]
         );
     }

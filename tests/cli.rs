@@ -770,13 +770,10 @@ fn sync_plans_then_makes_the_assistant_equal_the_folder() {
         "{plan}"
     );
     let plan = cli.json(&prefixed(&emulator, &dry_run));
-    let actions: Vec<&str> = plan["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(actions, ["create", "create"]);
+    assert_eq!(
+        support::texts_of(&plan["entries"], "action"),
+        ["create", "create"]
+    );
     let list = ["files", "list", "-a", "docs"];
     assert_eq!(cli.ok(&prefixed(&emulator, &list)), "no files\n");
 

@@ -275,13 +275,10 @@ fn unreadable_documents_fail_their_operation_with_the_reason() {
         "/assistant/files/broken",
         None,
     );
-    let statuses: Vec<&str> = files["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["ProcessingFailed"; 5]);
+    assert_eq!(
+        support::texts_of(&files["files"], "status"),
+        ["ProcessingFailed"; 5]
+    );
     let (_, ops) = call(
         emu.url(),
         emu.api_key(),

@@ -55,6 +55,18 @@ enum Seen {
     Other,
 }
 
+/// The end of a stream read to its last event, which said `finish_reason: "stop"`.
+fn finished_stream(operation: &str, route: &str, chunks: u64, total_tokens: u64) -> Seen {
+    Seen::StreamEnd {
+        operation: operation.into(),
+        route: route.into(),
+        chunks,
+        total_tokens: Some(total_tokens),
+        finish_reason: Some("stop".into()),
+        complete: true,
+    }
+}
+
 type Log = Arc<Mutex<Vec<(Seen, String)>>>;
 
 /// An observer keeping every event.
@@ -263,14 +275,12 @@ fn a_stream_reports_its_answer_and_its_end() {
     );
     assert_eq!(
         events.last(),
-        Some(&Seen::StreamEnd {
-            operation: "chat_stream".into(),
-            route: "/chat/{assistant_name}".into(),
-            chunks: 5,
-            total_tokens: Some(2168),
-            finish_reason: Some("stop".into()),
-            complete: true,
-        })
+        Some(&finished_stream(
+            "chat_stream",
+            "/chat/{assistant_name}",
+            5,
+            2168
+        ))
     );
     // A stream dropped before its end says so.
     log.lock().unwrap().clear();
@@ -305,14 +315,12 @@ fn a_completions_stream_reports_its_usage() {
         .unwrap();
     assert_eq!(
         seen(&log).last(),
-        Some(&Seen::StreamEnd {
-            operation: "chat_completions_stream".into(),
-            route: "/chat/{assistant_name}/chat/completions".into(),
-            chunks: 5,
-            total_tokens: Some(1910),
-            finish_reason: Some("stop".into()),
-            complete: true,
-        })
+        Some(&finished_stream(
+            "chat_completions_stream",
+            "/chat/{assistant_name}/chat/completions",
+            5,
+            1910
+        ))
     );
 }
 

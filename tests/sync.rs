@@ -44,6 +44,27 @@ fn docs(client: &Client) -> Assistant {
     client.assistant("docs")
 }
 
+/// A fast emulator holding the ready assistant `docs`, and the handbook folder
+/// synced to it once with the default options.
+fn synced_handbook() -> (Emulator, Assistant, TempDir) {
+    let emu = fast();
+    let docs = docs(&client(&emu));
+    let dir = folder(&HANDBOOK);
+    docs.sync(dir.path(), &SyncOptions::new()).unwrap();
+    (emu, docs, dir)
+}
+
+/// An emulator whose assistants are ready after 10 ms and whose files take
+/// `processing_ms` to process, seeded with `seed` (rate faults draw from it).
+fn paced(processing_ms: u64, seed: u64) -> Emulator {
+    start(
+        Emulator::builder()
+            .ready_delay(ms(10))
+            .processing_delay(ms(processing_ms))
+            .seed(seed),
+    )
+}
+
 /// The assistant's files: id -> (status, path and hash of the sync record).
 fn listing(docs: &Assistant) -> BTreeMap<String, (String, String, String)> {
     docs.list_files()
@@ -69,6 +90,16 @@ fn upserted(emu: &Emulator) -> Vec<String> {
         .filter(|r| r.method == "PUT" && r.path.starts_with("/assistant/files/docs/"))
         .map(|r| r.path["/assistant/files/docs/".len()..].to_owned())
         .collect()
+}
+
+/// Checks that the assistant holds `count` files, one per path, all processed,
+/// and that planning `dir` again finds nothing to do.
+fn assert_converged(docs: &Assistant, dir: &Path, count: usize) {
+    let files = listing(docs);
+    assert_eq!(files.len(), count, "no duplicates");
+    assert!(files.values().all(|(status, _, _)| status == "Available"));
+    let plan = docs.plan_sync(dir, &SyncOptions::new()).unwrap();
+    assert!(plan.is_noop(), "{plan}");
 }
 
 fn requests(emu: &Emulator, method: &str) -> usize {
@@ -152,10 +183,7 @@ fn a_first_sync_uploads_the_selected_files_under_their_path_ids() {
 
 #[test]
 fn a_resync_of_an_unchanged_folder_uploads_nothing() {
-    let emu = fast();
-    let docs = docs(&client(&emu));
-    let dir = folder(&HANDBOOK);
-    docs.sync(dir.path(), &SyncOptions::new()).unwrap();
+    let (emu, docs, dir) = synced_handbook();
     emu.clear_requests();
 
     let plan = docs.plan_sync(dir.path(), &SyncOptions::new()).unwrap();
@@ -173,10 +201,7 @@ fn a_resync_of_an_unchanged_folder_uploads_nothing() {
 
 #[test]
 fn one_changed_file_is_exactly_one_upsert() {
-    let emu = fast();
-    let docs = docs(&client(&emu));
-    let dir = folder(&HANDBOOK);
-    docs.sync(dir.path(), &SyncOptions::new()).unwrap();
+    let (emu, docs, dir) = synced_handbook();
     let before = listing(&docs);
     write(
         dir.path(),
@@ -220,10 +245,7 @@ fn one_changed_file_is_exactly_one_upsert() {
 
 #[test]
 fn a_file_removed_locally_is_deleted_only_when_asked() {
-    let emu = fast();
-    let docs = docs(&client(&emu));
-    let dir = folder(&HANDBOOK);
-    docs.sync(dir.path(), &SyncOptions::new()).unwrap();
+    let (emu, docs, dir) = synced_handbook();
     std::fs::remove_file(dir.path().join("guides/faq.txt")).unwrap();
     emu.clear_requests();
 
@@ -356,12 +378,7 @@ fn many(n: usize) -> TempDir {
 
 #[test]
 fn a_cancelled_sync_reruns_to_the_same_state_without_resending_finished_files() {
-    let emu = start(
-        Emulator::builder()
-            .ready_delay(ms(10))
-            .processing_delay(ms(40))
-            .seed(3),
-    );
+    let emu = paced(40, 3);
     let dir = many(40);
     let handle = CancelHandle::new();
     let docs = docs(&client(&emu).with_cancel_handle(handle.clone()));
@@ -402,11 +419,7 @@ fn a_cancelled_sync_reruns_to_the_same_state_without_resending_finished_files() 
         "finished files were sent again"
     );
     assert!(resent.len() <= 40 - finished.len());
-    let files = listing(&docs);
-    assert_eq!(files.len(), 40);
-    assert!(files.values().all(|(status, _, _)| status == "Available"));
-    let plan = docs.plan_sync(dir.path(), &SyncOptions::new()).unwrap();
-    assert!(plan.is_noop(), "{plan}");
+    assert_converged(&docs, dir.path(), 40);
 }
 
 #[test]
@@ -416,12 +429,7 @@ fn a_sync_killed_mid_run_reruns_to_the_same_state_without_resending_finished_fil
 
     // Long enough that the files in flight are still processing when the
     // rerun plans.
-    let emu = start(
-        Emulator::builder()
-            .ready_delay(ms(10))
-            .processing_delay(ms(600))
-            .seed(4),
-    );
+    let emu = paced(600, 4);
     let docs = docs(&client(&emu));
     let dir = many(24);
 
@@ -496,24 +504,12 @@ fn a_sync_killed_mid_run_reruns_to_the_same_state_without_resending_finished_fil
     );
     let planned: HashSet<String> = plan.changes().map(|e| e.file_id.clone()).collect();
     assert_eq!(resent, planned);
-    let files = listing(&docs);
-    assert_eq!(files.len(), 24, "no duplicates");
-    assert!(files.values().all(|(status, _, _)| status == "Available"));
-    assert!(
-        docs.plan_sync(dir.path(), &SyncOptions::new())
-            .unwrap()
-            .is_noop()
-    );
+    assert_converged(&docs, dir.path(), 24);
 }
 
 #[test]
 fn throttling_pauses_every_worker_and_the_sync_still_converges() {
-    let emu = start(
-        Emulator::builder()
-            .ready_delay(ms(10))
-            .processing_delay(ms(30))
-            .seed(5),
-    );
+    let emu = paced(30, 5);
     // Which thread slept how long, through the injected sleeper.
     let slept = Arc::new(Mutex::new(Vec::new()));
     let log = slept.clone();
@@ -597,12 +593,7 @@ fn a_retry_after_beyond_the_policy_fails_that_file_and_fail_fast_stops_the_rest(
 
 #[test]
 fn two_syncs_of_one_folder_at_once_converge_without_duplicates() {
-    let emu = start(
-        Emulator::builder()
-            .ready_delay(ms(10))
-            .processing_delay(ms(30))
-            .seed(9),
-    );
+    let emu = paced(30, 9);
     let docs = docs(&client(&emu));
     let dir = many(30);
     let failures = AtomicUsize::new(0);
@@ -624,16 +615,9 @@ fn two_syncs_of_one_folder_at_once_converge_without_duplicates() {
         }
     });
     assert_eq!(failures.load(Ordering::SeqCst), 0);
-    let files = listing(&docs);
-    assert_eq!(files.len(), 30);
-    assert!(files.values().all(|(status, _, _)| status == "Available"));
     let all = docs.list_files().collect::<Result<Vec<_>, _>>().unwrap();
     assert_eq!(all.len(), 30, "no duplicates");
-    assert!(
-        docs.plan_sync(dir.path(), &SyncOptions::new())
-            .unwrap()
-            .is_noop()
-    );
+    assert_converged(&docs, dir.path(), 30);
 }
 
 #[test]
@@ -805,10 +789,7 @@ fn bad_options_and_plans_are_refused_before_any_request() {
 fn an_unreadable_file_is_skipped_and_its_server_copy_kept() {
     use std::os::unix::fs::PermissionsExt;
 
-    let emu = fast();
-    let docs = docs(&client(&emu));
-    let dir = folder(&HANDBOOK);
-    docs.sync(dir.path(), &SyncOptions::new()).unwrap();
+    let (_emu, docs, dir) = synced_handbook();
     let locked = dir.path().join("intro.md");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::read(&locked).is_ok() {

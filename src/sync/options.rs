@@ -109,11 +109,7 @@ impl SyncOptions {
     ///
     /// Defaults to none, which selects the file types the service reads:
     /// `.md`, `.txt`, `.pdf`, `.json` and `.docx`, in any letter case.
-    pub fn include<I, S>(mut self, patterns: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+    pub fn include(mut self, patterns: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.include.extend(patterns.into_iter().map(Into::into));
         self
     }
@@ -122,11 +118,7 @@ impl SyncOptions {
     /// syntax of [`include`](Self::include)). An excluded directory is not
     /// entered, so, as in git, no file inside it can be taken back with `!`.
     /// Exclusion wins over inclusion. Adds to earlier calls. Defaults to none.
-    pub fn exclude<I, S>(mut self, patterns: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
+    pub fn exclude(mut self, patterns: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.exclude.extend(patterns.into_iter().map(Into::into));
         self
     }

@@ -11,13 +11,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-tmp=$(mktemp -d)
-emu_pid=""
-cleanup() {
-    if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=../support/emulator.sh
+. "$root/tests/support/emulator.sh"
 venv="${COMPAT_VENV:-$tmp/venv}"
 
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pinecone, sys; sys.exit(pinecone.__version__ != "10.2.0")' 2>/dev/null; then
@@ -29,8 +24,6 @@ fi
 # No processing delays: the SDK polls every 5 s, so any delay costs 5 s a call.
 # Streams are paced with a heartbeat comment between events, as the real service
 # sends them on a slow answer, so the SDK's stream parsing meets them too.
-# shellcheck source=../support/emulator.sh
-. "$root/tests/support/emulator.sh"
 start_emulator "$tmp/emulator.out" --processing-delay-ms 0 --delete-delay-ms 0 --ready-delay-ms 0 \
     --stream-delay-ms 5 --heartbeat-ms 2
 # No arguments: the SDK takes its host and key from the environment set above.

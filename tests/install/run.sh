@@ -15,13 +15,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-tmp=$(mktemp -d)
-emu_pid=""
-cleanup() {
-  if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=../support/emulator.sh
+. "$root/tests/support/emulator.sh"
 
 fail() {
   echo "install check failed: $*" >&2
@@ -91,8 +86,6 @@ case $static_flags in
 esac
 
 echo "== the emulator program"
-# shellcheck source=../support/emulator.sh
-. "$root/tests/support/emulator.sh"
 start_emulator "$tmp/emulator.env" --processing-delay-ms 0 --ready-delay-ms 0 --delete-delay-ms 0
 
 question="How long is the return window?"

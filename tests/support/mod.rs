@@ -50,6 +50,21 @@ pub fn assert_prints(stdout: &str, expected: &[&str]) {
     }
 }
 
+/// The text under `key` in each element of the JSON array `items`, in order;
+/// fails the test when `items` is not an array or an element has no text there.
+pub fn texts_of<'a>(items: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    items
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {items}"))
+        .iter()
+        .map(|item| {
+            item[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("no text at {key:?} in {item}"))
+        })
+        .collect()
+}
+
 /// The path of an example program that `cargo test` built beside the test
 /// binaries (examples with `test = true`, or any example when their features
 /// are on).
