@@ -7,9 +7,10 @@
 //! otherwise the event is parsed once into a value. The keys each kind needs, and
 //! which of them are required, are described in `docs/wire/streaming.md`.
 
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Decoder, Summary, sealed};
+use super::{Decoder, Payload, Summary, sealed};
 use crate::error::Result;
 use crate::models::{ChatResponse, ChatStreamChunk, FinishReason};
 
@@ -26,18 +27,14 @@ impl Decoder for ChatDecoder {
     const WHAT: &'static str = "chat stream event";
     const FINAL: &'static str = "message_end";
 
-    fn read(data: &[u8]) -> serde_json::Result<Option<ChatStreamChunk>> {
-        let Some(tag) = leading_type(data) else {
-            return Ok(by_parsed_type(serde_json::from_slice(data)?));
-        };
-        let mut event = serde_json::Deserializer::from_slice(data);
-        match ChatStreamChunk::read_known(tag, &mut event) {
-            Some(chunk) => {
-                let chunk = chunk?;
-                event.end()?;
-                Ok(Some(chunk))
+    fn read(data: Payload<'_>) -> serde_json::Result<Option<ChatStreamChunk>> {
+        match data {
+            Payload::Text(text) => {
+                read_event(text.as_bytes(), || serde_json::Deserializer::from_str(text))
             }
-            None => Ok(Some(unknown(tag, serde_json::from_slice(data)?))),
+            Payload::Bytes(bytes) => {
+                read_event(bytes, || serde_json::Deserializer::from_slice(bytes))
+            }
         }
     }
 
@@ -55,6 +52,35 @@ impl Decoder for ChatDecoder {
             summary.finish_reason(end.finish_reason.as_ref().map(FinishReason::as_str));
         }
     }
+}
+
+/// Reads one event from the parsers `parser` makes (a new one for each pass):
+/// dispatched on its leading `type` when it has one, else parsed whole first.
+fn read_event<'de, R: serde_json::de::Read<'de>>(
+    data: &[u8],
+    parser: impl Fn() -> serde_json::Deserializer<R>,
+) -> serde_json::Result<Option<ChatStreamChunk>> {
+    let Some(tag) = leading_type(data) else {
+        return Ok(by_parsed_type(whole(parser())?));
+    };
+    let mut event = parser();
+    match ChatStreamChunk::read_known(tag, &mut event) {
+        Some(chunk) => {
+            let chunk = chunk?;
+            event.end()?;
+            Ok(Some(chunk))
+        }
+        None => Ok(Some(unknown(tag, whole(parser())?))),
+    }
+}
+
+/// The whole event as one JSON value, nothing after it.
+fn whole<'de, R: serde_json::de::Read<'de>>(
+    mut parser: serde_json::Deserializer<R>,
+) -> serde_json::Result<Value> {
+    let value = Value::deserialize(&mut parser)?;
+    parser.end()?;
+    Ok(value)
 }
 
 /// The `type` of an event when it is the object's first key and a plain string,

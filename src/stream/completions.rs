@@ -1,6 +1,6 @@
 //! The chat-completions stream: each event is one OpenAI-style chunk.
 
-use super::{Decoder, Summary, sealed};
+use super::{Decoder, Payload, Summary, sealed};
 use crate::error::Result;
 use crate::models::{ChatCompletionChunk, ChatCompletionResponse};
 
@@ -17,8 +17,8 @@ impl Decoder for CompletionDecoder {
     const WHAT: &'static str = "chat completion stream event";
     const FINAL: &'static str = "a choice with a finish_reason";
 
-    fn read(data: &[u8]) -> serde_json::Result<Option<ChatCompletionChunk>> {
-        serde_json::from_slice(data).map(Some)
+    fn read(data: Payload<'_>) -> serde_json::Result<Option<ChatCompletionChunk>> {
+        data.parse().map(Some)
     }
 
     fn is_final(chunk: &ChatCompletionChunk) -> bool {

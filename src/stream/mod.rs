@@ -115,7 +115,7 @@ pub trait Decoder: sealed::Sealed + Default + Send {
     /// event is not one to yield (skipped), or the parse error (a data error skips
     /// the event, any other is the stream's error).
     #[doc(hidden)]
-    fn read(data: &[u8]) -> serde_json::Result<Option<Self::Chunk>>;
+    fn read(data: Payload<'_>) -> serde_json::Result<Option<Self::Chunk>>;
     /// Whether `chunk` is the final one, after which the body may end.
     #[doc(hidden)]
     fn is_final(chunk: &Self::Chunk) -> bool;
@@ -224,10 +224,48 @@ pub struct RawChunk<C> {
     pub json: String,
 }
 
+/// One `data:` payload, as [`Decoder::read`] gets it.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Payload<'a> {
+    /// UTF-8 text, checked once for the whole event (what the service sends),
+    /// so that the JSON parser need not check each string again.
+    Text(&'a str),
+    /// Bytes that are not UTF-8: parsed as they are, each string the chunk
+    /// reads checked by the parser.
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Payload<'a> {
+    fn of(data: &'a [u8]) -> Self {
+        match std::str::from_utf8(data) {
+            Ok(text) => Self::Text(text),
+            Err(_) => Self::Bytes(data),
+        }
+    }
+
+    fn bytes(self) -> &'a [u8] {
+        match self {
+            Self::Text(text) => text.as_bytes(),
+            Self::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// Parses the whole payload as one JSON document of type `T`.
+    #[doc(hidden)]
+    pub fn parse<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        match self {
+            Self::Text(text) => serde_json::from_str(text),
+            Self::Bytes(bytes) => serde_json::from_slice(bytes),
+        }
+    }
+}
+
 /// Decodes one `data:` payload the way the table in the module docs says, for
 /// either kind of stream: blank is skipped, `[DONE]` is the end, broken JSON is an
 /// error, and valid JSON that `D` does not read as a chunk is skipped.
-fn decode<D: Decoder>(data: &[u8]) -> Result<Decoded<D::Chunk>> {
+fn decode<D: Decoder>(payload: Payload<'_>) -> Result<Decoded<D::Chunk>> {
+    let data = payload.bytes();
     let trimmed = data.trim_ascii();
     if trimmed.is_empty() {
         return Ok(Decoded::Skip);
@@ -235,7 +273,7 @@ fn decode<D: Decoder>(data: &[u8]) -> Result<Decoded<D::Chunk>> {
     if trimmed == b"[DONE]" {
         return Ok(Decoded::Done);
     }
-    let why = match trimmed.starts_with(b"{").then(|| D::read(data)) {
+    let why = match trimmed.starts_with(b"{").then(|| D::read(payload)) {
         Some(Ok(Some(chunk))) => return Ok(Decoded::Item(chunk)),
         Some(Ok(None)) | None => None,
         // A key of the chunk has the wrong type or is missing: skipped, once the
@@ -243,7 +281,9 @@ fn decode<D: Decoder>(data: &[u8]) -> Result<Decoded<D::Chunk>> {
         Some(Err(e)) if e.classify() == serde_json::error::Category::Data => Some(e),
         Some(Err(e)) => return Err(Error::decode(D::WHAT, e, data)),
     };
-    serde_json::from_slice::<IgnoredAny>(data).map_err(|e| Error::decode(D::WHAT, e, data))?;
+    payload
+        .parse::<IgnoredAny>()
+        .map_err(|e| Error::decode(D::WHAT, e, data))?;
     log::debug!(
         "skipped a {}{}: {}",
         D::WHAT,
@@ -438,13 +478,9 @@ impl<D: Decoder> EventStream<D> {
     /// # Ok::<(), pinecone_assistant::Error>(())
     /// ```
     pub fn next_raw_with<T>(&mut self, f: impl FnOnce(D::Chunk, &str) -> T) -> Option<Result<T>> {
-        self.advance(|chunk, data| {
-            // serde_json checks the UTF-8 of the strings it reads but not of those
-            // it skips, so the text is checked here.
-            match std::str::from_utf8(data) {
-                Ok(json) => f(chunk, json),
-                Err(_) => f(chunk, &String::from_utf8_lossy(data)),
-            }
+        self.advance(|chunk, payload| match payload {
+            Payload::Text(json) => f(chunk, json),
+            Payload::Bytes(data) => f(chunk, &String::from_utf8_lossy(data)),
         })
     }
 
@@ -513,14 +549,15 @@ impl<D: Decoder> EventStream<D> {
 
     /// Reads events until one yields a chunk, and hands it with its payload to
     /// `make`; the end, a decode error or a truncation ends the stream.
-    fn advance<T>(&mut self, make: impl FnOnce(D::Chunk, &[u8]) -> T) -> Option<Result<T>> {
+    fn advance<T>(&mut self, make: impl FnOnce(D::Chunk, Payload<'_>) -> T) -> Option<Result<T>> {
         let events = self.events.as_mut()?;
         let outcome = loop {
             if self.interrupter.is_interrupted() {
                 break Err(Error::Cancelled);
             }
-            match events.next_event() {
-                Ok(Some(event)) => match decode::<D>(event.data) {
+            let event = events.next_event().map(|e| e.map(|e| Payload::of(e.data)));
+            match event {
+                Ok(Some(payload)) => match decode::<D>(payload) {
                     Ok(Decoded::Item(item)) => {
                         self.complete |= D::is_final(&item);
                         if let Some(origin) =
@@ -529,7 +566,7 @@ impl<D: Decoder> EventStream<D> {
                             origin.summary.chunks += 1;
                             D::note(&item, &mut origin.summary);
                         }
-                        return Some(Ok(make(item, event.data)));
+                        return Some(Ok(make(item, payload)));
                     }
                     Ok(Decoded::Skip) => continue,
                     Ok(Decoded::Done) => break Ok(()),
@@ -653,6 +690,28 @@ mod tests {
                 Err(e) => format!("error: {e}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_read_as_before_the_single_check() {
+        // In a key no chunk reads: the chunk is yielded, its text has U+FFFD.
+        let body = b"data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"Hi\"},\"x\":\"\xff\"}\n\n";
+        let mut stream = ChatStream::from_reader(&body[..]);
+        let raw = stream.next_raw().unwrap().unwrap();
+        assert_eq!(raw.chunk.clone().into_text().as_deref(), Some("Hi"));
+        assert!(raw.json.ends_with("\"x\":\"\u{fffd}\"}"), "{}", raw.json);
+        let mut stream = ChatCompletionStream::from_reader(
+            &b"data: {\"id\":\"c\",\"choices\":[],\"x\":\"\xff\"}\n\n"[..],
+        );
+        assert_eq!(stream.next().unwrap().unwrap().id, "c");
+        // In a string the chunk reads: a decode error, which ends the stream.
+        let body =
+            b"data: {\"type\":\"content_chunk\",\"id\":\"1\",\"delta\":{\"content\":\"\xff\"}}\n\n";
+        let items: Vec<_> = ChatStream::from_reader(&body[..]).collect();
+        assert!(
+            matches!(items[..], [Err(Error::Decode { .. })]),
+            "{items:?}"
+        );
     }
 
     #[test]
