@@ -284,6 +284,25 @@ class Handle {
   T *handle_ = nullptr;
 };
 
+/// What every wrapper class has: one owned C handle, and the two ways to look
+/// at it. Its constructors are for the wrapper classes only.
+template <class T, void (*Free)(T *)>
+class Wrapper {
+ public:
+  /// The C handle, still owned by this object.
+  T *get() const noexcept { return handle_.get(); }
+
+  /// Whether this object holds a handle (false once moved from).
+  explicit operator bool() const noexcept { return handle_.get() != nullptr; }
+
+ protected:
+  using Handle = detail::Handle<T, Free>;
+  Wrapper() noexcept = default;
+  Wrapper(T *handle, SharedObservers observers) noexcept
+      : handle_(handle, std::move(observers)) {}
+  Handle handle_;
+};
+
 /// Hands each event of a C `pinecone_observer_cb` to the callable at
 /// `userdata`, an `F`.
 template <class F>
@@ -472,7 +491,7 @@ class OwningPullRange {
 /// clients bound to it (Client::with_cancel), from any thread, at once.
 /// Thread-safe; once cancelled it stays cancelled. The destructor calls
 /// `pinecone_cancel_free`; bound clients keep obeying the cancel state.
-class Cancel {
+class Cancel : public detail::Wrapper<pinecone_cancel, pinecone_cancel_free> {
  public:
   /// A new cancel handle, not cancelled (`pinecone_cancel_new`).
   Cancel() {
@@ -491,22 +510,13 @@ class Cancel {
   /// moved-from Cancel.
   bool is_cancelled() const noexcept { return pinecone_cancel_is_cancelled(handle_.get()) != 0; }
 
-  /// The C handle, still owned by this object.
-  pinecone_cancel *get() const noexcept { return handle_.get(); }
-
-  /// Whether this object holds a handle (false once moved from).
-  explicit operator bool() const noexcept { return handle_.get() != nullptr; }
-
- private:
-  using Handle = detail::Handle<pinecone_cancel, pinecone_cancel_free>;
-  Handle handle_;
 };
 
 /// A lazy walk over a list (`pinecone_paginator`): each item is the JSON of one
 /// assistant, file or operation, and the next page is fetched only when the
 /// current one is used up. One thread at a time. The destructor calls
 /// `pinecone_paginator_free`.
-class Paginator {
+class Paginator : public detail::Wrapper<pinecone_paginator, pinecone_paginator_free> {
  public:
   /// An empty paginator (no handle).
   Paginator() noexcept = default;
@@ -551,24 +561,17 @@ class Paginator {
   /// The end of the walk.
   iterator end() noexcept { return {}; }
 
-  /// The C handle, still owned by this object.
-  pinecone_paginator *get() const noexcept { return handle_.get(); }
-
-  /// Whether this object holds a handle (false once moved from).
-  explicit operator bool() const noexcept { return handle_.get() != nullptr; }
-
  private:
   friend struct detail::Make;
   Paginator(pinecone_paginator *paginator, detail::SharedObservers observers) noexcept
-      : handle_(paginator, std::move(observers)) {}
-  detail::Handle<pinecone_paginator, pinecone_paginator_free> handle_;
+      : Wrapper(paginator, std::move(observers)) {}
 };
 
 /// A streamed answer (`pinecone_stream`), chat or chat completion, read chunk
 /// by chunk as the server sends it. One thread at a time, except cancel().
 /// The destructor calls `pinecone_stream_free`, which closes the connection of
 /// an answer not read to its end.
-class Stream {
+class Stream : public detail::Wrapper<pinecone_stream, pinecone_stream_free> {
  public:
   /// An empty stream (no handle).
   Stream() noexcept = default;
@@ -637,22 +640,15 @@ class Stream {
   /// `for (auto &t : docs.chat_stream(request).texts())` is safe.
   OwnedTexts texts() && noexcept { return OwnedTexts(std::move(*this)); }
 
-  /// The C handle, still owned by this object.
-  pinecone_stream *get() const noexcept { return handle_.get(); }
-
-  /// Whether this object holds a handle (false once moved from).
-  explicit operator bool() const noexcept { return handle_.get() != nullptr; }
-
  private:
   friend struct detail::Make;
   Stream(pinecone_stream *stream, detail::SharedObservers observers) noexcept
-      : handle_(stream, std::move(observers)) {}
-  detail::Handle<pinecone_stream, pinecone_stream_free> handle_;
+      : Wrapper(stream, std::move(observers)) {}
 };
 
 /// One assistant's data plane (`pinecone_assistant`): files, operations,
 /// context and chat. Thread-safe. The destructor calls `pinecone_assistant_free`.
-class Assistant {
+class Assistant : public detail::Wrapper<pinecone_assistant, pinecone_assistant_free> {
  public:
   /// An empty assistant (no handle).
   Assistant() noexcept = default;
@@ -892,24 +888,17 @@ class Assistant {
         });
   }
 
-  /// The C handle, still owned by this object.
-  pinecone_assistant *get() const noexcept { return handle_.get(); }
-
-  /// Whether this object holds a handle (false once moved from).
-  explicit operator bool() const noexcept { return handle_.get() != nullptr; }
-
  private:
   friend struct detail::Make;
   Assistant(pinecone_assistant *assistant, detail::SharedObservers observers) noexcept
-      : handle_(assistant, std::move(observers)) {}
-  detail::Handle<pinecone_assistant, pinecone_assistant_free> handle_;
+      : Wrapper(assistant, std::move(observers)) {}
 };
 
 /// A client (`pinecone_client`): connections, configuration and the cache of
 /// data-plane hosts; the control plane and evaluation. Thread-safe. The
 /// destructor calls `pinecone_client_free`; assistants, paginators and streams
 /// made from the client keep working.
-class Client {
+class Client : public detail::Wrapper<pinecone_client, pinecone_client_free> {
  public:
   /// An empty client (no handle); see from_env() and the constructor below.
   Client() noexcept = default;
@@ -1055,18 +1044,10 @@ class Client {
     });
   }
 
-  /// The C handle, still owned by this object.
-  pinecone_client *get() const noexcept { return handle_.get(); }
-
-  /// Whether this object holds a handle (false once moved from).
-  explicit operator bool() const noexcept { return handle_.get() != nullptr; }
-
  private:
-  using Handle = detail::Handle<pinecone_client, pinecone_client_free>;
   friend struct detail::Make;
   Client(pinecone_client *client, detail::SharedObservers observers) noexcept
-      : handle_(client, std::move(observers)) {}
-  Handle handle_;
+      : Wrapper(client, std::move(observers)) {}
 };
 
 }  // namespace pinecone
