@@ -1,12 +1,15 @@
 //! The cost of the C ABI over the Rust API: the same calls made both ways against
 //! one local keep-alive server.
 //!
-//! Run: `cargo bench --bench ffi --no-run`, then (pinned, as for the other benches)
+//! Run: `cargo bench -p pinecone-assistant-ffi --bench ffi --no-run`, then (pinned,
+//! as for the other benches)
 //! `taskset -c 1 $(ls -t target/release/deps/ffi-* | grep -v '\.d$' | head -1)`.
 //! Prints the time per `describe` round trip through Rust and through
 //! `pinecone_client_describe_assistant`, and the decode rate of one large chat
-//! stream read with the Rust iterator, `pinecone_stream_next` (one JSON
-//! document per chunk) and `pinecone_stream_next_text`.
+//! stream read with the Rust iterator and with each C reader
+//! (`pinecone_stream_next`, `_next_text`, `_next_borrowed`, `_for_each`): the
+//! median of seven interleaved rounds each, and each JSON reader's ratio to the
+//! Rust iterator.
 
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::io::{BufRead, BufReader, Read, Write};
