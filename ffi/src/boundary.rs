@@ -320,10 +320,10 @@ impl<T> Out<T> {
     }
 }
 
-/// A lent C string output with its optional length: checked, reset to NULL
-/// (and 0), written once on success.
+/// A lent C string output with its optional length: checked and reset as
+/// [`out`] does (the length to 0), written once on success.
 pub(crate) struct LentOut {
-    slot: *mut *const c_char,
+    out: Out<c_char>,
     len: *mut usize,
 }
 
@@ -338,29 +338,25 @@ impl LentOut {
         name: &str,
         len: *mut usize,
     ) -> Result<Self, FfiError> {
-        if slot.is_null() {
-            return Err(FfiError::null(name));
-        }
-        // SAFETY: not NULL and writable per the contract.
-        unsafe { slot.write(ptr::null()) };
+        // `*const` and `*mut` pointers have one layout, and the slot is only
+        // written.
+        // SAFETY: forwarded contract.
+        let out = unsafe { out(slot.cast::<*mut c_char>(), name) }?;
         if !len.is_null() {
             // SAFETY: not NULL and writable per the contract.
             unsafe { len.write(0) };
         }
-        Ok(Self { slot, len })
+        Ok(Self { out, len })
     }
 
     /// Lends `c_string` (NUL-terminated), which must outlive the caller's use.
     pub(crate) fn set(self, c_string: &[u8]) {
         debug_assert_eq!(c_string.last(), Some(&0), "a C string");
-        // SAFETY: `new` checked the slots, whose validity the caller of `new`
-        // promised for the whole call.
-        unsafe {
-            self.slot.write(c_string.as_ptr().cast());
-            if !self.len.is_null() {
-                self.len.write(c_string.len() - 1);
-            }
+        if !self.len.is_null() {
+            // SAFETY: not NULL, and writable for the whole call per `new`'s contract.
+            unsafe { self.len.write(c_string.len() - 1) };
         }
+        self.out.set(c_string.as_ptr().cast_mut().cast());
     }
 }
 

@@ -45,10 +45,8 @@ fn fill<D: Decoder>(
     stream: &mut EventStream<D>,
     buf: &mut Vec<u8>,
 ) -> Option<Result<(), FfiError>> {
-    match stream.next_raw_with(|_, json| c_string_into(buf, json.as_bytes()))? {
-        Ok(filled) => Some(filled),
-        Err(e) => Some(Err(e.into())),
-    }
+    let filled = stream.next_raw_with(|_, json| c_string_into(buf, json.as_bytes()))?;
+    Some(filled.map_err(FfiError::from).and_then(|filled| filled))
 }
 
 impl<D: Decoder> JsonItems for Reader<D> {

@@ -252,8 +252,7 @@ impl<'a> Payload<'a> {
     }
 
     /// Parses the whole payload as one JSON document of type `T`.
-    #[doc(hidden)]
-    pub fn parse<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+    pub(crate) fn parse<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
         match self {
             Self::Text(text) => serde_json::from_str(text),
             Self::Bytes(bytes) => serde_json::from_slice(bytes),
