@@ -175,7 +175,7 @@ fn main() {
     // The three readers take turns, round after round, so that a slower moment
     // of the machine falls on all of them alike; the median of each is printed.
     let c_borrowed = || {
-        let mut stream = open(c_docs);
+        let stream = open(c_docs);
         let mut n = 0;
         loop {
             let (mut item, mut len) = (ptr::null(), 0);
@@ -190,7 +190,7 @@ fn main() {
             n += usize::from(!std::hint::black_box(json).is_empty());
         }
         // SAFETY: a stream from the library, freed once.
-        unsafe { pinecone_stream_free(std::mem::replace(&mut stream, ptr::null_mut())) };
+        unsafe { pinecone_stream_free(stream) };
         n
     };
     let c_for_each = || {

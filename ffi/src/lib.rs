@@ -31,8 +31,9 @@
 //! - **Threads**: clients, assistants and cancel handles may be used from many
 //!   threads at once. Paginators and streams may be used by one thread at a time
 //!   (they may move between threads); the one exception is `pinecone_stream_cancel`.
-//!   Their state sits behind a `try_lock`ed mutex, so misuse (two threads, or a
-//!   callback re-entering) is refused with an error rather than being undefined.
+//!   Their state is taken without waiting (an atomic flag), so misuse (two
+//!   threads, or a callback re-entering) is refused with an error rather than
+//!   being undefined.
 //! - **Panics** never cross the boundary: a bug inside the library returns
 //!   `PINECONE_RESULT_PANIC` with the panic message as the last error.
 //!
